@@ -1,0 +1,160 @@
+/**
+ * The relay protocol: JSON text frames between a browser and the signalling relay.
+ * Defined once here and imported by both the relay and the browser client.
+ *
+ * The relay only introduces peers. It sees a topic (a hash derived from the room
+ * secret, never the secret) and opaque signalling strings addressed to one peer.
+ * It stamps the sender itself: a client cannot claim to be someone else.
+ *
+ * Client -> relay
+ *   { type: 'join',   topic, key }          enter a room topic (key: see peer ids below)
+ *   { type: 'leave',  topic }               leave it
+ *   { type: 'signal', topic, to, data }     opaque payload for one peer in that topic
+ * Relay -> client
+ *   { type: 'welcome',     topic, self, peers }  answer to join: your id, who is already here
+ *   { type: 'peer-joined', topic, peer }
+ *   { type: 'peer-left',   topic, peer }
+ *   { type: 'signal',      topic, from, data }   `from` is stamped by the relay
+ *   { type: 'error',       code, message }
+ *
+ * Peer ids: a client picks a random `key` (22-64 base64url characters) per page
+ * and sends it with every join; the relay derives the peer id as the first 16
+ * base64url characters of SHA-256(key) and stamps every message from that socket
+ * with it. So an id cannot be claimed without its key, and a client that
+ * reconnects (relay restart, network blip) gets its id back, replacing its own
+ * stale socket without the room seeing it leave. The key is never forwarded.
+ *
+ * Parsers never throw: they return { ok: false, error } for anything malformed.
+ */
+
+export const RELAY_PATH = '/ws';
+
+/** Largest frame either side accepts. Signalling (SDP, ICE candidates) fits easily. */
+export const MAX_FRAME_BYTES = 16 * 1024;
+/** Largest opaque signal payload. */
+export const MAX_SIGNAL_DATA = 12 * 1024;
+/** Most peers the relay lists in one welcome (also the relay's room cap). */
+export const MAX_PEERS_PER_ROOM = 64;
+
+/** A topic is a lowercase hex SHA-256: the relay never sees a room's name or secret. */
+const TOPIC_RE = /^[0-9a-f]{64}$/;
+/** Peer ids: 16 base64url characters (96 bits of a SHA-256). */
+const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
+const PEER_KEY_RE = /^[A-Za-z0-9_-]{22,64}$/;
+
+export type ClientMessage =
+  | { type: 'join'; topic: string; key: string }
+  | { type: 'leave'; topic: string }
+  | { type: 'signal'; topic: string; to: string; data: string };
+
+export type RelayErrorCode =
+  | 'bad-json'
+  | 'bad-message'
+  | 'too-large'
+  | 'not-in-room'
+  | 'unknown-peer'
+  | 'room-full'
+  | 'too-many-rooms'
+  | 'rate-limited'
+  | 'server-full';
+
+export type RelayMessage =
+  | { type: 'welcome'; topic: string; self: string; peers: string[] }
+  | { type: 'peer-joined'; topic: string; peer: string }
+  | { type: 'peer-left'; topic: string; peer: string }
+  | { type: 'signal'; topic: string; from: string; data: string }
+  | { type: 'error'; code: RelayErrorCode; message: string };
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; code: RelayErrorCode; error: string };
+
+const ERROR_CODES: ReadonlySet<string> = new Set<RelayErrorCode>([
+  'bad-json', 'bad-message', 'too-large', 'not-in-room', 'unknown-peer',
+  'room-full', 'too-many-rooms', 'rate-limited', 'server-full',
+]);
+
+export const isTopic = (v: unknown): v is string => typeof v === 'string' && TOPIC_RE.test(v);
+export const isPeerId = (v: unknown): v is string => typeof v === 'string' && PEER_ID_RE.test(v);
+export const isPeerKey = (v: unknown): v is string => typeof v === 'string' && PEER_KEY_RE.test(v);
+
+/** The peer id for a key, given SHA-256 as bytes (Node and browsers hash differently). */
+export function peerIdFromDigest(digest: Uint8Array): string {
+  let bin = '';
+  for (const b of digest.subarray(0, 12)) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_');
+}
+const isSignalData = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_SIGNAL_DATA;
+
+function fail<T>(code: RelayErrorCode, error: string): Parsed<T> {
+  return { ok: false, code, error };
+}
+
+/** Parses one JSON frame into a plain object, enforcing the frame size first. */
+function parseFrame(raw: string): Parsed<Record<string, unknown>> {
+  if (raw.length > MAX_FRAME_BYTES) return fail('too-large', `frame of ${raw.length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return fail('bad-json', 'frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('bad-message', 'frame is not a JSON object');
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+export function parseClientMessage(raw: string): Parsed<ClientMessage> {
+  const frame = parseFrame(raw);
+  if (!frame.ok) return frame;
+  const m = frame.value;
+  switch (m.type) {
+    case 'join':
+      if (!isTopic(m.topic)) return fail('bad-message', 'join: topic must be 64 hex characters');
+      if (!isPeerKey(m.key)) return fail('bad-message', 'join: key must be 22-64 base64url characters');
+      return { ok: true, value: { type: 'join', topic: m.topic, key: m.key } };
+    case 'leave':
+      if (!isTopic(m.topic)) return fail('bad-message', 'leave: topic must be 64 hex characters');
+      return { ok: true, value: { type: 'leave', topic: m.topic } };
+    case 'signal':
+      if (!isTopic(m.topic)) return fail('bad-message', 'signal: topic must be 64 hex characters');
+      if (!isPeerId(m.to)) return fail('bad-message', 'signal: "to" is not a peer id');
+      if (!isSignalData(m.data)) return fail('bad-message', `signal: data must be a string of 1..${MAX_SIGNAL_DATA} characters`);
+      return { ok: true, value: { type: 'signal', topic: m.topic, to: m.to, data: m.data } };
+    default:
+      return fail('bad-message', `unknown message type ${JSON.stringify(String(m.type)).slice(0, 40)}`);
+  }
+}
+
+export function parseRelayMessage(raw: string): Parsed<RelayMessage> {
+  const frame = parseFrame(raw);
+  if (!frame.ok) return frame;
+  const m = frame.value;
+  switch (m.type) {
+    case 'welcome': {
+      const peers = m.peers;
+      if (!isTopic(m.topic) || !isPeerId(m.self)) return fail('bad-message', 'welcome: bad topic or self');
+      if (!Array.isArray(peers) || peers.length > MAX_PEERS_PER_ROOM || !peers.every(isPeerId)) {
+        return fail('bad-message', 'welcome: bad peer list');
+      }
+      return { ok: true, value: { type: 'welcome', topic: m.topic, self: m.self, peers: peers as string[] } };
+    }
+    case 'peer-joined':
+    case 'peer-left':
+      if (!isTopic(m.topic) || !isPeerId(m.peer)) return fail('bad-message', `${m.type}: bad topic or peer`);
+      return { ok: true, value: { type: m.type, topic: m.topic, peer: m.peer } };
+    case 'signal':
+      if (!isTopic(m.topic) || !isPeerId(m.from) || !isSignalData(m.data)) {
+        return fail('bad-message', 'signal: bad topic, sender or data');
+      }
+      return { ok: true, value: { type: 'signal', topic: m.topic, from: m.from, data: m.data } };
+    case 'error':
+      if (typeof m.code !== 'string' || !ERROR_CODES.has(m.code) || typeof m.message !== 'string') {
+        return fail('bad-message', 'error: bad code or message');
+      }
+      return { ok: true, value: { type: 'error', code: m.code as RelayErrorCode, message: m.message.slice(0, 200) } };
+    default:
+      return fail('bad-message', `unknown message type ${JSON.stringify(String(m.type)).slice(0, 40)}`);
+  }
+}
+
+export const encodeMessage = (m: ClientMessage | RelayMessage): string => JSON.stringify(m);

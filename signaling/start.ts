@@ -1,0 +1,110 @@
+/**
+ * `npm start`: build the app if the build is missing or stale, then serve it together
+ * with the signalling relay. Configured by environment:
+ *   PORT (default 8080), HOST (default 0.0.0.0), TLS_CERT + TLS_KEY (PEM file paths),
+ *   ICE_SERVERS (JSON list of RTCIceServer, e.g. [{"urls":"stun:stun.example.org"}]; default none: LAN only).
+ * signaling/ imports nothing from src/: the server must not depend on browser code.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, type RunningServer } from './server.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+/** Everything the Vite build reads; a change to any of them makes dist/ stale. */
+const BUILD_INPUTS = ['src', 'public', 'signaling/protocol.ts', 'index.html', 'vite.config.ts'];
+
+class UsageError extends Error {}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 8080;
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`PORT must be an integer from 0 to 65535, got ${JSON.stringify(raw)}`);
+  return port;
+}
+
+function readTls(env: NodeJS.ProcessEnv): { cert: Buffer; key: Buffer } | undefined {
+  const { TLS_CERT: certPath, TLS_KEY: keyPath } = env;
+  if (!certPath && !keyPath) return undefined;
+  if (!certPath || !keyPath) throw new UsageError('set both TLS_CERT and TLS_KEY (PEM file paths), or neither');
+  try {
+    return { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+  } catch (err) {
+    throw new UsageError(`cannot read TLS_CERT/TLS_KEY: ${(err as Error).message}`);
+  }
+}
+
+function parseIceServers(raw: string | undefined): unknown[] {
+  if (!raw) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new UsageError('ICE_SERVERS must be JSON, e.g. [{"urls":"stun:stun.example.org:3478"}]');
+  }
+  const valid = Array.isArray(value) && value.every((s) => typeof s === 'object' && s !== null && 'urls' in s);
+  if (!valid) throw new UsageError('ICE_SERVERS must be a JSON list of objects with "urls"');
+  return value as unknown[];
+}
+
+/** Newest modification time under a file or directory (0 if it does not exist). */
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs; // catches deletions too
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+function buildIsStale(): boolean {
+  const index = join(DIST, 'index.html');
+  if (!existsSync(index)) return true;
+  const built = statSync(index).mtimeMs;
+  return BUILD_INPUTS.some((input) => newestMtime(join(ROOT, input)) > built);
+}
+
+async function buildApp(): Promise<void> {
+  console.log('meshdrop: building the app (dist/ is missing or older than the sources)...');
+  const { build } = await import('vite'); // only loaded when needed: startup stays fast
+  await build({ root: ROOT, logLevel: 'warn' });
+}
+
+function banner(server: RunningServer): string {
+  const lines = server.urls.map((url) => `  ${url}${/\/\/(localhost|127\.|\[::1\])/.test(url) ? '' : ' (LAN)'}`);
+  const notes = server.url.startsWith('https:')
+    ? []
+    : [
+        '',
+        'Note: phones and other machines reaching this over plain http (not localhost) get no',
+        'secure context, so no WebCrypto: meshdrop falls back to pure-JS hashing there.',
+        'Set TLS_CERT and TLS_KEY (PEM file paths) to serve https instead.',
+      ];
+  return ['meshdrop is running. Open one of:', ...lines, ...notes].join('\n');
+}
+
+async function main(): Promise<void> {
+  const port = parsePort(process.env.PORT);
+  const host = process.env.HOST || '0.0.0.0';
+  const tls = readTls(process.env);
+  const iceServers = parseIceServers(process.env.ICE_SERVERS);
+  if (buildIsStale()) await buildApp();
+  const server = await startServer({ port, host, distDir: DIST, tls, iceServers });
+  console.log(banner(server));
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1); // second Ctrl-C: do not wait any longer
+    stopping = true;
+    console.log(`\nmeshdrop: ${signal}, shutting down...`);
+    server.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`meshdrop: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

@@ -1,0 +1,79 @@
+import { RELAY_PATH, peerIdFromDigest } from '../../signaling/protocol.ts';
+import { utf8 } from '../core/bytes.ts';
+import { sha256 } from '../core/hash.ts';
+import { randomDisplayName } from '../core/names.ts';
+import { newRoomSecret, roomTopic, type Room } from '../core/room.ts';
+import { createRtcPeer } from '../net/rtc-peer.ts';
+import { createSignalClient } from '../net/signal-client.ts';
+import { createIdbStore } from '../storage/idb-store.ts';
+import { createEngine, type Engine } from './engine.ts';
+
+/**
+ * Browser wiring: the real edges (IndexedDB, simple-peer, WebSocket, timers)
+ * handed to the engine. Nothing here decides anything.
+ */
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/** ICE servers come from the server's /config.json (env ICE_SERVERS); none means LAN only. */
+async function loadIceServers(): Promise<RTCIceServer[]> {
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store' });
+    if (!res.ok) return [];
+    const body = (await res.json()) as { iceServers?: unknown };
+    return Array.isArray(body.iceServers) ? (body.iceServers as RTCIceServer[]) : [];
+  } catch (e) {
+    console.warn('meshdrop: no /config.json, using no ICE servers', e);
+    return [];
+  }
+}
+
+export async function startBrowserEngine(room: Room): Promise<Engine> {
+  const store = createIdbStore();
+  // A fresh relay key per page load: a reload is a new peer, so no one keeps a dead link under our id.
+  const key = newRoomSecret((b) => crypto.getRandomValues(b));
+  const self = peerIdFromDigest(await sha256(utf8(key)));
+  const topic = await roomTopic(room, sha256);
+  const [iceServers, storedName] = await Promise.all([loadIceServers(), store.getPref('name')]);
+  const name = storedName ?? randomDisplayName(Math.random);
+  if (!storedName) await store.setPref('name', name);
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+
+  return createEngine({
+    self,
+    name,
+    store,
+    sha256,
+    now: () => performance.now(),
+    random: Math.random,
+    randomBytes,
+    connectRelay: (handlers) =>
+      createSignalClient(
+        {
+          url: `${scheme}//${location.host}${RELAY_PATH}`, topic, key, self,
+          WebSocket, random: Math.random,
+          setTimeout: (fn, ms) => setTimeout(fn, ms),
+          clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+        },
+        handlers,
+      ),
+    createConnection: (opts, handlers) => createRtcPeer({ ...opts, iceServers }, handlers),
+    every(ms, fn) {
+      const h = setInterval(fn, ms);
+      return () => clearInterval(h);
+    },
+  });
+}
+
+/** Hands a Blob to the browser's download manager under a safe name. */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Revoking at once can cancel the download in some browsers; a minute is plenty to start it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

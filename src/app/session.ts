@@ -1,0 +1,159 @@
+import { parseAnnouncement, type Announcement } from '../core/gossip/announcement.ts';
+import { HASH_BYTES, pieceCountFor } from '../core/manifest/manifest.ts';
+import { PieceAssembler } from '../core/wire/assembler.ts';
+import {
+  HASHES_PER_PART, MANIFEST_PIECE, RejectReason, WIRE_VERSION, decodeFrame, encodeFrame, type WireMessage,
+} from '../core/wire/frames.ts';
+import type { DataLink } from '../net/link.ts';
+import type { Download } from './download.ts';
+import type { Library } from './library.ts';
+import type { Uploader } from './uploader.ts';
+
+/**
+ * One open link to a peer and the handling of every frame it sends. Anything
+ * malformed or out of bounds ends the link through `destroy(code)`: the app
+ * never trusts, throws on, or waits for a misbehaving peer.
+ */
+export interface SessionContext {
+  library: Library;
+  uploader: Uploader;
+  download(fileId: string): Download | undefined;
+  /** Size of a file we know of (held, downloading or announced), to bound its piece numbers. */
+  knownSize(fileId: string): number | undefined;
+  onHello(session: Session): void;
+  onAnnouncement(session: Session, a: Announcement, live: boolean): void;
+  /** End the link and refuse the peer for this session. */
+  ban(peer: string, code: string, detail: string): void;
+}
+
+/** Catalogue entries a neighbour may send us when it connects. */
+export const MAX_CATALOGUE_SYNC = 5_000;
+/** Data frames for pieces we cancelled may still be on the way; remember that many. */
+const MAX_CANCELLED = 1_024;
+
+export class Session {
+  name: string | null = null;
+  readonly assembler = new PieceAssembler();
+  /** Files this peer has told us its bitfield for: it wants our HAVEs for them. */
+  readonly swarm = new Set<string>();
+  /** Files we have sent our bitfield for. */
+  readonly sentBitfield = new Set<string>();
+  strikes = 0;
+  lastReceived = 0;
+  private cancelled = new Set<string>();
+  private catalogueEntries = 0;
+
+  constructor(readonly id: string, readonly link: DataLink, private readonly ctx: SessionContext) {}
+
+  send(m: WireMessage): void {
+    if (m.type === 'bitfield') this.sentBitfield.add(m.fileId);
+    this.link.send(encodeFrame(m));
+  }
+
+  /** Withdraw a request we made: tell the peer, and ignore its data still in flight. */
+  cancel(fileId: string, piece: number): void {
+    this.assembler.cancel(fileId, piece);
+    const key = `${fileId}:${piece}`;
+    this.cancelled.add(key);
+    if (this.cancelled.size > MAX_CANCELLED) this.cancelled.delete(this.cancelled.values().next().value!);
+    this.send({ type: 'cancel', fileId, piece });
+  }
+
+  expect(fileId: string, piece: number, length: number): void {
+    this.cancelled.delete(`${fileId}:${piece}`);
+    this.assembler.expect(fileId, piece, length);
+  }
+
+  receive(bytes: Uint8Array, now: number): void {
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) return this.ctx.ban(this.id, decoded.code, decoded.error);
+    const m = decoded.value;
+    if (this.name === null && m.type !== 'hello') return this.ctx.ban(this.id, 'ERR_PROTOCOL', `${m.type} before hello`);
+    this.lastReceived = now;
+    this.handle(m);
+  }
+
+  private handle(m: WireMessage): void {
+    switch (m.type) {
+      case 'hello':
+        if (m.version !== WIRE_VERSION) return this.ctx.ban(this.id, 'ERR_VERSION', `peer speaks wire version ${m.version}, we speak ${WIRE_VERSION}`);
+        this.name = m.name;
+        return this.ctx.onHello(this);
+      case 'gossip':
+        return this.onAnnouncementJson(m.json, true);
+      case 'catalogue':
+        if (!Array.isArray(m.json)) return this.ctx.ban(this.id, 'ERR_BAD_GOSSIP', 'catalogue is not a list');
+        this.catalogueEntries += m.json.length;
+        if (this.catalogueEntries > MAX_CATALOGUE_SYNC) return this.ctx.ban(this.id, 'ERR_FLOOD', 'catalogue too large');
+        for (const entry of m.json) this.onAnnouncementJson(entry, false);
+        return;
+      case 'want-manifest':
+        return this.sendManifest(m.fileId);
+      case 'manifest-part':
+        return this.ctx.download(m.fileId)?.onManifestPart(this.id, m.part, m.parts, m.hashes);
+      case 'request':
+        if (!this.ctx.library.get(m.fileId)?.have.get(m.piece)) {
+          return this.send({ type: 'reject', fileId: m.fileId, piece: m.piece, reason: RejectReason.notFound });
+        }
+        if (!this.ctx.uploader.request(this.id, m.fileId, m.piece)) this.ctx.ban(this.id, 'ERR_FLOOD', 'too many requests queued');
+        return;
+      case 'cancel':
+        return this.ctx.uploader.cancel(this.id, m.fileId, m.piece);
+      case 'reject':
+        this.assembler.cancel(m.fileId, m.piece);
+        return this.ctx.download(m.fileId)?.onReject(this.id, m.piece);
+      case 'data':
+        return this.onData(m.fileId, m.piece, m.offset, m.bytes);
+      case 'have':
+        if (!this.pieceInRange(m.fileId, m.piece)) return;
+        return this.ctx.download(m.fileId)?.onHave(this.id, m.piece);
+      case 'bitfield':
+        return this.onBitfield(m.fileId, m.bits);
+    }
+  }
+
+  private onAnnouncementJson(json: unknown, live: boolean): void {
+    const parsed = parseAnnouncement(json);
+    if (!parsed.ok) return this.ctx.ban(this.id, 'ERR_BAD_GOSSIP', parsed.error);
+    this.ctx.onAnnouncement(this, parsed.value, live);
+  }
+
+  private sendManifest(fileId: string): void {
+    const local = this.ctx.library.get(fileId);
+    if (!local) return this.send({ type: 'reject', fileId, piece: MANIFEST_PIECE, reason: RejectReason.notFound });
+    const { hashes, pieceCount } = local.manifest;
+    const parts = Math.max(1, Math.ceil(pieceCount / HASHES_PER_PART));
+    for (let part = 0; part < parts; part++) {
+      const slice = hashes.subarray(part * HASHES_PER_PART * HASH_BYTES, (part + 1) * HASHES_PER_PART * HASH_BYTES);
+      this.send({ type: 'manifest-part', fileId, part, parts, hashes: slice });
+    }
+  }
+
+  private onData(fileId: string, piece: number, offset: number, bytes: Uint8Array): void {
+    const added = this.assembler.add(fileId, piece, offset, bytes);
+    if (!added.ok) {
+      if (added.code === 'ERR_UNSOLICITED' && this.cancelled.has(`${fileId}:${piece}`)) return; // we cancelled it
+      return this.ctx.ban(this.id, added.code, added.error);
+    }
+    const download = this.ctx.download(fileId);
+    download?.onProgress(this.id, bytes.length);
+    if (added.value && download) void download.onPiece(this.id, piece, added.value);
+  }
+
+  private onBitfield(fileId: string, bits: Uint8Array): void {
+    const size = this.ctx.knownSize(fileId);
+    if (size === undefined) return; // a file we have not heard of: nothing to do with it
+    if (bits.length !== Math.ceil(pieceCountFor(size) / 8)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', 'bitfield of the wrong length');
+    this.swarm.add(fileId);
+    this.ctx.download(fileId)?.onBitfield(this.id, bits);
+    const local = this.ctx.library.get(fileId);
+    if (local && local.have.count > 0 && !this.sentBitfield.has(fileId)) {
+      this.send({ type: 'bitfield', fileId, bits: local.have.bytes });
+    }
+  }
+
+  private pieceInRange(fileId: string, piece: number): boolean {
+    const size = this.ctx.knownSize(fileId);
+    return size !== undefined && piece < pieceCountFor(size);
+  }
+}

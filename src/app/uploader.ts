@@ -1,0 +1,82 @@
+import { UploadQueue } from '../core/swarm/upload-queue.ts';
+import { DATA_CHUNK, RejectReason, encodeFrame } from '../core/wire/frames.ts';
+import { writeWithBackpressure, type DataLink } from '../net/link.ts';
+
+/**
+ * Serves piece requests. The pure UploadQueue decides whose request goes
+ * next (round-robin, uploaders first); this class reads the piece from
+ * storage and writes its DATA frames, waiting on the channel's
+ * bufferedamountlow, never on a timer.
+ */
+export interface UploaderDeps {
+  readPiece(fileId: string, piece: number): Promise<Uint8Array | undefined>;
+  link(peer: string): DataLink | undefined;
+  /** Whether the peer has sent us data recently (it gives as well as takes). */
+  uploadsToUs(peer: string): boolean;
+  served(peer: string, bytes: number): void;
+  /** Optional test-only throttle: resolves when `bytes` more may be sent. */
+  throttle?(bytes: number): Promise<void>;
+}
+
+/** Pieces being written to one peer at once: enough to keep its channel full. */
+export const PIECES_IN_FLIGHT_PER_PEER = 2;
+/** Pieces being read and written in total: bounds memory and storage reads. */
+export const PIECES_IN_FLIGHT = 6;
+
+export class Uploader {
+  private queue = new UploadQueue();
+  private inFlight = new Map<string, number>();
+  private total = 0;
+
+  constructor(private readonly deps: UploaderDeps) {}
+
+  /** Returns false when the peer is flooding us with requests. */
+  request(peer: string, fileId: string, piece: number): boolean {
+    if (!this.queue.enqueue({ peer, fileId, piece })) return false;
+    this.pump();
+    return true;
+  }
+
+  cancel(peer: string, fileId: string, piece: number): void {
+    this.queue.cancel(peer, fileId, piece);
+  }
+
+  removePeer(peer: string): void {
+    this.queue.removePeer(peer);
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  private pump(): void {
+    while (this.total < PIECES_IN_FLIGHT) {
+      const job = this.queue.next(
+        (p) => (this.inFlight.get(p) ?? 0) >= PIECES_IN_FLIGHT_PER_PEER,
+        (p) => this.deps.uploadsToUs(p),
+      );
+      if (!job) return;
+      this.total++;
+      this.inFlight.set(job.peer, (this.inFlight.get(job.peer) ?? 0) + 1);
+      void this.serve(job.peer, job.fileId, job.piece).finally(() => {
+        this.total--;
+        this.inFlight.set(job.peer, (this.inFlight.get(job.peer) ?? 1) - 1);
+        this.pump();
+      });
+    }
+  }
+
+  private async serve(peer: string, fileId: string, piece: number): Promise<void> {
+    const data = await this.deps.readPiece(fileId, piece);
+    const link = this.deps.link(peer);
+    if (!link) return;
+    if (!data) return link.send(encodeFrame({ type: 'reject', fileId, piece, reason: RejectReason.notFound }));
+    for (let offset = 0; offset < data.length; offset += DATA_CHUNK) {
+      const bytes = data.subarray(offset, offset + DATA_CHUNK);
+      if (this.deps.throttle) await this.deps.throttle(bytes.length);
+      if (!this.deps.link(peer)) return; // the peer left mid-piece
+      await writeWithBackpressure(link, encodeFrame({ type: 'data', fileId, piece, offset, bytes }));
+    }
+    this.deps.served(peer, data.length);
+  }
+}

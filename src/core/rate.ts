@@ -1,0 +1,28 @@
+/**
+ * Bytes per second over a sliding window, for progress displays and the
+ * benchmark. Pure: the caller passes the time.
+ */
+export class RateMeter {
+  private samples: { at: number; bytes: number }[] = [];
+  private total = 0;
+
+  constructor(private readonly windowMs = 3_000) {}
+
+  add(bytes: number, now: number): void {
+    this.samples.push({ at: now, bytes });
+    this.total += bytes;
+    this.trim(now);
+  }
+
+  /** Bytes per second over the window ending now. */
+  rate(now: number): number {
+    this.trim(now);
+    if (this.samples.length === 0) return 0;
+    const span = Math.max(1_000, now - this.samples[0]!.at);
+    return (this.total * 1000) / span;
+  }
+
+  private trim(now: number): void {
+    while (this.samples.length > 0 && this.samples[0]!.at < now - this.windowMs) this.total -= this.samples.shift()!.bytes;
+  }
+}

@@ -1,0 +1,215 @@
+import { Bitfield } from '../bitfield.ts';
+
+/**
+ * Decides which piece to request from which peer, for one file. Pure: the
+ * caller reports events (peer joined with a bitfield, have, piece arrived,
+ * piece failed, progress, tick) and asks `fill(peer)` for requests to send.
+ *
+ * - Rarest first with random tie-breaks (BitTorrent), so rare pieces spread.
+ * - A per-peer pipeline that grows with that peer's measured rate, so a fast
+ *   peer is kept busy and a slow one is not handed the whole file.
+ * - Stall detection from our own clock: a peer that has outstanding requests
+ *   and delivers nothing for STALL_MS loses them and is deprioritised. ICE
+ *   takes ~16 s to notice a vanished peer; we do not wait for it.
+ * - Endgame: when every missing piece is already requested, idle peers may
+ *   duplicate outstanding requests; the first copy wins, the others are cancelled.
+ */
+export const MIN_PIPELINE = 2;
+export const MAX_PIPELINE = 24;
+/** Pipeline depth covers this much time at the peer's measured rate. */
+export const PIPELINE_SECONDS = 0.5;
+export const STALL_MS = 8_000;
+/** How long a stalled peer gets no fresh requests while others can serve. */
+export const STALL_PENALTY_MS = 30_000;
+/** Weight of the newest sample in the rate average. */
+const RATE_ALPHA = 0.3;
+
+export interface PeerState {
+  has: Bitfield;
+  outstanding: Set<number>;
+  /** Bytes per second, smoothed. */
+  rate: number;
+  lastProgress: number;
+  lastSample: number;
+  bytesSinceSample: number;
+  penalisedUntil: number;
+}
+
+export interface Released {
+  peer: string;
+  pieces: number[];
+}
+
+export class PieceScheduler {
+  private peers = new Map<string, PeerState>();
+  private availability: Uint16Array;
+  /** piece -> peers it is requested from (more than one only in endgame). */
+  private requested = new Map<number, Set<string>>();
+
+  constructor(
+    readonly pieceCount: number,
+    readonly pieceSize: number,
+    readonly have: Bitfield,
+    private readonly random: () => number,
+  ) {
+    this.availability = new Uint16Array(pieceCount);
+  }
+
+  get done(): boolean {
+    return this.have.complete;
+  }
+
+  peerIds(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  peer(id: string): Readonly<PeerState> | undefined {
+    return this.peers.get(id);
+  }
+
+  addPeer(peer: string, has: Bitfield, now: number): void {
+    this.removePeer(peer);
+    const state: PeerState = {
+      has: new Bitfield(this.pieceCount, has.bytes),
+      outstanding: new Set(),
+      rate: 0,
+      lastProgress: now,
+      lastSample: now,
+      bytesSinceSample: 0,
+      penalisedUntil: 0,
+    };
+    this.peers.set(peer, state);
+    for (let i = 0; i < this.pieceCount; i++) if (state.has.get(i)) this.availability[i]!++;
+  }
+
+  peerHas(peer: string, piece: number): void {
+    const state = this.peers.get(peer);
+    if (state?.has.set(piece)) this.availability[piece]!++;
+  }
+
+  /** The peer is gone; its outstanding pieces become requestable again. */
+  removePeer(peer: string): number[] {
+    const state = this.peers.get(peer);
+    if (!state) return [];
+    for (let i = 0; i < this.pieceCount; i++) if (state.has.get(i)) this.availability[i]!--;
+    const released = [...state.outstanding];
+    for (const piece of released) this.unrequest(peer, piece);
+    this.peers.delete(peer);
+    return released;
+  }
+
+  /** Requests to send to `peer` now, to keep its pipeline full. */
+  fill(peer: string, now: number): number[] {
+    const state = this.peers.get(peer);
+    if (!state) return [];
+    if (state.penalisedUntil > now && this.othersCanServe(peer, now)) return [];
+    const room = this.pipelineDepth(state) - state.outstanding.size;
+    if (room <= 0) return [];
+    const picks = this.pickRarest(state, room, false);
+    if (picks.length < room) picks.push(...this.pickRarest(state, Math.min(room - picks.length, 2), true));
+    for (const piece of picks) this.request(peer, piece);
+    return picks;
+  }
+
+  /** Data arrived from `peer` (any chunk): it is alive, and it feeds the rate estimate. */
+  progress(peer: string, bytes: number, now: number): void {
+    const state = this.peers.get(peer);
+    if (!state) return;
+    state.lastProgress = now;
+    state.bytesSinceSample += bytes;
+    const elapsed = now - state.lastSample;
+    if (elapsed >= 250) {
+      const sample = (state.bytesSinceSample * 1000) / elapsed;
+      state.rate = state.rate === 0 ? sample : state.rate * (1 - RATE_ALPHA) + sample * RATE_ALPHA;
+      state.lastSample = now;
+      state.bytesSinceSample = 0;
+    }
+  }
+
+  /** A verified piece arrived. Returns peers whose duplicate requests (endgame) should be cancelled. */
+  completed(peer: string, piece: number): string[] {
+    this.have.set(piece);
+    const others = [...(this.requested.get(piece) ?? [])].filter((p) => p !== peer);
+    for (const p of [...(this.requested.get(piece) ?? [])]) this.unrequest(p, piece);
+    return others;
+  }
+
+  /** The piece failed verification or the peer refused it: ask someone else. */
+  failed(peer: string, piece: number, peerLacksIt = false): void {
+    this.unrequest(peer, piece);
+    const state = this.peers.get(peer);
+    if (peerLacksIt && state?.has.get(piece)) {
+      state.has.clear(piece);
+      this.availability[piece]!--;
+    }
+  }
+
+  /** Releases the requests of peers that delivered nothing for STALL_MS. */
+  tick(now: number): Released[] {
+    const released: Released[] = [];
+    for (const [peer, state] of this.peers) {
+      if (state.outstanding.size === 0 || now - state.lastProgress < STALL_MS) continue;
+      const pieces = [...state.outstanding];
+      for (const piece of pieces) this.unrequest(peer, piece);
+      state.rate = 0;
+      state.penalisedUntil = now + STALL_PENALTY_MS;
+      state.lastProgress = now;
+      released.push({ peer, pieces });
+    }
+    return released;
+  }
+
+  outstanding(peer: string): readonly number[] {
+    return [...(this.peers.get(peer)?.outstanding ?? [])];
+  }
+
+  private pipelineDepth(state: PeerState): number {
+    const byRate = MIN_PIPELINE + Math.floor((state.rate * PIPELINE_SECONDS) / this.pieceSize);
+    return Math.min(MAX_PIPELINE, byRate);
+  }
+
+  private othersCanServe(peer: string, now: number): boolean {
+    for (const [id, s] of this.peers) if (id !== peer && s.penalisedUntil <= now) return true;
+    return false;
+  }
+
+  /**
+   * Up to `count` pieces the peer has and we lack, rarest first. Normally only
+   * unrequested pieces; in endgame, pieces requested from others but not this peer.
+   */
+  private pickRarest(state: PeerState, count: number, endgame: boolean): number[] {
+    if (count <= 0) return [];
+    const candidates: { piece: number; rank: number }[] = [];
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (this.have.get(i) || !state.has.get(i) || state.outstanding.has(i)) continue;
+      if (this.requested.has(i) !== endgame) continue;
+      candidates.push({ piece: i, rank: this.availability[i]! + this.random() });
+    }
+    if (endgame && candidates.length > 0 && this.hasUnrequestedMissing()) return [];
+    candidates.sort((a, b) => a.rank - b.rank);
+    return candidates.slice(0, count).map((c) => c.piece);
+  }
+
+  /** Endgame only starts once nothing missing is left unrequested. */
+  private hasUnrequestedMissing(): boolean {
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (!this.have.get(i) && !this.requested.has(i) && this.availability[i]! > 0) return true;
+    }
+    return false;
+  }
+
+  private request(peer: string, piece: number): void {
+    this.peers.get(peer)?.outstanding.add(piece);
+    const set = this.requested.get(piece) ?? new Set<string>();
+    set.add(peer);
+    this.requested.set(piece, set);
+  }
+
+  private unrequest(peer: string, piece: number): void {
+    this.peers.get(peer)?.outstanding.delete(piece);
+    const set = this.requested.get(piece);
+    if (!set) return;
+    set.delete(peer);
+    if (set.size === 0) this.requested.delete(piece);
+  }
+}

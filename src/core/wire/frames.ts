@@ -1,0 +1,218 @@
+import { fromHex, fromUtf8, toHex, utf8 } from '../bytes.ts';
+import { HASH_BYTES, MAX_PIECE_SIZE, MAX_PIECES } from '../manifest/manifest.ts';
+import { err, ok, type Result } from '../result.ts';
+
+/**
+ * The peer wire protocol: one binary frame per data-channel message.
+ * Every frame starts with a type byte; integers are big-endian; a file id is
+ * its 32 raw SHA-256 bytes on the wire and lowercase hex in memory.
+ *
+ *   HELLO          0x01 | u8 version | utf8 JSON { name }                 first frame each way
+ *   GOSSIP         0x02 | utf8 JSON (an announcement, parsed by gossip/)
+ *   WANT_MANIFEST  0x03 | id[32]
+ *   MANIFEST_PART  0x04 | id[32] | u16 part | u16 parts | hashes[32*k]   k <= 1024
+ *   REQUEST        0x05 | id[32] | u32 piece
+ *   CANCEL         0x06 | id[32] | u32 piece
+ *   REJECT         0x07 | id[32] | u32 piece | u8 reason                  piece 0xffffffff: the manifest
+ *   DATA           0x08 | id[32] | u32 piece | u32 offset | bytes        bytes <= 64 KiB
+ *   HAVE           0x09 | id[32] | u32 piece
+ *   BITFIELD       0x0a | id[32] | bits (MSB first, ceil(pieces/8) bytes)
+ *   CATALOGUE      0x0b | utf8 JSON [announcement, ...]                  a neighbour's current catalogue, on connect
+ *
+ * decodeFrame never throws: anything malformed, truncated, oversized or of an
+ * unknown type comes back as an error value, and the caller drops the peer.
+ */
+
+export const WIRE_VERSION = 1;
+/** Piece bytes per DATA frame. Chrome accepts 256 KiB messages; 64 KiB is safe everywhere. */
+export const DATA_CHUNK = 64 * 1024;
+export const HASHES_PER_PART = 1024;
+export const MAX_JSON_BYTES = 32 * 1024;
+export const MAX_NAME_LENGTH = 64;
+/** No frame is larger than this; a bigger one is hostile. */
+export const MAX_FRAME_BYTES = 1 + HASH_BYTES + 8 + DATA_CHUNK;
+export const MANIFEST_PIECE = 0xffffffff;
+
+export const RejectReason = { notFound: 1, busy: 2 } as const;
+
+export type WireMessage =
+  | { type: 'hello'; version: number; name: string }
+  | { type: 'gossip'; json: unknown }
+  | { type: 'catalogue'; json: unknown }
+  | { type: 'want-manifest'; fileId: string }
+  | { type: 'manifest-part'; fileId: string; part: number; parts: number; hashes: Uint8Array }
+  | { type: 'request'; fileId: string; piece: number }
+  | { type: 'cancel'; fileId: string; piece: number }
+  | { type: 'reject'; fileId: string; piece: number; reason: number }
+  | { type: 'data'; fileId: string; piece: number; offset: number; bytes: Uint8Array }
+  | { type: 'have'; fileId: string; piece: number }
+  | { type: 'bitfield'; fileId: string; bits: Uint8Array };
+
+export type WireErrorCode = 'ERR_FRAME_EMPTY' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRAME_TYPE' | 'ERR_FRAME_LENGTH' | 'ERR_FRAME_FIELD';
+
+const T = {
+  hello: 0x01, gossip: 0x02, 'want-manifest': 0x03, 'manifest-part': 0x04, request: 0x05,
+  cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b,
+} as const;
+
+const ID_END = 1 + HASH_BYTES;
+
+function frame(type: number, fileId: string, extra: number): { buf: Uint8Array; view: DataView } {
+  const id = fromHex(fileId);
+  if (!id || id.length !== HASH_BYTES) throw new Error(`not a file id: ${fileId.slice(0, 80)}`);
+  const buf = new Uint8Array(ID_END + extra);
+  buf[0] = type;
+  buf.set(id, 1);
+  return { buf, view: new DataView(buf.buffer) };
+}
+
+function jsonFrame(type: number, prefix: number[], value: unknown): Uint8Array {
+  const body = utf8(JSON.stringify(value));
+  if (body.length > MAX_JSON_BYTES) throw new Error(`JSON frame of ${body.length} bytes exceeds ${MAX_JSON_BYTES}`);
+  const buf = new Uint8Array(1 + prefix.length + body.length);
+  buf[0] = type;
+  buf.set(prefix, 1);
+  buf.set(body, 1 + prefix.length);
+  return buf;
+}
+
+/** Encodes our own messages. Throws only on programming errors (we never encode peer input blindly). */
+export function encodeFrame(m: WireMessage): Uint8Array {
+  switch (m.type) {
+    case 'hello':
+      return jsonFrame(T.hello, [m.version], { name: m.name });
+    case 'gossip':
+    case 'catalogue':
+      return jsonFrame(T[m.type], [], m.json);
+    case 'want-manifest':
+      return frame(T['want-manifest'], m.fileId, 0).buf;
+    case 'manifest-part': {
+      const f = frame(T['manifest-part'], m.fileId, 4 + m.hashes.length);
+      f.view.setUint16(ID_END, m.part);
+      f.view.setUint16(ID_END + 2, m.parts);
+      f.buf.set(m.hashes, ID_END + 4);
+      return f.buf;
+    }
+    case 'request':
+    case 'cancel':
+    case 'have': {
+      const f = frame(T[m.type], m.fileId, 4);
+      f.view.setUint32(ID_END, m.piece);
+      return f.buf;
+    }
+    case 'reject': {
+      const f = frame(T.reject, m.fileId, 5);
+      f.view.setUint32(ID_END, m.piece);
+      f.buf[ID_END + 4] = m.reason;
+      return f.buf;
+    }
+    case 'data': {
+      const f = frame(T.data, m.fileId, 8 + m.bytes.length);
+      f.view.setUint32(ID_END, m.piece);
+      f.view.setUint32(ID_END + 4, m.offset);
+      f.buf.set(m.bytes, ID_END + 8);
+      return f.buf;
+    }
+    case 'bitfield': {
+      const f = frame(T.bitfield, m.fileId, m.bits.length);
+      f.buf.set(m.bits, ID_END);
+      return f.buf;
+    }
+  }
+}
+
+const bad = (code: WireErrorCode, error: string) => err(code, error);
+
+function decodeJson(body: Uint8Array): Result<unknown, WireErrorCode> {
+  if (body.length > MAX_JSON_BYTES) return bad('ERR_FRAME_TOO_LARGE', 'JSON body too large');
+  const text = fromUtf8(body);
+  if (text === null) return bad('ERR_FRAME_FIELD', 'JSON body is not UTF-8');
+  try {
+    return ok(JSON.parse(text) as unknown);
+  } catch {
+    return bad('ERR_FRAME_FIELD', 'JSON body does not parse');
+  }
+}
+
+function decodeHello(buf: Uint8Array): Result<WireMessage, WireErrorCode> {
+  if (buf.length < 2) return bad('ERR_FRAME_LENGTH', 'hello is truncated');
+  const json = decodeJson(buf.subarray(2));
+  if (!json.ok) return json;
+  const name = (json.value as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) return bad('ERR_FRAME_FIELD', 'hello: bad name');
+  return ok({ type: 'hello', version: buf[1]!, name });
+}
+
+/** Frames after the file id: fixed length, or a minimum for variable ones. */
+const BODY_AFTER_ID: Record<number, { min: number; max: number }> = {
+  [T['want-manifest']]: { min: 0, max: 0 },
+  [T['manifest-part']]: { min: 4 + HASH_BYTES, max: 4 + HASHES_PER_PART * HASH_BYTES },
+  [T.request]: { min: 4, max: 4 },
+  [T.cancel]: { min: 4, max: 4 },
+  [T.have]: { min: 4, max: 4 },
+  [T.reject]: { min: 5, max: 5 },
+  [T.data]: { min: 9, max: 8 + DATA_CHUNK },
+  [T.bitfield]: { min: 1, max: MAX_PIECES / 8 },
+};
+
+function decodeFileFrame(buf: Uint8Array, type: number): Result<WireMessage, WireErrorCode> {
+  const limits = BODY_AFTER_ID[type]!;
+  const body = buf.length - ID_END;
+  if (body < limits.min || body > limits.max) return bad('ERR_FRAME_LENGTH', `frame type ${type} has a body of ${body} bytes`);
+  const fileId = toHex(buf.subarray(1, ID_END));
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u32 = () => view.getUint32(ID_END);
+  const pieceOk = (p: number) => p < MAX_PIECES;
+  switch (type) {
+    case T['want-manifest']:
+      return ok({ type: 'want-manifest', fileId });
+    case T['manifest-part']: {
+      const part = view.getUint16(ID_END);
+      const parts = view.getUint16(ID_END + 2);
+      const hashes = buf.subarray(ID_END + 4);
+      if (parts === 0 || parts > MAX_PIECES / HASHES_PER_PART || part >= parts || hashes.length % HASH_BYTES !== 0) {
+        return bad('ERR_FRAME_FIELD', 'manifest part: bad part numbers or hash length');
+      }
+      return ok({ type: 'manifest-part', fileId, part, parts, hashes });
+    }
+    case T.request:
+    case T.cancel:
+    case T.have: {
+      const piece = u32();
+      if (!pieceOk(piece)) return bad('ERR_FRAME_FIELD', `piece ${piece} out of range`);
+      const name = type === T.request ? 'request' : type === T.cancel ? 'cancel' : 'have';
+      return ok({ type: name, fileId, piece });
+    }
+    case T.reject: {
+      const piece = u32();
+      if (!pieceOk(piece) && piece !== MANIFEST_PIECE) return bad('ERR_FRAME_FIELD', `piece ${piece} out of range`);
+      return ok({ type: 'reject', fileId, piece, reason: buf[ID_END + 4]! });
+    }
+    case T.data: {
+      const piece = u32();
+      const offset = view.getUint32(ID_END + 4);
+      const bytes = buf.subarray(ID_END + 8);
+      if (!pieceOk(piece) || offset % DATA_CHUNK !== 0 || offset + bytes.length > MAX_PIECE_SIZE) {
+        return bad('ERR_FRAME_FIELD', 'data: piece or offset out of range');
+      }
+      return ok({ type: 'data', fileId, piece, offset, bytes });
+    }
+    default:
+      return ok({ type: 'bitfield', fileId, bits: buf.subarray(ID_END) });
+  }
+}
+
+export function decodeFrame(buf: Uint8Array): Result<WireMessage, WireErrorCode> {
+  if (buf.length === 0) return bad('ERR_FRAME_EMPTY', 'empty frame');
+  if (buf.length > MAX_FRAME_BYTES) return bad('ERR_FRAME_TOO_LARGE', `frame of ${buf.length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  const type = buf[0]!;
+  if (type === T.hello) return decodeHello(buf);
+  if (type === T.gossip || type === T.catalogue) {
+    const json = decodeJson(buf.subarray(1));
+    if (!json.ok) return json;
+    return ok(type === T.gossip ? { type: 'gossip', json: json.value } : { type: 'catalogue', json: json.value });
+  }
+  if (!(type in BODY_AFTER_ID)) return bad('ERR_FRAME_TYPE', `unknown frame type ${type}`);
+  if (buf.length < ID_END) return bad('ERR_FRAME_LENGTH', 'frame is truncated before the file id');
+  return decodeFileFrame(buf, type);
+}

@@ -1,0 +1,38 @@
+/**
+ * What the app needs from a connection to one peer, whatever carries it
+ * (a WebRTC data channel in the browser, an in-memory pipe in Node tests).
+ */
+export interface DataLink {
+  /** Queue a frame. Never throws: a failed send destroys the link with ERR_SEND. */
+  send(frame: Uint8Array): void;
+  /** Bytes queued but not yet sent. */
+  readonly bufferedAmount: number;
+  /** Resolves once bufferedAmount has fallen to the low-water mark (or the link closed). */
+  drained(): Promise<void>;
+  /** The one way a link ends; handlers see onClose(code) exactly once. */
+  destroy(code: string, detail?: string): void;
+}
+
+export interface LinkHandlers {
+  onSignal(data: string): void;
+  onOpen(): void;
+  onFrame(bytes: Uint8Array): void;
+  onClose(code: string, detail?: string): void;
+}
+
+export interface PeerConnection extends DataLink {
+  /** Feed a signalling message from the other side. */
+  signal(data: string): void;
+}
+
+export type PeerConnectionFactory = (opts: { initiator: boolean }, handlers: LinkHandlers) => PeerConnection;
+
+/** Chrome kills a channel with more than 16 MiB queued; ~1 MiB keeps the pipe full. */
+export const HIGH_WATER = 1024 * 1024;
+export const LOW_WATER = 256 * 1024;
+
+/** Waits until the link can take more data. Used only for bulk data; small control frames go straight out. */
+export async function writeWithBackpressure(link: DataLink, frame: Uint8Array): Promise<void> {
+  while (link.bufferedAmount > HIGH_WATER) await link.drained();
+  link.send(frame);
+}

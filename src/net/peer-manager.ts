@@ -1,0 +1,138 @@
+import { isInitiator, planMesh, shouldAccept, shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
+import type { DataLink, PeerConnection, PeerConnectionFactory } from './link.ts';
+
+/**
+ * Keeps the room's mesh: applies the pure mesh rules to what the relay tells
+ * us, creates and destroys peer connections, and routes signalling to them.
+ * Every way a peer ends goes through destroyPeer(code).
+ */
+export interface PeerEvents {
+  onOpen(peer: string, link: DataLink): void;
+  onFrame(peer: string, bytes: Uint8Array): void;
+  onClose(peer: string, code: string, detail?: string): void;
+  onPresence(): void;
+}
+
+export interface PeerManagerDeps {
+  self: string;
+  sendSignal(to: string, data: string): void;
+  createConnection: PeerConnectionFactory;
+  now(): number;
+}
+
+export interface PeerManager {
+  welcome(peers: string[]): void;
+  joined(peer: string): void;
+  left(peer: string): void;
+  signal(from: string, data: string): void;
+  /** Drop a peer and refuse it for the rest of this session. */
+  ban(peer: string, code: string, detail?: string): void;
+  destroyPeer(peer: string, code: string, detail?: string): void;
+  present(): ReadonlySet<string>;
+  linkState(peer: string): LinkState | undefined;
+  isBanned(peer: string): boolean;
+  /** Gives up on links that have been connecting for too long. */
+  tick(now: number): void;
+  close(): void;
+}
+
+/** A link that has not opened by then will not: ICE gathering and checks take a few seconds at most. */
+export const CONNECT_TIMEOUT_MS = 20_000;
+/** Failed links to a peer that is still here are retried this many times, then left until it rejoins. */
+export const MAX_RETRIES = 3;
+const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN']);
+
+export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): PeerManager {
+  const present = new Set<string>();
+  const banned = new Set<string>();
+  const conns = new Map<string, { conn: PeerConnection; state: LinkState; since: number }>();
+  const failures = new Map<string, number>();
+
+  const view = (): MeshView => ({
+    self: deps.self,
+    present,
+    // Peers we gave up on look banned to the planner until they rejoin.
+    banned: new Set([...banned, ...[...failures].filter(([, n]) => n > MAX_RETRIES).map(([p]) => p)]),
+    links: new Map([...conns].map(([id, c]) => [id, c.state])),
+  });
+
+  const open = (peer: string, initiator: boolean): PeerConnection => {
+    const entry = { state: 'connecting' as LinkState, since: deps.now(), conn: undefined as unknown as PeerConnection };
+    entry.conn = deps.createConnection(
+      { initiator },
+      {
+        onSignal: (data) => deps.sendSignal(peer, data),
+        onOpen: () => {
+          entry.state = 'open';
+          failures.delete(peer);
+          events.onOpen(peer, entry.conn);
+          events.onPresence();
+        },
+        onFrame: (bytes) => events.onFrame(peer, bytes),
+        onClose: (code, detail) => {
+          if (conns.get(peer) === entry) conns.delete(peer);
+          events.onClose(peer, code, detail);
+          events.onPresence();
+          // A link that failed while both of us are still here is retried by the initiator, a few times.
+          if (FINAL_CODES.has(code) || banned.has(peer) || !present.has(peer)) return;
+          failures.set(peer, (failures.get(peer) ?? 0) + 1);
+          apply();
+        },
+      },
+    );
+    conns.set(peer, entry);
+    return entry.conn;
+  };
+
+  const apply = () => {
+    for (const action of planMesh(view())) {
+      if (action.kind === 'connect') open(action.peer, true);
+      else destroyPeer(action.peer, action.reason === 'banned' ? 'ERR_BANNED' : 'ERR_PEER_LEFT');
+    }
+    events.onPresence();
+  };
+
+  const destroyPeer = (peer: string, code: string, detail?: string) => {
+    conns.get(peer)?.conn.destroy(code, detail);
+  };
+
+  return {
+    welcome(peers) {
+      for (const p of peers) present.add(p);
+      apply();
+    },
+    joined(peer) {
+      present.add(peer);
+      failures.delete(peer);
+      apply();
+    },
+    left(peer) {
+      present.delete(peer);
+      if (shouldDropOnLeave(view(), peer)) destroyPeer(peer, 'ERR_PEER_LEFT');
+      events.onPresence();
+    },
+    signal(from, data) {
+      const existing = conns.get(from);
+      if (existing) return existing.conn.signal(data);
+      // Only the initiator opens a conversation; anything else from an unknown peer is stale.
+      if (isInitiator(deps.self, from) || !shouldAccept(view(), from)) return;
+      open(from, false).signal(data);
+    },
+    ban(peer, code, detail) {
+      banned.add(peer);
+      destroyPeer(peer, code, detail);
+    },
+    destroyPeer,
+    present: () => present,
+    linkState: (peer) => conns.get(peer)?.state,
+    isBanned: (peer) => banned.has(peer),
+    tick(now) {
+      for (const [peer, c] of conns) {
+        if (c.state === 'connecting' && now - c.since > CONNECT_TIMEOUT_MS) destroyPeer(peer, 'ERR_CONNECT_TIMEOUT');
+      }
+    },
+    close() {
+      for (const peer of [...conns.keys()]) destroyPeer(peer, 'ERR_SHUTDOWN');
+    },
+  };
+}

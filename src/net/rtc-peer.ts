@@ -1,0 +1,96 @@
+import SimplePeer from 'simple-peer';
+import { HIGH_WATER, LOW_WATER, type LinkHandlers, type PeerConnection } from './link.ts';
+
+/**
+ * The only file that knows simple-peer. Wraps one WebRTC peer connection with
+ * one data channel behind PeerConnection: one destroy path, string error
+ * codes, onClose exactly once, and bufferedamountlow-driven backpressure.
+ */
+export function createRtcPeer(
+  opts: { initiator: boolean; iceServers: RTCIceServer[] },
+  h: LinkHandlers,
+): PeerConnection {
+  const peer = new SimplePeer({ initiator: opts.initiator, trickle: true, config: { iceServers: opts.iceServers } });
+  let closed = false;
+  let opened = false;
+  /** simple-peer can deliver the other side's first frames before its own 'connect': hold them. */
+  let early: Uint8Array[] = [];
+  let waiters: (() => void)[] = [];
+  const channel = (): RTCDataChannel | undefined => (peer as unknown as { _channel?: RTCDataChannel })._channel;
+
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const resolve of w) resolve();
+  };
+
+  const destroy = (code: string, detail?: string) => {
+    if (closed) return;
+    closed = true;
+    wake();
+    peer.destroy();
+    h.onClose(code, detail);
+  };
+
+  peer.on('signal', (data) => h.onSignal(JSON.stringify(data)));
+  peer.on('connect', () => {
+    const ch = channel();
+    if (ch) {
+      ch.bufferedAmountLowThreshold = LOW_WATER;
+      ch.addEventListener('bufferedamountlow', wake);
+    }
+    opened = true;
+    h.onOpen();
+    const held = early;
+    early = [];
+    for (const frame of held) if (!closed) h.onFrame(frame);
+  });
+  peer.on('data', (data: Uint8Array) => {
+    if (closed) return;
+    if (!opened) {
+      if (early.length >= 64) return destroy('ERR_FLOOD', 'too much data before the connection opened');
+      early.push(data);
+      return;
+    }
+    h.onFrame(data);
+  });
+  peer.on('error', (e: Error & { code?: string }) => destroy(e.code ?? 'ERR_WEBRTC', e.message));
+  peer.on('close', () => destroy('ERR_CLOSED', 'the connection closed'));
+
+  return {
+    signal(data: string) {
+      if (closed) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        destroy('ERR_SIGNAL', 'signalling message is not JSON');
+        return;
+      }
+      if (typeof parsed !== 'object' || parsed === null) return destroy('ERR_SIGNAL', 'signalling message is not an object');
+      try {
+        peer.signal(parsed as SimplePeer.SignalData);
+      } catch (e) {
+        destroy('ERR_SIGNAL', (e as Error).message);
+      }
+    },
+    send(frame: Uint8Array) {
+      if (closed) return;
+      try {
+        peer.send(frame);
+      } catch (e) {
+        destroy('ERR_SEND', (e as Error).message);
+      }
+    },
+    get bufferedAmount() {
+      return channel()?.bufferedAmount ?? 0;
+    },
+    drained() {
+      if (closed || (channel()?.bufferedAmount ?? 0) <= LOW_WATER) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    destroy,
+  };
+}
+
+export { HIGH_WATER };

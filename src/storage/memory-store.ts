@@ -1,0 +1,60 @@
+import { StorageError, type FileRecord, type Store } from './store.ts';
+
+/** The Store interface over Maps, for Node tests and simulations. Copies on the way in and out, like IndexedDB. */
+export function createMemoryStore(opts: { quotaBytes?: number } = {}): Store & { pieceBytes(): number } {
+  const pieces = new Map<string, Uint8Array>();
+  const files = new Map<string, FileRecord>();
+  const prefs = new Map<string, string>();
+  let used = 0;
+  const key = (fileId: string, index: number) => `${fileId}:${index}`;
+
+  return {
+    async putPieces(fileId, entries) {
+      const adding = entries.reduce((n, e) => n + e.data.length, 0);
+      if (opts.quotaBytes !== undefined && used + adding > opts.quotaBytes) {
+        throw new StorageError('ERR_QUOTA', 'the browser has no more storage space for this site');
+      }
+      for (const e of entries) {
+        const k = key(fileId, e.index);
+        used += e.data.length - (pieces.get(k)?.length ?? 0);
+        pieces.set(k, e.data.slice());
+      }
+    },
+    async getPiece(fileId, index) {
+      return pieces.get(key(fileId, index))?.slice();
+    },
+    async assemble(fileId, pieceCount, mime) {
+      const parts: Uint8Array<ArrayBuffer>[] = [];
+      for (let i = 0; i < pieceCount; i++) {
+        const p = pieces.get(key(fileId, i));
+        if (!p) throw new StorageError('ERR_MISSING_PIECE', `piece ${i} is missing from storage`);
+        parts.push(p as Uint8Array<ArrayBuffer>);
+      }
+      return new Blob(parts, { type: mime });
+    },
+    async deleteFile(fileId, pieceCount) {
+      for (let i = 0; i < pieceCount; i++) {
+        used -= pieces.get(key(fileId, i))?.length ?? 0;
+        pieces.delete(key(fileId, i));
+      }
+      files.delete(fileId);
+    },
+    async putFile(record) {
+      files.set(record.meta.id, structuredClone(record));
+    },
+    async getFile(fileId) {
+      const r = files.get(fileId);
+      return r && structuredClone(r);
+    },
+    async listFiles() {
+      return [...files.values()].map((r) => structuredClone(r));
+    },
+    async getPref(k) {
+      return prefs.get(k);
+    },
+    async setPref(k, v) {
+      prefs.set(k, v);
+    },
+    pieceBytes: () => used,
+  };
+}

@@ -1,0 +1,43 @@
+import type { FileMeta } from '../core/manifest/manifest.ts';
+
+/**
+ * Where pieces and file records live. The browser uses IndexedDB
+ * (idb-store.ts); Node tests use memory-store.ts. Both behave the same.
+ */
+export interface FileRecord {
+  meta: FileMeta;
+  pieceSize: number;
+  pieceCount: number;
+  /** pieceCount * 32 bytes of piece hashes: the verified manifest. */
+  hashes: Uint8Array;
+  /** Bitfield of pieces stored and verified. Written after the pieces themselves. */
+  have: Uint8Array;
+  /** 'shared' by this browser, or fetched from the room. */
+  source: 'shared' | 'downloaded';
+  addedAt: number;
+}
+
+export interface PieceEntry {
+  index: number;
+  data: Uint8Array;
+}
+
+export interface Store {
+  putPieces(fileId: string, pieces: readonly PieceEntry[]): Promise<void>;
+  /** One stored piece, or undefined when it is missing (never an exception for "not there"). */
+  getPiece(fileId: string, index: number): Promise<Uint8Array | undefined>;
+  /** The whole file as a Blob made of the stored pieces, without one giant buffer. */
+  assemble(fileId: string, pieceCount: number, mime: string): Promise<Blob>;
+  deleteFile(fileId: string, pieceCount: number): Promise<void>;
+  putFile(record: FileRecord): Promise<void>;
+  getFile(fileId: string): Promise<FileRecord | undefined>;
+  listFiles(): Promise<FileRecord[]>;
+  getPref(key: string): Promise<string | undefined>;
+  setPref(key: string, value: string): Promise<void>;
+}
+
+export class StorageError extends Error {
+  constructor(readonly code: 'ERR_QUOTA' | 'ERR_STORAGE' | 'ERR_MISSING_PIECE', message: string) {
+    super(message);
+  }
+}

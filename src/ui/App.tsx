@@ -1,0 +1,63 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { saveBlob, startBrowserEngine } from '../app/browser.ts';
+import type { Engine } from '../app/engine.ts';
+import { parseRoomFragment, type Room } from '../core/room.ts';
+import type { FileIntents } from './FileRow.tsx';
+import { Landing } from './Landing.tsx';
+import { RoomView } from './RoomView.tsx';
+
+/**
+ * Routes on the URL fragment: no room -> landing page; a room -> its engine.
+ * An engine serves one room for the page's life, so moving between rooms
+ * reloads the page rather than tearing the mesh down by hand.
+ */
+export function App() {
+  const [room] = useState<Room | null>(() => parseRoomFragment(location.hash));
+  useEffect(() => {
+    const onHash = () => {
+      const next = parseRoomFragment(location.hash);
+      if (next?.secret !== room?.secret) location.reload();
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, [room]);
+  return room ? <RoomPage room={room} /> : <Landing />;
+}
+
+function RoomPage({ room }: { room: Room }) {
+  const [engine, setEngine] = useState<Engine | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  useEffect(() => {
+    let live: Engine | null = null;
+    startBrowserEngine(room).then(
+      (e) => {
+        live = e;
+        setEngine(e);
+      },
+      (e: Error) => setFailure(e.message),
+    );
+    return () => live?.close();
+  }, [room]);
+  const intents = useSaveOnComplete(engine);
+  if (failure) return <p class="fatal" role="alert">meshdrop could not start: {failure}</p>;
+  if (!engine || !intents) return <p class="loading">Joining the room…</p>;
+  return <RoomView engine={engine} room={room} intents={intents} />;
+}
+
+/** Download intents; a file the person asked for is handed to the browser once it is complete. */
+function useSaveOnComplete(engine: Engine | null): FileIntents | null {
+  return useMemo(() => {
+    if (!engine) return null;
+    const save = async (id: string) => {
+      const file = await engine.save(id);
+      if (file) saveBlob(file.blob, file.name);
+    };
+    return {
+      download: (id: string) => {
+        void engine.download(id).then((done) => (done ? save(id) : undefined));
+      },
+      cancel: (id: string) => void engine.cancel(id),
+      save: (id: string) => void save(id),
+    };
+  }, [engine]);
+}

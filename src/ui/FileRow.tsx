@@ -1,0 +1,81 @@
+import type { FileView } from '../app/state.ts';
+import { fileKind, formatBytes, formatSpeed, percent } from './format.ts';
+
+export interface FileIntents {
+  download(id: string): void;
+  cancel(id: string): void;
+  save(id: string): void;
+}
+
+/** One shared file: what it is, who has it, and what you can do with it. Names render as text only. */
+export function FileRow({ file, intents }: { file: FileView; intents: FileIntents }) {
+  const { meta } = file;
+  const pct = percent(file.bytesDone, meta.size);
+  const busy = file.status === 'manifest' || file.status === 'downloading';
+  return (
+    <li class={`file ${file.status}`} data-file-id={meta.id}>
+      <div class="file-main">
+        <div class="file-name" title={meta.name}>
+          {meta.name}
+        </div>
+        <div class="file-meta">
+          {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders file={file} />
+        </div>
+        {busy && (
+          <div class="progress" role="progressbar" aria-label={`Downloading ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+            <div class="bar" style={{ width: `${pct}%` }} />
+          </div>
+        )}
+        <Status file={file} pct={pct} />
+      </div>
+      <div class="file-actions">
+        {file.status === 'available' && (
+          <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Download ${meta.name}`}>
+            Download
+          </button>
+        )}
+        {file.status === 'error' && (
+          <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Download ${meta.name} again`}>
+            Retry download
+          </button>
+        )}
+        {busy && (
+          <button onClick={() => intents.cancel(meta.id)} aria-label={`Cancel downloading ${meta.name}`}>
+            Cancel
+          </button>
+        )}
+        {file.status === 'complete' && (
+          <button class="primary" onClick={() => intents.save(meta.id)} aria-label={`Save ${meta.name}`}>
+            Save
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}
+
+function Holders({ file }: { file: FileView }) {
+  if (file.holders.length === 0) return <span>nobody online has it</span>;
+  const names = file.holders.map((h) => (h.self ? 'you' : h.name ?? 'connecting…'));
+  return <span>held by {names.join(', ')}</span>;
+}
+
+function Status({ file, pct }: { file: FileView; pct: number }) {
+  switch (file.status) {
+    case 'manifest':
+      return <div class="status">{file.holders.some((h) => !h.self) ? 'Asking for the file list…' : 'Waiting for someone who has it…'}</div>;
+    case 'downloading':
+      return (
+        <div class="status" aria-live="polite">
+          {pct}% · {formatBytes(file.bytesDone)} of {formatBytes(file.meta.size)} · {formatSpeed(file.speed)}
+          {file.sources === 0 ? ' · waiting for someone who has it' : ` · from ${file.sources} ${file.sources === 1 ? 'peer' : 'peers'}`}
+        </div>
+      );
+    case 'complete':
+      return <div class="status done">{file.sharedByMe ? 'Shared by you' : 'Downloaded · you share it too'}</div>;
+    case 'error':
+      return <div class="status error">Stopped: {file.error}</div>;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,153 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Engine } from '../app/engine.ts';
+import type { AppState } from '../app/state.ts';
+import type { Room } from '../core/room.ts';
+import { FileRow, type FileIntents } from './FileRow.tsx';
+import { formatBytes, percent } from './format.ts';
+import { NameEditor } from './NameEditor.tsx';
+import { Notices } from './Notices.tsx';
+import { PeerList } from './PeerList.tsx';
+import { ShareBox } from './ShareBox.tsx';
+import { useEngineState } from './use-engine.ts';
+
+const RELAY_TEXT: Record<AppState['relay'], string> = {
+  online: 'Online',
+  connecting: 'Connecting…',
+  offline: 'Server unreachable; open transfers continue, retrying…',
+};
+
+export function RoomView({ engine, room, intents }: { engine: Engine; room: Room; intents: FileIntents }) {
+  const state = useEngineState(engine);
+  const dragging = usePageDrop((files) => void engine.share(files));
+  const online = useOnline();
+  const files = [...state.files].sort((a, b) => a.meta.name.localeCompare(b.meta.name));
+  return (
+    <div class="room">
+      <header class="topbar">
+        <a class="logo small" href="#" onClick={() => (location.hash = '')}>
+          mesh<span>drop</span>
+        </a>
+        <span class={`relay ${online ? state.relay : 'offline'}`} role="status">
+          {online ? RELAY_TEXT[state.relay] : 'You are offline; waiting for the network…'}
+        </span>
+      </header>
+      <RoomLink room={room} />
+      <Notices notices={state.notices} dismiss={(id) => engine.dismissNotice(id)} />
+      <div class="layout">
+        <aside>
+          <NameEditor name={state.self.name} onRename={(n) => engine.setName(n)} />
+          <PeerList state={state} />
+        </aside>
+        <main>
+          <ShareBox onFiles={(f) => void engine.share(f)} dragging={dragging} />
+          <section class="card files" aria-labelledby="files-title">
+            <h2 id="files-title">
+              Files <span class="count">{files.length}</span>
+            </h2>
+            <ul>
+              {state.imports.map((i) => (
+                <li class="file importing" key={`import-${i.id}`}>
+                  <div class="file-main">
+                    <div class="file-name">{i.name}</div>
+                    <div class="status">
+                      Preparing to share: {percent(i.done, i.size)}% of {formatBytes(i.size)}
+                    </div>
+                  </div>
+                </li>
+              ))}
+              {files.map((f) => (
+                <FileRow key={f.meta.id} file={f} intents={intents} />
+              ))}
+            </ul>
+            {files.length === 0 && state.imports.length === 0 && <p class="hint">No files shared in this room yet.</p>}
+          </section>
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function RoomLink({ room }: { room: Room }) {
+  const [copied, setCopied] = useState(false);
+  const link = location.href;
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(link);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 2000);
+    } catch {
+      prompt('Copy this room link:', link); // no clipboard permission (plain http): let the person copy it
+    }
+  };
+  const share = () => void navigator.share({ title: 'meshdrop room', url: link }).catch(() => undefined);
+  return (
+    <section class="card roomlink">
+      <label for="room-link">Room link: everyone who opens it joins this room</label>
+      <div class="row">
+        <input id="room-link" readOnly value={link} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+        <button onClick={copy}>{copied ? 'Copied' : 'Copy link'}</button>
+        {'share' in navigator && <button onClick={share}>Share…</button>}
+      </div>
+      {room.named && (
+        <p class="warning" role="note">
+          This room has a name, not a secret key: anyone who guesses “{room.secret}” can join and see its files. Start a
+          new room for a private link.
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Files dropped anywhere on the page are shared; returns whether something is being dragged over it. */
+function usePageDrop(onFiles: (files: File[]) => void): boolean {
+  const [dragging, setDragging] = useState(false);
+  useEffect(() => {
+    let depth = 0;
+    const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
+    const enter = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      depth++;
+      setDragging(true);
+    };
+    const leave = () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setDragging(false);
+    };
+    const over = (e: DragEvent) => {
+      if (hasFiles(e)) e.preventDefault(); // allows the drop
+    };
+    const drop = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth = 0;
+      setDragging(false);
+      const files = [...(e.dataTransfer?.files ?? [])];
+      if (files.length) onFiles(files);
+    };
+    window.addEventListener('dragenter', enter);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('dragover', over);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragenter', enter);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
+  return dragging;
+}
+
+function useOnline(): boolean {
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener('online', update);
+    window.addEventListener('offline', update);
+    return () => {
+      window.removeEventListener('online', update);
+      window.removeEventListener('offline', update);
+    };
+  }, []);
+  return online;
+}

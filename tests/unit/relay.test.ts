@@ -1,0 +1,425 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { WebSocket, type ClientOptions } from 'ws';
+import {
+  MAX_FRAME_BYTES, MAX_SIGNAL_DATA, RELAY_PATH, parseRelayMessage, peerIdFromDigest, type RelayMessage,
+} from '../../signaling/protocol.ts';
+import { MESSAGE_BURST, createRelay, type RelayOptions } from '../../signaling/relay.ts';
+import { SECURITY_HEADERS, startServer } from '../../signaling/server.ts';
+
+// ---------------------------------------------------------------------------
+// Helpers: every wait has a timeout, so a failing test fails instead of hanging.
+
+const WAIT_MS = 3000;
+const T = 'a'.repeat(64);
+const U = 'b'.repeat(64);
+const topic = (n: number): string => n.toString(16).padStart(64, '0');
+const noop = (): void => {};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function timeout<V>(p: Promise<V>, ms: number, what: string): Promise<V> {
+  let timer: NodeJS.Timeout | undefined;
+  const fail = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, fail]).finally(() => clearTimeout(timer));
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+type Of<K extends RelayMessage['type']> = Extract<RelayMessage, { type: K }>;
+
+/** A test client: every relay message must parse; waits pick messages by type. */
+class Client {
+  readonly inbox: RelayMessage[] = [];
+  readonly invalid: string[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  id = '';
+  /** Each test client is a distinct browser: its own key, so its own peer id. */
+  key = randomBytes(16).toString('base64url');
+  private wake = noop;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const parsed = parseRelayMessage(String(data));
+      if (parsed.ok) this.inbox.push(parsed.value);
+      else this.invalid.push(String(data));
+      this.wake();
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** Removes and returns the first message of `type`, waiting for it if needed. */
+  async next<K extends RelayMessage['type']>(type: K, ms = WAIT_MS): Promise<Of<K>> {
+    const take = (): Of<K> | undefined => {
+      assert.deepEqual(this.invalid, [], 'relay sent a message that does not parse');
+      const i = this.inbox.findIndex((m) => m.type === type);
+      return i < 0 ? undefined : (this.inbox.splice(i, 1)[0] as Of<K>);
+    };
+    const found = take();
+    if (found) return found;
+    return timeout(new Promise<Of<K>>((resolve) => {
+      this.wake = () => {
+        const m = take();
+        if (m) resolve(m);
+      };
+    }), ms, `"${type}" (inbox: ${JSON.stringify(this.inbox).slice(0, 300)})`);
+  }
+
+  async error(code: string): Promise<void> {
+    const m = await this.next('error');
+    assert.equal(m.code, code, m.message);
+  }
+
+  waitClosed(ms = WAIT_MS): Promise<{ code: number; reason: string }> {
+    return timeout(this.closed, ms, 'the socket to close');
+  }
+
+  async join(t: string): Promise<Of<'welcome'>> {
+    this.send({ type: 'join', topic: t, key: this.key });
+    const welcome = await this.next('welcome');
+    assert.equal(welcome.topic, t);
+    this.id = welcome.self;
+    return welcome;
+  }
+}
+
+async function openClient(t: TestContext, url: string, opts?: ClientOptions): Promise<Client> {
+  const ws = new WebSocket(url, opts);
+  t.after(() => ws.terminate());
+  const client = new Client(ws);
+  await timeout(new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  }), WAIT_MS, `a connection to ${url}`);
+  return client;
+}
+
+async function startRelay(t: TestContext, opts: RelayOptions = {}) {
+  const events: Record<string, unknown>[] = [];
+  const relay = createRelay({ port: 0, host: '127.0.0.1', log: (e) => events.push(e), ...opts });
+  t.after(() => relay.close());
+  await relay.ready;
+  const url = `ws://127.0.0.1:${relay.address().port}${RELAY_PATH}`;
+  return { relay, url, events, connect: (o?: ClientOptions) => openClient(t, url, o) };
+}
+
+// ---------------------------------------------------------------------------
+
+describe('relay routing', () => {
+  test('introduces peers per topic and forwards signals to one peer, stamped', { timeout: 10_000 }, async (t) => {
+    const { relay, events, connect } = await startRelay(t);
+    const [a, b, c] = await Promise.all([connect(), connect(), connect()]);
+
+    assert.deepEqual((await a.join(T)).peers, []);
+    assert.deepEqual((await b.join(T)).peers, [a.id]);
+    assert.equal((await a.next('peer-joined')).peer, b.id);
+    assert.deepEqual((await c.join(U)).peers, []);
+    assert.match(a.id, /^[A-Za-z0-9_-]{16}$/);
+    assert.equal(new Set([a.id, b.id, c.id]).size, 3);
+    assert.deepEqual(relay.stats(), { connections: 3, rooms: 2 });
+
+    // A forged "from" is ignored: the relay stamps the real sender.
+    a.send({ type: 'signal', topic: T, to: b.id, data: 'offer-1', from: c.id });
+    assert.deepEqual(await b.next('signal'), { type: 'signal', topic: T, from: a.id, data: 'offer-1' });
+    b.send({ type: 'signal', topic: T, to: a.id, data: 'answer-1' });
+    assert.equal((await a.next('signal')).from, b.id);
+
+    // C is in another topic: A cannot reach it, through T or through U.
+    a.send({ type: 'signal', topic: T, to: c.id, data: 'nope' });
+    await a.error('unknown-peer');
+    a.send({ type: 'signal', topic: U, to: c.id, data: 'nope' });
+    await a.error('not-in-room');
+
+    // Joining again answers again but announces nothing new.
+    assert.deepEqual((await a.join(T)).peers, [b.id]);
+
+    await sleep(100);
+    assert.deepEqual(c.inbox, [], 'C must receive nothing');
+    assert.deepEqual(b.inbox, [], 'no duplicate peer-joined');
+
+    a.send({ type: 'leave', topic: T });
+    assert.deepEqual(await b.next('peer-left'), { type: 'peer-left', topic: T, peer: a.id });
+    a.send({ type: 'signal', topic: T, to: b.id, data: 'late' });
+    await a.error('not-in-room');
+
+    await a.join(T);
+    assert.equal((await b.next('peer-joined')).peer, a.id);
+    b.ws.close();
+    assert.equal((await a.next('peer-left')).peer, b.id);
+    c.ws.close();
+    await until(() => relay.stats().rooms === 1 && relay.stats().connections === 1, 'rooms to be cleaned up');
+
+    // Logs carry no topic and no signal data in clear.
+    const logged = JSON.stringify(events);
+    assert.ok(!logged.includes(T) && !logged.includes(U) && !logged.includes('offer-1'));
+    assert.ok(events.some((e) => e.event === 'join' && typeof e.topic === 'string' && e.topic.length === 8));
+  });
+});
+
+describe('relay bad input', () => {
+  test('rejects garbage without falling over', { timeout: 10_000 }, async (t) => {
+    const { relay, connect } = await startRelay(t);
+
+    const x = await connect();
+    x.send('not json');
+    await x.error('bad-json');
+    x.send({ type: 'teleport', topic: T });
+    await x.error('bad-message');
+    x.send(['join', T]);
+    await x.error('bad-message');
+    x.send({ type: 'join', topic: 'my-secret-room', key: x.key });
+    await x.error('bad-message');
+    x.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    await x.error('bad-message');
+    assert.equal(x.ws.readyState, WebSocket.OPEN);
+
+    const big = await connect();
+    big.send('x'.repeat(MAX_FRAME_BYTES + 1));
+    assert.equal((await big.waitClosed()).code, 1009);
+
+    const spammer = await connect();
+    for (let i = 0; i < 25; i++) spammer.send('{');
+    assert.equal((await spammer.waitClosed()).code, 1008);
+    assert.ok(spammer.inbox.length <= 20, `got ${spammer.inbox.length} errors`);
+
+    // A signal too big for the protocol, but within the frame limit.
+    await x.join(T);
+    x.send({ type: 'signal', topic: T, to: x.id, data: 'd'.repeat(MAX_SIGNAL_DATA + 1) });
+    await x.error('bad-message');
+
+    // The relay is alive and two fresh clients can still meet.
+    const [p, q] = await Promise.all([connect(), connect()]);
+    await p.join(U);
+    assert.deepEqual((await q.join(U)).peers, [p.id]);
+    q.send({ type: 'signal', topic: U, to: p.id, data: 'hello' });
+    assert.deepEqual(await p.next('signal'), { type: 'signal', topic: U, from: q.id, data: 'hello' });
+    await until(() => relay.stats().connections === 3, 'closed sockets to be dropped');
+  });
+
+  test('refuses upgrades on other paths and plain HTTP', { timeout: 10_000 }, async (t) => {
+    const { relay, connect } = await startRelay(t);
+    const other = `ws://127.0.0.1:${relay.address().port}/other`;
+    await assert.rejects(openClient(t, other));
+    const res = await fetch(`http://127.0.0.1:${relay.address().port}/`);
+    assert.equal(res.status, 426);
+    await res.arrayBuffer();
+    await (await connect()).join(T);
+  });
+});
+
+describe('relay peer identity', () => {
+  test('the id is derived from the key; a join without a key is refused', { timeout: 10_000 }, async (t) => {
+    const { connect } = await startRelay(t);
+    const a = await connect();
+    a.send({ type: 'join', topic: T });
+    await a.error('bad-message');
+    const welcome = await a.join(T);
+    const digest = createHash('sha256').update(a.key).digest();
+    assert.equal(welcome.self, peerIdFromDigest(digest));
+    a.send({ type: 'join', topic: topic(1), key: randomBytes(16).toString('base64url') });
+    await a.error('bad-message'); // one socket, one identity
+  });
+
+  test('the same key on a new socket replaces the stale one without a peer-left', { timeout: 10_000 }, async (t) => {
+    const { relay, connect } = await startRelay(t);
+    const a = await connect();
+    const b = await connect();
+    await a.join(T);
+    await b.join(T);
+    await a.next('peer-joined');
+    const b2 = await connect();
+    b2.key = b.key; // the same browser, reconnecting before its old socket is noticed dead
+    assert.deepEqual((await b2.join(T)).peers, [a.id]);
+    assert.equal(b2.id, b.id);
+    await b.waitClosed();
+    await sleep(50);
+    assert.ok(!a.inbox.some((m) => m.type === 'peer-left'), 'the room must not see the reconnecting peer leave');
+    a.send({ type: 'signal', topic: T, to: b.id, data: 'offer' });
+    assert.equal((await b2.next('signal')).from, a.id);
+    assert.equal(relay.stats().connections, 2);
+  });
+});
+
+describe('relay limits', () => {
+  test('message and join rate limits follow the injected clock', { timeout: 10_000 }, async (t) => {
+    let clock = 1_000_000;
+    const { connect } = await startRelay(t, { now: () => clock });
+    const c = await connect();
+
+    for (let i = 0; i < MESSAGE_BURST; i++) c.send({ type: 'leave', topic: T }); // silent, but each costs a token
+    c.send({ type: 'join', topic: T, key: c.key });
+    await c.error('rate-limited');
+    await sleep(50);
+    assert.ok(!c.inbox.some((m) => m.type === 'welcome'), 'a rate-limited message is dropped');
+
+    clock += 1000; // MESSAGES_PER_SECOND tokens back
+    for (let i = 0; i < 8; i++) await c.join(T); // the join burst
+    c.send({ type: 'join', topic: T, key: c.key });
+    await c.error('rate-limited');
+    clock += 2000; // one join token back
+    await c.join(T);
+  });
+
+  test('room-full and too-many-rooms', { timeout: 10_000 }, async (t) => {
+    const { connect } = await startRelay(t, { limits: { maxPeersPerRoom: 2 } });
+    const [a, b, c] = await Promise.all([connect(), connect(), connect()]);
+    await a.join(T);
+    await b.join(T);
+    c.send({ type: 'join', topic: T, key: c.key });
+    await c.error('room-full');
+    b.send({ type: 'leave', topic: T });
+    await a.next('peer-left');
+    assert.deepEqual((await c.join(T)).peers, [a.id]);
+
+    for (let i = 1; i <= 3; i++) await c.join(topic(i)); // T plus three more
+    c.send({ type: 'join', topic: topic(4), key: c.key });
+    await c.error('too-many-rooms');
+  });
+
+  test('server-full beyond maxConnections', { timeout: 10_000 }, async (t) => {
+    const { relay, connect } = await startRelay(t, { limits: { maxConnections: 1 } });
+    const first = await connect();
+    const second = await connect();
+    await second.error('server-full');
+    assert.equal((await second.waitClosed()).code, 1013);
+    first.ws.close();
+    await until(() => relay.stats().connections === 0, 'the first client to go');
+    await (await connect()).join(T);
+  });
+
+  test('a consumer that stops reading is cut off', { timeout: 15_000 }, async (t) => {
+    const { events, connect } = await startRelay(t, {
+      limits: { maxBufferedBytes: 64 * 1024, messageBurst: 100_000 },
+    });
+    const [a, b] = await Promise.all([connect(), connect()]);
+    await a.join(T);
+    await b.join(T);
+    await a.next('peer-joined');
+    (b.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const data = 'z'.repeat(MAX_SIGNAL_DATA);
+    for (let sent = 0; sent < 4000 && !a.inbox.some((m) => m.type === 'peer-left'); sent += 20) {
+      for (let i = 0; i < 20; i++) a.send({ type: 'signal', topic: T, to: b.id, data });
+      await sleep(5);
+    }
+    assert.equal((await a.next('peer-left')).peer, b.id);
+    assert.ok(events.some((e) => e.event === 'slow-consumer'));
+  });
+
+  test('heartbeat terminates a client that does not answer pings', { timeout: 10_000 }, async (t) => {
+    const { relay, events, connect } = await startRelay(t, { heartbeatMs: 50 });
+    const lazy = await connect({ autoPong: false });
+    const alive = await connect();
+    await lazy.join(T);
+    await alive.join(T);
+    assert.equal((await lazy.waitClosed()).code, 1006);
+    assert.equal((await alive.next('peer-left')).peer, lazy.id);
+    await sleep(200); // several more heartbeats
+    assert.equal(alive.ws.readyState, WebSocket.OPEN);
+    assert.equal(relay.stats().connections, 1);
+    assert.ok(events.some((e) => e.event === 'heartbeat-timeout'));
+  });
+
+  test('handlers never throw out: a relay bug costs one connection, not the process', { timeout: 10_000 }, async (t) => {
+    let explode = false;
+    const { relay, events, connect } = await startRelay(t, {
+      now: () => {
+        if (explode) throw new Error('boom');
+        return Date.now();
+      },
+    });
+    const victim = await connect();
+    explode = true;
+    victim.send({ type: 'join', topic: T, key: victim.key });
+    assert.equal((await victim.waitClosed()).code, 1011);
+    explode = false;
+    assert.ok(events.some((e) => e.event === 'handler-error' && e.error === 'boom'));
+    await until(() => relay.stats().connections === 0, 'the victim to be dropped');
+    await (await connect()).join(T);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('startServer', () => {
+  function distDir(t: TestContext): string {
+    const dir = mkdtempSync(join(tmpdir(), 'meshdrop-dist-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>meshdrop-test</title>');
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'assets', 'app-1a2b3c.js'), 'console.log(1)');
+    return dir;
+  }
+
+  test('serves the app with security headers and the relay on /ws', { timeout: 10_000 }, async (t) => {
+    const server = await startServer({ port: 0, host: '127.0.0.1', distDir: distDir(t), relay: { log: noop } });
+    t.after(() => server.close());
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(server.urls, [server.url]);
+
+    const res = await fetch(`${server.url}/`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /meshdrop-test/);
+    assert.equal(res.headers.get('content-security-policy'), SECURITY_HEADERS['Content-Security-Policy']);
+    assert.match(res.headers.get('content-security-policy') ?? '', /connect-src 'self' ws: wss:.*frame-ancestors 'none'/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(res.headers.get('cache-control'), 'no-cache');
+    const etag = res.headers.get('etag');
+    assert.ok(etag);
+    const again = await fetch(`${server.url}/`, { headers: { 'If-None-Match': etag } });
+    assert.equal(again.status, 304);
+
+    const asset = await fetch(`${server.url}/assets/app-1a2b3c.js`);
+    assert.equal(asset.status, 200);
+    assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+    await asset.arrayBuffer();
+
+    const missing = await fetch(`${server.url}/nope.js`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('x-content-type-options'), 'nosniff');
+    await missing.arrayBuffer();
+    const post = await fetch(`${server.url}/`, { method: 'POST' });
+    assert.equal(post.status, 405);
+    await post.arrayBuffer();
+
+    const wsBase = server.url.replace(/^http/, 'ws');
+    const [a, b] = await Promise.all([openClient(t, `${wsBase}${RELAY_PATH}`), openClient(t, `${wsBase}${RELAY_PATH}`)]);
+    await a.join(T);
+    await b.join(T);
+    b.send({ type: 'signal', topic: T, to: a.id, data: 'via server' });
+    assert.equal((await a.next('signal')).from, b.id);
+    await assert.rejects(openClient(t, `${wsBase}/other`));
+    assert.equal(server.relay.stats().connections, 2);
+  });
+
+  test('lists localhost and LAN URLs on a wildcard host', { timeout: 10_000 }, async (t) => {
+    const server = await startServer({ port: 0, host: '0.0.0.0', distDir: distDir(t), relay: { log: noop } });
+    t.after(() => server.close());
+    const port = new URL(server.url).port;
+    assert.equal(server.url, `http://localhost:${port}`);
+    for (const url of server.urls) assert.match(url, new RegExp(`^http://[^/]+:${port}$`));
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+  });
+
+  test('a missing build gives a clear error', async () => {
+    const dir = join(tmpdir(), 'meshdrop-no-such-dist');
+    await assert.rejects(startServer({ port: 0, host: '127.0.0.1', distDir: dir }), /no built app at .*index\.html.*npm run build/);
+  });
+});
