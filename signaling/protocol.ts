@@ -34,7 +34,7 @@ export const MAX_FRAME_BYTES = 16 * 1024;
 /** Largest opaque signal payload. */
 export const MAX_SIGNAL_DATA = 12 * 1024;
 /** Most peers the relay lists in one welcome (also the relay's room cap). */
-export const MAX_PEERS_PER_ROOM = 64;
+export const MAX_PEERS_PER_ROOM = 32;
 
 /** A topic is a lowercase hex SHA-256: the relay never sees a room's name or secret. */
 const TOPIC_RE = /^[0-9a-f]{64}$/;

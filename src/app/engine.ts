@@ -59,6 +59,8 @@ export interface Engine {
 /** Announcements sent per CATALOGUE frame, well under the JSON frame limit. */
 const CATALOGUE_BATCH = 40;
 const TICK_MS = 1_000;
+/** Pieces or manifests failing verification before a peer is dropped for the session. */
+export const MAX_STRIKES = 3;
 
 export function createEngine(deps: EngineDeps): Engine {
   const listeners = new Set<() => void>();
@@ -131,11 +133,18 @@ export function createEngine(deps: EngineDeps): Engine {
     return d;
   };
 
+  /** Every ban goes through here: the person is told, then the link ends for this session. */
+  const banPeer = (peer: string, code: string, detail: string) => {
+    notices.info(`Disconnected ${sessions.get(peer)?.name ?? 'a peer'}: ${detail}`);
+    peers.ban(peer, code, detail);
+  };
+
+  /** Bad data from a peer: three strikes and it is out. */
   const strike = (peer: string, what: string) => {
     const s = sessions.get(peer);
     if (!s) return;
     s.strikes++;
-    if (s.strikes >= 3) peers.ban(peer, 'ERR_BAD_DATA', `3 pieces failed verification; last: ${what}`);
+    if (s.strikes >= MAX_STRIKES) banPeer(peer, 'ERR_BAD_DATA', `${MAX_STRIKES} pieces failed verification; last: ${what}`);
   };
 
   const sessionContext: SessionContext = {
@@ -155,10 +164,7 @@ export function createEngine(deps: EngineDeps): Engine {
         if (a.kind === 'add') downloads.get(a.file.id)?.peerOpened(session.id);
       }
     },
-    ban: (peer, code, detail) => {
-      notices.info(`Disconnected ${sessions.get(peer)?.name ?? 'a peer'}: ${detail}`);
-      peers.ban(peer, code, detail);
-    },
+    ban: banPeer,
   };
 
   const onPeerOpen = (peer: string, link: Session['link']) => {

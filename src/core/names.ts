@@ -20,5 +20,6 @@ export function randomDisplayName(random: () => number): string {
 /** Trims and bounds a display name; control characters are removed. Empty means "keep the old one". */
 export function cleanDisplayName(name: string): string {
   // eslint-disable-next-line no-control-regex
-  return name.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e]/g, '').trim().slice(0, MAX_DISPLAY_NAME);
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  return Array.from(clean).slice(0, MAX_DISPLAY_NAME).join('').trim(); // by code point: never half an emoji
 }

@@ -1,10 +1,12 @@
 /**
  * Mesh membership decisions, in one pure place: whom to connect to, who
- * initiates, whom to accept and whom to drop. Today the mesh is full up to
- * MAX_DEGREE; a bounded-degree mesh (gossipsub's D / D_low / D_high) replaces
- * planMesh without touching the transport or the app.
+ * initiates, whom to accept and whom to drop. Today the mesh is full: the
+ * relay admits at most 32 peers to a room (MAX_PEERS_PER_ROOM in
+ * signaling/protocol.ts), so every peer links to the 31 others. A
+ * bounded-degree mesh (gossipsub's D / D_low / D_high) for larger rooms
+ * replaces planMesh without touching the transport or the app.
  */
-export const MAX_DEGREE = 32;
+export const MAX_DEGREE = 31;
 
 export type LinkState = 'connecting' | 'open';
 

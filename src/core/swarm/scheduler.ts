@@ -12,7 +12,9 @@ import { Bitfield } from '../bitfield.ts';
  *   and delivers nothing for STALL_MS loses them and is deprioritised. ICE
  *   takes ~16 s to notice a vanished peer; we do not wait for it.
  * - Endgame: when every missing piece is already requested, idle peers may
- *   duplicate outstanding requests; the first copy wins, the others are cancelled.
+ *   duplicate requests that have been outstanding for ENDGAME_AFTER_MS (once
+ *   each); the first copy wins, the other is cancelled. Waiting a moment keeps
+ *   a small file, all of it requested at once, from being fetched twice.
  */
 export const MIN_PIPELINE = 2;
 export const MAX_PIPELINE = 24;
@@ -21,6 +23,7 @@ export const PIPELINE_SECONDS = 0.5;
 export const STALL_MS = 8_000;
 /** How long a stalled peer gets no fresh requests while others can serve. */
 export const STALL_PENALTY_MS = 30_000;
+export const ENDGAME_AFTER_MS = 1_000;
 /** Weight of the newest sample in the rate average. */
 const RATE_ALPHA = 0.3;
 
@@ -45,6 +48,8 @@ export class PieceScheduler {
   private availability: Uint16Array;
   /** piece -> peers it is requested from (more than one only in endgame). */
   private requested = new Map<number, Set<string>>();
+  /** piece -> when it was first requested (of its current requests). */
+  private requestedAt = new Map<number, number>();
 
   constructor(
     readonly pieceCount: number,
@@ -105,9 +110,15 @@ export class PieceScheduler {
     if (state.penalisedUntil > now && this.othersCanServe(peer, now)) return [];
     const room = this.pipelineDepth(state) - state.outstanding.size;
     if (room <= 0) return [];
-    const picks = this.pickRarest(state, room, false);
-    if (picks.length < room) picks.push(...this.pickRarest(state, Math.min(room - picks.length, 2), true));
-    for (const piece of picks) this.request(peer, piece);
+    const picks = this.pickRarest(state, room, now, false);
+    if (picks.length < room) picks.push(...this.pickRarest(state, Math.min(room - picks.length, 2), now, true));
+    if (state.outstanding.size === 0 && picks.length > 0) {
+      // The stall clock and the rate sample start now: time spent idle is not the peer's slowness.
+      state.lastProgress = now;
+      state.lastSample = now;
+      state.bytesSinceSample = 0;
+    }
+    for (const piece of picks) this.request(peer, piece, now);
     return picks;
   }
 
@@ -177,12 +188,14 @@ export class PieceScheduler {
    * Up to `count` pieces the peer has and we lack, rarest first. Normally only
    * unrequested pieces; in endgame, pieces requested from others but not this peer.
    */
-  private pickRarest(state: PeerState, count: number, endgame: boolean): number[] {
+  private pickRarest(state: PeerState, count: number, now: number, endgame: boolean): number[] {
     if (count <= 0) return [];
     const candidates: { piece: number; rank: number }[] = [];
     for (let i = 0; i < this.pieceCount; i++) {
       if (this.have.get(i) || !state.has.get(i) || state.outstanding.has(i)) continue;
-      if (this.requested.has(i) !== endgame) continue;
+      const requesters = this.requested.get(i)?.size ?? 0;
+      if (!endgame && requesters > 0) continue;
+      if (endgame && (requesters !== 1 || now - this.requestedAt.get(i)! < ENDGAME_AFTER_MS)) continue;
       candidates.push({ piece: i, rank: this.availability[i]! + this.random() });
     }
     if (endgame && candidates.length > 0 && this.hasUnrequestedMissing()) return [];
@@ -198,9 +211,10 @@ export class PieceScheduler {
     return false;
   }
 
-  private request(peer: string, piece: number): void {
+  private request(peer: string, piece: number, now: number): void {
     this.peers.get(peer)?.outstanding.add(piece);
     const set = this.requested.get(piece) ?? new Set<string>();
+    if (set.size === 0) this.requestedAt.set(piece, now);
     set.add(peer);
     this.requested.set(piece, set);
   }
@@ -210,6 +224,8 @@ export class PieceScheduler {
     const set = this.requested.get(piece);
     if (!set) return;
     set.delete(peer);
-    if (set.size === 0) this.requested.delete(piece);
+    if (set.size > 0) return;
+    this.requested.delete(piece);
+    this.requestedAt.delete(piece);
   }
 }

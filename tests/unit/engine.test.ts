@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Relay } from '../../signaling/relay.ts';
+import { createMemoryNetwork, type MemoryConn, type MemoryNetwork } from './helpers/memory-net.ts';
+import { blobSha256, fileOf, startNodePeer, startTestRelay, throttle, until, type NodePeer } from './helpers/node-peer.ts';
+
+/**
+ * The whole app minus WebRTC and IndexedDB: real engines, a real relay on
+ * port 0, in-memory links and stores. Asserts what a person would see: the
+ * bytes they save hash to the bytes that were shared.
+ */
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let relay: Relay;
+let url: string;
+const peers: NodePeer[] = [];
+
+before(async () => ({ relay, url } = await startTestRelay()));
+after(async () => {
+  for (const p of peers) p.engine.close();
+  await relay.close();
+});
+
+function peer(net: MemoryNetwork, name: string, topic?: string, uploadBytesPerSecond?: number): NodePeer {
+  const p = startNodePeer(url, net, { name, topic, deps: uploadBytesPerSecond ? { throttle: throttle(uploadBytesPerSecond) } : {} });
+  peers.push(p);
+  return p;
+}
+
+const fileView = (p: NodePeer, name: string) => p.engine.getState().files.find((f) => f.meta.name === name);
+const openPeers = (p: NodePeer) => p.engine.getState().peers.filter((x) => x.link === 'open' && x.name !== null);
+/** The in-memory link `from` uses to talk to `to`. */
+const linkBetween = (from: NodePeer, to: NodePeer) => from.engine.internals.sessions.get(to.id)!.link as unknown as MemoryConn;
+
+describe('engine over a real relay and in-memory links', () => {
+  test('share, see it listed, download, verify; a late joiner fetches from both holders', { timeout: 30_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'b'.repeat(64);
+    const alice = peer(net, 'Alice', topic);
+    const bob = peer(net, 'Bob', topic);
+    await until(alice.engine, () => openPeers(alice).some((p) => p.name === 'Bob'), 'Alice to see Bob');
+    await until(bob.engine, () => openPeers(bob).some((p) => p.name === 'Alice'), 'Bob to see Alice');
+
+    const original = new Uint8Array(randomBytes(3 * 1024 * 1024 + 12345));
+    await alice.engine.share([fileOf(original, 'data.bin')]);
+    await until(bob.engine, () => fileView(bob, 'data.bin')?.holders.some((h) => h.name === 'Alice') ?? false, 'the announcement');
+    const listed = fileView(bob, 'data.bin')!;
+    assert.equal(listed.meta.size, original.length);
+    assert.equal(listed.status, 'available');
+
+    assert.equal(await bob.engine.download(listed.meta.id), true);
+    const saved = await bob.engine.save(listed.meta.id);
+    assert.ok(saved);
+    assert.equal(saved.name, 'data.bin');
+    assert.equal(await blobSha256(saved.blob), sha(original));
+    await until(alice.engine, () => fileView(alice, 'data.bin')!.holders.length === 2, 'Bob to be listed as a holder');
+
+    const carol = peer(net, 'Carol', topic);
+    await until(carol.engine, () => (fileView(carol, 'data.bin')?.holders.length ?? 0) === 2, 'Carol to learn the catalogue');
+    await until(carol.engine, () => openPeers(carol).length === 2, 'Carol to connect to both');
+    assert.equal(await carol.engine.download(listed.meta.id), true);
+    const carolSaved = await carol.engine.save(listed.meta.id);
+    assert.equal(await blobSha256(carolSaved!.blob), sha(original));
+    // Carol's pieces came from both holders, and nothing much was sent twice.
+    const fromAlice = linkBetween(alice, carol).dataBytesSent;
+    const fromBob = linkBetween(bob, carol).dataBytesSent;
+    assert.ok(fromAlice > 0 && fromBob > 0, `both holders served Carol (Alice ${fromAlice}, Bob ${fromBob})`);
+    assert.ok(fromAlice + fromBob < original.length * 1.2, `little was fetched twice (${fromAlice + fromBob} bytes)`);
+
+    // Alice leaves: she disappears from presence and from the holders of her files.
+    alice.engine.close();
+    await until(carol.engine, () => !carol.engine.getState().peers.some((p) => p.id === alice.id), 'Alice to leave Carol\'s list');
+    await until(carol.engine, () => !fileView(carol, 'data.bin')!.holders.some((h) => h.id === alice.id), 'Alice to stop holding');
+  });
+
+  test('a peer that corrupts pieces is banned after 3 bad pieces; the download completes intact from others', { timeout: 30_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'c'.repeat(64);
+    // The honest peer is slow, so the liar is asked for many pieces before the file is done.
+    const honest = peer(net, 'Honest', topic, 2 * 1024 * 1024);
+    const liar = peer(net, 'Liar', topic);
+    const original = new Uint8Array(randomBytes(4 * 1024 * 1024));
+    await honest.engine.share([fileOf(original, 'big.bin')]);
+    await liar.engine.share([fileOf(original, 'big.bin')]);
+    const victim = peer(net, 'Victim', topic);
+    await until(victim.engine, () => (fileView(victim, 'big.bin')?.holders.length ?? 0) === 2, 'both holders listed');
+    await until(victim.engine, () => openPeers(victim).length === 2, 'links to both holders');
+    // Every DATA frame the liar sends the victim has a flipped byte.
+    linkBetween(liar, victim).mangle = (frame) => {
+      if (frame[0] === 0x08) frame[frame.length - 1]! ^= 0xff;
+      return frame;
+    };
+    const id = fileView(victim, 'big.bin')!.meta.id;
+    assert.equal(await victim.engine.download(id), true);
+    const saved = await victim.engine.save(id);
+    assert.equal(await blobSha256(saved!.blob), sha(original));
+    assert.ok(victim.engine.internals.peers().isBanned(liar.id), 'the liar is banned');
+    assert.ok(victim.engine.internals.downloads.size === 0);
+    assert.ok(victim.engine.getState().notices.some((n) => n.text.includes('failed verification')));
+  });
+
+  test('garbage frames from a peer end that link without harming the app', { timeout: 20_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'd'.repeat(64);
+    const a = peer(net, 'A', topic);
+    const b = peer(net, 'B', topic);
+    await until(a.engine, () => openPeers(a).length === 1, 'A and B to connect');
+    const link = b.engine.internals.sessions.get(a.id)!.link;
+    link.send(new Uint8Array([0x42, 1, 2, 3])); // unknown frame type
+    await until(a.engine, () => a.engine.internals.peers().isBanned(b.id), 'B to be banned');
+    assert.ok(a.engine.getState().notices.some((n) => n.text.includes('unknown frame type')));
+    // A keeps working: it can still share.
+    await a.engine.share([fileOf(new Uint8Array(randomBytes(1000)), 'ok.txt', 'text/plain')]);
+    assert.equal(fileView(a, 'ok.txt')?.status, 'complete');
+  });
+
+  test('a display name change reaches the other peers', { timeout: 20_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'e'.repeat(64);
+    const a = peer(net, 'Before', topic);
+    const b = peer(net, 'B', topic);
+    await until(b.engine, () => openPeers(b).some((p) => p.name === 'Before'), 'the first name');
+    a.engine.setName('  After\u202e ');
+    await until(b.engine, () => openPeers(b).some((p) => p.name === 'After'), 'the new, cleaned name');
+    assert.equal(await a.store.getPref('name'), 'After');
+  });
+});

@@ -1,0 +1,91 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
+import { peerIdFromDigest, RELAY_PATH } from '../../../signaling/protocol.ts';
+import { createRelay, type Relay } from '../../../signaling/relay.ts';
+import { createEngine, type Engine, type EngineDeps } from '../../../src/app/engine.ts';
+import { sha256 } from '../../../src/core/hash.ts';
+import { RateLimit } from '../../../src/core/throttle.ts';
+import { createSignalClient } from '../../../src/net/signal-client.ts';
+import { createMemoryStore } from '../../../src/storage/memory-store.ts';
+import type { Store } from '../../../src/storage/store.ts';
+import type { MemoryNetwork } from './memory-net.ts';
+
+/** A meshdrop engine in Node: real relay client over `ws`, in-memory links and storage. */
+export interface NodePeer {
+  engine: Engine;
+  store: Store;
+  id: string;
+}
+
+export const TOPIC = 'a'.repeat(64);
+
+export async function startTestRelay(): Promise<{ relay: Relay; url: string }> {
+  const relay = createRelay({ port: 0, host: '127.0.0.1', log: () => undefined });
+  await relay.ready;
+  return { relay, url: `ws://127.0.0.1:${relay.address().port}${RELAY_PATH}` };
+}
+
+export function startNodePeer(
+  relayUrl: string,
+  net: MemoryNetwork,
+  opts: { name?: string; store?: Store; topic?: string; deps?: Partial<EngineDeps> } = {},
+): NodePeer {
+  const key = randomBytes(16).toString('base64url');
+  const id = peerIdFromDigest(createHash('sha256').update(key).digest());
+  const store = opts.store ?? createMemoryStore();
+  const engine = createEngine({
+    self: id,
+    name: opts.name ?? `peer-${id.slice(0, 4)}`,
+    store,
+    sha256,
+    now: () => performance.now(),
+    random: Math.random,
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    connectRelay: (handlers) =>
+      createSignalClient(
+        {
+          url: relayUrl, topic: opts.topic ?? TOPIC, key, self: id,
+          WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+          random: Math.random, setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+        },
+        handlers,
+      ),
+    createConnection: net.factory,
+    every(ms, fn) {
+      const h = setInterval(fn, ms);
+      return () => clearInterval(h);
+    },
+    ...opts.deps,
+  });
+  return { engine, store, id };
+}
+
+/** Resolves when `check` holds for the engine's state, or rejects after `ms`. */
+export function until(engine: Engine, check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (check()) return resolve();
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, ms);
+    const stop = engine.subscribe(() => {
+      if (!check()) return;
+      clearTimeout(timer);
+      stop();
+      resolve();
+    });
+  });
+}
+
+export const fileOf = (bytes: Uint8Array, name: string, type = 'application/octet-stream'): File =>
+  new File([bytes as Uint8Array<ArrayBuffer>], name, { type });
+
+export async function blobSha256(blob: Blob): Promise<string> {
+  return createHash('sha256').update(new Uint8Array(await blob.arrayBuffer())).digest('hex');
+}
+
+/** A test-only upload throttle for an engine (EngineDeps.throttle). */
+export function throttle(bytesPerSecond: number): (bytes: number) => Promise<void> {
+  const limit = new RateLimit(bytesPerSecond);
+  return (bytes) => new Promise((resolve) => setTimeout(resolve, limit.book(bytes, performance.now())));
+}

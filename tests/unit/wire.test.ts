@@ -1,0 +1,415 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { HASH_BYTES, MAX_PIECES, MAX_PIECE_SIZE } from '../../src/core/manifest/manifest.ts';
+import type { Result } from '../../src/core/result.ts';
+import { PieceAssembler } from '../../src/core/wire/assembler.ts';
+import {
+  DATA_CHUNK, HASHES_PER_PART, MANIFEST_PIECE, MAX_FRAME_BYTES, MAX_JSON_BYTES, MAX_NAME_LENGTH, RejectReason,
+  WIRE_VERSION, decodeFrame, encodeFrame, type WireErrorCode, type WireMessage,
+} from '../../src/core/wire/frames.ts';
+import { mulberry32 } from './helpers/random.ts';
+
+/**
+ * The wire decoder is the first code to touch a hostile peer's bytes. Besides
+ * round trips and one test per rejection rule, it is fed seeded garbage and
+ * mutated valid frames: it must never throw.
+ */
+
+
+const ID = Buffer.from(randomBytes(HASH_BYTES)).toString('hex');
+const ID_END = 1 + HASH_BYTES;
+const CODES: readonly WireErrorCode[] = ['ERR_FRAME_EMPTY', 'ERR_FRAME_TOO_LARGE', 'ERR_FRAME_TYPE', 'ERR_FRAME_LENGTH', 'ERR_FRAME_FIELD'];
+
+const bytes = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+const concat = (...parts: (Uint8Array | number[])[]): Uint8Array => new Uint8Array(Buffer.concat(parts.map((p) => Uint8Array.from(p))));
+const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
+const u32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+const u16 = (n: number): number[] => [(n >>> 8) & 0xff, n & 0xff];
+const idBytes = (): Uint8Array => new Uint8Array(Buffer.from(ID, 'hex'));
+
+function roundTrip(m: WireMessage): void {
+  assert.deepEqual(decodeFrame(encodeFrame(m)), { ok: true, value: m });
+}
+
+function rejects(frame: Uint8Array, code: WireErrorCode, why = ''): void {
+  const r = decodeFrame(frame);
+  assert.equal(r.ok, false, `${why}: expected ${code}, got ${JSON.stringify(r).slice(0, 200)}`);
+  if (!r.ok) {
+    assert.equal(r.code, code, why);
+    assert.equal(typeof r.error, 'string');
+  }
+}
+
+function decoded(frame: Uint8Array): WireMessage {
+  const r = decodeFrame(frame);
+  if (!r.ok) assert.fail(`expected a frame, got ${r.code}: ${r.error}`);
+  return r.value;
+}
+
+const announcement = {
+  id: '0123456789abcdef0123456789abcdef',
+  origin: 'AbCdEfGh_-012345',
+  hops: 6,
+  kind: 'add',
+  file: { id: ID, name: 'holiday photos.zip', size: 123_456, mime: 'application/zip' },
+};
+
+/** At least one valid message of every type: the round-trip set and the fuzz seed corpus. */
+const VALID: [string, WireMessage][] = [
+  ['hello', { type: 'hello', version: WIRE_VERSION, name: 'Amber Otter' }],
+  ['hello with a 64-character non-ASCII name', { type: 'hello', version: 7, name: 'é'.repeat(MAX_NAME_LENGTH) }],
+  ['hello with an empty name', { type: 'hello', version: WIRE_VERSION, name: '' }],
+  ['gossip', { type: 'gossip', json: announcement }],
+  ['catalogue', { type: 'catalogue', json: [announcement, { ...announcement, kind: 'remove' }] }],
+  ['empty catalogue', { type: 'catalogue', json: [] }],
+  ['want-manifest', { type: 'want-manifest', fileId: ID }],
+  ['manifest-part with one hash', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, hashes: bytes(HASH_BYTES) }],
+  ['last manifest-part of four, full', { type: 'manifest-part', fileId: ID, part: 3, parts: 4, hashes: bytes(HASHES_PER_PART * HASH_BYTES) }],
+  ['request piece 0', { type: 'request', fileId: ID, piece: 0 }],
+  ['request the last possible piece', { type: 'request', fileId: ID, piece: MAX_PIECES - 1 }],
+  ['cancel', { type: 'cancel', fileId: ID, piece: 17 }],
+  ['reject a piece', { type: 'reject', fileId: ID, piece: 5, reason: RejectReason.busy }],
+  ['reject the manifest (MANIFEST_PIECE)', { type: 'reject', fileId: ID, piece: MANIFEST_PIECE, reason: RejectReason.notFound }],
+  ['data with a full 64 KiB chunk', { type: 'data', fileId: ID, piece: 2, offset: 0, bytes: bytes(DATA_CHUNK) }],
+  ['data with a short last chunk', { type: 'data', fileId: ID, piece: MAX_PIECES - 1, offset: 3 * DATA_CHUNK, bytes: bytes(1234) }],
+  ['data ending exactly at 4 MiB', { type: 'data', fileId: ID, piece: 0, offset: MAX_PIECE_SIZE - DATA_CHUNK, bytes: bytes(DATA_CHUNK) }],
+  ['have', { type: 'have', fileId: ID, piece: 4000 }],
+  ['bitfield of one byte', { type: 'bitfield', fileId: ID, bits: Uint8Array.from([0b1010_0000]) }],
+  ['bitfield for 4,096 pieces', { type: 'bitfield', fileId: ID, bits: bytes(MAX_PIECES / 8) }],
+];
+const VALID_MESSAGES = VALID.map(([, m]) => m);
+
+describe('encodeFrame / decodeFrame round trip', () => {
+  for (const [label, m] of VALID) test(label, () => roundTrip(m));
+
+  test('covers every message type', () => {
+    const types = new Set(VALID_MESSAGES.map((m) => m.type));
+    assert.equal(types.size, 11);
+  });
+
+  test('frames carry their documented layout', () => {
+    assert.deepEqual(encodeFrame({ type: 'want-manifest', fileId: ID }), concat([0x03], idBytes()));
+    assert.deepEqual(encodeFrame({ type: 'request', fileId: ID, piece: 0x0304 }), concat([0x05], idBytes(), [0, 0, 3, 4]));
+    assert.deepEqual(encodeFrame({ type: 'reject', fileId: ID, piece: MANIFEST_PIECE, reason: 2 }), concat([0x07], idBytes(), [0xff, 0xff, 0xff, 0xff, 2]));
+    assert.deepEqual(
+      encodeFrame({ type: 'data', fileId: ID, piece: 9, offset: DATA_CHUNK, bytes: Uint8Array.from([7, 8]) }),
+      concat([0x08], idBytes(), u32(9), u32(DATA_CHUNK), [7, 8]),
+    );
+    assert.deepEqual(encodeFrame({ type: 'hello', version: 1, name: 'x' }), concat([0x01, 0x01], json({ name: 'x' })));
+  });
+
+  test('every frame that fits the biggest data chunk fits MAX_FRAME_BYTES', () => {
+    for (const m of VALID_MESSAGES) assert.ok(encodeFrame(m).length <= MAX_FRAME_BYTES, m.type);
+  });
+
+  test('decodes a frame that is a view into a larger buffer', () => {
+    const frame = encodeFrame({ type: 'data', fileId: ID, piece: 3, offset: DATA_CHUNK, bytes: Uint8Array.from([1, 2, 3]) });
+    const host = new Uint8Array(frame.length + 11);
+    host.set(frame, 7);
+    const view = host.subarray(7, 7 + frame.length);
+    assert.deepEqual(decoded(view), { type: 'data', fileId: ID, piece: 3, offset: DATA_CHUNK, bytes: Uint8Array.from([1, 2, 3]) });
+  });
+
+  test('encoding our own malformed messages is a programming error and throws', () => {
+    assert.throws(() => encodeFrame({ type: 'request', fileId: 'not-hex', piece: 1 }));
+    assert.throws(() => encodeFrame({ type: 'want-manifest', fileId: ID.slice(2) }));
+    assert.throws(() => encodeFrame({ type: 'gossip', json: 'x'.repeat(MAX_JSON_BYTES) }));
+  });
+});
+
+describe('decodeFrame rejections', () => {
+  test('an empty frame', () => rejects(new Uint8Array(0), 'ERR_FRAME_EMPTY'));
+
+  test('unknown type bytes', () => {
+    for (const type of [0x00, 0x0c, 0x0d, 0x7f, 0x80, 0xff]) {
+      rejects(concat([type], idBytes(), u32(0)), 'ERR_FRAME_TYPE', `type ${type}`);
+      rejects(Uint8Array.from([type]), 'ERR_FRAME_TYPE', `bare type ${type}`);
+    }
+  });
+
+  test('every fixed-size frame truncated or extended by one byte', () => {
+    const fixed = VALID_MESSAGES.filter((m) => ['want-manifest', 'request', 'cancel', 'have', 'reject'].includes(m.type));
+    assert.equal(new Set(fixed.map((m) => m.type)).size, 5);
+    for (const m of fixed) {
+      const frame = encodeFrame(m);
+      rejects(frame.subarray(0, frame.length - 1), 'ERR_FRAME_LENGTH', `${m.type} truncated`);
+      rejects(concat(frame, [0]), 'ERR_FRAME_LENGTH', `${m.type} extended`);
+    }
+  });
+
+  test('file frames cut inside the file id', () => {
+    for (const type of [0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a]) {
+      for (const length of [1, 2, ID_END - 1]) rejects(concat([type], idBytes()).subarray(0, length), 'ERR_FRAME_LENGTH', `type ${type}`);
+    }
+  });
+
+  test('variable frames below their minimum or above their maximum', () => {
+    rejects(concat([0x04], idBytes(), u16(0), u16(1)), 'ERR_FRAME_LENGTH', 'manifest part without hashes');
+    rejects(concat([0x04], idBytes(), u16(0), u16(1), bytes((HASHES_PER_PART + 1) * HASH_BYTES)), 'ERR_FRAME_LENGTH', 'manifest part of 1,025 hashes');
+    rejects(concat([0x08], idBytes(), u32(0), u32(0)), 'ERR_FRAME_LENGTH', 'data without bytes');
+    rejects(concat([0x0a], idBytes()), 'ERR_FRAME_LENGTH', 'empty bitfield');
+    rejects(concat([0x0a], idBytes(), bytes(MAX_PIECES / 8 + 1)), 'ERR_FRAME_LENGTH', 'bitfield for 4,104 pieces');
+    rejects(Uint8Array.from([0x01]), 'ERR_FRAME_LENGTH', 'hello without a version');
+  });
+
+  test('a frame larger than MAX_FRAME_BYTES, whatever its type', () => {
+    const data = encodeFrame({ type: 'data', fileId: ID, piece: 0, offset: 0, bytes: bytes(DATA_CHUNK + 1) });
+    assert.equal(data.length, MAX_FRAME_BYTES + 1);
+    rejects(data, 'ERR_FRAME_TOO_LARGE', 'data');
+    for (const type of [0x01, 0x02, 0x0b, 0x00, 0xff]) rejects(concat([type], new Uint8Array(MAX_FRAME_BYTES)), 'ERR_FRAME_TOO_LARGE', `type ${type}`);
+    assert.equal(decodeFrame(data.subarray(0, MAX_FRAME_BYTES)).ok, true);
+  });
+
+  test('a JSON body over MAX_JSON_BYTES inside an allowed frame', () => {
+    const big = json({ name: 'x', pad: 'y'.repeat(MAX_JSON_BYTES) });
+    rejects(concat([0x02], big), 'ERR_FRAME_TOO_LARGE', 'gossip');
+    rejects(concat([0x0b], big), 'ERR_FRAME_TOO_LARGE', 'catalogue');
+    rejects(concat([0x01, 1], big), 'ERR_FRAME_TOO_LARGE', 'hello');
+  });
+
+  test('data with a misaligned offset', () => {
+    for (const offset of [1, DATA_CHUNK - 1, DATA_CHUNK + 1, 1000, 0xffffffff]) {
+      rejects(concat([0x08], idBytes(), u32(0), u32(offset), [1]), 'ERR_FRAME_FIELD', `offset ${offset}`);
+    }
+  });
+
+  test('data that runs past the end of the largest piece', () => {
+    rejects(concat([0x08], idBytes(), u32(0), u32(MAX_PIECE_SIZE), [1]), 'ERR_FRAME_FIELD', 'offset at 4 MiB');
+    rejects(concat([0x08], idBytes(), u32(0), u32(MAX_PIECE_SIZE - DATA_CHUNK), bytes(DATA_CHUNK + 1)), 'ERR_FRAME_TOO_LARGE');
+    rejects(concat([0x08], idBytes(), u32(0), u32(0xffff0000), [1]), 'ERR_FRAME_FIELD', 'offset near 4 GiB');
+  });
+
+  test('piece numbers at or past MAX_PIECES', () => {
+    for (const piece of [MAX_PIECES, MAX_PIECES + 1, 0x7fffffff, 0xffffffff]) {
+      rejects(concat([0x08], idBytes(), u32(piece), u32(0), [1]), 'ERR_FRAME_FIELD', `data piece ${piece}`);
+      for (const type of [0x05, 0x06, 0x09]) rejects(concat([type], idBytes(), u32(piece)), 'ERR_FRAME_FIELD', `type ${type} piece ${piece}`);
+    }
+    for (const piece of [MAX_PIECES, 0xfffffffe]) rejects(concat([0x07], idBytes(), u32(piece), [1]), 'ERR_FRAME_FIELD', `reject ${piece}`);
+  });
+
+  test('manifest parts with bad part numbers or a ragged hash list', () => {
+    const part = (p: number, n: number, hashBytes: number) => concat([0x04], idBytes(), u16(p), u16(n), bytes(hashBytes));
+    rejects(part(0, 0, HASH_BYTES), 'ERR_FRAME_FIELD', 'parts = 0');
+    rejects(part(1, 1, HASH_BYTES), 'ERR_FRAME_FIELD', 'part = parts');
+    rejects(part(5, 4, HASH_BYTES), 'ERR_FRAME_FIELD', 'part > parts');
+    rejects(part(0, MAX_PIECES / HASHES_PER_PART + 1, HASH_BYTES), 'ERR_FRAME_FIELD', 'more parts than a manifest can have');
+    rejects(part(0xffff, 0xffff, HASH_BYTES), 'ERR_FRAME_FIELD', 'parts = 65535');
+    for (const n of [HASH_BYTES + 1, 2 * HASH_BYTES - 1, 3 * HASH_BYTES + 5]) rejects(part(0, 1, n), 'ERR_FRAME_FIELD', `${n} hash bytes`);
+  });
+
+  test('hello with a body that is not UTF-8, not JSON, or has no valid name', () => {
+    const hello = (body: Uint8Array | number[]) => concat([0x01, WIRE_VERSION], body);
+    rejects(hello([0xff, 0xfe, 0x7b]), 'ERR_FRAME_FIELD', 'not UTF-8');
+    rejects(hello([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]), 'ERR_FRAME_FIELD', 'invalid UTF-8 inside JSON');
+    rejects(hello([0xed, 0xa0, 0x80]), 'ERR_FRAME_FIELD', 'UTF-8-encoded surrogate');
+    for (const text of ['', '{', 'name', "{'name':'x'}", '{"name":"x",}']) {
+      rejects(hello(new TextEncoder().encode(text)), 'ERR_FRAME_FIELD', `not JSON: ${text}`);
+    }
+    rejects(hello(json({ name: 'x'.repeat(MAX_NAME_LENGTH + 1) })), 'ERR_FRAME_FIELD', 'name too long');
+    for (const body of [{ name: 42 }, { name: null }, { name: ['x'] }, { name: { toString: 'x' } }, {}, null, 'x', ['x'], 7]) {
+      rejects(hello(json(body)), 'ERR_FRAME_FIELD', `name from ${JSON.stringify(body)}`);
+    }
+  });
+
+  test('gossip and catalogue with invalid JSON or UTF-8', () => {
+    for (const type of [0x02, 0x0b]) {
+      for (const text of ['', '{', '{"id":', 'undefined', 'NaN', '[1,]']) {
+        rejects(concat([type], new TextEncoder().encode(text)), 'ERR_FRAME_FIELD', `type ${type}: ${text}`);
+      }
+      rejects(concat([type], [0x22, 0xff, 0x22]), 'ERR_FRAME_FIELD', `type ${type}: not UTF-8`);
+    }
+  });
+
+  test('gossip JSON that parses is passed on for the gossip layer to validate', () => {
+    assert.deepEqual(decoded(concat([0x02], json(null))), { type: 'gossip', json: null });
+    assert.deepEqual(decoded(concat([0x0b], json({ not: 'a list' }))), { type: 'catalogue', json: { not: 'a list' } });
+  });
+});
+
+describe('decodeFrame under fuzzing', () => {
+  function checkNeverThrows(frame: Uint8Array, why: string): void {
+    let r: Result<WireMessage, WireErrorCode>;
+    try {
+      r = decodeFrame(frame);
+    } catch (e) {
+      assert.fail(`${why}: decodeFrame threw ${String(e)} on ${Buffer.from(frame).toString('hex').slice(0, 200)}`);
+    }
+    assert.equal(typeof r.ok, 'boolean', why);
+    if (!r.ok) {
+      assert.ok(CODES.includes(r.code), `${why}: unknown code ${r.code}`);
+      assert.equal(typeof r.error, 'string', why);
+      return;
+    }
+    assert.ok(frame.length <= MAX_FRAME_BYTES, why);
+    // Binary frames have exactly one encoding: what decodes must re-encode to the same bytes.
+    if (frame[0]! >= 0x03 && frame[0]! <= 0x0a && Buffer.compare(encodeFrame(r.value), frame) !== 0) {
+      assert.fail(`${why}: ${r.value.type} does not re-encode to the bytes it was decoded from`);
+    }
+  }
+
+  test('20,000 random byte arrays', () => {
+    const seed = 0x5eed_0001;
+    const random = mulberry32(seed);
+    const int = (n: number) => Math.floor(random() * n);
+    for (let i = 0; i < 20_000; i++) {
+      const frame = new Uint8Array(int(301));
+      for (let j = 0; j < frame.length; j++) frame[j] = int(256);
+      if (frame.length > 0) frame[0] = int(13);
+      checkNeverThrows(frame, `seed ${seed} case ${i}`);
+    }
+  });
+
+  test('20,000 mutations of valid frames', () => {
+    const seed = 0x5eed_0002;
+    const random = mulberry32(seed);
+    const int = (n: number) => Math.floor(random() * n);
+    const corpus = VALID_MESSAGES.map((m) => encodeFrame(m)).filter((f) => f.length <= 4096);
+    assert.ok(corpus.length >= 15);
+    for (let i = 0; i < 20_000; i++) {
+      let frame: number[] = [...corpus[int(corpus.length)]!];
+      for (let k = 1 + int(3); k > 0; k--) {
+        const at = int(frame.length + 1);
+        switch (int(5)) {
+          case 0: // flip a bit
+            if (frame.length > 0) frame[at % frame.length]! ^= 1 << int(8);
+            break;
+          case 1: // insert a byte
+            frame.splice(at, 0, int(256));
+            break;
+          case 2: // delete a byte
+            frame.splice(at, 1);
+            break;
+          case 3: // truncate
+            frame = frame.slice(0, at);
+            break;
+          default: // overwrite a byte, often the type byte
+            if (frame.length > 0) frame[int(2) === 0 ? 0 : at % frame.length] = int(256);
+        }
+      }
+      checkNeverThrows(Uint8Array.from(frame), `seed ${seed} case ${i}`);
+    }
+  });
+});
+
+describe('PieceAssembler', () => {
+  const FILE = 'ab'.repeat(HASH_BYTES);
+  const OTHER_FILE = 'cd'.repeat(HASH_BYTES);
+
+  /** A piece of 3 full chunks and a short one, as [offset, bytes] pairs. */
+  function chunked(length: number): { piece: Uint8Array; chunks: [number, Uint8Array][] } {
+    const piece = bytes(length);
+    const chunks: [number, Uint8Array][] = [];
+    for (let off = 0; off < length; off += DATA_CHUNK) chunks.push([off, piece.subarray(off, Math.min(off + DATA_CHUNK, length))]);
+    return { piece, chunks };
+  }
+
+  function ok<T>(r: Result<T>): T {
+    if (!r.ok) assert.fail(`expected ok, got ${r.code}: ${r.error}`);
+    return r.value;
+  }
+
+  function fails(r: Result<unknown>, code: string): void {
+    assert.equal(r.ok, false, `expected ${code}`);
+    if (!r.ok) assert.equal(r.code, code);
+  }
+
+  const LENGTH = 3 * DATA_CHUNK + 500;
+
+  test('assembles a piece from in-order chunks', () => {
+    const { piece, chunks } = chunked(LENGTH);
+    const asm = new PieceAssembler();
+    asm.expect(FILE, 4, LENGTH);
+    assert.ok(asm.isExpected(FILE, 4));
+    const results = chunks.map(([off, b]) => ok(asm.add(FILE, 4, off, b)));
+    assert.deepEqual(results.slice(0, -1), [null, null, null]);
+    assert.deepEqual(results.at(-1), piece);
+    assert.equal(asm.size, 0);
+    assert.equal(asm.isExpected(FILE, 4), false);
+  });
+
+  test('assembles a piece from out-of-order chunks', () => {
+    const { piece, chunks } = chunked(LENGTH);
+    for (const order of [[3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]]) {
+      const asm = new PieceAssembler();
+      asm.expect(FILE, 0, LENGTH);
+      const results = order.map((i) => ok(asm.add(FILE, 0, chunks[i]![0], chunks[i]![1])));
+      assert.deepEqual(results.slice(0, -1), [null, null, null]);
+      assert.deepEqual(results.at(-1), piece, `order ${order.join(',')}`);
+    }
+  });
+
+  test('keeps interleaved pieces of several files apart', () => {
+    const a = chunked(2 * DATA_CHUNK);
+    const b = chunked(DATA_CHUNK + 1);
+    const asm = new PieceAssembler();
+    asm.expect(FILE, 1, a.piece.length);
+    asm.expect(OTHER_FILE, 1, b.piece.length);
+    assert.equal(ok(asm.add(FILE, 1, ...a.chunks[1]!)), null);
+    assert.equal(ok(asm.add(OTHER_FILE, 1, ...b.chunks[0]!)), null);
+    assert.deepEqual(ok(asm.add(OTHER_FILE, 1, ...b.chunks[1]!)), b.piece);
+    assert.deepEqual(ok(asm.add(FILE, 1, ...a.chunks[0]!)), a.piece);
+  });
+
+  test('decoded DATA frames reassemble into the original piece', () => {
+    const { piece, chunks } = chunked(LENGTH);
+    const asm = new PieceAssembler();
+    asm.expect(FILE, 9, LENGTH);
+    let whole: Uint8Array | null = null;
+    for (const [offset, b] of [...chunks].reverse()) {
+      const m = decoded(encodeFrame({ type: 'data', fileId: FILE, piece: 9, offset, bytes: b }));
+      assert.equal(m.type, 'data');
+      if (m.type === 'data') whole = ok(asm.add(m.fileId, m.piece, m.offset, m.bytes));
+    }
+    assert.deepEqual(whole, piece);
+  });
+
+  test('unsolicited data: never expected, another piece, another file, or already complete', () => {
+    const asm = new PieceAssembler();
+    fails(asm.add(FILE, 0, 0, bytes(10)), 'ERR_UNSOLICITED');
+    asm.expect(FILE, 0, 10);
+    fails(asm.add(FILE, 1, 0, bytes(10)), 'ERR_UNSOLICITED');
+    fails(asm.add(OTHER_FILE, 0, 0, bytes(10)), 'ERR_UNSOLICITED');
+    assert.equal(ok(asm.add(FILE, 0, 0, bytes(10)))?.length, 10);
+    fails(asm.add(FILE, 0, 0, bytes(10)), 'ERR_UNSOLICITED');
+  });
+
+  test('cancel then data is unsolicited', () => {
+    const { chunks } = chunked(LENGTH);
+    const asm = new PieceAssembler();
+    asm.expect(FILE, 2, LENGTH);
+    assert.equal(ok(asm.add(FILE, 2, ...chunks[0]!)), null);
+    asm.cancel(FILE, 2);
+    assert.equal(asm.size, 0);
+    fails(asm.add(FILE, 2, ...chunks[1]!), 'ERR_UNSOLICITED');
+  });
+
+  test('a duplicate chunk is a chunk error', () => {
+    const { chunks } = chunked(LENGTH);
+    const asm = new PieceAssembler();
+    asm.expect(FILE, 0, LENGTH);
+    assert.equal(ok(asm.add(FILE, 0, ...chunks[1]!)), null);
+    fails(asm.add(FILE, 0, ...chunks[1]!), 'ERR_CHUNK');
+  });
+
+  test('a chunk of the wrong length is a chunk error', () => {
+    const asm = new PieceAssembler();
+    asm.expect(FILE, 0, LENGTH);
+    fails(asm.add(FILE, 0, 0, bytes(DATA_CHUNK - 1)), 'ERR_CHUNK');
+    fails(asm.add(FILE, 0, 0, bytes(DATA_CHUNK + 1)), 'ERR_CHUNK');
+    fails(asm.add(FILE, 0, 3 * DATA_CHUNK, bytes(499)), 'ERR_CHUNK');
+    fails(asm.add(FILE, 0, 3 * DATA_CHUNK, bytes(501)), 'ERR_CHUNK');
+    fails(asm.add(FILE, 0, 3 * DATA_CHUNK, bytes(DATA_CHUNK)), 'ERR_CHUNK');
+    fails(asm.add(FILE, 0, 0, new Uint8Array(0)), 'ERR_CHUNK');
+  });
+
+  test('a misaligned or out-of-range offset is a chunk error', () => {
+    const asm = new PieceAssembler();
+    asm.expect(FILE, 0, LENGTH);
+    fails(asm.add(FILE, 0, 1, bytes(DATA_CHUNK)), 'ERR_CHUNK');
+    fails(asm.add(FILE, 0, DATA_CHUNK / 2, bytes(DATA_CHUNK)), 'ERR_CHUNK');
+    fails(asm.add(FILE, 0, 4 * DATA_CHUNK, bytes(1)), 'ERR_CHUNK');
+    fails(asm.add(FILE, 0, 64 * DATA_CHUNK, bytes(DATA_CHUNK)), 'ERR_CHUNK');
+    assert.ok(asm.isExpected(FILE, 0), 'a bad chunk does not complete or forget the piece');
+  });
+});
