@@ -3,6 +3,7 @@ import { utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
 import { randomDisplayName } from '../core/names.ts';
 import { newRoomSecret, roomTopic, type Room } from '../core/room.ts';
+import { RateLimit } from '../core/throttle.ts';
 import { createRtcPeer } from '../net/rtc-peer.ts';
 import { createSignalClient } from '../net/signal-client.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
@@ -27,6 +28,18 @@ async function loadIceServers(): Promise<RTCIceServer[]> {
   }
 }
 
+/**
+ * `?uplimit=<bytes per second>` caps this page's upload rate: for people on
+ * metered links, and for tests and the benchmark that need the network, not
+ * the CPU, to be the limit.
+ */
+function uploadThrottle(): ((bytes: number) => Promise<void>) | undefined {
+  const limit = Number(new URLSearchParams(location.search).get('uplimit'));
+  if (!Number.isFinite(limit) || limit <= 0) return undefined;
+  const bucket = new RateLimit(limit);
+  return (bytes) => new Promise((resolve) => setTimeout(resolve, bucket.book(bytes, performance.now())));
+}
+
 export async function startBrowserEngine(room: Room): Promise<Engine> {
   const store = createIdbStore();
   // A fresh relay key per page load: a reload is a new peer, so no one keeps a dead link under our id.
@@ -38,7 +51,7 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
   if (!storedName) await store.setPref('name', name);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
 
-  return createEngine({
+  const engine = createEngine({
     self,
     name,
     store,
@@ -61,7 +74,11 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
       const h = setInterval(fn, ms);
       return () => clearInterval(h);
     },
+    throttle: uploadThrottle(),
   });
+  // Read-only counters for tests, the benchmark and curious people in the console.
+  (globalThis as { __meshdrop?: unknown }).__meshdrop = { self, stats: () => engine.stats() };
+  return engine;
 }
 
 /** Hands a Blob to the browser's download manager under a safe name. */

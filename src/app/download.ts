@@ -40,9 +40,17 @@ export interface DownloadDeps {
 }
 
 export const MANIFEST_TIMEOUT_MS = 10_000;
+/**
+ * Verified pieces waiting for storage. Beyond this we stop requesting: the
+ * network must not outrun IndexedDB, or memory would grow with the file.
+ */
+export const MAX_UNSTORED = 16;
 
 export interface DownloadStats {
+  /** Pieces held from storage when this download (re)started: a resume never fetches these. */
+  resumedWith: number;
   piecesReceived: number;
+  /** Arrived when we already had (or were verifying) the piece: endgame copies and late answers. */
   duplicatePieces: number;
   badPieces: number;
 }
@@ -51,7 +59,7 @@ export class Download {
   status: DownloadStatus = 'manifest';
   error: string | null = null;
   readonly rate = new RateMeter();
-  readonly stats: DownloadStats = { piecesReceived: 0, duplicatePieces: 0, badPieces: 0 };
+  readonly stats: DownloadStats = { resumedWith: 0, piecesReceived: 0, duplicatePieces: 0, badPieces: 0 };
   private scheduler: PieceScheduler | null = null;
   private local: LocalFile | null = null;
   /** Bitfields that arrived before we had the manifest. */
@@ -59,6 +67,7 @@ export class Download {
   private manifestFrom: { peer: string; deadline: number; parts: (Uint8Array | undefined)[] } | null = null;
   private manifestTried = new Set<string>();
   private verifying = new Set<number>();
+  private unstored = 0;
 
   constructor(readonly meta: FileMeta, private readonly deps: DownloadDeps, local?: LocalFile) {
     if (local) this.begin(local);
@@ -172,12 +181,16 @@ export class Download {
       return this.fillAll();
     }
     for (const other of s.completed(peer, piece)) this.deps.cancel(other, piece);
+    this.unstored++;
     this.fill(peer);
     try {
       await this.deps.library.storePiece(this.meta.id, piece, data);
     } catch (e) {
       return this.fail(`could not store ${this.meta.name}: ${(e as Error).message}`);
+    } finally {
+      this.unstored--;
     }
+    if (this.unstored === MAX_UNSTORED - 1) this.fillAll(); // storage caught up: resume requesting
     this.rate.add(data.length, this.deps.now());
     this.deps.stored(piece);
     if (local.have.complete && this.status === 'downloading') {
@@ -209,6 +222,7 @@ export class Download {
 
   private begin(local: LocalFile): void {
     this.local = local;
+    this.stats.resumedWith = local.have.count;
     this.scheduler = new PieceScheduler(local.manifest.pieceCount, local.manifest.pieceSize, new Bitfield(local.have.length, local.have.bytes), this.deps.random);
     this.manifestFrom = null;
     this.status = local.have.complete ? 'complete' : 'downloading';
@@ -254,7 +268,7 @@ export class Download {
   private fill(peer: string): void {
     const s = this.scheduler;
     const local = this.local;
-    if (!s || !local || this.status !== 'downloading') return;
+    if (!s || !local || this.status !== 'downloading' || this.unstored >= MAX_UNSTORED) return;
     for (const piece of s.fill(peer, this.deps.now())) {
       this.deps.expect(peer, piece, pieceLength(local.manifest, piece));
       this.deps.send(peer, { type: 'request', fileId: this.meta.id, piece });

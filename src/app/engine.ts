@@ -11,7 +11,7 @@ import type { PeerConnectionFactory } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
 import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
 import type { Store } from '../storage/store.ts';
-import { Download } from './download.ts';
+import { Download, type DownloadStats } from './download.ts';
 import { Library, type LocalFile } from './library.ts';
 import { Session, type SessionContext } from './session.ts';
 import { Uploader } from './uploader.ts';
@@ -50,10 +50,17 @@ export interface Engine {
   save(fileId: string): Promise<{ blob: Blob; name: string } | null>;
   setName(name: string): void;
   dismissNotice(id: number): void;
+  /** The app's own counters, for tests and the benchmark. */
+  stats(): EngineStats;
   /** Resolves once startup (stored files loaded and re-announced) is done. */
   ready: Promise<void>;
   internals: EngineInternals;
   close(): void;
+}
+
+export interface EngineStats {
+  uploadedBytes: number;
+  downloads: Record<string, DownloadStats & { status: string; have: number; pieceCount: number; haveHex: string }>;
 }
 
 /** Announcements sent per CATALOGUE frame, well under the JSON frame limit. */
@@ -74,10 +81,16 @@ export function createEngine(deps: EngineDeps): Engine {
   let importSeq = 0;
   let name = deps.name;
   let relay: AppState['relay'] = 'connecting';
+  let uploadedBytes = 0;
+  /** Stats of finished downloads stay readable after the Download object is gone. */
+  const finished = new Map<string, EngineStats['downloads'][string]>();
 
   const library = new Library(
     deps.store, deps.sha256, deps.now,
-    (file, index, why) => notices.error(`Part of ${file.meta.name} was lost from this browser's storage (${why}); it will be fetched again.`),
+    (file, index, why) => {
+      notices.error(`Part of ${file.meta.name} was lost from this browser's storage (${why}); fetching it again.`);
+      repair(file);
+    },
     (e) => notices.error(`Could not save file progress: ${e.message}`),
   );
   const openPeers = () => [...sessions.keys()];
@@ -85,7 +98,9 @@ export function createEngine(deps: EngineDeps): Engine {
     readPiece: (f, i) => library.readPiece(f, i),
     link: (p) => sessions.get(p)?.link,
     uploadsToUs: (p) => deps.now() - (sessions.get(p)?.lastReceived ?? 0) < 10_000,
-    served: () => undefined,
+    served: (_peer, bytes) => {
+      uploadedBytes += bytes;
+    },
     throttle: deps.throttle,
   });
 
@@ -102,9 +117,16 @@ export function createEngine(deps: EngineDeps): Engine {
     waiters.delete(fileId);
   };
 
+  const downloadStats = (d: Download) => {
+    const have = library.get(d.meta.id)?.have;
+    return { ...d.stats, status: d.status, have: have?.count ?? 0, pieceCount: d.pieceCount, haveHex: have ? toHex(have.bytes) : '' };
+  };
+
   const onDownloadComplete = (fileId: string) => {
     const local = library.get(fileId);
     if (local) announce('add', local);
+    const d = downloads.get(fileId);
+    if (d) finished.set(fileId, downloadStats(d));
     downloads.delete(fileId);
     settle(fileId, true);
     changed();
@@ -113,7 +135,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const startDownload = (fileId: string, local?: LocalFile): Download | undefined => {
     const meta = local?.meta ?? catalogue.meta(fileId);
     if (!meta || downloads.has(fileId)) return downloads.get(fileId);
-    const d: Download = new Download(meta, {
+    const d = new Download(meta, {
       library, sha256: deps.sha256, now: deps.now, random: deps.random, openPeers,
       fullHolders: () => catalogue.holders(fileId).filter((p) => sessions.has(p)),
       send: (peer, m) => sessions.get(peer)?.send(m),
@@ -124,7 +146,8 @@ export function createEngine(deps: EngineDeps): Engine {
         for (const s of sessions.values()) if (s.swarm.has(fileId)) s.send({ type: 'have', fileId, piece });
       },
       changed: () => {
-        if (d.status === 'error') settle(fileId, false);
+        // Looked up, not closed over: the constructor itself may report a resumed state.
+        if (downloads.get(fileId)?.status === 'error') settle(fileId, false);
         changed();
       },
       completed: () => onDownloadComplete(fileId),
@@ -221,10 +244,20 @@ export function createEngine(deps: EngineDeps): Engine {
     if (downloads.size > 0) changed();
   });
 
+  /** A held file lost pieces: fetch them again from the room, as a download would. */
+  function repair(file: LocalFile): void {
+    if (!downloads.has(file.meta.id)) startDownload(file.meta.id, file)?.start();
+  }
+
   const ready = (async () => {
-    for (const local of await library.load()) {
+    const { files, damaged } = await library.load();
+    for (const { file, missing } of damaged) {
+      notices.error(`${missing} ${missing === 1 ? 'piece' : 'pieces'} of ${file.meta.name} went missing from this browser's storage; fetching them again.`);
+    }
+    for (const local of files) {
+      // Complete files are announced; unfinished or damaged ones resume fetching by themselves.
       if (local.have.complete) announce('add', local);
-      else startDownload(local.meta.id, local)?.start();
+      else repair(local);
     }
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
@@ -294,6 +327,10 @@ export function createEngine(deps: EngineDeps): Engine {
       changed();
     },
     dismissNotice: (id) => notices.dismiss(id),
+    stats: () => ({
+      uploadedBytes,
+      downloads: { ...Object.fromEntries(finished), ...Object.fromEntries([...downloads].map(([id, d]) => [id, downloadStats(d)])) },
+    }),
     ready,
     internals,
     close() {

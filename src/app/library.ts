@@ -1,7 +1,7 @@
 import { Bitfield } from '../core/bitfield.ts';
 import type { Sha256 } from '../core/hash.ts';
 import {
-  buildManifest, checkFileSize, pieceCountFor, pieceRange, pieceSizeFor, type FileMeta, type Manifest,
+  buildManifest, checkFileSize, pieceCountFor, pieceRange, pieceSizeFor, verifyPiece, type FileMeta, type Manifest,
 } from '../core/manifest/manifest.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { PieceWriter } from '../storage/piece-writer.ts';
@@ -43,12 +43,30 @@ export class Library {
     this.writer = new PieceWriter(store);
   }
 
-  async load(): Promise<LocalFile[]> {
+  /**
+   * Loads the stored files, checking that every piece the bitfield claims is
+   * really there: the browser may have deleted blob files. Missing pieces are
+   * unmarked, so the file is repaired from peers rather than trusted.
+   */
+  async load(): Promise<{ files: LocalFile[]; damaged: { file: LocalFile; missing: number }[] }> {
+    const damaged: { file: LocalFile; missing: number }[] = [];
     for (const r of await this.store.listFiles()) {
       const manifest = { id: r.meta.id, size: r.meta.size, pieceSize: r.pieceSize, pieceCount: r.pieceCount, hashes: r.hashes };
-      this.files.set(r.meta.id, { meta: r.meta, manifest, have: new Bitfield(r.pieceCount, r.have), source: r.source, addedAt: r.addedAt });
+      const file: LocalFile = { meta: r.meta, manifest, have: new Bitfield(r.pieceCount, r.have), source: r.source, addedAt: r.addedAt };
+      this.files.set(r.meta.id, file);
+      const present = await this.store.presentPieces(r.meta.id, r.pieceCount);
+      let missing = 0;
+      present.forEach((there, i) => {
+        if (there || !file.have.get(i)) return;
+        file.have.clear(i);
+        missing++;
+      });
+      if (missing > 0) {
+        damaged.push({ file, missing });
+        this.markDirty(r.meta.id);
+      }
     }
-    return this.all();
+    return { files: this.all(), damaged };
   }
 
   get(fileId: string): LocalFile | undefined {
@@ -113,7 +131,11 @@ export class Library {
     this.markDirty(fileId);
   }
 
-  /** A piece we hold, or undefined if we do not (or storage lost it: then we stop claiming it). */
+  /**
+   * A piece we hold, re-verified against its hash (storage is not trusted
+   * either), or undefined if we do not hold it. A piece that storage lost or
+   * damaged is no longer claimed, and the owner is told.
+   */
   async readPiece(fileId: string, index: number): Promise<Uint8Array | undefined> {
     const local = this.files.get(fileId);
     if (!local?.have.get(index)) return undefined;
@@ -121,6 +143,10 @@ export class Library {
     let why = 'it is missing from storage';
     try {
       data = await this.store.getPiece(fileId, index);
+      if (data && !(await verifyPiece(local.manifest, index, data, this.sha256))) {
+        data = undefined;
+        why = 'it no longer matches its hash';
+      }
     } catch (e) {
       why = (e as Error).message;
     }

@@ -28,6 +28,11 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
         throw new StorageError('ERR_MISSING_PIECE', `piece ${index} is unreadable: ${(e as Error).message}`);
       }
     },
+    async presentPieces(fileId, pieceCount) {
+      // Blob handles are cheap to fetch: their bytes stay on disk until read.
+      const blobs = await guard(getMany<unknown>(Array.from({ length: pieceCount }, (_, i) => [fileId, i]), pieces));
+      return blobs.map((b) => b instanceof Blob);
+    },
     async assemble(fileId, pieceCount, mime) {
       const keys = Array.from({ length: pieceCount }, (_, i) => [fileId, i]);
       const blobs = await guard(getMany<Blob | undefined>(keys, pieces));

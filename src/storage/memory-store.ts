@@ -1,7 +1,13 @@
 import { StorageError, type FileRecord, type Store } from './store.ts';
 
 /** The Store interface over Maps, for Node tests and simulations. Copies on the way in and out, like IndexedDB. */
-export function createMemoryStore(opts: { quotaBytes?: number } = {}): Store & { pieceBytes(): number } {
+export interface MemoryStore extends Store {
+  pieceBytes(): number;
+  dropPiece(fileId: string, index: number): void;
+  corruptPiece(fileId: string, index: number): void;
+}
+
+export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemoryStore {
   const pieces = new Map<string, Uint8Array>();
   const files = new Map<string, FileRecord>();
   const prefs = new Map<string, string>();
@@ -22,6 +28,9 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): Store & {
     },
     async getPiece(fileId, index) {
       return pieces.get(key(fileId, index))?.slice();
+    },
+    async presentPieces(fileId, pieceCount) {
+      return Array.from({ length: pieceCount }, (_, i) => pieces.has(key(fileId, i)));
     },
     async assemble(fileId, pieceCount, mime) {
       const parts: Uint8Array<ArrayBuffer>[] = [];
@@ -56,5 +65,15 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): Store & {
       prefs.set(k, v);
     },
     pieceBytes: () => used,
+    /** Test hook: lose a piece as a browser can lose a blob file. */
+    dropPiece: (fileId: string, index: number) => {
+      used -= pieces.get(key(fileId, index))?.length ?? 0;
+      pieces.delete(key(fileId, index));
+    },
+    /** Test hook: silently corrupt a stored piece. */
+    corruptPiece: (fileId: string, index: number) => {
+      const p = pieces.get(key(fileId, index));
+      if (p) p[0] = p[0]! ^ 0xff;
+    },
   };
 }

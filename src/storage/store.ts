@@ -26,6 +26,8 @@ export interface Store {
   putPieces(fileId: string, pieces: readonly PieceEntry[]): Promise<void>;
   /** One stored piece, or undefined when it is missing (never an exception for "not there"). */
   getPiece(fileId: string, index: number): Promise<Uint8Array | undefined>;
+  /** Which of a file's pieces are present (not their contents): a cheap check at startup. */
+  presentPieces(fileId: string, pieceCount: number): Promise<boolean[]>;
   /** The whole file as a Blob made of the stored pieces, without one giant buffer. */
   assemble(fileId: string, pieceCount: number, mime: string): Promise<Blob>;
   deleteFile(fileId: string, pieceCount: number): Promise<void>;

@@ -20,9 +20,9 @@ export async function newPage(browser: Browser, opts: Parameters<Browser['newCon
   return { context, page };
 }
 
-/** Opens the landing page and starts a room; returns the room link. */
-export async function startRoom(page: Page): Promise<string> {
-  await page.goto('/');
+/** Starts a room from the landing page (opening it first unless told not to); returns the room link. */
+export async function startRoom(page: Page, open = true): Promise<string> {
+  if (open) await page.goto('/');
   await page.getByRole('button', { name: 'Start a room' }).click();
   await expect(page.getByLabel('Your name in this room')).toBeVisible();
   return page.url();
@@ -50,14 +50,19 @@ export async function shareFile(page: Page, name: string, buffer: Buffer, mimeTy
 
 export const fileRow = (page: Page, name: string) => page.locator('li.file').filter({ has: page.locator('.file-name', { hasText: name }) });
 
-/** Clicks Download and returns the saved file's name and bytes once the browser saves it. */
-export async function download(page: Page, name: string): Promise<{ name: string; bytes: Buffer }> {
+/** Clicks the file's button named `button` and returns what the browser saves. */
+async function clickAndSave(page: Page, name: string, button: RegExp): Promise<{ name: string; bytes: Buffer }> {
   const saved = page.waitForEvent('download', { timeout: 120_000 });
-  await fileRow(page, name).getByRole('button', { name: /Download/ }).click();
+  await fileRow(page, name).getByRole('button', { name: button }).click();
   const dl = await saved;
-  const path = await dl.path();
-  return { name: dl.suggestedFilename(), bytes: readFileSync(path) };
+  return { name: dl.suggestedFilename(), bytes: readFileSync(await dl.path()) };
 }
+
+/** Clicks Download; resolves with the saved file's name and bytes once the browser saves it. */
+export const download = (page: Page, name: string) => clickAndSave(page, name, /^Download/);
+
+/** Clicks Save on a complete file. */
+export const save = (page: Page, name: string) => clickAndSave(page, name, /^Save/);
 
 /** Saves a screenshot next to the test output, for people to look at. */
 export async function screenshot(page: Page, file: string): Promise<void> {

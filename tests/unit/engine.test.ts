@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Relay } from '../../signaling/relay.ts';
+import { createMemoryStore, type MemoryStore } from '../../src/storage/memory-store.ts';
 import { createMemoryNetwork, type MemoryConn, type MemoryNetwork } from './helpers/memory-net.ts';
 import { blobSha256, fileOf, startNodePeer, startTestRelay, throttle, until, type NodePeer } from './helpers/node-peer.ts';
 
@@ -22,8 +23,8 @@ after(async () => {
   await relay.close();
 });
 
-function peer(net: MemoryNetwork, name: string, topic?: string, uploadBytesPerSecond?: number): NodePeer {
-  const p = startNodePeer(url, net, { name, topic, deps: uploadBytesPerSecond ? { throttle: throttle(uploadBytesPerSecond) } : {} });
+function peer(net: MemoryNetwork, name: string, topic?: string, uploadBytesPerSecond?: number, store?: MemoryStore): NodePeer {
+  const p = startNodePeer(url, net, { name, topic, store, deps: uploadBytesPerSecond ? { throttle: throttle(uploadBytesPerSecond) } : {} });
   peers.push(p);
   return p;
 }
@@ -124,5 +125,72 @@ describe('engine over a real relay and in-memory links', () => {
     a.engine.setName('  After\u202e ');
     await until(b.engine, () => openPeers(b).some((p) => p.name === 'After'), 'the new, cleaned name');
     assert.equal(await a.store.getPref('name'), 'After');
+  });
+
+  test('a restarted downloader resumes from storage without fetching any verified piece again', { timeout: 30_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'f'.repeat(64);
+    const sharer = peer(net, 'Sharer', topic, 4 * 1024 * 1024);
+    const original = new Uint8Array(randomBytes(6 * 1024 * 1024));
+    await sharer.engine.share([fileOf(original, 'resume.bin')]);
+    const store = createMemoryStore();
+    const first = peer(net, 'Downloader', topic, undefined, store);
+    await until(first.engine, () => fileView(first, 'resume.bin') !== undefined, 'the catalogue');
+    const id = fileView(first, 'resume.bin')!.meta.id;
+    void first.engine.download(id);
+    await until(first.engine, () => (first.engine.stats().downloads[id]?.have ?? 0) >= 8, 'a third of the pieces', 15_000);
+    first.engine.close(); // the page goes away mid-transfer
+    const heldBefore = (await store.getFile(id))!.have;
+
+    const second = peer(net, 'Downloader again', topic, undefined, store);
+    await second.engine.ready;
+    assert.equal(await second.engine.download(id), true);
+    const stats = second.engine.stats().downloads[id]!;
+    assert.ok(stats.resumedWith >= 8, `resumed with ${stats.resumedWith} pieces`);
+    assert.equal(stats.duplicatePieces, 0);
+    assert.equal(stats.piecesReceived, stats.pieceCount - stats.resumedWith, 'only the missing pieces were fetched');
+    assert.ok(heldBefore.some((b) => b !== 0));
+    const saved = await second.engine.save(id);
+    assert.equal(await blobSha256(saved!.blob), sha(original));
+  });
+
+  test('pieces missing from storage at startup are fetched again; a damaged piece is never served', { timeout: 30_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = '1'.repeat(64);
+    const original = new Uint8Array(randomBytes(2 * 1024 * 1024));
+    const aliceStore = createMemoryStore();
+    const alice = peer(net, 'Alice', topic, undefined, aliceStore);
+    const bob = peer(net, 'Bob', topic);
+    await alice.engine.share([fileOf(original, 'repair.bin')]);
+    await bob.engine.share([fileOf(original, 'repair.bin')]);
+    const id = fileView(alice, 'repair.bin')!.meta.id;
+
+    // Alice's browser loses two pieces while she is away.
+    alice.engine.close();
+    aliceStore.dropPiece(id, 1);
+    aliceStore.dropPiece(id, 5);
+    const back = peer(net, 'Alice', topic, undefined, aliceStore);
+    await back.engine.ready;
+    assert.ok(back.engine.getState().notices.some((n) => n.text.includes('2 pieces of repair.bin went missing')));
+    await until(back.engine, () => fileView(back, 'repair.bin')?.status === 'complete', 'the repair from Bob');
+    assert.equal(back.engine.stats().downloads[id]!.piecesReceived, 2);
+    assert.equal(await blobSha256((await back.engine.save(id))!.blob), sha(original));
+
+    // Alice leaves, and Bob's copy of piece 0 rots on disk. He must not serve it: Carol gets
+    // everything else from him and waits for piece 0 until Alice is back; Bob repairs from her too.
+    back.engine.close();
+    (bob.store as MemoryStore).corruptPiece(id, 0);
+    const carol = peer(net, 'Carol', topic);
+    await until(carol.engine, () => openPeers(carol).length === 1 && fileView(carol, 'repair.bin') !== undefined, 'Carol to meet Bob');
+    const done = carol.engine.download(id);
+    await until(carol.engine, () => (carol.engine.stats().downloads[id]?.have ?? 0) === 7, 'all but the rotten piece');
+    await until(bob.engine, () => bob.engine.getState().notices.some((n) => n.text.includes('no longer matches its hash')), 'Bob to notice');
+    assert.equal(fileView(carol, 'repair.bin')!.status, 'downloading', 'Carol waits for a good copy');
+    const again = peer(net, 'Alice', topic, undefined, aliceStore);
+    assert.equal(await done, true);
+    assert.equal(carol.engine.stats().downloads[id]!.badPieces, 0, 'nothing bad was ever sent');
+    assert.equal(await blobSha256((await carol.engine.save(id))!.blob), sha(original));
+    await until(bob.engine, () => fileView(bob, 'repair.bin')?.status === 'complete', 'Bob to repair piece 0');
+    again.engine.close();
   });
 });
