@@ -2,9 +2,11 @@ import { RELAY_PATH, peerIdFromDigest } from '../../signaling/protocol.ts';
 import { utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
 import { randomDisplayName } from '../core/names.ts';
-import { newRoomSecret, roomTopic, type Room } from '../core/room.ts';
+import { deriveRoomKeys } from '../core/crypto/room-keys.ts';
+import { newRoomSecret, type Room } from '../core/room.ts';
 import { RateLimit } from '../core/throttle.ts';
 import { createRtcPeer } from '../net/rtc-peer.ts';
+import { sealSignals } from '../net/sealed-signal.ts';
 import { createSignalClient } from '../net/signal-client.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
 import { createEngine, type Engine } from './engine.ts';
@@ -45,7 +47,8 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
   // A fresh relay key per page load: a reload is a new peer, so no one keeps a dead link under our id.
   const key = newRoomSecret((b) => crypto.getRandomValues(b));
   const self = peerIdFromDigest(await sha256(utf8(key)));
-  const topic = await roomTopic(room, sha256);
+  const keys = await deriveRoomKeys(room, randomBytes);
+  const topic = keys.topic;
   const [iceServers, storedName] = await Promise.all([loadIceServers(), store.getPref('name')]);
   const name = storedName ?? randomDisplayName(Math.random);
   if (!storedName) await store.setPref('name', name);
@@ -59,7 +62,7 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
     now: () => performance.now(),
     random: Math.random,
     randomBytes,
-    connectRelay: (handlers) =>
+    connectRelay: sealSignals(keys, self, (handlers) =>
       createSignalClient(
         {
           url: `${scheme}//${location.host}${RELAY_PATH}`, topic, key, self,
@@ -68,7 +71,7 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
           clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
         },
         handlers,
-      ),
+      )),
     createConnection: (opts, handlers) => createRtcPeer({ ...opts, iceServers }, handlers),
     every(ms, fn) {
       const h = setInterval(fn, ms);

@@ -7,7 +7,8 @@ import type { Sha256 } from '../core/hash.ts';
 import { cleanDisplayName } from '../core/names.ts';
 import { safeFileName } from '../core/filename.ts';
 import { encodeFrame, WIRE_VERSION } from '../core/wire/frames.ts';
-import type { PeerConnectionFactory } from '../net/link.ts';
+import { verificationCode } from '../core/crypto/verification-code.ts';
+import type { PeerConnection, PeerConnectionFactory } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
 import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
 import type { Store } from '../storage/store.ts';
@@ -190,9 +191,16 @@ export function createEngine(deps: EngineDeps): Engine {
     ban: banPeer,
   };
 
-  const onPeerOpen = (peer: string, link: Session['link']) => {
+  const onPeerOpen = (peer: string, link: PeerConnection) => {
     const session = new Session(peer, link, sessionContext);
     sessions.set(peer, session);
+    const fps = link.fingerprints();
+    if (fps) {
+      void verificationCode(fps.local, fps.remote, deps.sha256).then((code) => {
+        session.verificationCode = code;
+        changed();
+      });
+    }
     link.send(encodeFrame({ type: 'hello', version: WIRE_VERSION, name }));
     const all = catalogue.announcements();
     for (let i = 0; i < all.length; i += CATALOGUE_BATCH) session.send({ type: 'catalogue', json: all.slice(i, i + CATALOGUE_BATCH) });
@@ -346,6 +354,7 @@ function relayErrorText(code: string, message: string): string {
     case 'room-full': return 'This room is full. Try again later or start a new room.';
     case 'server-full': return 'The meshdrop server is busy. It will retry by itself.';
     case 'rate-limited': return 'Too many messages to the server; slowing down.';
+    case 'unauthenticated': return message;
     default: return `The signalling server reported a problem (${code}): ${message}`;
   }
 }

@@ -40,6 +40,8 @@ export class Session {
   readonly sentBitfield = new Set<string>();
   strikes = 0;
   lastReceived = 0;
+  /** Short code from both DTLS fingerprints, for people who compare it out of band. */
+  verificationCode: string | null = null;
   private cancelled = new Set<string>();
   private catalogueEntries = 0;
 

@@ -14,6 +14,8 @@ export interface PeerView {
   id: string;
   name: string | null;
   link: 'connecting' | 'open' | 'none';
+  /** Same on both screens unless someone is in the middle. */
+  verificationCode: string | null;
 }
 
 export type FileStatus = 'available' | 'manifest' | 'downloading' | 'complete' | 'error';
@@ -105,7 +107,7 @@ export function buildState(e: EngineInternals, extra: { name: string; relay: Rel
   peerIds.delete(e.self);
   const peers: PeerView[] = [...peerIds].map((id) => {
     const link = e.peers().linkState(id);
-    return { id, name: nameOf(id), link: link ?? 'none' };
+    return { id, name: nameOf(id), link: link ?? 'none', verificationCode: e.sessions.get(id)?.verificationCode ?? null };
   });
 
   const metas = new Map<string, FileMeta>();

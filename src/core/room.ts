@@ -1,11 +1,8 @@
-import { toHex, utf8 } from './bytes.ts';
-import type { Sha256 } from './hash.ts';
-
 /**
  * A room is named by the URL fragment, which browsers never send to a server.
  * A started room gets a random 128-bit secret (22 base64url characters); a
  * person may also type a name (#my-family), which anyone can guess. The relay
- * only ever sees a topic: a one-way hash of the secret with a context string.
+ * only ever sees a topic derived one-way from the secret (crypto/room-keys.ts).
  */
 export const SECRET_BYTES = 16;
 const SECRET_RE = /^[A-Za-z0-9_-]{22}$/;
@@ -34,10 +31,6 @@ export function parseRoomFragment(hash: string): Room | null {
   if (raw.length === 0 || raw.length > MAX_ROOM_NAME) return null;
   if (SECRET_RE.test(raw)) return { secret: raw, named: false };
   return { secret: raw.toLowerCase(), named: true };
-}
-
-export async function roomTopic(room: Room, sha256: Sha256): Promise<string> {
-  return toHex(await sha256(utf8(`meshdrop/v1/topic\n${room.secret}`)));
 }
 
 /** The random part of peer ids: 12 bytes as 16 base64url characters, as the relay expects. */

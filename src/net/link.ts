@@ -23,6 +23,8 @@ export interface LinkHandlers {
 export interface PeerConnection extends DataLink {
   /** Feed a signalling message from the other side. */
   signal(data: string): void;
+  /** The two DTLS certificate fingerprints once connected (for the verification code), else null. */
+  fingerprints(): { local: string; remote: string } | null;
 }
 
 export type PeerConnectionFactory = (opts: { initiator: boolean }, handlers: LinkHandlers) => PeerConnection;

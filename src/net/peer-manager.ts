@@ -1,5 +1,5 @@
 import { isInitiator, planMesh, shouldAccept, shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
-import type { DataLink, PeerConnection, PeerConnectionFactory } from './link.ts';
+import type { PeerConnection, PeerConnectionFactory } from './link.ts';
 
 /**
  * Keeps the room's mesh: applies the pure mesh rules to what the relay tells
@@ -7,7 +7,7 @@ import type { DataLink, PeerConnection, PeerConnectionFactory } from './link.ts'
  * Every way a peer ends goes through destroyPeer(code).
  */
 export interface PeerEvents {
-  onOpen(peer: string, link: DataLink): void;
+  onOpen(peer: string, link: PeerConnection): void;
   onFrame(peer: string, bytes: Uint8Array): void;
   onClose(peer: string, code: string, detail?: string): void;
   onPresence(): void;

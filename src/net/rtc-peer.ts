@@ -1,4 +1,5 @@
 import SimplePeer from 'simple-peer';
+import { sdpFingerprint } from '../core/crypto/verification-code.ts';
 import { HIGH_WATER, LOW_WATER, type LinkHandlers, type PeerConnection } from './link.ts';
 
 /**
@@ -17,6 +18,7 @@ export function createRtcPeer(
   let early: Uint8Array[] = [];
   let waiters: (() => void)[] = [];
   const channel = (): RTCDataChannel | undefined => (peer as unknown as { _channel?: RTCDataChannel })._channel;
+  const connection = (): RTCPeerConnection | undefined => (peer as unknown as { _pc?: RTCPeerConnection })._pc;
 
   const wake = () => {
     const w = waiters;
@@ -88,6 +90,12 @@ export function createRtcPeer(
     drained() {
       if (closed || (channel()?.bufferedAmount ?? 0) <= LOW_WATER) return Promise.resolve();
       return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    fingerprints() {
+      const pc = connection();
+      const local = sdpFingerprint(pc?.localDescription?.sdp);
+      const remote = sdpFingerprint(pc?.remoteDescription?.sdp);
+      return local && remote ? { local, remote } : null;
     },
     destroy,
   };

@@ -16,7 +16,7 @@ export interface SignalHandlers {
   onPeerLeft(peer: string): void;
   onSignal(from: string, data: string): void;
   onStatus(status: RelayStatus): void;
-  onError(code: RelayErrorCode | 'bad-relay-message', message: string): void;
+  onError(code: RelayErrorCode | 'bad-relay-message' | 'unauthenticated', message: string): void;
 }
 
 export interface SignalDeps {

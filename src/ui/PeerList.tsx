@@ -14,9 +14,21 @@ export function PeerList({ state }: { state: AppState }) {
         </li>
         {state.peers.map((p) => (
           <li class="peer" key={p.id} data-peer-id={p.id}>
-            <span class={`dot ${p.link}`} aria-hidden="true" />
-            <span class="peer-name">{p.name ?? 'Someone'}</span>
-            {p.link !== 'open' && <span class="tag">connecting…</span>}
+            <details>
+              <summary>
+                <span class={`dot ${p.link}`} aria-hidden="true" />
+                <span class="peer-name">{p.name ?? 'Someone'}</span>
+                {p.link !== 'open' && <span class="tag">connecting…</span>}
+              </summary>
+              {p.verificationCode ? (
+                <p class="verify">
+                  Verification code <strong class="code">{p.verificationCode}</strong>. Compare it with {p.name ?? 'them'} by
+                  voice or in person: the same code on both screens means your connection is direct, with nobody in between.
+                </p>
+              ) : (
+                <p class="verify">Not connected yet, so there is no verification code.</p>
+              )}
+            </details>
           </li>
         ))}
       </ul>

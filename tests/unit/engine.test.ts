@@ -23,8 +23,8 @@ after(async () => {
   await relay.close();
 });
 
-function peer(net: MemoryNetwork, name: string, topic?: string, uploadBytesPerSecond?: number, store?: MemoryStore): NodePeer {
-  const p = startNodePeer(url, net, { name, topic, store, deps: uploadBytesPerSecond ? { throttle: throttle(uploadBytesPerSecond) } : {} });
+async function peer(net: MemoryNetwork, name: string, room: string, uploadBytesPerSecond?: number, store?: MemoryStore): Promise<NodePeer> {
+  const p = await startNodePeer(url, net, { name, room, store, deps: uploadBytesPerSecond ? { throttle: throttle(uploadBytesPerSecond) } : {} });
   peers.push(p);
   return p;
 }
@@ -37,11 +37,16 @@ const linkBetween = (from: NodePeer, to: NodePeer) => from.engine.internals.sess
 describe('engine over a real relay and in-memory links', () => {
   test('share, see it listed, download, verify; a late joiner fetches from both holders', { timeout: 30_000 }, async () => {
     const net = createMemoryNetwork();
-    const topic = 'b'.repeat(64);
-    const alice = peer(net, 'Alice', topic);
-    const bob = peer(net, 'Bob', topic);
+    const topic = 'room-b';
+    const alice = await peer(net, 'Alice', topic);
+    const bob = await peer(net, 'Bob', topic);
     await until(alice.engine, () => openPeers(alice).some((p) => p.name === 'Bob'), 'Alice to see Bob');
     await until(bob.engine, () => openPeers(bob).some((p) => p.name === 'Alice'), 'Bob to see Alice');
+    // Both ends show the same verification code for their connection.
+    const code = (p: NodePeer, other: NodePeer) => p.engine.getState().peers.find((x) => x.id === other.id)?.verificationCode;
+    await until(bob.engine, () => !!code(bob, alice) && !!code(alice, bob), 'verification codes');
+    assert.match(code(alice, bob)!, /^\d{3} \d{3}$/);
+    assert.equal(code(alice, bob), code(bob, alice));
 
     const original = new Uint8Array(randomBytes(3 * 1024 * 1024 + 12345));
     await alice.engine.share([fileOf(original, 'data.bin')]);
@@ -57,7 +62,7 @@ describe('engine over a real relay and in-memory links', () => {
     assert.equal(await blobSha256(saved.blob), sha(original));
     await until(alice.engine, () => fileView(alice, 'data.bin')!.holders.length === 2, 'Bob to be listed as a holder');
 
-    const carol = peer(net, 'Carol', topic);
+    const carol = await peer(net, 'Carol', topic);
     await until(carol.engine, () => (fileView(carol, 'data.bin')?.holders.length ?? 0) === 2, 'Carol to learn the catalogue');
     await until(carol.engine, () => openPeers(carol).length === 2, 'Carol to connect to both');
     assert.equal(await carol.engine.download(listed.meta.id), true);
@@ -77,14 +82,14 @@ describe('engine over a real relay and in-memory links', () => {
 
   test('a peer that corrupts pieces is banned after 3 bad pieces; the download completes intact from others', { timeout: 30_000 }, async () => {
     const net = createMemoryNetwork();
-    const topic = 'c'.repeat(64);
+    const topic = 'room-c';
     // The honest peer is slow, so the liar is asked for many pieces before the file is done.
-    const honest = peer(net, 'Honest', topic, 2 * 1024 * 1024);
-    const liar = peer(net, 'Liar', topic);
+    const honest = await peer(net, 'Honest', topic, 2 * 1024 * 1024);
+    const liar = await peer(net, 'Liar', topic);
     const original = new Uint8Array(randomBytes(4 * 1024 * 1024));
     await honest.engine.share([fileOf(original, 'big.bin')]);
     await liar.engine.share([fileOf(original, 'big.bin')]);
-    const victim = peer(net, 'Victim', topic);
+    const victim = await peer(net, 'Victim', topic);
     await until(victim.engine, () => (fileView(victim, 'big.bin')?.holders.length ?? 0) === 2, 'both holders listed');
     await until(victim.engine, () => openPeers(victim).length === 2, 'links to both holders');
     // Every DATA frame the liar sends the victim has a flipped byte.
@@ -103,9 +108,9 @@ describe('engine over a real relay and in-memory links', () => {
 
   test('garbage frames from a peer end that link without harming the app', { timeout: 20_000 }, async () => {
     const net = createMemoryNetwork();
-    const topic = 'd'.repeat(64);
-    const a = peer(net, 'A', topic);
-    const b = peer(net, 'B', topic);
+    const topic = 'room-d';
+    const a = await peer(net, 'A', topic);
+    const b = await peer(net, 'B', topic);
     await until(a.engine, () => openPeers(a).length === 1, 'A and B to connect');
     const link = b.engine.internals.sessions.get(a.id)!.link;
     link.send(new Uint8Array([0x42, 1, 2, 3])); // unknown frame type
@@ -118,9 +123,9 @@ describe('engine over a real relay and in-memory links', () => {
 
   test('a display name change reaches the other peers', { timeout: 20_000 }, async () => {
     const net = createMemoryNetwork();
-    const topic = 'e'.repeat(64);
-    const a = peer(net, 'Before', topic);
-    const b = peer(net, 'B', topic);
+    const topic = 'room-e';
+    const a = await peer(net, 'Before', topic);
+    const b = await peer(net, 'B', topic);
     await until(b.engine, () => openPeers(b).some((p) => p.name === 'Before'), 'the first name');
     a.engine.setName('  After\u202e ');
     await until(b.engine, () => openPeers(b).some((p) => p.name === 'After'), 'the new, cleaned name');
@@ -129,12 +134,12 @@ describe('engine over a real relay and in-memory links', () => {
 
   test('a restarted downloader resumes from storage without fetching any verified piece again', { timeout: 30_000 }, async () => {
     const net = createMemoryNetwork();
-    const topic = 'f'.repeat(64);
-    const sharer = peer(net, 'Sharer', topic, 4 * 1024 * 1024);
+    const topic = 'room-f';
+    const sharer = await peer(net, 'Sharer', topic, 4 * 1024 * 1024);
     const original = new Uint8Array(randomBytes(6 * 1024 * 1024));
     await sharer.engine.share([fileOf(original, 'resume.bin')]);
     const store = createMemoryStore();
-    const first = peer(net, 'Downloader', topic, undefined, store);
+    const first = await peer(net, 'Downloader', topic, undefined, store);
     await until(first.engine, () => fileView(first, 'resume.bin') !== undefined, 'the catalogue');
     const id = fileView(first, 'resume.bin')!.meta.id;
     void first.engine.download(id);
@@ -142,7 +147,7 @@ describe('engine over a real relay and in-memory links', () => {
     first.engine.close(); // the page goes away mid-transfer
     const heldBefore = (await store.getFile(id))!.have;
 
-    const second = peer(net, 'Downloader again', topic, undefined, store);
+    const second = await peer(net, 'Downloader again', topic, undefined, store);
     await second.engine.ready;
     assert.equal(await second.engine.download(id), true);
     const stats = second.engine.stats().downloads[id]!;
@@ -156,11 +161,11 @@ describe('engine over a real relay and in-memory links', () => {
 
   test('pieces missing from storage at startup are fetched again; a damaged piece is never served', { timeout: 30_000 }, async () => {
     const net = createMemoryNetwork();
-    const topic = '1'.repeat(64);
+    const topic = 'room-1';
     const original = new Uint8Array(randomBytes(2 * 1024 * 1024));
     const aliceStore = createMemoryStore();
-    const alice = peer(net, 'Alice', topic, undefined, aliceStore);
-    const bob = peer(net, 'Bob', topic);
+    const alice = await peer(net, 'Alice', topic, undefined, aliceStore);
+    const bob = await peer(net, 'Bob', topic);
     await alice.engine.share([fileOf(original, 'repair.bin')]);
     await bob.engine.share([fileOf(original, 'repair.bin')]);
     const id = fileView(alice, 'repair.bin')!.meta.id;
@@ -169,7 +174,7 @@ describe('engine over a real relay and in-memory links', () => {
     alice.engine.close();
     aliceStore.dropPiece(id, 1);
     aliceStore.dropPiece(id, 5);
-    const back = peer(net, 'Alice', topic, undefined, aliceStore);
+    const back = await peer(net, 'Alice', topic, undefined, aliceStore);
     await back.engine.ready;
     assert.ok(back.engine.getState().notices.some((n) => n.text.includes('2 pieces of repair.bin went missing')));
     await until(back.engine, () => fileView(back, 'repair.bin')?.status === 'complete', 'the repair from Bob');
@@ -180,13 +185,13 @@ describe('engine over a real relay and in-memory links', () => {
     // everything else from him and waits for piece 0 until Alice is back; Bob repairs from her too.
     back.engine.close();
     (bob.store as MemoryStore).corruptPiece(id, 0);
-    const carol = peer(net, 'Carol', topic);
+    const carol = await peer(net, 'Carol', topic);
     await until(carol.engine, () => openPeers(carol).length === 1 && fileView(carol, 'repair.bin') !== undefined, 'Carol to meet Bob');
     const done = carol.engine.download(id);
     await until(carol.engine, () => (carol.engine.stats().downloads[id]?.have ?? 0) === 7, 'all but the rotten piece');
     await until(bob.engine, () => bob.engine.getState().notices.some((n) => n.text.includes('no longer matches its hash')), 'Bob to notice');
     assert.equal(fileView(carol, 'repair.bin')!.status, 'downloading', 'Carol waits for a good copy');
-    const again = peer(net, 'Alice', topic, undefined, aliceStore);
+    const again = await peer(net, 'Alice', topic, undefined, aliceStore);
     assert.equal(await done, true);
     assert.equal(carol.engine.stats().downloads[id]!.badPieces, 0, 'nothing bad was ever sent');
     assert.equal(await blobSha256((await carol.engine.save(id))!.blob), sha(original));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { safeFileName } from '../../src/core/filename.ts';
-import { sha256 } from '../../src/core/hash.ts';
 import { MAX_DISPLAY_NAME, cleanDisplayName, randomDisplayName } from '../../src/core/names.ts';
-import { MAX_ROOM_NAME, newPeerId, newRoomSecret, parseRoomFragment, roomTopic } from '../../src/core/room.ts';
+import { MAX_ROOM_NAME, newPeerId, newRoomSecret, parseRoomFragment } from '../../src/core/room.ts';
 
 const random = (b: Uint8Array): Uint8Array => {
   b.set(randomBytes(b.length));
@@ -70,40 +69,6 @@ describe('parseRoomFragment', () => {
     assert.deepEqual(parseRoomFragment(`#${'a'.repeat(MAX_ROOM_NAME)}`), { secret: 'a'.repeat(MAX_ROOM_NAME), named: true });
     assert.equal(parseRoomFragment(`#${'a'.repeat(MAX_ROOM_NAME + 1)}`), null);
     assert.deepEqual(parseRoomFragment(`#${'%41'.repeat(MAX_ROOM_NAME)}`), { secret: 'a'.repeat(MAX_ROOM_NAME), named: true });
-  });
-});
-
-describe('roomTopic', () => {
-  const nodeSha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-  test('is 64 hex characters, the same for everyone in the room', async () => {
-    const room = { secret: newRoomSecret(random), named: false };
-    const topic = await roomTopic(room, sha256);
-    assert.match(topic, /^[0-9a-f]{64}$/);
-    assert.equal(await roomTopic({ ...room }, sha256), topic);
-  });
-
-  test('is derived with a context string, so every client version meets in the same room', async () => {
-    assert.equal(await roomTopic({ secret: 'my-family', named: true }, sha256), nodeSha('meshdrop/v1/topic\nmy-family'));
-  });
-
-  test('differs between rooms and reveals neither the secret nor its plain hash', async () => {
-    const secrets = [...Array(50)].map(() => newRoomSecret(random));
-    const topics = await Promise.all(secrets.map((secret) => roomTopic({ secret, named: false }, sha256)));
-    assert.equal(new Set(topics).size, secrets.length);
-    secrets.forEach((secret, i) => {
-      const topic = topics[i]!;
-      assert.notEqual(topic, secret);
-      assert.ok(!topic.includes(secret));
-      assert.ok(!topic.includes(Buffer.from(secret, 'base64url').toString('hex')));
-      assert.notEqual(topic, nodeSha(secret), 'not a bare hash of the secret');
-    });
-  });
-
-  test('rooms whose names differ only in case meet', async () => {
-    const a = parseRoomFragment('#Book-Club')!;
-    const b = parseRoomFragment('#book-CLUB')!;
-    assert.equal(await roomTopic(a, sha256), await roomTopic(b, sha256));
   });
 });
 

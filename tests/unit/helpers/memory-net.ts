@@ -91,6 +91,12 @@ export class MemoryConn implements PeerConnection {
     if (remote && !this.silent) setImmediate(() => remote.destroy('ERR_CLOSED', 'the other side closed'));
   }
 
+  /** Stand-ins for DTLS fingerprints: one per connection end, as a real certificate would be. */
+  readonly fingerprint = `sha-256 ${randomUUID()}`;
+  fingerprints(): { local: string; remote: string } | null {
+    return this.remote && this.opened ? { local: this.fingerprint, remote: this.remote.fingerprint } : null;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

@@ -3,7 +3,9 @@ import { WebSocket } from 'ws';
 import { peerIdFromDigest, RELAY_PATH } from '../../../signaling/protocol.ts';
 import { createRelay, type Relay } from '../../../signaling/relay.ts';
 import { createEngine, type Engine, type EngineDeps } from '../../../src/app/engine.ts';
+import { deriveRoomKeys } from '../../../src/core/crypto/room-keys.ts';
 import { sha256 } from '../../../src/core/hash.ts';
+import { sealSignals } from '../../../src/net/sealed-signal.ts';
 import { RateLimit } from '../../../src/core/throttle.ts';
 import { createSignalClient } from '../../../src/net/signal-client.ts';
 import { createMemoryStore } from '../../../src/storage/memory-store.ts';
@@ -17,7 +19,7 @@ export interface NodePeer {
   id: string;
 }
 
-export const TOPIC = 'a'.repeat(64);
+export const ROOM = 'test-room-default';
 
 export async function startTestRelay(): Promise<{ relay: Relay; url: string }> {
   const relay = createRelay({ port: 0, host: '127.0.0.1', log: () => undefined });
@@ -25,14 +27,16 @@ export async function startTestRelay(): Promise<{ relay: Relay; url: string }> {
   return { relay, url: `ws://127.0.0.1:${relay.address().port}${RELAY_PATH}` };
 }
 
-export function startNodePeer(
+/** Starts an engine in room `room` (a secret), with sealed signalling as in the browser. */
+export async function startNodePeer(
   relayUrl: string,
   net: MemoryNetwork,
-  opts: { name?: string; store?: Store; topic?: string; deps?: Partial<EngineDeps> } = {},
-): NodePeer {
+  opts: { name?: string; store?: Store; room?: string; deps?: Partial<EngineDeps> } = {},
+): Promise<NodePeer> {
   const key = randomBytes(16).toString('base64url');
   const id = peerIdFromDigest(createHash('sha256').update(key).digest());
   const store = opts.store ?? createMemoryStore();
+  const keys = await deriveRoomKeys({ secret: opts.room ?? ROOM, named: false }, (n) => new Uint8Array(randomBytes(n)));
   const engine = createEngine({
     self: id,
     name: opts.name ?? `peer-${id.slice(0, 4)}`,
@@ -41,15 +45,15 @@ export function startNodePeer(
     now: () => performance.now(),
     random: Math.random,
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
-    connectRelay: (handlers) =>
+    connectRelay: sealSignals(keys, id, (handlers) =>
       createSignalClient(
         {
-          url: relayUrl, topic: opts.topic ?? TOPIC, key, self: id,
+          url: relayUrl, topic: keys.topic, key, self: id,
           WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
           random: Math.random, setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
         },
         handlers,
-      ),
+      )),
     createConnection: net.factory,
     every(ms, fn) {
       const h = setInterval(fn, ms);

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { WebSocket } from 'ws';
+import { parseRelayMessage, peerIdFromDigest, type RelayMessage } from '../../signaling/protocol.ts';
+import type { Relay } from '../../signaling/relay.ts';
+import { fromBase64Url } from '../../src/core/bytes.ts';
+import { deriveRoomKeys } from '../../src/core/crypto/room-keys.ts';
+import { createMemoryNetwork } from './helpers/memory-net.ts';
+import { fileOf, startNodePeer, startTestRelay, until, type NodePeer } from './helpers/node-peer.ts';
+
+/**
+ * Someone who learned a room's topic (say, from relay logs) but not its
+ * secret: it can join the topic, but every signalling message it sees is
+ * sealed, and everything it sends is dropped before it reaches WebRTC.
+ */
+let relay: Relay;
+let url: string;
+const engines: NodePeer[] = [];
+before(async () => ({ relay, url } = await startTestRelay()));
+after(async () => {
+  for (const p of engines) p.engine.close();
+  await relay.close();
+});
+
+test('a client with only the topic can join but cannot connect or learn anything', { timeout: 30_000 }, async () => {
+  const room = 'intruder-test-room';
+  const net = createMemoryNetwork();
+  const alice = await startNodePeer(url, net, { name: 'Alice Secretname', room });
+  engines.push(alice);
+  await alice.engine.share([fileOf(new Uint8Array(randomBytes(1000)), 'private-plans.txt', 'text/plain')]);
+  const { topic } = await deriveRoomKeys({ secret: room, named: false }, (n) => new Uint8Array(randomBytes(n)));
+
+  // The intruder: a plain WebSocket client that joins the topic, with an id that Alice will call (lower than hers).
+  let key = '';
+  let id = '';
+  do {
+    key = randomBytes(16).toString('base64url');
+    id = peerIdFromDigest(createHash('sha256').update(key).digest());
+  } while (id < alice.id); // the lower id initiates: make it Alice, so the intruder sees her offer
+  const ws = new WebSocket(url);
+  const inbox: RelayMessage[] = [];
+  ws.on('message', (data) => {
+    const m = parseRelayMessage(String(data));
+    if (m.ok) inbox.push(m.value);
+  });
+  await new Promise((resolve) => ws.once('open', resolve));
+  after(() => ws.terminate());
+  ws.send(JSON.stringify({ type: 'join', topic, key }));
+  await until(alice.engine, () => alice.engine.getState().peers.some((p) => p.id === id), 'Alice to see the intruder present');
+
+  // Alice's side tries to connect; all the intruder gets is sealed blobs.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const signals = inbox.filter((m): m is Extract<RelayMessage, { type: 'signal' }> => m.type === 'signal');
+  assert.ok(signals.length > 0, 'Alice did send it signalling');
+  for (const s of signals) {
+    assert.throws(() => JSON.parse(s.data), 'not readable JSON');
+    const bytes = Buffer.from(fromBase64Url(s.data)!).toString('latin1');
+    for (const secret of ['Alice', 'private-plans', 'offer', 'token', 'sdp']) assert.ok(!bytes.includes(secret), `no "${secret}" in clear`);
+  }
+
+  // Whatever the intruder sends back (a forged answer, a replay, garbage) is dropped.
+  const forged = [JSON.stringify({ type: 'answer', token: 'x' }), signals[0]!.data, 'A'.repeat(200)];
+  for (const data of forged) ws.send(JSON.stringify({ type: 'signal', topic, to: alice.id, data }));
+  await until(alice.engine, () => alice.engine.getState().notices.some((n) => n.text.includes("did not carry this room's key")), 'the drop to be reported');
+  assert.equal(alice.engine.getState().peers.find((p) => p.id === id)?.link === 'open', false, 'no link to the intruder');
+  assert.equal(alice.engine.internals.sessions.has(id), false);
+});
