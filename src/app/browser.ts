@@ -78,6 +78,15 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
       return () => clearInterval(h);
     },
     throttle: uploadThrottle(),
+    storage: navigator.storage?.estimate
+      ? {
+          estimate: async () => {
+            const e = await navigator.storage.estimate();
+            return e.quota === undefined || e.usage === undefined ? null : { quota: e.quota, usage: e.usage };
+          },
+          persist: () => navigator.storage.persist(),
+        }
+      : undefined,
   });
   // Read-only counters for tests, the benchmark and curious people in the console.
   (globalThis as { __meshdrop?: unknown }).__meshdrop = { self, stats: () => engine.stats() };

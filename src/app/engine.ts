@@ -38,6 +38,12 @@ export interface EngineDeps {
   every(ms: number, fn: () => void): () => void;
   /** Test-only upload throttle. */
   throttle?(bytes: number): Promise<void>;
+  /** The browser's storage budget (navigator.storage); absent in Node tests. */
+  storage?: {
+    estimate(): Promise<{ quota: number; usage: number } | null>;
+    /** Asks the browser not to evict our data under pressure. */
+    persist(): Promise<boolean>;
+  };
 }
 
 export interface Engine {
@@ -112,6 +118,26 @@ export function createEngine(deps: EngineDeps): Engine {
     changed();
   };
 
+  let askedToPersist = false;
+  /** Once, at the first share or download: a browser may evict unpersisted storage under pressure. */
+  const askToPersist = () => {
+    if (askedToPersist || !deps.storage) return;
+    askedToPersist = true;
+    void deps.storage.persist().then(
+      (granted) => granted || notices.info('The browser may clear stored files when space runs low; keep this tab open while sharing.'),
+      (e: Error) => notices.info(`Could not ask the browser to keep files stored: ${e.message}`),
+    );
+  };
+
+  /** Null when the file fits in the browser's storage (or we cannot tell), else why not. */
+  const refuseForSpace = async (size: number, already: number): Promise<string | null> => {
+    const estimate = await deps.storage?.estimate().catch(() => null);
+    if (!estimate) return null;
+    const free = estimate.quota - estimate.usage;
+    if (size - already <= free) return null;
+    return `This browser can store about ${formatSize(free)} more for this site; the file needs ${formatSize(size - already)}.`;
+  };
+
   const waiters = new Map<string, ((done: boolean) => void)[]>();
   const settle = (fileId: string, done: boolean) => {
     for (const resolve of waiters.get(fileId) ?? []) resolve(done);
@@ -178,6 +204,8 @@ export function createEngine(deps: EngineDeps): Engine {
     onHello: () => changed(),
     onAnnouncement(session, a, live) {
       if (a.origin === deps.self) return; // our own, echoed back
+      // A neighbour speaks for itself: nobody else may announce (or withdraw) its files.
+      if (a.origin !== session.id && sessions.has(a.origin)) return;
       if (live) {
         const routed = router.receive(a, session.id, openPeers(), deps.now());
         if (!routed.fresh) return;
@@ -280,6 +308,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     async share(files) {
       await ready;
+      askToPersist();
       await Promise.all(files.map(async (file) => {
         if (file.size === 0) return notices.error(`${file.name} is empty: there is nothing to share.`);
         const id = ++importSeq;
@@ -295,12 +324,21 @@ export function createEngine(deps: EngineDeps): Engine {
         changed();
       }));
     },
-    download(fileId) {
-      if (library.isComplete(fileId)) return Promise.resolve(true);
+    async download(fileId) {
+      if (library.isComplete(fileId)) return true;
       const existing = downloads.get(fileId);
-      if (existing?.status === 'error') downloads.delete(fileId);
+      if (existing && existing.status !== 'error') return new Promise<boolean>((resolve) => waiters.set(fileId, [...(waiters.get(fileId) ?? []), resolve]));
+      const meta = library.get(fileId)?.meta ?? catalogue.meta(fileId);
+      if (!meta) return false;
+      const refusal = await refuseForSpace(meta.size, existing?.bytesDone ?? 0);
+      if (refusal) {
+        notices.error(`Cannot download ${meta.name}: ${refusal}`);
+        return false;
+      }
+      askToPersist();
+      if (existing) downloads.delete(fileId);
       const d = startDownload(fileId, library.get(fileId));
-      if (!d) return Promise.resolve(false);
+      if (!d) return false;
       const done = new Promise<boolean>((resolve) => waiters.set(fileId, [...(waiters.get(fileId) ?? []), resolve]));
       d.start();
       return done;
@@ -309,6 +347,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const d = downloads.get(fileId);
       if (!d || d.status === 'complete') return;
       d.fail('cancelled');
+      settle(fileId, false);
       downloads.delete(fileId);
       await library.remove(fileId);
       changed();
@@ -348,6 +387,8 @@ export function createEngine(deps: EngineDeps): Engine {
     },
   };
 }
+
+const formatSize = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.max(0, n / 2 ** 20).toFixed(1)} MiB`);
 
 function relayErrorText(code: string, message: string): string {
   switch (code) {

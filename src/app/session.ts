@@ -28,6 +28,9 @@ export interface SessionContext {
 
 /** Catalogue entries a neighbour may send us when it connects. */
 export const MAX_CATALOGUE_SYNC = 5_000;
+/** Live announcements per peer: a burst (sharing a folder), then a steady trickle. */
+export const GOSSIP_BURST = 500;
+export const GOSSIP_PER_SECOND = 20;
 /** Data frames for pieces we cancelled may still be on the way; remember that many. */
 const MAX_CANCELLED = 1_024;
 
@@ -44,8 +47,19 @@ export class Session {
   verificationCode: string | null = null;
   private cancelled = new Set<string>();
   private catalogueEntries = 0;
+  private gossipTokens = GOSSIP_BURST;
+  private gossipRefilled = 0;
 
   constructor(readonly id: string, readonly link: DataLink, private readonly ctx: SessionContext) {}
+
+  /** Token bucket on the receive clock: a peer flooding announcements is dropped. */
+  private takeGossipToken(now: number): boolean {
+    this.gossipTokens = Math.min(GOSSIP_BURST, this.gossipTokens + ((now - this.gossipRefilled) / 1000) * GOSSIP_PER_SECOND);
+    this.gossipRefilled = now;
+    if (this.gossipTokens < 1) return false;
+    this.gossipTokens--;
+    return true;
+  }
 
   send(m: WireMessage): void {
     if (m.type === 'bitfield') this.sentBitfield.add(m.fileId);
@@ -71,6 +85,7 @@ export class Session {
     if (!decoded.ok) return this.ctx.ban(this.id, decoded.code, decoded.error);
     const m = decoded.value;
     if (this.name === null && m.type !== 'hello') return this.ctx.ban(this.id, 'ERR_PROTOCOL', `${m.type} before hello`);
+    if (this.lastReceived === 0) this.gossipRefilled = now;
     this.lastReceived = now;
     this.handle(m);
   }
@@ -82,6 +97,7 @@ export class Session {
         this.name = m.name;
         return this.ctx.onHello(this);
       case 'gossip':
+        if (!this.takeGossipToken(this.lastReceived)) return this.ctx.ban(this.id, 'ERR_FLOOD', 'too many announcements');
         return this.onAnnouncementJson(m.json, true);
       case 'catalogue':
         if (!Array.isArray(m.json)) return this.ctx.ban(this.id, 'ERR_BAD_GOSSIP', 'catalogue is not a list');

@@ -35,9 +35,14 @@ export function FileRow({ file, intents }: { file: FileView; intents: FileIntent
           </button>
         )}
         {file.status === 'error' && (
-          <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Download ${meta.name} again`}>
-            Retry download
-          </button>
+          <>
+            <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Retry downloading ${meta.name}`}>
+              Retry
+            </button>
+            <button onClick={() => intents.cancel(meta.id)} aria-label={`Discard the partial download of ${meta.name}`}>
+              Discard
+            </button>
+          </>
         )}
         {busy && (
           <button onClick={() => intents.cancel(meta.id)} aria-label={`Cancel downloading ${meta.name}`}>

@@ -23,13 +23,14 @@ export class GossipRouter {
 
   /** Our own announcement: remember it so echoes are dropped, send to all neighbours. */
   originate(message: Announcement, neighbours: readonly string[], now: number): string[] {
-    this.remember(message.id, now);
+    this.remember(seenKey(message), now);
     return [...neighbours];
   }
 
   receive(message: Announcement, from: string, neighbours: readonly string[], now: number): Routed {
-    if (this.hasSeen(message.id, now)) return { fresh: false, forwardTo: [], message };
-    this.remember(message.id, now);
+    const key = seenKey(message);
+    if (this.hasSeen(key, now)) return { fresh: false, forwardTo: [], message };
+    this.remember(key, now);
     const forwarded = { ...message, hops: message.hops - 1 };
     const forwardTo = forwarded.hops > 0 ? neighbours.filter((n) => n !== from && n !== message.origin) : [];
     return { fresh: true, forwardTo, message: forwarded };
@@ -56,3 +57,6 @@ export class GossipRouter {
 }
 
 export const newAnnouncementHops = MAX_HOPS;
+
+/** Seen per origin: a peer cannot suppress someone else's announcement by sending its id first. */
+const seenKey = (m: Announcement) => `${m.origin}:${m.id}`;

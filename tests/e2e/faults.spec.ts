@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, expect, test, type Page } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.ts';
+import { DESKTOP, download, expectPeer, fileRow, joinRoom, newPage, randomFile, save, sha256, shareFile, startRoom } from './helpers.ts';
+
+/**
+ * Faults caused for real: the relay process is killed and restarted
+ * mid-transfer; the network goes away and comes back; storage runs out
+ * mid-download (Chrome's own quota, lowered through DevTools).
+ */
+const MiB = 1024 * 1024;
+type Stats = { downloads: Record<string, { have: number }> };
+const have = async (page: Page) =>
+  page.evaluate(() => Object.values((globalThis as unknown as { __meshdrop: { stats(): Stats } }).__meshdrop.stats().downloads)[0]?.have ?? 0);
+
+/** Our own server process on its own port, so this test can kill it. */
+async function startServer(port: number): Promise<ChildProcess> {
+  const child = spawn('npx', ['tsx', 'signaling/start.ts'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start')), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      if (String(d).includes('meshdrop is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return child;
+}
+const kill = (child: ChildProcess) => {
+  if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL'); // the whole group: npx and node
+};
+
+test('killing the relay mid-transfer: the transfer goes on, and newcomers join within 10 s of its return', async ({ browser }) => {
+  const port = 4176;
+  const base = `http://127.0.0.1:${port}`;
+  let server = await startServer(port);
+  try {
+    const original = randomFile(16 * MiB);
+    const alice = await newPage(browser, DESKTOP);
+    await alice.page.goto(`${base}/?uplimit=${2 * MiB}`);
+    const room = new URL(await startRoom(alice.page, false)).hash;
+    await shareFile(alice.page, 'outage.bin', original);
+    const bob = await newPage(browser, DESKTOP);
+    await joinRoom(bob.page, `${base}/${room}`);
+    const saved = download(bob.page, 'outage.bin');
+    await expect.poll(() => have(bob.page)).toBeGreaterThan(4);
+
+    kill(server);
+    await expect(bob.page.getByRole('status').filter({ hasText: 'Server unreachable' })).toBeVisible();
+    const duringOutage = await have(bob.page);
+    await expect.poll(() => have(bob.page), { message: 'pieces keep coming without the relay' }).toBeGreaterThan(duringOutage + 4);
+
+    server = await startServer(port);
+    const back = Date.now();
+    const carol = await newPage(browser, DESKTOP);
+    await joinRoom(carol.page, `${base}/${room}`);
+    await expectPeer(carol.page, await alice.page.getByLabel('Your name in this room').inputValue());
+    expect(Date.now() - back, 'a newcomer met Alice within 10 s of the relay returning').toBeLessThan(10_000);
+    await expect(bob.page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible({ timeout: 10_000 });
+
+    expect(sha256((await saved).bytes)).toBe(sha256(original));
+    for (const p of [alice, bob, carol]) await p.context.close();
+  } finally {
+    kill(server);
+  }
+});
+
+test('going offline is shown, and the page recovers when the network returns', async ({ browser }) => {
+  const { page, context } = await newPage(browser, DESKTOP);
+  await startRoom(page);
+  await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible();
+  await context.setOffline(true);
+  await expect(page.getByRole('status').filter({ hasText: 'You are offline' })).toBeVisible();
+  await context.setOffline(false);
+  await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible({ timeout: 15_000 });
+  await context.close();
+});
+
+test('storage running out mid-download stops that download clearly; other files stay usable', async ({ browser, baseURL }) => {
+  const profile = mkdtempSync(join(tmpdir(), 'meshdrop-quota-'));
+  const downloader = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, acceptDownloads: true });
+  try {
+    const sharer = await newPage(browser, DESKTOP);
+    await sharer.page.goto(`${baseURL}/?uplimit=${4 * MiB}`);
+    const room = new URL(await startRoom(sharer.page, false)).hash;
+    const small = randomFile(1 * MiB);
+    const big = randomFile(24 * MiB);
+    await shareFile(sharer.page, 'small.bin', small);
+    await shareFile(sharer.page, 'big.bin', big);
+
+    // Chrome applies a quota override only to storage not yet used, so it goes in before the first visit.
+    // estimate() does not see it, so the download starts and the writes themselves fail part-way.
+    const page = downloader.pages()[0] ?? (await downloader.newPage());
+    const cdp = await downloader.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL!).origin, quotaSize: 8 * MiB });
+    await joinRoom(page, `${baseURL}/${room}`);
+    const first = await download(page, 'small.bin');
+    expect(sha256(first.bytes)).toBe(sha256(small));
+
+    await fileRow(page, 'big.bin').getByRole('button', { name: /Download/ }).click();
+    await expect(fileRow(page, 'big.bin')).toContainText('Stopped', { timeout: 30_000 });
+    await expect(fileRow(page, 'big.bin')).toContainText('no more storage space');
+    await expect(fileRow(page, 'big.bin').getByRole('button', { name: /Save/ })).toHaveCount(0);
+    // The other file and the database still work.
+    const again = await save(page, 'small.bin');
+    expect(sha256(again.bytes)).toBe(sha256(small));
+    await page.reload();
+    await expect(fileRow(page, 'small.bin')).toContainText('you share it too');
+    await expect(fileRow(page, 'big.bin').getByRole('button', { name: /Save/ })).toHaveCount(0);
+    await sharer.context.close();
+  } finally {
+    await downloader.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import type { Relay } from '../../signaling/relay.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import type { Announcement } from '../../src/core/gossip/announcement.ts';
+import { encodeFrame } from '../../src/core/wire/frames.ts';
+import { createMemoryNetwork } from './helpers/memory-net.ts';
+import { startNodePeer, startTestRelay, until, type NodePeer } from './helpers/node-peer.ts';
+
+/**
+ * A room member turned hostile, scripted by sending raw frames from its side
+ * of the link: absurd sizes, announcement floods, announcing in someone
+ * else's name. The honest engine must stay up and keep its catalogue true.
+ */
+let relay: Relay;
+let url: string;
+const engines: NodePeer[] = [];
+before(async () => ({ relay, url } = await startTestRelay()));
+after(async () => {
+  for (const p of engines) p.engine.close();
+  await relay.close();
+});
+
+async function room(name: string, count: number, opts: Parameters<typeof startNodePeer>[2] = {}): Promise<NodePeer[]> {
+  const net = createMemoryNetwork();
+  const peers = await Promise.all([...Array(count)].map((_, i) => startNodePeer(url, net, { ...opts, name: `P${i}`, room: name })));
+  engines.push(...peers);
+  for (const p of peers) await until(p.engine, () => p.engine.internals.sessions.size === count - 1, 'a full mesh');
+  return peers;
+}
+
+const announcement = (origin: string, size: number, name = 'x.bin'): Announcement => ({
+  id: toHex(randomBytes(16)), origin, hops: 6, kind: 'add',
+  file: { id: toHex(randomBytes(32)), name, size, mime: 'application/octet-stream' },
+});
+
+/** Sends a raw frame from `from` to `to` over their link, bypassing `from`'s own engine logic. */
+const sendRaw = (from: NodePeer, to: NodePeer, frame: Uint8Array) => from.engine.internals.sessions.get(to.id)!.link.send(frame);
+
+test('a file too large for the storage is listed, and refused with a clear message', { timeout: 20_000 }, async () => {
+  const net = createMemoryNetwork();
+  const tight = await startNodePeer(url, net, {
+    room: 'hostile-size', name: 'Tight',
+    deps: { storage: { estimate: async () => ({ quota: 50 * 2 ** 20, usage: 10 * 2 ** 20 }), persist: async () => true } },
+  });
+  const liar = await startNodePeer(url, net, { room: 'hostile-size', name: 'Liar' });
+  engines.push(tight, liar);
+  await until(tight.engine, () => tight.engine.internals.sessions.size === 1, 'the link');
+  await until(liar.engine, () => liar.engine.internals.sessions.size === 1, 'the link, both ends');
+  const huge = announcement(liar.id, 15 * 2 ** 30, 'definitely-a-movie.mkv');
+  sendRaw(liar, tight, encodeFrame({ type: 'gossip', json: huge }));
+  await until(tight.engine, () => tight.engine.getState().files.some((f) => f.meta.id === huge.file.id), 'the listing');
+  assert.equal(await tight.engine.download(huge.file.id), false);
+  const notice = tight.engine.getState().notices.find((n) => n.text.includes('definitely-a-movie.mkv'));
+  assert.match(notice?.text ?? '', /can store about 40\.0 MiB more.*needs 15\.0 GiB/);
+  assert.equal(tight.engine.internals.downloads.size, 0, 'nothing started');
+});
+
+test('an announcement flood gets the flooding peer disconnected; the catalogue stays bounded', { timeout: 20_000 }, async () => {
+  const [honest, flooder] = await room('hostile-flood', 2);
+  for (let i = 0; i < 2_000; i++) sendRaw(flooder!, honest!, encodeFrame({ type: 'gossip', json: announcement(flooder!.id, 1000, `spam-${i}`) }));
+  await until(honest!.engine, () => honest!.engine.internals.peers().isBanned(flooder!.id), 'the flooder to be banned');
+  assert.ok(honest!.engine.getState().notices.some((n) => n.text.includes('too many announcements')));
+  assert.ok(honest!.engine.getState().files.length <= 1_000, `catalogue size ${honest!.engine.getState().files.length}`);
+});
+
+test('a peer cannot announce or withdraw files in a neighbour\'s name', { timeout: 20_000 }, async () => {
+  const [alice, bob, mallory] = await room('hostile-spoof', 3);
+  const fake = announcement(bob!.id, 1000, 'bob-says-hi.exe');
+  sendRaw(mallory!, alice!, encodeFrame({ type: 'gossip', json: fake }));
+  sendRaw(mallory!, alice!, encodeFrame({ type: 'catalogue', json: [announcement(bob!.id, 2000, 'also-bob.exe')] }));
+  // Something Mallory says about itself does get through, so the frames above were delivered and judged.
+  const own = announcement(mallory!.id, 3000, 'mallory.txt');
+  sendRaw(mallory!, alice!, encodeFrame({ type: 'gossip', json: own }));
+  await until(alice!.engine, () => alice!.engine.getState().files.some((f) => f.meta.name === 'mallory.txt'), 'Mallory\'s own file');
+  const names = alice!.engine.getState().files.map((f) => f.meta.name);
+  assert.ok(!names.includes('bob-says-hi.exe') && !names.includes('also-bob.exe'), `spoofed files listed: ${names}`);
+});
