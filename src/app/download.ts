@@ -145,6 +145,11 @@ export class Download {
     this.fillAll();
   }
 
+  /** Any frame from the peer: it is alive. */
+  onHeard(peer: string): void {
+    this.scheduler?.heard(peer, this.deps.now());
+  }
+
   onProgress(peer: string, bytes: number): void {
     this.scheduler?.progress(peer, bytes, this.deps.now());
   }

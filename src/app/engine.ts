@@ -1,8 +1,3 @@
-import type { Announcement } from '../core/gossip/announcement.ts';
-import { MAX_HOPS } from '../core/gossip/announcement.ts';
-import { Catalogue } from '../core/gossip/catalogue.ts';
-import { GossipRouter } from '../core/gossip/router.ts';
-import { toHex } from '../core/bytes.ts';
 import type { Sha256 } from '../core/hash.ts';
 import { cleanDisplayName } from '../core/names.ts';
 import { safeFileName } from '../core/filename.ts';
@@ -12,11 +7,13 @@ import type { PeerConnection, PeerConnectionFactory } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
 import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
 import type { Store } from '../storage/store.ts';
-import { Download, type DownloadStats } from './download.ts';
+import { Downloads, type DownloadReport } from './downloads.ts';
 import { Library, type LocalFile } from './library.ts';
 import { Session, type SessionContext } from './session.ts';
 import { Uploader } from './uploader.ts';
+import { RoomGossip } from './room-gossip.ts';
 import { buildState, Notices, type AppState, type EngineInternals } from './state.ts';
+import { StorageBudget, type BrowserStorage } from './storage-budget.ts';
 
 /**
  * The one place everything is wired: relay client, mesh, gossip, catalogue,
@@ -39,11 +36,7 @@ export interface EngineDeps {
   /** Test-only upload throttle. */
   throttle?(bytes: number): Promise<void>;
   /** The browser's storage budget (navigator.storage); absent in Node tests. */
-  storage?: {
-    estimate(): Promise<{ quota: number; usage: number } | null>;
-    /** Asks the browser not to evict our data under pressure. */
-    persist(): Promise<boolean>;
-  };
+  storage?: BrowserStorage;
 }
 
 export interface Engine {
@@ -67,11 +60,9 @@ export interface Engine {
 
 export interface EngineStats {
   uploadedBytes: number;
-  downloads: Record<string, DownloadStats & { status: string; have: number; pieceCount: number; haveHex: string }>;
+  downloads: Record<string, DownloadReport>;
 }
 
-/** Announcements sent per CATALOGUE frame, well under the JSON frame limit. */
-const CATALOGUE_BATCH = 40;
 const TICK_MS = 1_000;
 /** Pieces or manifests failing verification before a peer is dropped for the session. */
 export const MAX_STRIKES = 3;
@@ -81,16 +72,14 @@ export function createEngine(deps: EngineDeps): Engine {
   const changed = () => listeners.forEach((fn) => fn());
   const notices = new Notices(changed);
   const sessions = new Map<string, Session>();
-  const downloads = new Map<string, Download>();
-  const catalogue = new Catalogue();
-  const router = new GossipRouter();
+  const gossip = new RoomGossip({ self: deps.self, sessions, now: deps.now, randomBytes: deps.randomBytes });
+  const catalogue = gossip.catalogue;
+  const budget = new StorageBudget(deps.storage, notices);
   const imports = new Map<number, { name: string; size: number; done: number }>();
   let importSeq = 0;
   let name = deps.name;
   let relay: AppState['relay'] = 'connecting';
   let uploadedBytes = 0;
-  /** Stats of finished downloads stay readable after the Download object is gone. */
-  const finished = new Map<string, EngineStats['downloads'][string]>();
 
   const library = new Library(
     deps.store, deps.sha256, deps.now,
@@ -104,84 +93,23 @@ export function createEngine(deps: EngineDeps): Engine {
   const uploader = new Uploader({
     readPiece: (f, i) => library.readPiece(f, i),
     link: (p) => sessions.get(p)?.link,
-    uploadsToUs: (p) => deps.now() - (sessions.get(p)?.lastReceived ?? 0) < 10_000,
+    uploadsToUs: (p) => deps.now() - (sessions.get(p)?.lastData ?? -Infinity) < 10_000,
     served: (_peer, bytes) => {
       uploadedBytes += bytes;
     },
     throttle: deps.throttle,
   });
 
-  const announce = (kind: Announcement['kind'], local: LocalFile) => {
-    const a: Announcement = { id: toHex(deps.randomBytes(16)), origin: deps.self, hops: MAX_HOPS, kind, file: local.meta };
-    catalogue.apply(a);
-    for (const peer of router.originate(a, openPeers(), deps.now())) sessions.get(peer)?.send({ type: 'gossip', json: a });
+  const announce = (local: LocalFile) => {
+    gossip.announce('add', local.meta);
     changed();
   };
 
-  let askedToPersist = false;
-  /** Once, at the first share or download: a browser may evict unpersisted storage under pressure. */
-  const askToPersist = () => {
-    if (askedToPersist || !deps.storage) return;
-    askedToPersist = true;
-    void deps.storage.persist().then(
-      (granted) => granted || notices.info('The browser may clear stored files when space runs low; keep this tab open while sharing.'),
-      (e: Error) => notices.info(`Could not ask the browser to keep files stored: ${e.message}`),
-    );
-  };
-
-  /** Null when the file fits in the browser's storage (or we cannot tell), else why not. */
-  const refuseForSpace = async (size: number, already: number): Promise<string | null> => {
-    const estimate = await deps.storage?.estimate().catch(() => null);
-    if (!estimate) return null;
-    const free = estimate.quota - estimate.usage;
-    if (size - already <= free) return null;
-    return `This browser can store about ${formatSize(free)} more for this site; the file needs ${formatSize(size - already)}.`;
-  };
-
-  const waiters = new Map<string, ((done: boolean) => void)[]>();
-  const settle = (fileId: string, done: boolean) => {
-    for (const resolve of waiters.get(fileId) ?? []) resolve(done);
-    waiters.delete(fileId);
-  };
-
-  const downloadStats = (d: Download) => {
-    const have = library.get(d.meta.id)?.have;
-    return { ...d.stats, status: d.status, have: have?.count ?? 0, pieceCount: d.pieceCount, haveHex: have ? toHex(have.bytes) : '' };
-  };
-
-  const onDownloadComplete = (fileId: string) => {
-    const local = library.get(fileId);
-    if (local) announce('add', local);
-    const d = downloads.get(fileId);
-    if (d) finished.set(fileId, downloadStats(d));
-    downloads.delete(fileId);
-    settle(fileId, true);
-    changed();
-  };
-
-  const startDownload = (fileId: string, local?: LocalFile): Download | undefined => {
-    const meta = local?.meta ?? catalogue.meta(fileId);
-    if (!meta || downloads.has(fileId)) return downloads.get(fileId);
-    const d = new Download(meta, {
-      library, sha256: deps.sha256, now: deps.now, random: deps.random, openPeers,
-      fullHolders: () => catalogue.holders(fileId).filter((p) => sessions.has(p)),
-      send: (peer, m) => sessions.get(peer)?.send(m),
-      expect: (peer, piece, length) => sessions.get(peer)?.expect(fileId, piece, length),
-      cancel: (peer, piece) => sessions.get(peer)?.cancel(fileId, piece),
-      misbehaved: (peer, what) => strike(peer, what),
-      stored: (piece) => {
-        for (const s of sessions.values()) if (s.swarm.has(fileId)) s.send({ type: 'have', fileId, piece });
-      },
-      changed: () => {
-        // Looked up, not closed over: the constructor itself may report a resumed state.
-        if (downloads.get(fileId)?.status === 'error') settle(fileId, false);
-        changed();
-      },
-      completed: () => onDownloadComplete(fileId),
-    }, local);
-    downloads.set(fileId, d);
-    return d;
-  };
+  const downloads = new Downloads({
+    library, catalogue, sessions, sha256: deps.sha256, now: deps.now, random: deps.random, changed,
+    misbehaved: (peer, what) => strike(peer, what),
+    completed: announce,
+  });
 
   /** Every ban goes through here: the person is told, then the link ends for this session. */
   const banPeer = (peer: string, code: string, detail: string) => {
@@ -202,19 +130,13 @@ export function createEngine(deps: EngineDeps): Engine {
     download: (fileId) => downloads.get(fileId),
     knownSize: (fileId) => library.get(fileId)?.meta.size ?? catalogue.meta(fileId)?.size,
     onHello: () => changed(),
+    heard: (peer) => {
+      for (const d of downloads.all()) d.onHeard(peer);
+    },
     onAnnouncement(session, a, live) {
-      if (a.origin === deps.self) return; // our own, echoed back
-      // A neighbour speaks for itself: nobody else may announce (or withdraw) its files.
-      if (a.origin !== session.id && sessions.has(a.origin)) return;
-      if (live) {
-        const routed = router.receive(a, session.id, openPeers(), deps.now());
-        if (!routed.fresh) return;
-        for (const peer of routed.forwardTo) sessions.get(peer)?.send({ type: 'gossip', json: routed.message });
-      }
-      if (catalogue.apply(a) === 'changed') {
-        changed();
-        if (a.kind === 'add') downloads.get(a.file.id)?.peerOpened(session.id);
-      }
+      if (!gossip.receive(session, a, live)) return;
+      changed();
+      if (a.kind === 'add') downloads.get(a.file.id)?.peerOpened(session.id);
     },
     ban: banPeer,
   };
@@ -230,15 +152,14 @@ export function createEngine(deps: EngineDeps): Engine {
       });
     }
     link.send(encodeFrame({ type: 'hello', version: WIRE_VERSION, name }));
-    const all = catalogue.announcements();
-    for (let i = 0; i < all.length; i += CATALOGUE_BATCH) session.send({ type: 'catalogue', json: all.slice(i, i + CATALOGUE_BATCH) });
-    for (const d of downloads.values()) d.peerOpened(peer);
+    gossip.syncTo(session);
+    for (const d of downloads.all()) d.peerOpened(peer);
   };
 
   const onPeerClose = (peer: string) => {
     sessions.delete(peer);
     uploader.removePeer(peer);
-    for (const d of downloads.values()) d.peerGone(peer);
+    for (const d of downloads.all()) d.peerGone(peer);
     if (!peers.present().has(peer) && catalogue.removePeer(peer)) changed();
   };
 
@@ -246,9 +167,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const signal = deps.connectRelay({
     onWelcome(list) {
       peers.welcome(list);
-      // After a relay outage, drop holders that are neither back in the room nor still linked to us.
-      const here = new Set([...list, ...sessions.keys(), deps.self]);
-      for (const entry of catalogue.entries()) for (const h of entry.holders) if (!here.has(h)) catalogue.removePeer(h);
+      gossip.keepOnly(new Set(list));
       changed();
     },
     onPeerJoined: (p) => peers.joined(p),
@@ -276,13 +195,15 @@ export function createEngine(deps: EngineDeps): Engine {
   const stopTicking = deps.every(TICK_MS, () => {
     const now = deps.now();
     peers.tick(now);
-    for (const d of downloads.values()) d.tick(now);
+    for (const d of downloads.all()) d.tick(now);
+    // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
+    for (const s of sessions.values()) if (uploader.hasWork(s.id)) s.send({ type: 'keepalive' });
     if (downloads.size > 0) changed();
   });
 
   /** A held file lost pieces: fetch them again from the room, as a download would. */
   function repair(file: LocalFile): void {
-    if (!downloads.has(file.meta.id)) startDownload(file.meta.id, file)?.start();
+    downloads.start(file.meta.id, file);
   }
 
   const ready = (async () => {
@@ -292,7 +213,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     for (const local of files) {
       // Complete files are announced; unfinished or damaged ones resume fetching by themselves.
-      if (local.have.complete) announce('add', local);
+      if (local.have.complete) announce(local);
       else repair(local);
     }
     changed();
@@ -308,7 +229,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     async share(files) {
       await ready;
-      askToPersist();
+      budget.askToPersist();
       await Promise.all(files.map(async (file) => {
         if (file.size === 0) return notices.error(`${file.name} is empty: there is nothing to share.`);
         const id = ++importSeq;
@@ -319,37 +240,27 @@ export function createEngine(deps: EngineDeps): Engine {
           changed();
         });
         imports.delete(id);
-        if (result.ok) announce('add', result.value);
+        if (result.ok) announce(result.value);
         else notices.error(`Could not share ${file.name}: ${result.error}`);
         changed();
       }));
     },
     async download(fileId) {
-      if (library.isComplete(fileId)) return true;
-      const existing = downloads.get(fileId);
-      if (existing && existing.status !== 'error') return new Promise<boolean>((resolve) => waiters.set(fileId, [...(waiters.get(fileId) ?? []), resolve]));
+      const running = downloads.get(fileId);
+      if (library.isComplete(fileId) || (running && running.status !== 'error')) return downloads.whenDone(fileId);
       const meta = library.get(fileId)?.meta ?? catalogue.meta(fileId);
       if (!meta) return false;
-      const refusal = await refuseForSpace(meta.size, existing?.bytesDone ?? 0);
+      const refusal = await budget.refusal(meta.size, running?.bytesDone ?? 0);
       if (refusal) {
         notices.error(`Cannot download ${meta.name}: ${refusal}`);
         return false;
       }
-      askToPersist();
-      if (existing) downloads.delete(fileId);
-      const d = startDownload(fileId, library.get(fileId));
-      if (!d) return false;
-      const done = new Promise<boolean>((resolve) => waiters.set(fileId, [...(waiters.get(fileId) ?? []), resolve]));
-      d.start();
-      return done;
+      budget.askToPersist();
+      downloads.start(fileId, library.get(fileId));
+      return downloads.whenDone(fileId);
     },
     async cancel(fileId) {
-      const d = downloads.get(fileId);
-      if (!d || d.status === 'complete') return;
-      d.fail('cancelled');
-      settle(fileId, false);
-      downloads.delete(fileId);
-      await library.remove(fileId);
+      await downloads.cancel(fileId);
       changed();
     },
     async save(fileId) {
@@ -374,10 +285,7 @@ export function createEngine(deps: EngineDeps): Engine {
       changed();
     },
     dismissNotice: (id) => notices.dismiss(id),
-    stats: () => ({
-      uploadedBytes,
-      downloads: { ...Object.fromEntries(finished), ...Object.fromEntries([...downloads].map(([id, d]) => [id, downloadStats(d)])) },
-    }),
+    stats: () => ({ uploadedBytes, downloads: downloads.report() }),
     ready,
     internals,
     close() {
@@ -387,8 +295,6 @@ export function createEngine(deps: EngineDeps): Engine {
     },
   };
 }
-
-const formatSize = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.max(0, n / 2 ** 20).toFixed(1)} MiB`);
 
 function relayErrorText(code: string, message: string): string {
   switch (code) {

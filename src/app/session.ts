@@ -21,6 +21,8 @@ export interface SessionContext {
   /** Size of a file we know of (held, downloading or announced), to bound its piece numbers. */
   knownSize(fileId: string): number | undefined;
   onHello(session: Session): void;
+  /** Any frame from the peer: it is alive (stall detection). */
+  heard(peer: string): void;
   onAnnouncement(session: Session, a: Announcement, live: boolean): void;
   /** End the link and refuse the peer for this session. */
   ban(peer: string, code: string, detail: string): void;
@@ -31,8 +33,8 @@ export const MAX_CATALOGUE_SYNC = 5_000;
 /** Live announcements per peer: a burst (sharing a folder), then a steady trickle. */
 export const GOSSIP_BURST = 500;
 export const GOSSIP_PER_SECOND = 20;
-/** Data frames for pieces we cancelled may still be on the way; remember that many. */
-const MAX_CANCELLED = 1_024;
+/** Data frames for pieces we no longer expect may still be on the way; remember that many. */
+const MAX_RETIRED = 4_096;
 
 export class Session {
   name: string | null = null;
@@ -43,9 +45,12 @@ export class Session {
   readonly sentBitfield = new Set<string>();
   strikes = 0;
   lastReceived = 0;
+  /** Last piece data from this peer: whether it uploads to us (fairness). */
+  lastData = 0;
   /** Short code from both DTLS fingerprints, for people who compare it out of band. */
   verificationCode: string | null = null;
-  private cancelled = new Set<string>();
+  /** Pieces we asked this peer for and no longer expect (done, cancelled, refused): late data is harmless. */
+  private retired = new Set<string>();
   private catalogueEntries = 0;
   private gossipTokens = GOSSIP_BURST;
   private gossipRefilled = 0;
@@ -68,16 +73,21 @@ export class Session {
 
   /** Withdraw a request we made: tell the peer, and ignore its data still in flight. */
   cancel(fileId: string, piece: number): void {
-    this.assembler.cancel(fileId, piece);
-    const key = `${fileId}:${piece}`;
-    this.cancelled.add(key);
-    if (this.cancelled.size > MAX_CANCELLED) this.cancelled.delete(this.cancelled.values().next().value!);
+    this.retire(fileId, piece);
     this.send({ type: 'cancel', fileId, piece });
   }
 
   expect(fileId: string, piece: number, length: number): void {
-    this.cancelled.delete(`${fileId}:${piece}`);
+    if (this.assembler.isExpected(fileId, piece)) return; // already on its way: keep what has arrived
+    this.retired.delete(`${fileId}:${piece}`);
     this.assembler.expect(fileId, piece, length);
+  }
+
+  /** No longer expected from this peer; its late frames for the piece are ignored, not punished. */
+  private retire(fileId: string, piece: number): void {
+    this.assembler.cancel(fileId, piece);
+    this.retired.add(`${fileId}:${piece}`);
+    if (this.retired.size > MAX_RETIRED) this.retired.delete(this.retired.values().next().value!);
   }
 
   receive(bytes: Uint8Array, now: number): void {
@@ -87,6 +97,7 @@ export class Session {
     if (this.name === null && m.type !== 'hello') return this.ctx.ban(this.id, 'ERR_PROTOCOL', `${m.type} before hello`);
     if (this.lastReceived === 0) this.gossipRefilled = now;
     this.lastReceived = now;
+    this.ctx.heard(this.id);
     this.handle(m);
   }
 
@@ -117,8 +128,10 @@ export class Session {
         return;
       case 'cancel':
         return this.ctx.uploader.cancel(this.id, m.fileId, m.piece);
+      case 'keepalive':
+        return;
       case 'reject':
-        this.assembler.cancel(m.fileId, m.piece);
+        this.retire(m.fileId, m.piece);
         return this.ctx.download(m.fileId)?.onReject(this.id, m.piece);
       case 'data':
         return this.onData(m.fileId, m.piece, m.offset, m.bytes);
@@ -150,12 +163,15 @@ export class Session {
   private onData(fileId: string, piece: number, offset: number, bytes: Uint8Array): void {
     const added = this.assembler.add(fileId, piece, offset, bytes);
     if (!added.ok) {
-      if (added.code === 'ERR_UNSOLICITED' && this.cancelled.has(`${fileId}:${piece}`)) return; // we cancelled it
+      if (added.code === 'ERR_UNSOLICITED' && this.retired.has(`${fileId}:${piece}`)) return; // late, not hostile
       return this.ctx.ban(this.id, added.code, added.error);
     }
+    this.lastData = this.lastReceived;
     const download = this.ctx.download(fileId);
     download?.onProgress(this.id, bytes.length);
-    if (added.value && download) void download.onPiece(this.id, piece, added.value);
+    if (!added.value) return;
+    this.retire(fileId, piece); // frames of a duplicate response may follow
+    if (download) void download.onPiece(this.id, piece, added.value);
   }
 
   private onBitfield(fileId: string, bits: Uint8Array): void {

@@ -2,7 +2,7 @@ import type { Catalogue } from '../core/gossip/catalogue.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
 import type { PeerManager } from '../net/peer-manager.ts';
 import type { RelayStatus } from '../net/signal-client.ts';
-import type { Download } from './download.ts';
+import type { Downloads } from './downloads.ts';
 import type { Library } from './library.ts';
 import type { Session } from './session.ts';
 
@@ -60,7 +60,7 @@ export interface EngineInternals {
   self: string;
   library: Library;
   catalogue: Catalogue;
-  downloads: Map<string, Download>;
+  downloads: Downloads;
   sessions: Map<string, Session>;
   peers(): PeerManager;
   imports: Map<number, Omit<ImportView, 'id'>>;

@@ -27,6 +27,9 @@ export class Uploader {
   private queue = new UploadQueue();
   private inFlight = new Map<string, number>();
   private total = 0;
+  /** Pieces being sent whose request was cancelled: the send stops at the next frame. */
+  private cancelledInFlight = new Set<string>();
+  private sending = new Set<string>();
 
   constructor(private readonly deps: UploaderDeps) {}
 
@@ -39,6 +42,13 @@ export class Uploader {
 
   cancel(peer: string, fileId: string, piece: number): void {
     this.queue.cancel(peer, fileId, piece);
+    const key = jobKey(peer, fileId, piece);
+    if (this.sending.has(key)) this.cancelledInFlight.add(key);
+  }
+
+  /** Whether we owe this peer pieces (queued or being sent): then we keep it posted with keep-alives. */
+  hasWork(peer: string): boolean {
+    return (this.inFlight.get(peer) ?? 0) > 0 || this.queue.has(peer);
   }
 
   removePeer(peer: string): void {
@@ -67,6 +77,17 @@ export class Uploader {
   }
 
   private async serve(peer: string, fileId: string, piece: number): Promise<void> {
+    const key = jobKey(peer, fileId, piece);
+    this.sending.add(key);
+    try {
+      await this.send(peer, fileId, piece, key);
+    } finally {
+      this.sending.delete(key);
+      this.cancelledInFlight.delete(key);
+    }
+  }
+
+  private async send(peer: string, fileId: string, piece: number, key: string): Promise<void> {
     const data = await this.deps.readPiece(fileId, piece);
     const link = this.deps.link(peer);
     if (!link) return;
@@ -74,9 +95,12 @@ export class Uploader {
     for (let offset = 0; offset < data.length; offset += DATA_CHUNK) {
       const bytes = data.subarray(offset, offset + DATA_CHUNK);
       if (this.deps.throttle) await this.deps.throttle(bytes.length);
-      if (!this.deps.link(peer)) return; // the peer left mid-piece
+      // The peer left, or no longer wants this piece (endgame, stall release): stop here.
+      if (!this.deps.link(peer) || this.cancelledInFlight.has(key)) return;
       await writeWithBackpressure(link, encodeFrame({ type: 'data', fileId, piece, offset, bytes }));
     }
     this.deps.served(peer, data.length);
   }
 }
+
+const jobKey = (peer: string, fileId: string, piece: number) => `${peer}:${fileId}:${piece}`;

@@ -8,9 +8,15 @@ import { Bitfield } from '../bitfield.ts';
  * - Rarest first with random tie-breaks (BitTorrent), so rare pieces spread.
  * - A per-peer pipeline that grows with that peer's measured rate, so a fast
  *   peer is kept busy and a slow one is not handed the whole file.
- * - Stall detection from our own clock: a peer that has outstanding requests
- *   and delivers nothing for STALL_MS loses them and is deprioritised. ICE
- *   takes ~16 s to notice a vanished peer; we do not wait for it.
+ * - Stall detection from our own clock, separating "gone" from "slow". ICE
+ *   takes ~16 s to notice a vanished peer; we do not wait for it:
+ *   - not heard from at all (no frame, not even a keep-alive) for STALL_MS
+ *     while it has our requests: it is gone or stuck; its requests go to
+ *     others and it is deprioritised while anyone else has what we lack;
+ *   - heard from but no data for SNUB_MS: it is alive but not serving us
+ *     (BitTorrent's snubbing); its requests go to others too.
+ *   A slow but honest peer shared by many downloaders keeps sending
+ *   keep-alives, so it keeps its requests; endgame covers the tail.
  * - Endgame: when every missing piece is already requested, idle peers may
  *   duplicate requests that have been outstanding for ENDGAME_AFTER_MS (once
  *   each); the first copy wins, the other is cancelled. Waiting a moment keeps
@@ -21,6 +27,7 @@ export const MAX_PIPELINE = 24;
 /** Pipeline depth covers this much time at the peer's measured rate. */
 export const PIPELINE_SECONDS = 0.5;
 export const STALL_MS = 8_000;
+export const SNUB_MS = 60_000;
 /** How long a stalled peer gets no fresh requests while others can serve. */
 export const STALL_PENALTY_MS = 30_000;
 export const ENDGAME_AFTER_MS = 1_000;
@@ -33,6 +40,8 @@ export interface PeerState {
   /** Bytes per second, smoothed. */
   rate: number;
   lastProgress: number;
+  /** Last frame of any kind from this peer. */
+  lastHeard: number;
   lastSample: number;
   bytesSinceSample: number;
   penalisedUntil: number;
@@ -79,6 +88,7 @@ export class PieceScheduler {
       outstanding: new Set(),
       rate: 0,
       lastProgress: now,
+      lastHeard: now,
       lastSample: now,
       bytesSinceSample: 0,
       penalisedUntil: 0,
@@ -113,8 +123,9 @@ export class PieceScheduler {
     const picks = this.pickRarest(state, room, now, false);
     if (picks.length < room) picks.push(...this.pickRarest(state, Math.min(room - picks.length, 2), now, true));
     if (state.outstanding.size === 0 && picks.length > 0) {
-      // The stall clock and the rate sample start now: time spent idle is not the peer's slowness.
+      // The stall clocks and the rate sample start now: time spent idle is not the peer's slowness.
       state.lastProgress = now;
+      state.lastHeard = now;
       state.lastSample = now;
       state.bytesSinceSample = 0;
     }
@@ -122,11 +133,18 @@ export class PieceScheduler {
     return picks;
   }
 
-  /** Data arrived from `peer` (any chunk): it is alive, and it feeds the rate estimate. */
+  /** Any frame from `peer`, keep-alives included: it is still there. */
+  heard(peer: string, now: number): void {
+    const state = this.peers.get(peer);
+    if (state) state.lastHeard = now;
+  }
+
+  /** Data arrived from `peer` (any chunk): it is alive and serving, and it feeds the rate estimate. */
   progress(peer: string, bytes: number, now: number): void {
     const state = this.peers.get(peer);
     if (!state) return;
     state.lastProgress = now;
+    state.lastHeard = now;
     state.bytesSinceSample += bytes;
     const elapsed = now - state.lastSample;
     if (elapsed >= 250) {
@@ -155,16 +173,19 @@ export class PieceScheduler {
     }
   }
 
-  /** Releases the requests of peers that delivered nothing for STALL_MS. */
+  /** Releases the requests of peers gone silent (STALL_MS) or not serving us (SNUB_MS). */
   tick(now: number): Released[] {
     const released: Released[] = [];
     for (const [peer, state] of this.peers) {
-      if (state.outstanding.size === 0 || now - state.lastProgress < STALL_MS) continue;
+      if (state.outstanding.size === 0) continue;
+      const silent = now - state.lastHeard >= STALL_MS;
+      if (!silent && now - state.lastProgress < SNUB_MS) continue;
       const pieces = [...state.outstanding];
       for (const piece of pieces) this.unrequest(peer, piece);
       state.rate = 0;
       state.penalisedUntil = now + STALL_PENALTY_MS;
       state.lastProgress = now;
+      state.lastHeard = now;
       released.push({ peer, pieces });
     }
     return released;
@@ -179,8 +200,12 @@ export class PieceScheduler {
     return Math.min(MAX_PIPELINE, byRate);
   }
 
+  /** Whether an unpenalised peer other than `peer` holds a piece we still lack. */
   private othersCanServe(peer: string, now: number): boolean {
-    for (const [id, s] of this.peers) if (id !== peer && s.penalisedUntil <= now) return true;
+    for (const [id, s] of this.peers) {
+      if (id === peer || s.penalisedUntil > now) continue;
+      for (let i = 0; i < this.pieceCount; i++) if (s.has.get(i) && !this.have.get(i)) return true;
+    }
     return false;
   }
 

@@ -40,6 +40,10 @@ export class UploadQueue {
     this.order = this.order.filter((p) => p !== peer);
   }
 
+  has(peer: string): boolean {
+    return (this.queues.get(peer)?.length ?? 0) > 0;
+  }
+
   get size(): number {
     let n = 0;
     for (const q of this.queues.values()) n += q.length;

@@ -4,7 +4,10 @@ import { DATA_CHUNK } from './frames.ts';
 /**
  * Collects the DATA frames of requested pieces from one peer (torrent-piece's
  * reserve/set/flush idea). Only pieces we asked for are accepted: unsolicited,
- * misaligned, duplicate or overflowing chunks are errors the caller acts on.
+ * misaligned or overflowing chunks are errors the caller acts on. A chunk that
+ * arrives twice (a cancelled request's frames still in flight when the piece
+ * was asked for again) is the same bytes at the same place: it is ignored, and
+ * the piece hash judges the result either way.
  */
 export type AssemblyError = 'ERR_UNSOLICITED' | 'ERR_CHUNK';
 
@@ -32,9 +35,10 @@ export class PieceAssembler {
     if (!p) return err('ERR_UNSOLICITED', `data for piece ${piece} that was not requested`);
     const chunk = offset / DATA_CHUNK;
     const expectedLength = Math.min(DATA_CHUNK, p.buf.length - offset);
-    if (!Number.isInteger(chunk) || offset >= p.buf.length || bytes.length !== expectedLength || p.chunks.has(chunk)) {
+    if (!Number.isInteger(chunk) || offset >= p.buf.length || bytes.length !== expectedLength) {
       return err('ERR_CHUNK', `bad chunk at offset ${offset} of piece ${piece}`);
     }
+    if (p.chunks.has(chunk)) return ok(null);
     p.buf.set(bytes, offset);
     p.chunks.add(chunk);
     p.received += bytes.length;

@@ -18,6 +18,7 @@ import { err, ok, type Result } from '../result.ts';
  *   HAVE           0x09 | id[32] | u32 piece
  *   BITFIELD       0x0a | id[32] | bits (MSB first, ceil(pieces/8) bytes)
  *   CATALOGUE      0x0b | utf8 JSON [announcement, ...]                  a neighbour's current catalogue, on connect
+ *   KEEPALIVE      0x0c                                                  "still working on your requests"
  *
  * decodeFrame never throws: anything malformed, truncated, oversized or of an
  * unknown type comes back as an error value, and the caller drops the peer.
@@ -39,6 +40,7 @@ export type WireMessage =
   | { type: 'hello'; version: number; name: string }
   | { type: 'gossip'; json: unknown }
   | { type: 'catalogue'; json: unknown }
+  | { type: 'keepalive' }
   | { type: 'want-manifest'; fileId: string }
   | { type: 'manifest-part'; fileId: string; part: number; parts: number; hashes: Uint8Array }
   | { type: 'request'; fileId: string; piece: number }
@@ -52,7 +54,7 @@ export type WireErrorCode = 'ERR_FRAME_EMPTY' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRA
 
 const T = {
   hello: 0x01, gossip: 0x02, 'want-manifest': 0x03, 'manifest-part': 0x04, request: 0x05,
-  cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b,
+  cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b, keepalive: 0x0c,
 } as const;
 
 const ID_END = 1 + HASH_BYTES;
@@ -84,6 +86,8 @@ export function encodeFrame(m: WireMessage): Uint8Array {
     case 'gossip':
     case 'catalogue':
       return jsonFrame(T[m.type], [], m.json);
+    case 'keepalive':
+      return new Uint8Array([T.keepalive]);
     case 'want-manifest':
       return frame(T['want-manifest'], m.fileId, 0).buf;
     case 'manifest-part': {
@@ -207,6 +211,7 @@ export function decodeFrame(buf: Uint8Array): Result<WireMessage, WireErrorCode>
   if (buf.length > MAX_FRAME_BYTES) return bad('ERR_FRAME_TOO_LARGE', `frame of ${buf.length} bytes exceeds ${MAX_FRAME_BYTES}`);
   const type = buf[0]!;
   if (type === T.hello) return decodeHello(buf);
+  if (type === T.keepalive) return buf.length === 1 ? ok({ type: 'keepalive' }) : bad('ERR_FRAME_LENGTH', 'keepalive has a body');
   if (type === T.gossip || type === T.catalogue) {
     const json = decodeJson(buf.subarray(1));
     if (!json.ok) return json;

@@ -1,0 +1,44 @@
+import type { Notices } from './state.ts';
+
+/**
+ * The browser's storage budget for this site: checked before a download
+ * starts (an impossible file is refused up front, in plain words), and a
+ * request that our data not be evicted, made once, at the first share or download.
+ */
+export interface BrowserStorage {
+  estimate(): Promise<{ quota: number; usage: number } | null>;
+  persist(): Promise<boolean>;
+}
+
+export class StorageBudget {
+  private askedToPersist = false;
+
+  constructor(private readonly storage: BrowserStorage | undefined, private readonly notices: Notices) {}
+
+  askToPersist(): void {
+    if (this.askedToPersist || !this.storage) return;
+    this.askedToPersist = true;
+    this.storage.persist().then(
+      (granted) => granted || this.notices.info('The browser may clear stored files when space runs low; keep this tab open while sharing.'),
+      (e: Error) => this.notices.info(`Could not ask the browser to keep files stored: ${e.message}`),
+    );
+  }
+
+  /** Why `size` bytes (of which `already` are stored) will not fit, or null if they will or we cannot tell. */
+  async refusal(size: number, already: number): Promise<string | null> {
+    let estimate: { quota: number; usage: number } | null = null;
+    try {
+      estimate = (await this.storage?.estimate()) ?? null;
+    } catch (e) {
+      console.warn('meshdrop: storage estimate failed; downloading without a size check', e);
+    }
+    if (!estimate) return null;
+    const free = estimate.quota - estimate.usage;
+    const needed = size - already;
+    if (needed <= free) return null;
+    return `This browser can store about ${formatSize(free)} more for this site; the file needs ${formatSize(needed)}.`;
+  }
+}
+
+export const formatSize = (n: number): string =>
+  n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.max(0, n / 2 ** 20).toFixed(1)} MiB`;
