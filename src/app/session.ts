@@ -121,6 +121,7 @@ export class Session {
       case 'manifest-part':
         return this.ctx.download(m.fileId)?.onManifestPart(this.id, m.part, m.parts, m.hashes);
       case 'request':
+        if (this.pieceBeyondEnd(m.fileId, m.piece)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', `request for piece ${m.piece}, past the end of the file`);
         if (!this.ctx.library.get(m.fileId)?.have.get(m.piece)) {
           return this.send({ type: 'reject', fileId: m.fileId, piece: m.piece, reason: RejectReason.notFound });
         }
@@ -136,7 +137,7 @@ export class Session {
       case 'data':
         return this.onData(m.fileId, m.piece, m.offset, m.bytes);
       case 'have':
-        if (!this.pieceInRange(m.fileId, m.piece)) return;
+        if (this.pieceBeyondEnd(m.fileId, m.piece)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', `have for piece ${m.piece}, past the end of the file`);
         return this.ctx.download(m.fileId)?.onHave(this.id, m.piece);
       case 'bitfield':
         return this.onBitfield(m.fileId, m.bits);
@@ -186,8 +187,9 @@ export class Session {
     }
   }
 
-  private pieceInRange(fileId: string, piece: number): boolean {
+  /** A piece number past the end of a file we know: malformed. (Unknown files are simply not ours to judge.) */
+  private pieceBeyondEnd(fileId: string, piece: number): boolean {
     const size = this.ctx.knownSize(fileId);
-    return size !== undefined && piece < pieceCountFor(size);
+    return size !== undefined && piece >= pieceCountFor(size);
   }
 }

@@ -77,3 +77,15 @@ test('a peer cannot announce or withdraw files in a neighbour\'s name', { timeou
   const names = alice!.engine.getState().files.map((f) => f.meta.name);
   assert.ok(!names.includes('bob-says-hi.exe') && !names.includes('also-bob.exe'), `spoofed files listed: ${names}`);
 });
+
+test('frames naming pieces past the end of a known file get the sender disconnected', { timeout: 20_000 }, async () => {
+  const [alice, bob, carol] = await room('hostile-range', 3);
+  await alice!.engine.share([new File([new Uint8Array(randomBytes(300_000))], 'small.bin')]);
+  const id = alice!.engine.getState().files[0]!.meta.id;
+  await until(bob!.engine, () => bob!.engine.getState().files.length === 1, 'the announcement at Bob');
+  await until(carol!.engine, () => carol!.engine.getState().files.length === 1, 'the announcement at Carol');
+  sendRaw(bob!, alice!, encodeFrame({ type: 'request', fileId: id, piece: 7 })); // the file has 2 pieces
+  sendRaw(carol!, alice!, encodeFrame({ type: 'have', fileId: id, piece: 4000 }));
+  await until(alice!.engine, () => alice!.engine.internals.peers().isBanned(bob!.id) && alice!.engine.internals.peers().isBanned(carol!.id), 'both to be dropped');
+  assert.ok(alice!.engine.getState().notices.some((n) => n.text.includes('past the end of the file')));
+});
