@@ -103,6 +103,15 @@ function parseFrame(raw: string): Parsed<Record<string, unknown>> {
   return { ok: true, value: value as Record<string, unknown> };
 }
 
+/**
+ * Names a bad `type` for an error message without converting it: String() on an object
+ * calls its toString, and {"toString":"x"} parses to one whose toString is not a function.
+ */
+function describeType(type: unknown): string {
+  if (typeof type === 'string') return JSON.stringify(type.slice(0, 32));
+  return type === null ? 'null' : Array.isArray(type) ? 'array' : typeof type;
+}
+
 export function parseClientMessage(raw: string): Parsed<ClientMessage> {
   const frame = parseFrame(raw);
   if (!frame.ok) return frame;
@@ -121,7 +130,7 @@ export function parseClientMessage(raw: string): Parsed<ClientMessage> {
       if (!isSignalData(m.data)) return fail('bad-message', `signal: data must be a string of 1..${MAX_SIGNAL_DATA} characters`);
       return { ok: true, value: { type: 'signal', topic: m.topic, to: m.to, data: m.data } };
     default:
-      return fail('bad-message', `unknown message type ${JSON.stringify(String(m.type)).slice(0, 40)}`);
+      return fail('bad-message', `unknown message type ${describeType(m.type)}`);
   }
 }
 
@@ -153,7 +162,7 @@ export function parseRelayMessage(raw: string): Parsed<RelayMessage> {
       }
       return { ok: true, value: { type: 'error', code: m.code as RelayErrorCode, message: m.message.slice(0, 200) } };
     default:
-      return fail('bad-message', `unknown message type ${JSON.stringify(String(m.type)).slice(0, 40)}`);
+      return fail('bad-message', `unknown message type ${describeType(m.type)}`);
   }
 }
 

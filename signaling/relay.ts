@@ -8,64 +8,31 @@
  * - every limit (room size, rooms per socket, sockets, message and join rates, send
  *   backlog) is enforced here, because the relay is the one shared, public component;
  * - nothing a client sends can throw out of a handler and take the process down.
+ *
+ * Logs are one JSON object per event and carry counts and short hashes only: never a
+ * topic in clear, a key, signal data, a peer's address or an Origin header value.
+ * Every `statsLogMs` a 'stats' line sums up traffic and refusals (see RelayStats).
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { originChecker, refuseUpgrade } from './admission.ts';
+import { DEFAULT_LIMITS, tokenBucket, type RelayLimits } from './limits.ts';
 import {
-  MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, RELAY_PATH, encodeMessage, parseClientMessage, peerIdFromDigest,
+  STATS_LOG_MS, closed, errorText, listen, logJson, rawText, whenListening, withTimeout,
+  type Counters, type Relay, type RelayOptions, type RelayStats,
+} from './relay-support.ts';
+import {
+  MAX_FRAME_BYTES, RELAY_PATH, encodeMessage, parseClientMessage, peerIdFromDigest,
   type RelayErrorCode, type RelayMessage,
 } from './protocol.ts';
 
-export const MAX_ROOMS_PER_CONNECTION = 4;
-export const MAX_CONNECTIONS = 2000;
-/** Malformed frames tolerated per socket before it is closed with 1008 (policy violation). */
-export const MAX_BAD_MESSAGES = 20;
-/** A socket with more than this queued for it is not reading: cut it off (slow consumer). */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Joining a full mesh signals every member (offer, answer, a few candidates each): allow a burst. */
-export const MESSAGE_BURST = 300;
-export const MESSAGES_PER_SECOND = 50;
-export const JOIN_BURST = 8;
-export const JOINS_PER_SECOND = 0.5;
-
-export const DEFAULT_LIMITS = Object.freeze({
-  /** Keep <= MAX_PEERS_PER_ROOM: clients reject a welcome listing more peers than that. */
-  maxPeersPerRoom: MAX_PEERS_PER_ROOM,
-  maxRoomsPerConnection: MAX_ROOMS_PER_CONNECTION,
-  maxConnections: MAX_CONNECTIONS,
-  maxBadMessages: MAX_BAD_MESSAGES,
-  maxBufferedBytes: MAX_BUFFERED_BYTES,
-  messageBurst: MESSAGE_BURST,
-  messagesPerSecond: MESSAGES_PER_SECOND,
-  joinBurst: JOIN_BURST,
-  joinsPerSecond: JOINS_PER_SECOND,
-});
-export type RelayLimits = { [K in keyof typeof DEFAULT_LIMITS]: number };
-
-export interface RelayOptions {
-  /** Attach to this server (upgrades on RELAY_PATH only). Otherwise the relay listens itself. */
-  server?: http.Server | https.Server;
-  /** Only without `server`. Port 0 (the default) picks a free port; see address(). */
-  port?: number;
-  host?: string;
-  heartbeatMs?: number;
-  /** Clock for the rate limiters, in milliseconds. */
-  now?: () => number;
-  log?: (event: Record<string, unknown>) => void;
-  limits?: Partial<RelayLimits>;
-}
-
-export interface RelayStats { connections: number; rooms: number }
-
-export interface Relay {
-  ready: Promise<void>;
-  address(): { port: number; host: string };
-  close(): Promise<void>;
-  stats(): RelayStats;
-}
+export { STATS_LOG_MS, type Relay, type RelayOptions, type RelayStats } from './relay-support.ts';
+export {
+  DEFAULT_LIMITS, JOINS_PER_SECOND, JOIN_BURST, MAX_BAD_MESSAGES, MAX_BUFFERED_BYTES, MAX_CONNECTIONS, MAX_ROOMS,
+  MAX_ROOMS_PER_CONNECTION, MESSAGES_PER_SECOND, MESSAGE_BURST, type RelayLimits,
+} from './limits.ts';
 
 interface Conn {
   /** Derived from the key of the first join; null before it. */
@@ -79,42 +46,22 @@ interface Conn {
   takeJoin: () => boolean;
 }
 
-/** Default logger: one JSON object per line on stdout. */
-function logJson(event: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
-}
-
 /** Logs may say which room is busy, never which topic it is: only a short hash of it. */
 const topicTag = (topic: string): string => createHash('sha256').update(topic).digest('hex').slice(0, 8);
 
 /** 16 base64url characters of SHA-256(key): only the key's holder can have this id. */
 const peerIdForKey = (key: string): string => peerIdFromDigest(createHash('sha256').update(key, 'utf8').digest());
 
-/** Token bucket on an injectable clock: `burst` tokens, refilled at `perSecond`. */
-function tokenBucket(burst: number, perSecond: number, now: () => number): () => boolean {
-  let tokens = burst;
-  let last = now();
-  return () => {
-    const t = now();
-    tokens = Math.min(burst, tokens + (Math.max(0, t - last) / 1000) * perSecond);
-    last = t;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
-}
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
-}
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).slice(0, 200);
-
 export function createRelay(opts: RelayOptions = {}): Relay {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const now = opts.now ?? Date.now;
   const log = opts.log ?? logJson;
+  const originAllowed = originChecker(opts.allowedOrigins);
+  const counters: Counters = {
+    accepted: 0, messages: 0, badMessages: 0, rateLimited: 0,
+    refusedOrigin: 0, refusedConnections: 0, refusedRooms: 0, refusedRoomFull: 0,
+  };
+  const stats = (): RelayStats => ({ connections: conns.size, rooms: rooms.size, ...counters });
   const ownsServer = !opts.server;
   const server = opts.server ?? http.createServer((_req, res) => {
     res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`WebSocket only, at ${RELAY_PATH}\n`);
@@ -124,14 +71,14 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   const rooms = new Map<string, Map<string, Conn>>();
 
   /** Sends to one socket; one that stops reading is cut off rather than buffered for ever. */
-  function send(ws: WebSocket, msg: RelayMessage): void {
+  function send(ws: WebSocket, msg: RelayMessage | string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > limits.maxBufferedBytes) {
       log({ event: 'slow-consumer', buffered: ws.bufferedAmount });
       ws.terminate(); // 'close' follows asynchronously and does the room cleanup
       return;
     }
-    ws.send(encodeMessage(msg));
+    ws.send(typeof msg === 'string' ? msg : encodeMessage(msg));
   }
 
   const fail = (conn: Conn, code: RelayErrorCode, message: string): void =>
@@ -140,6 +87,7 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   /** A malformed frame: tell the client why, and give up on clients that keep doing it. */
   function bad(conn: Conn, code: RelayErrorCode, message: string): void {
     fail(conn, code, message);
+    counters.badMessages += 1;
     conn.bad += 1;
     if (conn.bad >= limits.maxBadMessages) {
       log({ event: 'too-many-bad-messages', count: conn.bad });
@@ -169,7 +117,7 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   function join(conn: Conn, topic: string, key: string): void {
     const id = peerIdForKey(key);
     if (conn.id !== null && conn.id !== id) return bad(conn, 'bad-message', 'a connection keeps the key of its first join');
-    if (!conn.takeJoin()) return fail(conn, 'rate-limited', 'too many joins; slow down');
+    if (!conn.takeJoin()) return rateLimited(conn, 'too many joins; slow down');
     if (conn.id === null) {
       evictStale(id, conn);
       conn.id = id;
@@ -182,7 +130,13 @@ export function createRelay(opts: RelayOptions = {}): Relay {
         return fail(conn, 'too-many-rooms', `at most ${limits.maxRoomsPerConnection} rooms per connection`);
       }
       if (room && room.size >= limits.maxPeersPerRoom) {
+        counters.refusedRoomFull += 1;
         return fail(conn, 'room-full', `room already has ${limits.maxPeersPerRoom} peers`);
+      }
+      if (!room && rooms.size >= limits.maxRooms) {
+        counters.refusedRooms += 1;
+        log({ event: 'server-full', rooms: rooms.size });
+        return fail(conn, 'server-full', 'relay has too many rooms; try again later');
       }
       if (!room) rooms.set(topic, (room = new Map()));
       room.set(id, conn);
@@ -210,13 +164,23 @@ export function createRelay(opts: RelayOptions = {}): Relay {
     if (!room || !conn.topics.has(topic) || conn.id === null) return fail(conn, 'not-in-room', 'join the topic before signalling in it');
     const target = room.get(to);
     if (!target) return fail(conn, 'unknown-peer', 'no such peer in this room');
-    send(target.ws, { type: 'signal', topic, from: conn.id, data });
+    // "from" is longer than "to" and escapes can differ: a frame that only just fitted
+    // coming in may not fit going out, and the receiving client would refuse it.
+    const text = encodeMessage({ type: 'signal', topic, from: conn.id, data });
+    if (Buffer.byteLength(text) > MAX_FRAME_BYTES) return fail(conn, 'too-large', 'signal too large to forward');
+    send(target.ws, text);
+  }
+
+  function rateLimited(conn: Conn, message: string): void {
+    counters.rateLimited += 1;
+    fail(conn, 'rate-limited', message);
   }
 
   function onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
     if (conn.ws.readyState !== WebSocket.OPEN) return; // frames still arriving after we closed
+    counters.messages += 1;
     // Every frame costs a token before any parsing, so floods stay cheap to reject.
-    if (!conn.takeMessage()) return fail(conn, 'rate-limited', 'too many messages; slow down');
+    if (!conn.takeMessage()) return rateLimited(conn, 'too many messages; slow down');
     if (isBinary) return bad(conn, 'bad-message', 'binary frames are not accepted');
     const parsed = parseClientMessage(rawText(data));
     if (!parsed.ok) return bad(conn, parsed.code, parsed.error);
@@ -246,8 +210,13 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   }
 
   function onConnection(ws: WebSocket): void {
-    ws.on('error', (err) => log({ event: 'socket-error', error: errorText(err) }));
+    ws.on('error', (err) => {
+      // ws reports frames it refused (oversized, bad UTF-8, bad opcode) as WS_ERR_* errors.
+      if (String((err as { code?: unknown }).code).startsWith('WS_ERR_')) counters.badMessages += 1;
+      log({ event: 'socket-error', error: errorText(err) });
+    });
     if (conns.size >= limits.maxConnections) {
+      counters.refusedConnections += 1;
       log({ event: 'server-full', connections: conns.size });
       send(ws, { type: 'error', code: 'server-full', message: 'relay is at capacity; try again later' });
       ws.close(1013, 'server full');
@@ -259,6 +228,7 @@ export function createRelay(opts: RelayOptions = {}): Relay {
       takeJoin: tokenBucket(limits.joinBurst, limits.joinsPerSecond, now),
     };
     conns.add(conn);
+    counters.accepted += 1;
     ws.on('message', guard(conn, (data: RawData, isBinary: boolean) => onMessage(conn, data, isBinary)));
     ws.on('pong', () => { conn.alive = true; });
     ws.on('close', guard(conn, () => onClose(conn)));
@@ -270,6 +240,12 @@ export function createRelay(opts: RelayOptions = {}): Relay {
       // On a shared server (e.g. next to Vite's HMR socket) another listener may own this path.
       if (server.listenerCount('upgrade') > 1) return;
       socket.destroy();
+      return;
+    }
+    if (!originAllowed(req.headers.origin)) {
+      counters.refusedOrigin += 1;
+      log({ event: 'origin-refused' }); // not the header: any page can put anything there
+      refuseUpgrade(socket, 403, 'origin not allowed');
       return;
     }
     try {
@@ -298,12 +274,17 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   }, opts.heartbeatMs ?? 30_000);
   heartbeat.unref();
 
+  const statsLogMs = opts.statsLogMs ?? STATS_LOG_MS;
+  const statsTimer = statsLogMs > 0 ? setInterval(() => log({ event: 'stats', ...stats() }), statsLogMs) : undefined;
+  statsTimer?.unref();
+
   server.on('upgrade', onUpgrade);
   const ready = ownsServer ? listen(server, opts.port ?? 0, opts.host) : whenListening(server);
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     clearInterval(heartbeat);
+    clearInterval(statsTimer);
     server.off('upgrade', onUpgrade);
     // 1001 "going away" tells browsers to reconnect; give them a moment, then cut.
     const sockets = [...wss.clients];
@@ -327,29 +308,6 @@ export function createRelay(opts: RelayOptions = {}): Relay {
       return { port: a.port, host: a.address };
     },
     close: () => (closing ??= shutdown()),
-    stats: () => ({ connections: conns.size, rooms: rooms.size }),
+    stats,
   };
-}
-
-function listen(server: http.Server, port: number, host: string | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function whenListening(server: http.Server | https.Server): Promise<void> {
-  return server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', () => resolve()));
-}
-
-const closed = (ws: WebSocket): Promise<void> =>
-  ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise((resolve) => ws.once('close', () => resolve()));
-
-async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
-  clearTimeout(timer);
 }

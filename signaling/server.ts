@@ -19,7 +19,7 @@ export interface ServerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Served as /config.json to the browser: ICE servers (STUN/TURN) for connecting beyond the LAN. */
   iceServers?: unknown[];
-  /** Passed through to createRelay (logging, limits, heartbeat). */
+  /** Passed through to createRelay (logging, limits, heartbeat, origin allow-list). */
   relay?: Omit<RelayOptions, 'server' | 'port' | 'host'>;
 }
 

@@ -2,12 +2,16 @@
  * `npm start`: build the app if the build is missing or stale, then serve it together
  * with the signalling relay. Configured by environment:
  *   PORT (default 8080), HOST (default 0.0.0.0), TLS_CERT + TLS_KEY (PEM file paths),
- *   ICE_SERVERS (JSON list of RTCIceServer, e.g. [{"urls":"stun:stun.example.org"}]; default none: LAN only).
+ *   ICE_SERVERS (JSON list of RTCIceServer, e.g. [{"urls":"stun:stun.example.org"}]; default none: LAN only),
+ *   ALLOWED_ORIGINS (comma-separated, e.g. https://drop.example.org,http://localhost:8080; default: any
+ *   origin, see admission.ts). When set, list every origin the app is opened from, including this
+ *   server's own URLs and Vite's dev server (http://localhost:5173) if you use `npm run dev`.
  * signaling/ imports nothing from src/: the server must not depend on browser code.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAllowedOrigins } from './admission.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +36,14 @@ function readTls(env: NodeJS.ProcessEnv): { cert: Buffer; key: Buffer } | undefi
     return { cert: readFileSync(certPath), key: readFileSync(keyPath) };
   } catch (err) {
     throw new UsageError(`cannot read TLS_CERT/TLS_KEY: ${(err as Error).message}`);
+  }
+}
+
+function readAllowedOrigins(raw: string | undefined): string[] | undefined {
+  try {
+    return parseAllowedOrigins(raw);
+  } catch (err) {
+    throw new UsageError(`ALLOWED_ORIGINS: ${(err as Error).message}`);
   }
 }
 
@@ -71,8 +83,9 @@ async function buildApp(): Promise<void> {
   await build({ root: ROOT, logLevel: 'warn' });
 }
 
-function banner(server: RunningServer): string {
+function banner(server: RunningServer, allowedOrigins: string[] | undefined): string {
   const lines = server.urls.map((url) => `  ${url}${/\/\/(localhost|127\.|\[::1\])/.test(url) ? '' : ' (LAN)'}`);
+  if (allowedOrigins) lines.push('', `The relay accepts pages from: ${allowedOrigins.join(', ')}`);
   const notes = server.url.startsWith('https:')
     ? []
     : [
@@ -89,9 +102,10 @@ async function main(): Promise<void> {
   const host = process.env.HOST || '0.0.0.0';
   const tls = readTls(process.env);
   const iceServers = parseIceServers(process.env.ICE_SERVERS);
+  const allowedOrigins = readAllowedOrigins(process.env.ALLOWED_ORIGINS);
   if (buildIsStale()) await buildApp();
-  const server = await startServer({ port, host, distDir: DIST, tls, iceServers });
-  console.log(banner(server));
+  const server = await startServer({ port, host, distDir: DIST, tls, iceServers, relay: { allowedOrigins } });
+  console.log(banner(server, allowedOrigins));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

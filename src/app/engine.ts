@@ -89,7 +89,6 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     (e) => notices.error(`Could not save file progress: ${e.message}`),
   );
-  const openPeers = () => [...sessions.keys()];
   const uploader = new Uploader({
     readPiece: (f, i) => library.readPiece(f, i),
     link: (p) => sessions.get(p)?.link,

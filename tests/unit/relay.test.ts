@@ -8,6 +8,7 @@ import { WebSocket, type ClientOptions } from 'ws';
 import {
   MAX_FRAME_BYTES, MAX_SIGNAL_DATA, RELAY_PATH, parseRelayMessage, peerIdFromDigest, type RelayMessage,
 } from '../../signaling/protocol.ts';
+import { normalizeOrigin, parseAllowedOrigins } from '../../signaling/admission.ts';
 import { MESSAGE_BURST, createRelay, type RelayOptions } from '../../signaling/relay.ts';
 import { SECURITY_HEADERS, startServer } from '../../signaling/server.ts';
 
@@ -131,7 +132,8 @@ describe('relay routing', () => {
     assert.deepEqual((await c.join(U)).peers, []);
     assert.match(a.id, /^[A-Za-z0-9_-]{16}$/);
     assert.equal(new Set([a.id, b.id, c.id]).size, 3);
-    assert.deepEqual(relay.stats(), { connections: 3, rooms: 2 });
+    assert.equal(relay.stats().connections, 3);
+    assert.equal(relay.stats().rooms, 2);
 
     // A forged "from" is ignored: the relay stamps the real sender.
     a.send({ type: 'signal', topic: T, to: b.id, data: 'offer-1', from: c.id });
@@ -302,6 +304,39 @@ describe('relay limits', () => {
     await (await connect()).join(T);
   });
 
+  test('server-full beyond maxRooms: a join may enter a room, not open one', { timeout: 10_000 }, async (t) => {
+    const { relay, connect } = await startRelay(t, { limits: { maxRooms: 2 } });
+    const [a, b] = await Promise.all([connect(), connect()]);
+    await a.join(topic(1));
+    await a.join(topic(2));
+    b.send({ type: 'join', topic: topic(3), key: b.key });
+    await b.error('server-full');
+    assert.deepEqual((await b.join(topic(1))).peers, [a.id]); // an existing room is fine
+    a.send({ type: 'leave', topic: topic(2) });
+    await until(() => relay.stats().rooms === 1, 'the empty room to go');
+    await b.join(topic(3));
+    assert.equal(relay.stats().refusedRooms, 1);
+  });
+
+  test('a signal that would not fit in a frame once stamped is refused, not forwarded', { timeout: 10_000 }, async (t) => {
+    const { connect } = await startRelay(t);
+    const [a, b] = await Promise.all([connect(), connect()]);
+    await a.join(T);
+    await b.join(T);
+    // Fill the incoming frame exactly; "from" is two characters longer than "to".
+    const room = MAX_FRAME_BYTES - JSON.stringify({ type: 'signal', topic: T, to: b.id, data: '' }).length;
+    const quotes = room - MAX_SIGNAL_DATA + 8; // each escaped quote takes two characters
+    const data = '"'.repeat(quotes) + 'x'.repeat(room - 2 * quotes);
+    const frame = JSON.stringify({ type: 'signal', topic: T, to: b.id, data });
+    assert.equal(frame.length, MAX_FRAME_BYTES);
+    assert.ok(data.length <= MAX_SIGNAL_DATA);
+    a.send(frame);
+    await a.error('too-large');
+    a.send({ type: 'signal', topic: T, to: b.id, data: 'small' });
+    assert.equal((await b.next('signal')).data, 'small');
+    assert.deepEqual(b.inbox.filter((m) => m.type === 'signal'), []);
+  });
+
   test('a consumer that stops reading is cut off', { timeout: 15_000 }, async (t) => {
     const { events, connect } = await startRelay(t, {
       limits: { maxBufferedBytes: 64 * 1024, messageBurst: 100_000 },
@@ -350,6 +385,83 @@ describe('relay limits', () => {
     assert.ok(events.some((e) => e.event === 'handler-error' && e.error === 'boom'));
     await until(() => relay.stats().connections === 0, 'the victim to be dropped');
     await (await connect()).join(T);
+  });
+});
+
+describe('relay origin allow-list', () => {
+  const GOOD = 'https://drop.example.org';
+
+  test('refuses pages from other origins with 403 before the upgrade', { timeout: 10_000 }, async (t) => {
+    const { relay, events, url, connect } = await startRelay(t, { allowedOrigins: [GOOD, 'http://LOCALHOST:8080/'] });
+    await (await connect({ origin: GOOD })).join(T);
+    await (await connect({ origin: 'http://localhost:8080' })).join(U);
+    await assert.rejects(openClient(t, url, { origin: 'https://evil.example' }), /Unexpected server response: 403/);
+    await assert.rejects(openClient(t, url, { origin: 'null' }), /403/); // sandboxed iframes, file://
+    await assert.rejects(openClient(t, url), /403/); // no Origin: not a browser page
+    const stats = relay.stats();
+    assert.equal(stats.refusedOrigin, 3);
+    assert.equal(stats.connections, 2);
+    assert.equal(stats.accepted, 2);
+    assert.equal(events.filter((e) => e.event === 'origin-refused').length, 3);
+    assert.ok(!JSON.stringify(events).includes('evil'), 'the refused Origin is not logged');
+  });
+
+  test('without a list every origin may connect', { timeout: 10_000 }, async (t) => {
+    const { connect } = await startRelay(t);
+    await (await connect({ origin: 'https://anywhere.example' })).join(T);
+    await (await connect()).join(T);
+  });
+
+  test('ALLOWED_ORIGINS parsing normalises like a browser and refuses non-origins', () => {
+    assert.equal(parseAllowedOrigins(undefined), undefined);
+    assert.equal(parseAllowedOrigins(' , '), undefined);
+    assert.deepEqual(
+      parseAllowedOrigins(' https://Drop.Example.org:443/ ,http://localhost:8080,https://drop.example.org'),
+      ['https://drop.example.org', 'http://localhost:8080'],
+    );
+    assert.equal(normalizeOrigin('http://[::1]:80'), 'http://[::1]');
+    for (const bad of ['drop.example.org', 'ftp://x.example', 'https://x.example/app', 'https://u:p@x.example', 'null']) {
+      assert.throws(() => parseAllowedOrigins(bad), /origin/, bad);
+    }
+  });
+});
+
+describe('relay stats and logs', () => {
+  test('counters cover traffic and refusals; a periodic line logs them; logs hold nothing private', { timeout: 10_000 }, async (t) => {
+    const { relay, events, connect } = await startRelay(t, {
+      statsLogMs: 20, limits: { messageBurst: 4, messagesPerSecond: 0.001, maxConnections: 3 },
+    });
+    const [a, b, c] = await Promise.all([connect(), connect(), connect()]);
+    const d = await connect();
+    await d.error('server-full');
+    await d.waitClosed();
+    await a.join(T);
+    await b.join(T);
+    a.send({ type: 'signal', topic: T, to: b.id, data: 'secret-sdp' });
+    await b.next('signal');
+    a.send('nope');
+    await a.error('bad-json');
+    a.ws.send(Buffer.from([0]), { binary: true });
+    await a.error('bad-message');
+    a.send({ type: 'leave', topic: U }); // a's fifth message: over the burst of 4
+    await a.error('rate-limited');
+    c.send('x'.repeat(MAX_FRAME_BYTES + 1)); // refused by ws itself, before any handler
+    assert.equal((await c.waitClosed()).code, 1009);
+    await until(() => relay.stats().connections === 2, 'the oversized sender to be dropped');
+    assert.deepEqual(relay.stats(), {
+      connections: 2, rooms: 1, accepted: 3, messages: 6, badMessages: 3, rateLimited: 1,
+      refusedOrigin: 0, refusedConnections: 1, refusedRooms: 0, refusedRoomFull: 0,
+    });
+
+    await until(() => events.some((e) => e.event === 'stats' && e.badMessages === 3), 'a stats line with the counts');
+    const logged = JSON.stringify(events);
+    for (const secret of [T, U, a.key, b.key, a.id, b.id, 'secret-sdp', '127.0.0.1']) {
+      assert.ok(!logged.includes(secret), `logs must not contain ${secret}`);
+    }
+    await relay.close();
+    const lines = events.filter((e) => e.event === 'stats').length;
+    await sleep(60);
+    assert.equal(events.filter((e) => e.event === 'stats').length, lines, 'close stops the stats timer');
   });
 });
 
@@ -405,6 +517,19 @@ describe('startServer', () => {
     assert.equal((await a.next('signal')).from, b.id);
     await assert.rejects(openClient(t, `${wsBase}/other`));
     assert.equal(server.relay.stats().connections, 2);
+  });
+
+  test('passes an origin allow-list through to the relay', { timeout: 10_000 }, async (t) => {
+    const allowedOrigins = ['https://drop.example.org'];
+    const server = await startServer({ port: 0, host: '127.0.0.1', distDir: distDir(t), relay: { log: noop, allowedOrigins } });
+    t.after(() => server.close());
+    const ws = `${server.url.replace(/^http/, 'ws')}${RELAY_PATH}`;
+    await (await openClient(t, ws, { origin: 'https://drop.example.org' })).join(T);
+    await assert.rejects(openClient(t, ws, { origin: server.url }), /403/); // unlisted, even its own
+    assert.equal(server.relay.stats().refusedOrigin, 1);
+    const page = await fetch(`${server.url}/`, { headers: { Origin: 'https://elsewhere.example' } });
+    assert.equal(page.status, 200); // the list guards the relay, not the static files
+    await page.arrayBuffer();
   });
 
   test('lists localhost and LAN URLs on a wildcard host', { timeout: 10_000 }, async (t) => {
