@@ -59,9 +59,21 @@ const T = {
 
 const ID_END = 1 + HASH_BYTES;
 
-function frame(type: number, fileId: string, extra: number): { buf: Uint8Array; view: DataView } {
+/** DATA frames name the same few files thousands of times: keep their id bytes (bounded). */
+const idBytesCache = new Map<string, Uint8Array>();
+
+function idBytes(fileId: string): Uint8Array {
+  const cached = idBytesCache.get(fileId);
+  if (cached) return cached;
   const id = fromHex(fileId);
   if (!id || id.length !== HASH_BYTES) throw new Error(`not a file id: ${fileId.slice(0, 80)}`);
+  if (idBytesCache.size >= 256) idBytesCache.clear();
+  idBytesCache.set(fileId, id);
+  return id;
+}
+
+function frame(type: number, fileId: string, extra: number): { buf: Uint8Array; view: DataView } {
+  const id = idBytes(fileId);
   const buf = new Uint8Array(ID_END + extra);
   buf[0] = type;
   buf.set(id, 1);
