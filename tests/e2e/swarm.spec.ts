@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DESKTOP, download, fileRow, joinRoom, newPage, randomFile, sha256, shareFile, startRoom } from './helpers.ts';
+import { DESKTOP, PHONE, download, fileRow, joinRoom, newPage, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
 
 /**
  * Swarming in real browsers: three downloaders fetch from one sharer and from
@@ -36,7 +36,7 @@ test('three downloaders finish from each other after the sharer leaves part-way'
   await shareFile(sharer.page, 'swarm.bin', original);
   const room = new URL(link).hash;
 
-  const downloaders = await Promise.all([0, 1, 2].map(() => newPage(browser, DESKTOP)));
+  const downloaders = await Promise.all([DESKTOP, DESKTOP, PHONE].map((device) => newPage(browser, device)));
   for (const d of downloaders) await joinRoom(d.page, `${baseURL}/?uplimit=${MiB / 2}${room}`);
   for (const d of downloaders) await expect(fileRow(d.page, 'swarm.bin')).toBeVisible();
   const saves = downloaders.map((d) => download(d.page, 'swarm.bin'));
@@ -45,6 +45,8 @@ test('three downloaders finish from each other after the sharer leaves part-way'
   await expect.poll(() => unionComplete(pages), { timeout: 60_000, intervals: [100] }).toBe(true);
   const before = await Promise.all(pages.map(stats));
   const unfinished = before.filter((s) => Object.values(s.downloads)[0]!.status !== 'complete').length;
+  await screenshot(downloaders[2]!.page, 'downloading-phone.png');
+  await screenshot(downloaders[0]!.page, 'downloading-desktop.png');
   expect(unfinished, 'the sharer must leave while downloads are still running').toBeGreaterThan(0);
   await sharer.context.close();
 
