@@ -62,8 +62,8 @@ export class Download {
   readonly stats: DownloadStats = { resumedWith: 0, piecesReceived: 0, duplicatePieces: 0, badPieces: 0 };
   private scheduler: PieceScheduler | null = null;
   private local: LocalFile | null = null;
-  /** Bitfields that arrived before we had the manifest. */
-  private early = new Map<string, Uint8Array>();
+  /** What peers told us (bitfields, HAVEs) before we had the manifest. */
+  private early = new Map<string, Bitfield>();
   private manifestFrom: { peer: string; deadline: number; parts: (Uint8Array | undefined)[] } | null = null;
   private manifestTried = new Set<string>();
   private verifying = new Set<number>();
@@ -122,7 +122,7 @@ export class Download {
 
   onBitfield(peer: string, bits: Uint8Array): void {
     if (!this.scheduler) {
-      this.early.set(peer, bits);
+      this.early.set(peer, new Bitfield(this.pieceCount, bits));
       if (!this.manifestFrom) this.requestManifest();
       return;
     }
@@ -131,8 +131,29 @@ export class Download {
   }
 
   onHave(peer: string, piece: number): void {
-    if (!this.scheduler?.peer(peer)) return;
+    if (!this.scheduler) {
+      // Kept for when the manifest arrives: a HAVE missed now would hide that piece's source for good.
+      const early = this.early.get(peer) ?? new Bitfield(this.pieceCount);
+      early.set(piece);
+      this.early.set(peer, early);
+      if (!this.manifestFrom) this.requestManifest(); // it can give us the manifest now
+      return;
+    }
+    if (!this.scheduler.peer(peer)) return;
     this.scheduler.peerHas(peer, piece);
+    this.fill(peer);
+  }
+
+  /** A neighbour announced it holds the whole file: a source for every piece (verification keeps it honest). */
+  onHolder(peer: string): void {
+    const full = Bitfield.full(this.pieceCount);
+    if (!this.scheduler) {
+      this.early.set(peer, full);
+      if (this.status === 'manifest' && !this.manifestFrom) this.requestManifest();
+      return;
+    }
+    if (!this.scheduler.peer(peer)) this.scheduler.addPeer(peer, full, this.deps.now());
+    else for (let i = 0; i < this.pieceCount; i++) this.scheduler.peerHas(peer, i);
     this.fill(peer);
   }
 
@@ -231,7 +252,7 @@ export class Download {
     this.scheduler = new PieceScheduler(local.manifest.pieceCount, local.manifest.pieceSize, new Bitfield(local.have.length, local.have.bytes), this.deps.random);
     this.manifestFrom = null;
     this.status = local.have.complete ? 'complete' : 'downloading';
-    for (const [peer, bits] of this.early) this.scheduler.addPeer(peer, new Bitfield(this.pieceCount, bits), this.deps.now());
+    for (const [peer, bits] of this.early) this.scheduler.addPeer(peer, bits, this.deps.now());
     this.early.clear();
     this.deps.changed();
     if (this.status === 'complete') return this.deps.completed();
@@ -240,7 +261,7 @@ export class Download {
 
   private requestManifest(): void {
     const open = new Set(this.deps.openPeers());
-    const partial = [...this.early].filter(([, bits]) => bits.some((b) => b !== 0)).map(([p]) => p);
+    const partial = [...this.early].filter(([, bits]) => bits.count > 0).map(([p]) => p);
     const candidates = [...new Set([...this.deps.fullHolders(), ...partial])].filter((p) => open.has(p) && !this.manifestTried.has(p));
     const peer = candidates[Math.floor(this.deps.random() * candidates.length)];
     if (peer === undefined) {

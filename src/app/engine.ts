@@ -135,7 +135,8 @@ export function createEngine(deps: EngineDeps): Engine {
     onAnnouncement(session, a, live) {
       if (!gossip.receive(session, a, live)) return;
       changed();
-      if (a.kind === 'add') downloads.get(a.file.id)?.peerOpened(session.id);
+      // The announcer itself says it holds the whole file (gossip about others only tells us they exist).
+      if (a.kind === 'add' && a.origin === session.id) downloads.get(a.file.id)?.onHolder(session.id);
     },
     ban: banPeer,
   };
