@@ -19,7 +19,7 @@ export class StorageBudget {
     if (this.askedToPersist || !this.storage) return;
     this.askedToPersist = true;
     this.storage.persist().then(
-      (granted) => granted || this.notices.info('The browser may clear stored files when space runs low; keep this tab open while sharing.'),
+      (granted) => granted || this.notices.info('This browser may delete stored files if it runs short of space; save what you want to keep.'),
       (e: Error) => this.notices.info(`Could not ask the browser to keep files stored: ${e.message}`),
     );
   }

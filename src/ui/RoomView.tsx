@@ -69,7 +69,8 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
 
 function RoomLink({ room }: { room: Room }) {
   const [copied, setCopied] = useState(false);
-  const link = location.href;
+  // The room is the fragment; query knobs such as ?uplimit= are this page's own, not the room's.
+  const link = `${location.origin}${location.pathname}${location.hash}`;
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(link);

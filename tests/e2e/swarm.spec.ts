@@ -45,6 +45,7 @@ test('three downloaders finish from each other after the sharer leaves part-way'
   await expect.poll(() => unionComplete(pages), { timeout: 60_000, intervals: [100] }).toBe(true);
   const before = await Promise.all(pages.map(stats));
   const unfinished = before.filter((s) => Object.values(s.downloads)[0]!.status !== 'complete').length;
+  await expect(downloaders[2]!.page.getByLabel(/^Room link/)).toHaveValue(`${baseURL}/${room}`); // no ?uplimit= in the link to share
   await screenshot(downloaders[2]!.page, 'downloading-phone.png');
   await screenshot(downloaders[0]!.page, 'downloading-desktop.png');
   expect(unfinished, 'the sharer must leave while downloads are still running').toBeGreaterThan(0);
