@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import type { Relay } from '../../signaling/relay.ts';
+import { describe, test } from 'node:test';
 import { createMemoryStore, type MemoryStore } from '../../src/storage/memory-store.ts';
 import { createMemoryNetwork, type MemoryConn, type MemoryNetwork } from './helpers/memory-net.ts';
-import { blobSha256, fileOf, startNodePeer, startTestRelay, throttle, until, type NodePeer } from './helpers/node-peer.ts';
+import { blobSha256, fileOf, testRelay, throttle, until, type NodePeer } from './helpers/node-peer.ts';
 
 /**
  * The whole app minus WebRTC and IndexedDB: real engines, a real relay on
@@ -13,20 +12,10 @@ import { blobSha256, fileOf, startNodePeer, startTestRelay, throttle, until, typ
  */
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-let relay: Relay;
-let url: string;
-const peers: NodePeer[] = [];
-
-before(async () => ({ relay, url } = await startTestRelay()));
-after(async () => {
-  for (const p of peers) p.engine.close();
-  await relay.close();
-});
+const relay = testRelay();
 
 async function peer(net: MemoryNetwork, name: string, room: string, uploadBytesPerSecond?: number, store?: MemoryStore): Promise<NodePeer> {
-  const p = await startNodePeer(url, net, { name, room, store, deps: uploadBytesPerSecond ? { throttle: throttle(uploadBytesPerSecond) } : {} });
-  peers.push(p);
-  return p;
+  return relay.start(net, { name, room, store, deps: uploadBytesPerSecond ? { throttle: throttle(uploadBytesPerSecond) } : {} });
 }
 
 const fileView = (p: NodePeer, name: string) => p.engine.getState().files.find((f) => f.meta.name === name);

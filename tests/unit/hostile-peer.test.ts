@@ -1,31 +1,22 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import type { Relay } from '../../signaling/relay.ts';
+import { test } from 'node:test';
 import { toHex } from '../../src/core/bytes.ts';
 import type { Announcement } from '../../src/core/gossip/announcement.ts';
 import { encodeFrame } from '../../src/core/wire/frames.ts';
 import { createMemoryNetwork } from './helpers/memory-net.ts';
-import { startNodePeer, startTestRelay, until, type NodePeer } from './helpers/node-peer.ts';
+import { testRelay, until, type NodePeer } from './helpers/node-peer.ts';
 
 /**
  * A room member turned hostile, scripted by sending raw frames from its side
  * of the link: absurd sizes, announcement floods, announcing in someone
  * else's name. The honest engine must stay up and keep its catalogue true.
  */
-let relay: Relay;
-let url: string;
-const engines: NodePeer[] = [];
-before(async () => ({ relay, url } = await startTestRelay()));
-after(async () => {
-  for (const p of engines) p.engine.close();
-  await relay.close();
-});
+const relay = testRelay();
 
-async function room(name: string, count: number, opts: Parameters<typeof startNodePeer>[2] = {}): Promise<NodePeer[]> {
+async function room(name: string, count: number, opts: Parameters<typeof relay.start>[1] = {}): Promise<NodePeer[]> {
   const net = createMemoryNetwork();
-  const peers = await Promise.all([...Array(count)].map((_, i) => startNodePeer(url, net, { ...opts, name: `P${i}`, room: name })));
-  engines.push(...peers);
+  const peers = await Promise.all([...Array(count)].map((_, i) => relay.start(net, { ...opts, name: `P${i}`, room: name })));
   for (const p of peers) await until(p.engine, () => p.engine.internals.sessions.size === count - 1, 'a full mesh');
   return peers;
 }
@@ -40,12 +31,11 @@ const sendRaw = (from: NodePeer, to: NodePeer, frame: Uint8Array) => from.engine
 
 test('a file too large for the storage is listed, and refused with a clear message', { timeout: 20_000 }, async () => {
   const net = createMemoryNetwork();
-  const tight = await startNodePeer(url, net, {
+  const tight = await relay.start(net, {
     room: 'hostile-size', name: 'Tight',
     deps: { storage: { estimate: async () => ({ quota: 50 * 2 ** 20, usage: 10 * 2 ** 20 }), persist: async () => true } },
   });
-  const liar = await startNodePeer(url, net, { room: 'hostile-size', name: 'Liar' });
-  engines.push(tight, liar);
+  const liar = await relay.start(net, { room: 'hostile-size', name: 'Liar' });
   await until(tight.engine, () => tight.engine.internals.sessions.size === 1, 'the link');
   await until(liar.engine, () => liar.engine.internals.sessions.size === 1, 'the link, both ends');
   const huge = announcement(liar.id, 15 * 2 ** 30, 'definitely-a-movie.mkv');

@@ -1,33 +1,24 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { parseRelayMessage, peerIdFromDigest, type RelayMessage } from '../../signaling/protocol.ts';
-import type { Relay } from '../../signaling/relay.ts';
 import { fromBase64Url } from '../../src/core/bytes.ts';
 import { deriveRoomKeys } from '../../src/core/crypto/room-keys.ts';
 import { createMemoryNetwork } from './helpers/memory-net.ts';
-import { fileOf, startNodePeer, startTestRelay, until, type NodePeer } from './helpers/node-peer.ts';
+import { fileOf, testRelay, until } from './helpers/node-peer.ts';
 
 /**
  * Someone who learned a room's topic (say, from relay logs) but not its
  * secret: it can join the topic, but every signalling message it sees is
  * sealed, and everything it sends is dropped before it reaches WebRTC.
  */
-let relay: Relay;
-let url: string;
-const engines: NodePeer[] = [];
-before(async () => ({ relay, url } = await startTestRelay()));
-after(async () => {
-  for (const p of engines) p.engine.close();
-  await relay.close();
-});
+const relay = testRelay();
 
 test('a client with only the topic can join but cannot connect or learn anything', { timeout: 30_000 }, async () => {
   const room = 'intruder-test-room';
   const net = createMemoryNetwork();
-  const alice = await startNodePeer(url, net, { name: 'Alice Secretname', room });
-  engines.push(alice);
+  const alice = await relay.start(net, { name: 'Alice Secretname', room });
   await alice.engine.share([fileOf(new Uint8Array(randomBytes(1000)), 'private-plans.txt', 'text/plain')]);
   const { topic } = await deriveRoomKeys({ secret: room, named: false }, (n) => new Uint8Array(randomBytes(n)));
 
@@ -38,7 +29,7 @@ test('a client with only the topic can join but cannot connect or learn anything
     key = randomBytes(16).toString('base64url');
     id = peerIdFromDigest(createHash('sha256').update(key).digest());
   } while (id < alice.id); // the lower id initiates: make it Alice, so the intruder sees her offer
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(relay.url());
   const inbox: RelayMessage[] = [];
   ws.on('message', (data) => {
     const m = parseRelayMessage(String(data));

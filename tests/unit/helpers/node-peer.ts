@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { WebSocket } from 'ws';
 import { peerIdFromDigest, RELAY_PATH } from '../../../signaling/protocol.ts';
 import { createRelay, type Relay } from '../../../signaling/relay.ts';
@@ -92,4 +93,27 @@ export async function blobSha256(blob: Blob): Promise<string> {
 export function throttle(bytesPerSecond: number): (bytes: number) => Promise<void> {
   const limit = new RateLimit(bytesPerSecond);
   return (bytes) => new Promise((resolve) => setTimeout(resolve, limit.book(bytes, performance.now())));
+}
+
+/**
+ * A relay on port 0 for one test file, and the engines started on it: all
+ * closed once the file's tests are done.
+ */
+export function testRelay(): { url(): string; start(net: MemoryNetwork, opts?: Parameters<typeof startNodePeer>[2]): Promise<NodePeer> } {
+  let relay: Relay | undefined;
+  let url = '';
+  const engines: NodePeer[] = [];
+  before(async () => ({ relay, url } = await startTestRelay()));
+  after(async () => {
+    for (const p of engines) p.engine.close();
+    await relay?.close();
+  });
+  return {
+    url: () => url,
+    async start(net, opts) {
+      const p = await startNodePeer(url, net, opts);
+      engines.push(p);
+      return p;
+    },
+  };
 }
