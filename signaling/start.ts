@@ -91,7 +91,7 @@ function banner(server: RunningServer, allowedOrigins: string[] | undefined): st
     : [
         '',
         'Note: phones and other machines reaching this over plain http (not localhost) get no',
-        'secure context, so no WebCrypto: meshdrop falls back to pure-JS hashing there.',
+        'secure context, so no WebCrypto: meshdrop falls back to pure-JS hashing and sealing there.',
         'Set TLS_CERT and TLS_KEY (PEM file paths) to serve https instead.',
       ];
   return ['meshdrop is running. Open one of:', ...lines, ...notes].join('\n');
