@@ -26,6 +26,8 @@ const IMPORT_WINDOW = 8;
 
 export class Library {
   private files = new Map<string, LocalFile>();
+  /** Files whose pieces are being stored from a user's file: not ready to list or serve yet. */
+  private importing = new Set<string>();
   private writer: PieceWriter;
   /** Files whose record must be rewritten, and the write running now (if any). */
   private dirty = new Set<string>();
@@ -77,6 +79,10 @@ export class Library {
     return [...this.files.values()];
   }
 
+  isImporting(fileId: string): boolean {
+    return this.importing.has(fileId);
+  }
+
   isComplete(fileId: string): boolean {
     return this.files.get(fileId)?.have.complete ?? false;
   }
@@ -99,16 +105,19 @@ export class Library {
     const meta: FileMeta = { id: manifest.id, name, size: file.size, mime: file.type || 'application/octet-stream' };
     const local: LocalFile = { meta, manifest, have: new Bitfield(manifest.pieceCount), source: 'shared', addedAt: this.now() };
     this.files.set(meta.id, local);
+    this.importing.add(meta.id);
     // Second pass: the id is known only once every piece is hashed, and pieces are stored under it.
     try {
       await this.storeAll(local, file, (b) => onProgress(file.size / 2 + b / 2));
     } catch (e) {
+      this.importing.delete(meta.id);
       const cleanup = await this.remove(meta.id).then(
         () => '',
         (e2: Error) => ` (and cleaning up failed: ${e2.message})`,
       );
       return err((e as { code?: string }).code ?? 'ERR_STORAGE', `could not store ${name}: ${(e as Error).message}${cleanup}`);
     }
+    this.importing.delete(meta.id);
     return ok(local);
   }
 

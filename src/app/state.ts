@@ -113,9 +113,8 @@ export function buildState(e: EngineInternals, extra: { name: string; relay: Rel
   const metas = new Map<string, FileMeta>();
   for (const entry of e.catalogue.entries()) metas.set(entry.meta.id, entry.meta);
   for (const local of e.library.all()) {
-    // Incomplete and not downloading: still being imported; it is listed under imports until done.
-    const importing = !local.have.complete && !e.downloads.has(local.meta.id);
-    if (!metas.has(local.meta.id) && !importing) metas.set(local.meta.id, local.meta);
+    // A file still being imported is listed under imports until it is done.
+    if (!metas.has(local.meta.id) && !e.library.isImporting(local.meta.id)) metas.set(local.meta.id, local.meta);
   }
 
   const files: FileView[] = [...metas.values()].map((meta) => {

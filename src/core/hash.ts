@@ -13,6 +13,3 @@ const subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle;
 export const sha256: Sha256 = subtle
   ? async (data) => new Uint8Array(await subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>))
   : async (data) => nobleSha256(data);
-
-/** True when hashing runs on the fast native path. */
-export const hasNativeCrypto = subtle !== undefined;

@@ -1,3 +1,5 @@
+import { toBase64Url } from './bytes.ts';
+
 /**
  * A room is named by the URL fragment, which browsers never send to a server.
  * A started room gets a random 128-bit secret (22 base64url characters); a
@@ -15,8 +17,7 @@ export interface Room {
 }
 
 export function newRoomSecret(getRandomValues: (b: Uint8Array) => Uint8Array): string {
-  const bytes = getRandomValues(new Uint8Array(SECRET_BYTES));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return toBase64Url(getRandomValues(new Uint8Array(SECRET_BYTES)));
 }
 
 /** Reads a room from location.hash. Null when there is none (the landing page). */
@@ -31,10 +32,4 @@ export function parseRoomFragment(hash: string): Room | null {
   if (raw.length === 0 || raw.length > MAX_ROOM_NAME) return null;
   if (SECRET_RE.test(raw)) return { secret: raw, named: false };
   return { secret: raw.toLowerCase(), named: true };
-}
-
-/** The random part of peer ids: 12 bytes as 16 base64url characters, as the relay expects. */
-export function newPeerId(getRandomValues: (b: Uint8Array) => Uint8Array): string {
-  const bytes = getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
 }

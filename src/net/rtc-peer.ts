@@ -1,6 +1,6 @@
 import SimplePeer from 'simple-peer';
 import { sdpFingerprint } from '../core/crypto/verification-code.ts';
-import { HIGH_WATER, LOW_WATER, type LinkHandlers, type PeerConnection } from './link.ts';
+import { LOW_WATER, type LinkHandlers, type PeerConnection } from './link.ts';
 
 /**
  * The only file that knows simple-peer. Wraps one WebRTC peer connection with
@@ -100,5 +100,3 @@ export function createRtcPeer(
     destroy,
   };
 }
-
-export { HIGH_WATER };

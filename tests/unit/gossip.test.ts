@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { MAX_FILE_SIZE } from '../../src/core/manifest/manifest.ts';
 import { MAX_FILE_NAME, MAX_HOPS, MAX_MIME, parseAnnouncement, type Announcement } from '../../src/core/gossip/announcement.ts';
 import { Catalogue, MAX_FILES_PER_ORIGIN } from '../../src/core/gossip/catalogue.ts';
-import { GossipRouter, newAnnouncementHops } from '../../src/core/gossip/router.ts';
+import { GossipRouter } from '../../src/core/gossip/router.ts';
 import { mulberry32 } from './helpers/random.ts';
 
 
@@ -146,8 +146,7 @@ describe('GossipRouter', () => {
 
   test('our own announcement goes to every neighbour and its echo is dropped', () => {
     const router = new GossipRouter();
-    const m = announce(A, 1, 'add', newAnnouncementHops);
-    assert.equal(newAnnouncementHops, MAX_HOPS);
+    const m = announce(A, 1, 'add', MAX_HOPS);
     assert.deepEqual(router.originate(m, [B, C], 0), [B, C]);
     assert.equal(router.receive({ ...m, hops: m.hops - 2 }, C, [B, C], 5).fresh, false);
   });
@@ -218,7 +217,7 @@ describe('flooding simulation', () => {
     const neighbours = adj.map((s) => [...s].map(peerId));
     const index = new Map(adj.map((_, i) => [peerId(i), i]));
     const deliveries = adj.map(() => 0);
-    const message = announce(peerId(origin), 1, 'add', newAnnouncementHops);
+    const message = announce(peerId(origin), 1, 'add', MAX_HOPS);
     const queue: { to: number; from: number; message: Announcement }[] = [];
     for (const to of routers[origin]!.originate(message, neighbours[origin]!, 0)) queue.push({ to: index.get(to)!, from: origin, message });
     let transmissions = queue.length;

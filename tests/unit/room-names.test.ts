@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { safeFileName } from '../../src/core/filename.ts';
 import { MAX_DISPLAY_NAME, cleanDisplayName, randomDisplayName } from '../../src/core/names.ts';
-import { MAX_ROOM_NAME, newPeerId, newRoomSecret, parseRoomFragment } from '../../src/core/room.ts';
+import { MAX_ROOM_NAME, newRoomSecret, parseRoomFragment } from '../../src/core/room.ts';
 
 const random = (b: Uint8Array): Uint8Array => {
   b.set(randomBytes(b.length));
@@ -69,19 +69,6 @@ describe('parseRoomFragment', () => {
     assert.deepEqual(parseRoomFragment(`#${'a'.repeat(MAX_ROOM_NAME)}`), { secret: 'a'.repeat(MAX_ROOM_NAME), named: true });
     assert.equal(parseRoomFragment(`#${'a'.repeat(MAX_ROOM_NAME + 1)}`), null);
     assert.deepEqual(parseRoomFragment(`#${'%41'.repeat(MAX_ROOM_NAME)}`), { secret: 'a'.repeat(MAX_ROOM_NAME), named: true });
-  });
-});
-
-describe('newPeerId', () => {
-  test('is 16 base64url characters', () => {
-    for (let i = 0; i < 1000; i++) assert.match(newPeerId(random), /^[A-Za-z0-9_-]{16}$/);
-    for (const byte of [0x00, 0xff, 0xfb]) assert.match(newPeerId(filledWith(byte)), /^[A-Za-z0-9_-]{16}$/, `all 0x${byte.toString(16)}`);
-  });
-
-  test('carries 96 random bits', () => {
-    const ids = new Set([...Array(1000)].map(() => newPeerId(random)));
-    assert.equal(ids.size, 1000);
-    assert.equal(Buffer.from(newPeerId(random), 'base64url').length, 12);
   });
 });
 

@@ -1,4 +1,4 @@
-import { MAX_HOPS, type Announcement } from './announcement.ts';
+import type { Announcement } from './announcement.ts';
 
 /**
  * Flooding with duplicate suppression (Gnutella): deliver and forward each
@@ -55,8 +55,6 @@ export class GossipRouter {
     }
   }
 }
-
-export const newAnnouncementHops = MAX_HOPS;
 
 /** Seen per origin: a peer cannot suppress someone else's announcement by sending its id first. */
 const seenKey = (m: Announcement) => `${m.origin}:${m.id}`;

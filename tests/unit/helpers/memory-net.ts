@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LinkHandlers, PeerConnection, PeerConnectionFactory } from '../../../src/net/link.ts';
-import { HIGH_WATER, LOW_WATER } from '../../../src/net/link.ts';
+import { LOW_WATER } from '../../../src/net/link.ts';
 
 /**
  * In-memory PeerConnections for Node tests: the same signalling dance as
@@ -138,5 +138,3 @@ export class MemoryConn implements PeerConnection {
     for (const resolve of w) resolve();
   }
 }
-
-export { HIGH_WATER };
