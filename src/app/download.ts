@@ -1,30 +1,31 @@
-import { Bitfield } from '../core/bitfield.ts';
 import { concatBytes } from '../core/bytes.ts';
 import type { Sha256 } from '../core/hash.ts';
 import {
   HASH_BYTES, pieceCountFor, pieceLength, verifyManifest, verifyPiece, type FileMeta,
 } from '../core/manifest/manifest.ts';
 import { RateMeter } from '../core/rate.ts';
+import type { Availability } from '../core/swarm/availability.ts';
 import { PieceScheduler } from '../core/swarm/scheduler.ts';
 import { HASHES_PER_PART, MANIFEST_PIECE, type WireMessage } from '../core/wire/frames.ts';
 import type { Library, LocalFile } from './library.ts';
 
 /**
- * One file being fetched from the room: first its manifest (verified against
- * the file id), then its pieces from every peer that has them, each verified
- * before it is stored. Decisions come from the pure PieceScheduler; this class
- * turns them into messages and storage writes.
+ * One file being fetched from the room: first its manifest (size and piece
+ * hashes, verified against the file id), then its pieces from every linked
+ * peer that has them, each verified before it is stored. Who holds what is
+ * read from the availability record; which pieces we hold, from the library.
+ * Decisions come from the pure PieceScheduler; this class turns them into
+ * messages and storage writes.
  */
-export type DownloadStatus = 'manifest' | 'downloading' | 'complete' | 'error';
+export type DownloadStatus = 'manifest' | 'downloading' | 'complete' | 'stopped';
 
 export interface DownloadDeps {
   library: Library;
+  availability: Availability;
   sha256: Sha256;
   now(): number;
   random(): number;
-  /** Open peers the catalogue lists as holding the whole file. */
-  fullHolders(): string[];
-  /** Open peers we can talk to. */
+  /** Peers with an open link. */
   openPeers(): string[];
   send(peer: string, m: WireMessage): void;
   /** Let the peer's data through for this piece. */
@@ -33,10 +34,12 @@ export interface DownloadDeps {
   cancel(peer: string, piece: number): void;
   /** The peer sent a piece or manifest that failed verification. */
   misbehaved(peer: string, what: string): void;
-  /** A piece is durably stored: tell the swarm. */
+  /** A piece is durably stored: tell the room. */
   stored(piece: number): void;
   changed(): void;
   completed(): void;
+  /** Storage failed: the download cannot go on. */
+  failed(message: string): void;
 }
 
 export const MANIFEST_TIMEOUT_MS = 10_000;
@@ -55,22 +58,32 @@ export interface DownloadStats {
   badPieces: number;
 }
 
+interface ManifestRequest {
+  peer: string;
+  deadline: number;
+  size: number | null;
+  parts: (Uint8Array | undefined)[];
+}
+
 export class Download {
   status: DownloadStatus = 'manifest';
-  error: string | null = null;
   readonly rate = new RateMeter();
   readonly stats: DownloadStats = { resumedWith: 0, piecesReceived: 0, duplicatePieces: 0, badPieces: 0 };
+  /** The person wants the file saved once complete; kept on the file's record once there is one. */
+  saveWanted = false;
   private scheduler: PieceScheduler | null = null;
   private local: LocalFile | null = null;
-  /** What peers told us (bitfields, HAVEs) before we had the manifest. */
-  private early = new Map<string, Bitfield>();
-  private manifestFrom: { peer: string; deadline: number; parts: (Uint8Array | undefined)[] } | null = null;
+  private manifestFrom: ManifestRequest | null = null;
   private manifestTried = new Set<string>();
   private verifying = new Set<number>();
   private unstored = 0;
 
   constructor(readonly meta: FileMeta, private readonly deps: DownloadDeps, local?: LocalFile) {
-    if (local) this.begin(local);
+    if (local) this.local = local;
+  }
+
+  get fileId(): string {
+    return this.meta.id;
   }
 
   get pieceCount(): number {
@@ -85,84 +98,54 @@ export class Download {
     return l.have.count * l.manifest.pieceSize - short;
   }
 
-  /** Peers that hold at least one piece we still lack. */
+  /** Linked peers that hold at least one piece we still lack. */
   get sources(): number {
-    const s = this.scheduler;
-    if (!s) return this.deps.fullHolders().length;
-    return s.peerIds().filter((p) => {
-      const has = s.peer(p)!.has;
-      for (let i = 0; i < this.pieceCount; i++) if (has.get(i) && !s.have.get(i)) return true;
+    const local = this.local;
+    const open = new Set(this.deps.openPeers());
+    const peers = this.deps.availability.peersWith(this.fileId).filter((p) => open.has(p));
+    if (!local) return peers.length;
+    return peers.filter((p) => {
+      for (let i = 0; i < local.manifest.pieceCount; i++) if (!local.have.get(i) && this.deps.availability.holds(p, this.fileId, i)) return true;
       return false;
     }).length;
   }
 
-  /** Tell every open peer we want this file; holders answer with their bitfields. */
   start(): void {
-    for (const peer of this.deps.openPeers()) this.sendInterest(peer);
-    if (!this.scheduler) this.requestManifest();
+    if (this.local) this.begin(this.local);
+    else this.requestManifest();
     this.deps.changed();
   }
 
-  sendInterest(peer: string): void {
-    const bits = this.local?.have.bytes ?? new Bitfield(this.pieceCount).bytes;
-    this.deps.send(peer, { type: 'bitfield', fileId: this.meta.id, bits });
-  }
-
-  peerOpened(peer: string): void {
-    this.sendInterest(peer);
-    if (this.status === 'manifest' && !this.manifestFrom) this.requestManifest();
+  /** Something changed about what `peer` holds, or its link opened: use it. */
+  peerUpdated(peer: string): void {
+    if (this.status === 'manifest') {
+      if (!this.manifestFrom) this.requestManifest();
+      return;
+    }
+    this.fill(peer);
   }
 
   peerGone(peer: string): void {
-    this.early.delete(peer);
     this.scheduler?.removePeer(peer);
     if (this.manifestFrom?.peer === peer) this.nextManifestPeer(peer);
     this.fillAll();
   }
 
-  onBitfield(peer: string, bits: Uint8Array): void {
-    if (!this.scheduler) {
-      this.early.set(peer, new Bitfield(this.pieceCount, bits));
-      if (!this.manifestFrom) this.requestManifest();
-      return;
-    }
-    this.scheduler.addPeer(peer, new Bitfield(this.pieceCount, bits), this.deps.now());
-    this.fill(peer);
+  /** A piece we held went missing from storage (the library cleared its bit): fetch it again. */
+  pieceLost(): void {
+    if (this.status === 'complete') this.status = 'downloading';
+    this.fillAll();
+    this.deps.changed();
   }
 
-  onHave(peer: string, piece: number): void {
-    if (!this.scheduler) {
-      // Kept for when the manifest arrives: a HAVE missed now would hide that piece's source for good.
-      const early = this.early.get(peer) ?? new Bitfield(this.pieceCount);
-      early.set(piece);
-      this.early.set(peer, early);
-      if (!this.manifestFrom) this.requestManifest(); // it can give us the manifest now
-      return;
-    }
-    if (!this.scheduler.peer(peer)) return;
-    this.scheduler.peerHas(peer, piece);
-    this.fill(peer);
-  }
-
-  /** A neighbour announced it holds the whole file: a source for every piece (verification keeps it honest). */
-  onHolder(peer: string): void {
-    const full = Bitfield.full(this.pieceCount);
-    if (!this.scheduler) {
-      this.early.set(peer, full);
-      if (this.status === 'manifest' && !this.manifestFrom) this.requestManifest();
-      return;
-    }
-    if (!this.scheduler.peer(peer)) this.scheduler.addPeer(peer, full, this.deps.now());
-    else for (let i = 0; i < this.pieceCount; i++) this.scheduler.peerHas(peer, i);
-    this.fill(peer);
-  }
-
-  onReject(peer: string, piece: number): void {
+  /** The peer refused: it lacks the piece (`lacks`), or is busy and may serve it later. */
+  onReject(peer: string, piece: number, lacks: boolean): void {
     if (piece === MANIFEST_PIECE) {
       if (this.manifestFrom?.peer === peer) this.nextManifestPeer(peer);
       return;
     }
-    this.scheduler?.failed(peer, piece, true);
+    if (lacks) this.deps.availability.setLacks(peer, this.fileId, piece);
+    this.scheduler?.failed(peer, piece);
     this.fillAll();
   }
 
@@ -175,16 +158,18 @@ export class Download {
     this.scheduler?.progress(peer, bytes, this.deps.now());
   }
 
-  onManifestPart(peer: string, part: number, parts: number, hashes: Uint8Array): void {
+  onManifestPart(peer: string, part: number, parts: number, size: number, hashes: Uint8Array): void {
     const m = this.manifestFrom;
     if (!m || m.peer !== peer) return; // a late answer from a peer we gave up on
-    const expectedParts = Math.max(1, Math.ceil(this.pieceCount / HASHES_PER_PART));
-    const expectedHashes = Math.min(HASHES_PER_PART, this.pieceCount - part * HASHES_PER_PART);
-    if (parts !== expectedParts || hashes.length !== Math.max(0, expectedHashes) * HASH_BYTES) {
-      return this.badManifest(peer, 'manifest parts do not fit the announced size');
+    const pieceCount = pieceCountFor(size);
+    const expectedParts = Math.max(1, Math.ceil(pieceCount / HASHES_PER_PART));
+    const expectedHashes = Math.max(0, Math.min(HASHES_PER_PART, pieceCount - part * HASHES_PER_PART));
+    if ((m.size !== null && m.size !== size) || parts !== expectedParts || hashes.length !== expectedHashes * HASH_BYTES) {
+      return this.badManifest(peer, 'manifest parts do not fit together');
     }
+    m.size = size;
     m.parts[part] = hashes.slice();
-    if (m.parts.filter(Boolean).length === parts) void this.finishManifest(peer, m.parts as Uint8Array[]);
+    if (m.parts.filter(Boolean).length === parts) void this.finishManifest(peer, size, m.parts as Uint8Array[]);
   }
 
   async onPiece(peer: string, piece: number, data: Uint8Array): Promise<void> {
@@ -192,7 +177,7 @@ export class Download {
     const local = this.local;
     if (!s || !local || this.status !== 'downloading') return;
     this.stats.piecesReceived++;
-    if (s.have.get(piece) || this.verifying.has(piece)) {
+    if (local.have.get(piece) || s.isArriving(piece) || this.verifying.has(piece)) {
       this.stats.duplicatePieces++;
       s.failed(peer, piece); // not the peer's fault: endgame or a late answer
       return this.fill(peer);
@@ -200,6 +185,7 @@ export class Download {
     this.verifying.add(piece);
     const good = await verifyPiece(local.manifest, piece, data, this.deps.sha256);
     this.verifying.delete(piece);
+    if (this.status !== 'downloading') return;
     if (!good) {
       this.stats.badPieces++;
       s.failed(peer, piece);
@@ -207,22 +193,27 @@ export class Download {
       return this.fillAll();
     }
     for (const other of s.completed(peer, piece)) this.deps.cancel(other, piece);
+    await this.store(s, local, piece, data);
+  }
+
+  private async store(s: PieceScheduler, local: LocalFile, piece: number, data: Uint8Array): Promise<void> {
     this.unstored++;
-    this.fill(peer);
+    this.fillAll();
+    let stored: boolean;
     try {
-      await this.deps.library.storePiece(this.meta.id, piece, data);
+      stored = await this.deps.library.storePiece(local, piece, data);
     } catch (e) {
-      return this.fail(`could not store ${this.meta.name}: ${(e as Error).message}`);
-    } finally {
+      s.settled(piece);
       this.unstored--;
+      return this.deps.failed(`could not store ${this.meta.name}: ${(e as Error).message}`);
     }
-    if (this.unstored === MAX_UNSTORED - 1) this.fillAll(); // storage caught up: resume requesting
+    s.settled(piece);
+    this.unstored--;
+    if (!stored || this.status !== 'downloading') return; // cancelled or removed meanwhile
     this.rate.add(data.length, this.deps.now());
     this.deps.stored(piece);
-    if (local.have.complete && this.status === 'downloading') {
-      this.status = 'complete';
-      this.deps.completed();
-    }
+    if (local.have.complete) return this.complete();
+    if (this.unstored === MAX_UNSTORED - 1) this.fillAll(); // storage caught up: resume requesting
     this.deps.changed();
   }
 
@@ -236,41 +227,43 @@ export class Download {
     this.fillAll();
   }
 
-  /** Stops the download (storage failure or the user's cancel). Stored pieces stay valid. */
-  fail(message: string): void {
-    if (this.status === 'error') return;
-    this.status = 'error';
-    this.error = message;
+  /** Stops for good (cancel, removal, storage failure): withdraws every request. Stored pieces stay valid. */
+  stop(): void {
+    if (this.status === 'stopped') return;
+    this.status = 'stopped';
     const s = this.scheduler;
     for (const peer of s?.peerIds() ?? []) for (const piece of s!.outstanding(peer)) this.deps.cancel(peer, piece);
-    this.deps.changed();
+    this.manifestFrom = null;
+  }
+
+  private complete(): void {
+    if (this.status !== 'downloading') return;
+    this.status = 'complete';
+    this.deps.completed();
   }
 
   private begin(local: LocalFile): void {
     this.local = local;
     this.stats.resumedWith = local.have.count;
-    this.scheduler = new PieceScheduler(local.manifest.pieceCount, local.manifest.pieceSize, new Bitfield(local.have.length, local.have.bytes), this.deps.random);
+    const view = this.deps.availability.view(this.fileId, local.manifest.pieceCount);
+    this.scheduler = new PieceScheduler(local.manifest.pieceCount, local.manifest.pieceSize, local.have, view, this.deps.random);
     this.manifestFrom = null;
-    this.status = local.have.complete ? 'complete' : 'downloading';
-    for (const [peer, bits] of this.early) this.scheduler.addPeer(peer, bits, this.deps.now());
-    this.early.clear();
-    this.deps.changed();
-    if (this.status === 'complete') return this.deps.completed();
+    this.status = 'downloading';
+    if (local.have.complete) return this.complete();
     this.fillAll();
   }
 
   private requestManifest(): void {
     const open = new Set(this.deps.openPeers());
-    const partial = [...this.early].filter(([, bits]) => bits.count > 0).map(([p]) => p);
-    const candidates = [...new Set([...this.deps.fullHolders(), ...partial])].filter((p) => open.has(p) && !this.manifestTried.has(p));
+    const candidates = this.deps.availability.peersWith(this.fileId).filter((p) => open.has(p) && !this.manifestTried.has(p));
     const peer = candidates[Math.floor(this.deps.random() * candidates.length)];
     if (peer === undefined) {
       this.manifestFrom = null;
       this.manifestTried.clear(); // everyone failed or left: try them all again on the next tick
       return;
     }
-    this.manifestFrom = { peer, deadline: this.deps.now() + MANIFEST_TIMEOUT_MS, parts: [] };
-    this.deps.send(peer, { type: 'want-manifest', fileId: this.meta.id });
+    this.manifestFrom = { peer, deadline: this.deps.now() + MANIFEST_TIMEOUT_MS, size: null, parts: [] };
+    this.deps.send(peer, { type: 'want-manifest', fileId: this.fileId });
   }
 
   private nextManifestPeer(peer: string): void {
@@ -283,25 +276,31 @@ export class Download {
     this.nextManifestPeer(peer);
   }
 
-  private async finishManifest(peer: string, parts: Uint8Array[]): Promise<void> {
-    const verified = await verifyManifest(this.meta.id, this.meta.size, concatBytes(parts), this.deps.sha256);
+  private async finishManifest(peer: string, size: number, parts: Uint8Array[]): Promise<void> {
+    const verified = await verifyManifest(this.fileId, size, concatBytes(parts), this.deps.sha256);
     if (this.status !== 'manifest' || this.manifestFrom?.peer !== peer) return;
     if (!verified.ok) return this.badManifest(peer, verified.error);
-    this.begin(this.deps.library.addDownload(this.meta, verified.value));
-    for (const p of this.deps.openPeers()) this.sendInterest(p);
+    const local = await this.deps.library.addDownload({ ...this.meta, size }, verified.value);
+    if (this.status !== 'manifest') return; // cancelled while storage settled
+    if (this.saveWanted) this.deps.library.setSaveWanted(this.fileId, true);
+    this.begin(local);
+    this.deps.changed();
   }
 
   private fill(peer: string): void {
     const s = this.scheduler;
     const local = this.local;
     if (!s || !local || this.status !== 'downloading' || this.unstored >= MAX_UNSTORED) return;
+    if (!this.deps.openPeers().includes(peer)) return;
     for (const piece of s.fill(peer, this.deps.now())) {
       this.deps.expect(peer, piece, pieceLength(local.manifest, piece));
-      this.deps.send(peer, { type: 'request', fileId: this.meta.id, piece });
+      this.deps.send(peer, { type: 'request', fileId: this.fileId, piece });
     }
   }
 
   private fillAll(): void {
-    for (const peer of this.scheduler?.peerIds() ?? []) this.fill(peer);
+    if (!this.scheduler) return;
+    const open = new Set(this.deps.openPeers());
+    for (const peer of this.deps.availability.peersWith(this.fileId)) if (open.has(peer)) this.fill(peer);
   }
 }

@@ -1,26 +1,34 @@
 import { toHex } from '../core/bytes.ts';
-import type { Catalogue } from '../core/gossip/catalogue.ts';
 import type { Sha256 } from '../core/hash.ts';
+import type { FileMeta } from '../core/manifest/manifest.ts';
+import type { Availability } from '../core/swarm/availability.ts';
+import type { WireMessage } from '../core/wire/frames.ts';
 import { Download, type DownloadStats } from './download.ts';
 import type { Library, LocalFile } from './library.ts';
-import type { Session } from './session.ts';
 
 /**
- * Every download of this page: starting one (or resuming it from storage),
- * wiring it to the open sessions, and telling whoever waits how it ended.
- * Stats of finished downloads stay readable for tests and the benchmark.
+ * Every download of this page, one per file: starting one (or resuming it
+ * from storage), cancelling it, and telling whoever waits how it ended. A
+ * second start of a running download is the same download (intents are
+ * idempotent). Stats of finished downloads stay readable for tests and the
+ * benchmark.
  */
 export type DownloadReport = DownloadStats & { status: string; have: number; pieceCount: number; haveHex: string };
 
 export interface DownloadsDeps {
   library: Library;
-  catalogue: Catalogue;
-  sessions: ReadonlyMap<string, Session>;
+  availability: Availability;
   sha256: Sha256;
   now(): number;
   random(): number;
+  openPeers(): string[];
+  send(peer: string, m: WireMessage): void;
+  expect(peer: string, fileId: string, piece: number, length: number): void;
+  cancel(peer: string, fileId: string, piece: number): void;
   /** A peer sent data that failed verification. */
   misbehaved(peer: string, what: string): void;
+  /** A piece of a file is stored: tell the room (HAVE). */
+  stored(fileId: string, piece: number): void;
   /** A download finished: the file is now ours to announce and serve. */
   completed(file: LocalFile): void;
   changed(): void;
@@ -28,6 +36,8 @@ export interface DownloadsDeps {
 
 export class Downloads {
   private active = new Map<string, Download>();
+  /** Why a download stopped by itself (storage failure): shown until it is retried or removed. */
+  private errors = new Map<string, string>();
   private finished = new Map<string, DownloadReport>();
   private waiters = new Map<string, ((done: boolean) => void)[]>();
 
@@ -35,10 +45,6 @@ export class Downloads {
 
   get(fileId: string): Download | undefined {
     return this.active.get(fileId);
-  }
-
-  has(fileId: string): boolean {
-    return this.active.has(fileId);
   }
 
   all(): Download[] {
@@ -49,34 +55,47 @@ export class Downloads {
     return this.active.size;
   }
 
-  /** Starts fetching (or resumes from `local`); undefined for a file nobody announced. */
-  start(fileId: string, local?: LocalFile): Download | undefined {
-    const existing = this.active.get(fileId);
-    if (existing?.status === 'error') this.active.delete(fileId);
-    else if (existing) return existing;
-    const meta = local?.meta ?? this.deps.catalogue.meta(fileId);
-    if (!meta) return undefined;
-    const d = new Download(meta, this.wiring(fileId), local);
-    if (d.status !== 'complete') this.active.set(fileId, d);
+  error(fileId: string): string | null {
+    return this.errors.get(fileId) ?? null;
+  }
+
+  /** Starts fetching `meta` (or resumes `local`); a running download is returned as it is. */
+  start(meta: FileMeta, local?: LocalFile): Download {
+    const running = this.active.get(meta.id);
+    if (running) return running;
+    this.errors.delete(meta.id);
+    const d = new Download(local?.meta ?? meta, this.wiring(meta.id), local);
+    this.active.set(meta.id, d);
     d.start();
     return d;
   }
 
-  /** Resolves true when the file is complete, false if its download stops. */
+  /** Resolves true when the file is complete, false if its download stops first. */
   whenDone(fileId: string): Promise<boolean> {
-    if (this.deps.library.isComplete(fileId)) return Promise.resolve(true);
+    if (this.deps.library.isComplete(fileId) && !this.active.has(fileId)) return Promise.resolve(true);
     if (!this.active.has(fileId)) return Promise.resolve(false);
     return new Promise((resolve) => this.waiters.set(fileId, [...(this.waiters.get(fileId) ?? []), resolve]));
   }
 
-  /** Stops a download and forgets its pieces. */
+  /**
+   * Stops a download. A first download's partial data is deleted (after its
+   * queued writes settle); a repair of a file we once had whole keeps what is
+   * left, so cancelling a repair never destroys a file.
+   */
   async cancel(fileId: string): Promise<void> {
     const d = this.active.get(fileId);
-    if (!d || d.status === 'complete') return;
-    d.fail('cancelled');
-    this.active.delete(fileId);
-    this.settle(fileId, false);
-    await this.deps.library.remove(fileId);
+    this.errors.delete(fileId);
+    if (d) this.end(d, false);
+    const local = this.deps.library.get(fileId);
+    if (local && !local.completedOnce && !local.have.complete) await this.deps.library.remove(fileId);
+    this.deps.changed();
+  }
+
+  /** Stops any download of the file without touching storage (the caller removes it). */
+  forget(fileId: string): void {
+    const d = this.active.get(fileId);
+    this.errors.delete(fileId);
+    if (d) this.end(d, false);
   }
 
   report(): Record<string, DownloadReport> {
@@ -84,47 +103,48 @@ export class Downloads {
   }
 
   private reportOf(d: Download): DownloadReport {
-    const have = this.deps.library.get(d.meta.id)?.have;
+    const have = this.deps.library.get(d.fileId)?.have;
     return { ...d.stats, status: d.status, have: have?.count ?? 0, pieceCount: d.pieceCount, haveHex: have ? toHex(have.bytes) : '' };
   }
 
-  private settle(fileId: string, done: boolean): void {
-    for (const resolve of this.waiters.get(fileId) ?? []) resolve(done);
-    this.waiters.delete(fileId);
+  private end(d: Download, done: boolean): void {
+    d.stop();
+    if (this.active.get(d.fileId) === d) this.active.delete(d.fileId);
+    for (const resolve of this.waiters.get(d.fileId) ?? []) resolve(done);
+    this.waiters.delete(d.fileId);
   }
 
   private complete(d: Download): void {
-    this.finished.set(d.meta.id, this.reportOf(d));
-    this.active.delete(d.meta.id);
-    const local = this.deps.library.get(d.meta.id);
+    this.finished.set(d.fileId, this.reportOf(d));
+    this.end(d, true);
+    const local = this.deps.library.get(d.fileId);
     if (local) this.deps.completed(local);
-    this.settle(d.meta.id, true);
     this.deps.changed();
   }
 
-  /** How one download reaches the peers: through their sessions, by peer id. */
+  /** How one download reaches the peers and storage. */
   private wiring(fileId: string): ConstructorParameters<typeof Download>[1] {
-    const { sessions, catalogue } = this.deps;
-    let self: Download | undefined;
-    const me = () => (self ??= this.active.get(fileId));
+    const { deps } = this;
+    const me = () => this.active.get(fileId);
     return {
-      library: this.deps.library, sha256: this.deps.sha256, now: this.deps.now, random: this.deps.random,
-      openPeers: () => [...sessions.keys()],
-      fullHolders: () => catalogue.holders(fileId).filter((p) => sessions.has(p)),
-      send: (peer, m) => sessions.get(peer)?.send(m),
-      expect: (peer, piece, length) => sessions.get(peer)?.expect(fileId, piece, length),
-      cancel: (peer, piece) => sessions.get(peer)?.cancel(fileId, piece),
-      misbehaved: (peer, what) => this.deps.misbehaved(peer, what),
-      stored: (piece) => {
-        for (const s of sessions.values()) if (s.swarm.has(fileId)) s.send({ type: 'have', fileId, piece });
-      },
-      changed: () => {
-        if (me()?.status === 'error') this.settle(fileId, false);
-        this.deps.changed();
-      },
+      library: deps.library, availability: deps.availability, sha256: deps.sha256, now: deps.now, random: deps.random,
+      openPeers: deps.openPeers,
+      send: deps.send,
+      expect: (peer, piece, length) => deps.expect(peer, fileId, piece, length),
+      cancel: (peer, piece) => deps.cancel(peer, fileId, piece),
+      misbehaved: deps.misbehaved,
+      stored: (piece) => deps.stored(fileId, piece),
+      changed: deps.changed,
       completed: () => {
         const d = me();
         if (d) this.complete(d);
+      },
+      failed: (message) => {
+        const d = me();
+        if (!d) return;
+        this.errors.set(fileId, message);
+        this.end(d, false);
+        deps.changed();
       },
     };
   }

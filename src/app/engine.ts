@@ -1,32 +1,42 @@
 import type { Sha256 } from '../core/hash.ts';
-import { cleanDisplayName } from '../core/names.ts';
-import { safeFileName } from '../core/filename.ts';
-import { encodeFrame, WIRE_VERSION } from '../core/wire/frames.ts';
-import { verificationCode } from '../core/crypto/verification-code.ts';
+import { Availability } from '../core/swarm/availability.ts';
 import type { PeerConnection, PeerConnectionFactory } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
 import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
 import type { Store } from '../storage/store.ts';
 import { Downloads, type DownloadReport } from './downloads.ts';
+import { checkHello, makeHello, type Signer, type Verify } from './hello.ts';
+import { createIntents, type Intents } from './intents.ts';
 import { Library, type LocalFile } from './library.ts';
-import { Session, type SessionContext } from './session.ts';
-import { Uploader } from './uploader.ts';
+import { PeerMarks } from './peer-marks.ts';
 import { RoomGossip } from './room-gossip.ts';
+import { Session, type SessionContext } from './session.ts';
 import { buildState, Notices, type AppState, type EngineInternals } from './state.ts';
 import { StorageBudget, type BrowserStorage } from './storage-budget.ts';
+import { Uploader } from './uploader.ts';
 
 /**
  * The one place everything is wired: relay client, mesh, gossip, catalogue,
- * library, downloads and uploads. It exposes state for the UI and intents the
- * UI calls; it knows nothing of the DOM, WebRTC or IndexedDB (all passed in),
- * so Node tests drive the same engine over in-memory links.
+ * availability, library, downloads and uploads. It exposes state for the UI
+ * and intents the UI calls; it knows nothing of the DOM, WebRTC or IndexedDB
+ * (all passed in), so Node tests drive the same engine over in-memory links
+ * and a fake clock.
  */
 export interface EngineDeps {
-  self: string;
+  /** This browser's persistent identity; its id is our peer id. */
+  self: Signer;
+  verify: Verify;
+  /** Peer id of an identity key (as the relay derives it). */
+  idOf(publicKey: Uint8Array): string;
+  /** The room: its relay topic. Files belong to rooms; HELLO binds links to it. */
+  room: string;
   name: string;
   store: Store;
   sha256: Sha256;
+  /** Monotonic milliseconds, for timeouts and rates. */
   now(): number;
+  /** Wall-clock milliseconds, for sequence numbers that must grow across reloads. */
+  wallClock(): number;
   random(): number;
   randomBytes(n: number): Uint8Array;
   connectRelay(h: SignalHandlers): SignalClient;
@@ -39,17 +49,9 @@ export interface EngineDeps {
   storage?: BrowserStorage;
 }
 
-export interface Engine {
+export interface Engine extends Intents {
   getState(): AppState;
   subscribe(fn: () => void): () => void;
-  share(files: readonly File[]): Promise<void>;
-  /** Starts (or resumes) a download; resolves true once complete, false if it stops. */
-  download(fileId: string): Promise<boolean>;
-  cancel(fileId: string): Promise<void>;
-  /** The complete file as a Blob of stored pieces; null (with a notice) if it cannot be read back. */
-  save(fileId: string): Promise<{ blob: Blob; name: string } | null>;
-  setName(name: string): void;
-  dismissNotice(id: number): void;
   /** The app's own counters, for tests and the benchmark. */
   stats(): EngineStats;
   /** Resolves once startup (stored files loaded and re-announced) is done. */
@@ -61,34 +63,60 @@ export interface Engine {
 export interface EngineStats {
   uploadedBytes: number;
   downloads: Record<string, DownloadReport>;
+  gossip: Record<string, number>;
+  droppedAvailability: number;
 }
 
 const TICK_MS = 1_000;
-/** Pieces or manifests failing verification before a peer is dropped for the session. */
+/** Pieces or manifests failing verification before a peer is dropped (each failure is proof). */
 export const MAX_STRIKES = 3;
 
 export function createEngine(deps: EngineDeps): Engine {
+  const self = deps.self.id;
   const listeners = new Set<() => void>();
   const changed = () => listeners.forEach((fn) => fn());
   const notices = new Notices(changed);
   const sessions = new Map<string, Session>();
-  const gossip = new RoomGossip({ self: deps.self, sessions, now: deps.now, randomBytes: deps.randomBytes });
-  const catalogue = gossip.catalogue;
-  const budget = new StorageBudget(deps.storage, notices);
-  const imports = new Map<number, { name: string; size: number; done: number }>();
-  let importSeq = 0;
-  let name = deps.name;
-  let relay: AppState['relay'] = 'connecting';
+  const readySessions = () => [...sessions.values()].filter((s) => s.ready);
+  const openPeers = () => readySessions().map((s) => s.id);
+  const marks = new PeerMarks({ store: deps.store, room: deps.room, selfKey: deps.self.publicKey, sha256: deps.sha256, changed });
+  let peers: PeerManager | undefined;
+  let closed = false;
   let uploadedBytes = 0;
+  const present = (): ReadonlySet<string> => peers?.present() ?? new Set();
 
-  const library = new Library(
-    deps.store, deps.sha256, deps.now,
-    (file, index, why) => {
+  const gossip = new RoomGossip({
+    self: deps.self, verify: deps.verify, idOf: deps.idOf,
+    neighbours: openPeers,
+    members: () => new Set([...present(), ...openPeers()]),
+    send: (peer, m) => sessions.get(peer)?.send(m),
+    now: deps.now, wallClock: deps.wallClock,
+    changed: () => {
+      announcers.clear();
+      for (const d of downloads.all()) for (const p of openPeers()) d.peerUpdated(p);
+      changed();
+    },
+    ban: (peer, code, detail) => banPeer(peer, code, detail),
+  });
+  /** The catalogue's whole-file holders per file, cached until the catalogue changes. */
+  const announcers = new Map<string, ReadonlySet<string>>();
+  const availability = new Availability({
+    announcers: (fileId) => {
+      let set = announcers.get(fileId);
+      if (!set) announcers.set(fileId, (set = new Set(gossip.catalogue.holders(fileId))));
+      return set;
+    },
+    linked: (peer) => sessions.get(peer)?.ready ?? false,
+  });
+
+  const library = new Library(deps.store, deps.sha256, deps.now, deps.room, {
+    pieceLost(file, _index, why) {
       notices.error(`Part of ${file.meta.name} was lost from this browser's storage (${why}); fetching it again.`);
       repair(file);
     },
-    (e) => notices.error(`Could not save file progress: ${e.message}`),
-  );
+    persistFailed: (e) => notices.error(`Could not save file progress: ${e.message}`),
+    readFailed: (file, index, why) => notices.error(`Could not read piece ${index} of ${file.meta.name} from storage (${why}); it is kept and tried again later.`),
+  });
   const uploader = new Uploader({
     readPiece: (f, i) => library.readPiece(f, i),
     link: (p) => sessions.get(p)?.link,
@@ -100,20 +128,29 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const announce = (local: LocalFile) => {
-    gossip.announce('add', local.meta);
+    if (local.rooms.includes(deps.room) && local.have.complete) void gossip.announce('add', local.meta);
     changed();
   };
 
   const downloads = new Downloads({
-    library, catalogue, sessions, sha256: deps.sha256, now: deps.now, random: deps.random, changed,
+    library, availability, sha256: deps.sha256, now: deps.now, random: deps.random, openPeers,
+    send: (peer, m) => sessions.get(peer)?.send(m),
+    expect: (peer, fileId, piece, length) => sessions.get(peer)?.expect(fileId, piece, length),
+    cancel: (peer, fileId, piece) => sessions.get(peer)?.cancel(fileId, piece),
     misbehaved: (peer, what) => strike(peer, what),
+    // Every linked peer hears of every piece we store: partial holders are sources for everyone.
+    stored: (fileId, piece) => {
+      for (const s of readySessions()) s.send({ type: 'have', fileId, piece });
+    },
     completed: announce,
+    changed,
   });
 
-  /** Every ban goes through here: the person is told, then the link ends for this session. */
+  /** Every ban goes through here: the person is told, the link ends, and the identity stays refused in this room. */
   const banPeer = (peer: string, code: string, detail: string) => {
     notices.info(`Disconnected ${sessions.get(peer)?.name ?? 'a peer'}: ${detail}`);
-    peers.ban(peer, code, detail);
+    marks.ban(peer);
+    peers?.ban(peer, code, detail);
   };
 
   /** Bad data from a peer: three strikes and it is out. */
@@ -124,174 +161,135 @@ export function createEngine(deps: EngineDeps): Engine {
     if (s.strikes >= MAX_STRIKES) banPeer(peer, 'ERR_BAD_DATA', `${MAX_STRIKES} pieces failed verification; last: ${what}`);
   };
 
+  /** A held file lost pieces: fetch them again from the room, as a download would. */
+  function repair(file: LocalFile): void {
+    const running = downloads.get(file.meta.id);
+    if (running) return running.pieceLost();
+    if (file.rooms.includes(deps.room)) downloads.start(file.meta, file);
+    changed();
+  }
+
   const sessionContext: SessionContext = {
-    library, uploader,
+    library, availability, uploader,
     download: (fileId) => downloads.get(fileId),
-    knownSize: (fileId) => library.get(fileId)?.meta.size ?? catalogue.meta(fileId)?.size,
-    onHello: () => changed(),
+    manifestOf: (fileId) => library.get(fileId)?.manifest,
+    checkHello: (session, m) => checkHello(m, session.id, deps.room, session.fingerprints, deps.verify, deps.idOf),
+    onReady(session) {
+      marks.identify(session);
+      for (const d of downloads.all()) d.peerUpdated(session.id);
+      changed();
+    },
+    onRenamed: () => changed(),
     heard: (peer) => {
       for (const d of downloads.all()) d.onHeard(peer);
     },
-    onAnnouncement(session, a, live) {
-      if (!gossip.receive(session, a, live)) return;
-      changed();
-      // The announcer itself says it holds the whole file (gossip about others only tells us they exist).
-      if (a.kind === 'add' && a.origin === session.id) downloads.get(a.file.id)?.onHolder(session.id);
-    },
+    onGossip: (session, json) => void gossip.receive(session.id, json, true),
+    onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json),
+    peerUpdated: (peer, fileId) => downloads.get(fileId)?.peerUpdated(peer),
     ban: banPeer,
   };
 
   const onPeerOpen = (peer: string, link: PeerConnection) => {
-    const session = new Session(peer, link, sessionContext);
+    const session = new Session(peer, link, sessionContext, link.fingerprints());
     sessions.set(peer, session);
-    const fps = link.fingerprints();
-    if (fps) {
-      void verificationCode(fps.local, fps.remote, deps.sha256).then((code) => {
-        session.verificationCode = code;
-        changed();
-      });
-    }
-    link.send(encodeFrame({ type: 'hello', version: WIRE_VERSION, name }));
-    gossip.syncTo(session);
-    for (const d of downloads.all()) d.peerOpened(peer);
+    void makeHello(deps.self, intents.name(), deps.room, session.fingerprints).then((hello) => {
+      if (sessions.get(peer) !== session) return;
+      session.start(hello);
+      gossip.syncTo(peer);
+      // Partial files: our bitfield, so the peer can fetch from us what we already have.
+      for (const f of library.roomFiles()) if (!f.have.complete && f.have.count > 0) session.send({ type: 'bitfield', fileId: f.meta.id, bits: f.have.bytes });
+    });
   };
 
   const onPeerClose = (peer: string) => {
     sessions.delete(peer);
+    availability.removePeer(peer);
     uploader.removePeer(peer);
     for (const d of downloads.all()) d.peerGone(peer);
-    if (!peers.present().has(peer) && catalogue.removePeer(peer)) changed();
+    if (!present().has(peer)) gossip.peerGone(peer);
+    changed();
   };
 
-  let peers: PeerManager;
-  const signal = deps.connectRelay({
+  let relay: AppState['relay'] = 'connecting';
+  let signal: SignalClient | null = null;
+  const relayHandlers: SignalHandlers = {
     onWelcome(list) {
-      peers.welcome(list);
-      gossip.keepOnly(new Set(list));
+      peers?.welcome(list);
+      if (gossip.keepOnly(new Set([...list, ...sessions.keys()]))) changed();
       changed();
     },
-    onPeerJoined: (p) => peers.joined(p),
+    onPeerJoined: (p) => peers?.joined(p),
     onPeerLeft(p) {
-      peers.left(p);
-      if (catalogue.removePeer(p)) changed();
+      peers?.left(p);
+      if (!sessions.has(p)) gossip.peerGone(p);
+      changed();
     },
-    onSignal: (from, data) => peers.signal(from, data),
+    onSignal: (from, data) => peers?.signal(from, data),
     onStatus(status) {
       relay = status;
       changed();
     },
     onError: (code, message) => notices.error(relayErrorText(code, message)),
-  });
-  peers = createPeerManager(
-    { self: deps.self, sendSignal: (to, data) => signal.sendSignal(to, data), createConnection: deps.createConnection, now: deps.now },
-    {
-      onOpen: onPeerOpen,
-      onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()),
-      onClose: (peer) => onPeerClose(peer),
-      onPresence: changed,
+  };
+
+  const budget = new StorageBudget(deps.storage, notices);
+  const intents = createIntents({
+    deps, library, downloads, gossip, notices, marks, budget, changed, announce,
+    sendHello: (name) => {
+      for (const s of readySessions()) void makeHello(deps.self, name, deps.room, s.fingerprints).then((h) => s.send(h));
     },
-  );
-
-  const stopTicking = deps.every(TICK_MS, () => {
-    const now = deps.now();
-    peers.tick(now);
-    for (const d of downloads.all()) d.tick(now);
-    // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
-    for (const s of sessions.values()) if (uploader.hasWork(s.id)) s.send({ type: 'keepalive' });
-    if (downloads.size > 0) changed();
   });
-
-  /** A held file lost pieces: fetch them again from the room, as a download would. */
-  function repair(file: LocalFile): void {
-    downloads.start(file.meta.id, file);
-  }
 
   const ready = (async () => {
-    const { files, damaged } = await library.load();
+    await marks.load();
+    peers = createPeerManager(
+      { self, banned: marks.banned(), sendSignal: (to, data) => signal?.sendSignal(to, data), createConnection: deps.createConnection, now: deps.now },
+      { onOpen: onPeerOpen, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: onPeerClose, onPresence: changed },
+    );
+    if (!closed) signal = deps.connectRelay(relayHandlers);
+    const { files, damaged, dropped } = await library.load();
+    if (dropped > 0) notices.info(`${dropped} stored ${dropped === 1 ? 'file was' : 'files were'} from an older version of meshdrop and ${dropped === 1 ? 'was' : 'were'} removed.`);
     for (const { file, missing } of damaged) {
       notices.error(`${missing} ${missing === 1 ? 'piece' : 'pieces'} of ${file.meta.name} went missing from this browser's storage; fetching them again.`);
     }
     for (const local of files) {
+      if (!local.rooms.includes(deps.room)) continue;
       // Complete files are announced; unfinished or damaged ones resume fetching by themselves.
       if (local.have.complete) announce(local);
-      else repair(local);
+      else downloads.start(local.meta, local);
     }
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
 
-  const internals: EngineInternals = { self: deps.self, library, catalogue, downloads, sessions, peers: () => peers, imports, notices };
+  const stopTicking = deps.every(TICK_MS, () => {
+    const now = deps.now();
+    peers?.tick(now);
+    for (const d of downloads.all()) d.tick(now);
+    // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
+    for (const s of readySessions()) if (uploader.hasWork(s.id)) s.send({ type: 'keepalive' });
+    if (downloads.size > 0) changed();
+  });
+
+  const internals: EngineInternals = {
+    self, room: deps.room, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
+    imports: intents.imports, name: intents.name,
+  };
 
   return {
-    getState: () => buildState(internals, { name, relay, now: deps.now() }),
+    ...intents,
+    getState: () => buildState(internals, { relay, now: deps.now() }),
     subscribe(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    async share(files) {
-      await ready;
-      budget.askToPersist();
-      await Promise.all(files.map(async (file) => {
-        if (file.size === 0) return notices.error(`${file.name} is empty: there is nothing to share.`);
-        const id = ++importSeq;
-        imports.set(id, { name: file.name, size: file.size, done: 0 });
-        changed();
-        const result = await library.importFile(file, file.name, (done) => {
-          imports.get(id)!.done = done;
-          changed();
-        });
-        imports.delete(id);
-        if (result.ok) announce(result.value);
-        else notices.error(`Could not share ${file.name}: ${result.error}`);
-        changed();
-      }));
-    },
-    async download(fileId) {
-      const running = downloads.get(fileId);
-      if (library.isComplete(fileId) || (running && running.status !== 'error')) return downloads.whenDone(fileId);
-      const meta = library.get(fileId)?.meta ?? catalogue.meta(fileId);
-      if (!meta) return false;
-      const refusal = await budget.refusal(meta.size, running?.bytesDone ?? 0);
-      if (refusal) {
-        notices.error(`Cannot download ${meta.name}: ${refusal}`);
-        return false;
-      }
-      budget.askToPersist();
-      downloads.start(fileId, library.get(fileId));
-      return downloads.whenDone(fileId);
-    },
-    async cancel(fileId) {
-      await downloads.cancel(fileId);
-      changed();
-    },
-    async save(fileId) {
-      const local = library.get(fileId);
-      if (!local?.have.complete) {
-        notices.error('This file is not complete yet.');
-        return null;
-      }
-      try {
-        return { blob: await library.assemble(fileId), name: safeFileName(local.meta.name) };
-      } catch (e) {
-        notices.error(`Could not read ${local.meta.name} back from storage: ${(e as Error).message}`);
-        return null;
-      }
-    },
-    setName(next) {
-      const clean = cleanDisplayName(next);
-      if (!clean || clean === name) return;
-      name = clean;
-      for (const s of sessions.values()) s.link.send(encodeFrame({ type: 'hello', version: WIRE_VERSION, name }));
-      void deps.store.setPref('name', name);
-      changed();
-    },
-    dismissNotice: (id) => notices.dismiss(id),
-    stats: () => ({ uploadedBytes, downloads: downloads.report() }),
+    stats: () => ({ uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), droppedAvailability: availability.dropped }),
     ready,
     internals,
     close() {
+      closed = true;
       stopTicking();
-      signal.close();
-      peers.close();
+      signal?.close();
+      peers?.close();
     },
   };
 }

@@ -1,74 +1,99 @@
-import { parseAnnouncement, type Announcement } from '../core/gossip/announcement.ts';
-import { HASH_BYTES, pieceCountFor } from '../core/manifest/manifest.ts';
+import { HASH_BYTES, type Manifest } from '../core/manifest/manifest.ts';
+import { cleanDisplayName } from '../core/names.ts';
+import type { Result } from '../core/result.ts';
+import type { Availability } from '../core/swarm/availability.ts';
 import { PieceAssembler } from '../core/wire/assembler.ts';
 import {
-  HASHES_PER_PART, MANIFEST_PIECE, RejectReason, WIRE_VERSION, decodeFrame, encodeFrame, type WireMessage,
+  HASHES_PER_PART, MANIFEST_PIECE, RejectReason, decodeFrame, encodeFrame, type WireMessage,
 } from '../core/wire/frames.ts';
 import type { DataLink } from '../net/link.ts';
 import type { Download } from './download.ts';
+import type { Fingerprints } from './hello.ts';
 import type { Library } from './library.ts';
 import type { Uploader } from './uploader.ts';
 
 /**
- * One open link to a peer and the handling of every frame it sends. Anything
- * malformed or out of bounds ends the link through `destroy(code)`: the app
- * never trusts, throws on, or waits for a misbehaving peer.
+ * One open link to a peer and the handling of every frame it sends. The first
+ * frame must be a HELLO that proves the peer's identity on this link; frames
+ * after it wait until that proof is checked. Anything malformed or out of
+ * bounds ends the link through `ban(code)`, which needs proof; anything merely
+ * too much (renames, unknown files) is dropped and counted.
  */
+type Hello = Extract<WireMessage, { type: 'hello' }>;
+
 export interface SessionContext {
   library: Library;
+  availability: Availability;
   uploader: Uploader;
   download(fileId: string): Download | undefined;
-  /** Size of a file we know of (held, downloading or announced), to bound its piece numbers. */
-  knownSize(fileId: string): number | undefined;
-  onHello(session: Session): void;
+  /** The verified manifest of a file, whatever room it is kept for: bounds the peer's piece numbers. */
+  manifestOf(fileId: string): Manifest | undefined;
+  /** Checks the peer's first HELLO; resolves its identity key, or an error for a ban. */
+  checkHello(session: Session, m: Hello): Promise<Result<Uint8Array>>;
+  /** The peer proved who it is: the link is ready. */
+  onReady(session: Session): void;
+  onRenamed(session: Session): void;
   /** Any frame from the peer: it is alive (stall detection). */
   heard(peer: string): void;
-  onAnnouncement(session: Session, a: Announcement, live: boolean): void;
-  /** End the link and refuse the peer for this session. */
+  onGossip(session: Session, json: unknown): void;
+  onCatalogue(session: Session, json: unknown): void;
+  /** What the peer holds of a file changed. */
+  peerUpdated(peer: string, fileId: string): void;
+  /** End the link and refuse the peer for this room. Only for proof of misbehaviour. */
   ban(peer: string, code: string, detail: string): void;
 }
 
-/** Catalogue entries a neighbour may send us when it connects. */
-export const MAX_CATALOGUE_SYNC = 5_000;
-/** Live announcements per peer: a burst (sharing a folder), then a steady trickle. */
-export const GOSSIP_BURST = 500;
-export const GOSSIP_PER_SECOND = 20;
+/** Frames a peer may send before its HELLO is checked (its catalogue and bitfields follow at once). */
+export const MAX_FRAMES_BEFORE_READY = 8_192;
+/** Renames per link: a few at once, then one a second; more are dropped, not punished. */
+export const RENAME_BURST = 5;
+export const RENAMES_PER_SECOND = 1;
 /** Data frames for pieces we no longer expect may still be on the way; remember that many. */
 const MAX_RETIRED = 4_096;
 
 export class Session {
   name: string | null = null;
+  /** The peer's identity key, once its HELLO is checked. */
+  publicKey: Uint8Array | null = null;
   readonly assembler = new PieceAssembler();
-  /** Files this peer has told us its bitfield for: it wants our HAVEs for them. */
-  readonly swarm = new Set<string>();
-  /** Files we have sent our bitfield for. */
-  readonly sentBitfield = new Set<string>();
   strikes = 0;
   lastReceived = 0;
   /** Last piece data from this peer: whether it uploads to us (fairness). */
   lastData = 0;
-  /** Short code from both DTLS fingerprints, for people who compare it out of band. */
-  verificationCode: string | null = null;
+  /** Renames dropped for coming too fast. */
+  droppedRenames = 0;
   /** Pieces we asked this peer for and no longer expect (done, cancelled, refused): late data is harmless. */
   private retired = new Set<string>();
-  private catalogueEntries = 0;
-  private gossipTokens = GOSSIP_BURST;
-  private gossipRefilled = 0;
+  private firstHello: Hello | null = null;
+  private outbox: WireMessage[] | null = [];
+  private waiting: WireMessage[] = [];
+  private renameTokens = RENAME_BURST;
+  private renameRefilled = 0;
 
-  constructor(readonly id: string, readonly link: DataLink, private readonly ctx: SessionContext) {}
+  constructor(
+    readonly id: string,
+    readonly link: DataLink,
+    private readonly ctx: SessionContext,
+    /** Both DTLS certificate fingerprints of this link, which HELLO binds to the identities. */
+    readonly fingerprints: Fingerprints | null = null,
+  ) {}
 
-  /** Token bucket on the receive clock: a peer flooding announcements is dropped. */
-  private takeGossipToken(now: number): boolean {
-    this.gossipTokens = Math.min(GOSSIP_BURST, this.gossipTokens + ((now - this.gossipRefilled) / 1000) * GOSSIP_PER_SECOND);
-    this.gossipRefilled = now;
-    if (this.gossipTokens < 1) return false;
-    this.gossipTokens--;
-    return true;
+  get ready(): boolean {
+    return this.publicKey !== null;
   }
 
+  /** Everything we send waits for our own HELLO, which must be the first frame on the link. */
   send(m: WireMessage): void {
-    if (m.type === 'bitfield') this.sentBitfield.add(m.fileId);
-    this.link.send(encodeFrame(m));
+    if (this.outbox) this.outbox.push(m);
+    else this.link.send(encodeFrame(m));
+  }
+
+  /** Sends our HELLO, then whatever was queued before it. */
+  start(hello: WireMessage): void {
+    const queued = this.outbox ?? [];
+    this.outbox = null;
+    this.link.send(encodeFrame(hello));
+    for (const m of queued) this.link.send(encodeFrame(m));
   }
 
   /** Withdraw a request we made: tell the peer, and ignore its data still in flight. */
@@ -94,70 +119,100 @@ export class Session {
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) return this.ctx.ban(this.id, decoded.code, decoded.error);
     const m = decoded.value;
-    if (this.name === null && m.type !== 'hello') return this.ctx.ban(this.id, 'ERR_PROTOCOL', `${m.type} before hello`);
-    if (this.lastReceived === 0) this.gossipRefilled = now;
     this.lastReceived = now;
     this.ctx.heard(this.id);
-    this.handle(m);
+    if (this.ready) return this.handle(m);
+    if (!this.firstHello) {
+      if (m.type !== 'hello') return this.ctx.ban(this.id, 'ERR_PROTOCOL', `${m.type} before hello`);
+      this.firstHello = m;
+      this.renameRefilled = now;
+      void this.checkFirstHello(m);
+      return;
+    }
+    if (this.waiting.length >= MAX_FRAMES_BEFORE_READY) return this.ctx.ban(this.id, 'ERR_PROTOCOL', 'too many frames before its hello was checked');
+    this.waiting.push(m);
+  }
+
+  private async checkFirstHello(m: Hello): Promise<void> {
+    const checked = await this.ctx.checkHello(this, m);
+    if (!checked.ok) return this.ctx.ban(this.id, checked.code, checked.error);
+    this.publicKey = checked.value;
+    this.name = cleanDisplayName(m.name) || null;
+    this.ctx.onReady(this);
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const frame of waiting) this.handle(frame);
   }
 
   private handle(m: WireMessage): void {
     switch (m.type) {
       case 'hello':
-        if (m.version !== WIRE_VERSION) return this.ctx.ban(this.id, 'ERR_VERSION', `peer speaks wire version ${m.version}, we speak ${WIRE_VERSION}`);
-        this.name = m.name;
-        return this.ctx.onHello(this);
+        return this.onRename(m);
       case 'gossip':
-        if (!this.takeGossipToken(this.lastReceived)) return this.ctx.ban(this.id, 'ERR_FLOOD', 'too many announcements');
-        return this.onAnnouncementJson(m.json, true);
+        return this.ctx.onGossip(this, m.json);
       case 'catalogue':
-        if (!Array.isArray(m.json)) return this.ctx.ban(this.id, 'ERR_BAD_GOSSIP', 'catalogue is not a list');
-        this.catalogueEntries += m.json.length;
-        if (this.catalogueEntries > MAX_CATALOGUE_SYNC) return this.ctx.ban(this.id, 'ERR_FLOOD', 'catalogue too large');
-        for (const entry of m.json) this.onAnnouncementJson(entry, false);
-        return;
+        return this.ctx.onCatalogue(this, m.json);
       case 'want-manifest':
         return this.sendManifest(m.fileId);
       case 'manifest-part':
-        return this.ctx.download(m.fileId)?.onManifestPart(this.id, m.part, m.parts, m.hashes);
+        return this.ctx.download(m.fileId)?.onManifestPart(this.id, m.part, m.parts, m.size, m.hashes);
       case 'request':
-        if (this.pieceBeyondEnd(m.fileId, m.piece)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', `request for piece ${m.piece}, past the end of the file`);
-        if (!this.ctx.library.get(m.fileId)?.have.get(m.piece)) {
-          return this.send({ type: 'reject', fileId: m.fileId, piece: m.piece, reason: RejectReason.notFound });
-        }
-        if (!this.ctx.uploader.request(this.id, m.fileId, m.piece)) this.ctx.ban(this.id, 'ERR_FLOOD', 'too many requests queued');
-        return;
+        return this.onRequest(m.fileId, m.piece);
       case 'cancel':
         return this.ctx.uploader.cancel(this.id, m.fileId, m.piece);
       case 'keepalive':
         return;
       case 'reject':
         this.retire(m.fileId, m.piece);
-        return this.ctx.download(m.fileId)?.onReject(this.id, m.piece);
+        return this.ctx.download(m.fileId)?.onReject(this.id, m.piece, m.reason === RejectReason.notFound);
       case 'data':
         return this.onData(m.fileId, m.piece, m.offset, m.bytes);
       case 'have':
         if (this.pieceBeyondEnd(m.fileId, m.piece)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', `have for piece ${m.piece}, past the end of the file`);
-        return this.ctx.download(m.fileId)?.onHave(this.id, m.piece);
+        this.ctx.availability.setHave(this.id, m.fileId, m.piece);
+        return this.ctx.peerUpdated(this.id, m.fileId);
       case 'bitfield':
         return this.onBitfield(m.fileId, m.bits);
     }
   }
 
-  private onAnnouncementJson(json: unknown, live: boolean): void {
-    const parsed = parseAnnouncement(json);
-    if (!parsed.ok) return this.ctx.ban(this.id, 'ERR_BAD_GOSSIP', parsed.error);
-    this.ctx.onAnnouncement(this, parsed.value, live);
+  /** A rename: the same proof as the first HELLO, and not too often. */
+  private onRename(m: Hello): void {
+    const first = this.firstHello!;
+    if (m.key !== first.key || m.sig !== first.sig) return this.ctx.ban(this.id, 'ERR_PROTOCOL', 'hello with another identity on the same link');
+    const now = this.lastReceived;
+    this.renameTokens = Math.min(RENAME_BURST, this.renameTokens + ((now - this.renameRefilled) / 1000) * RENAMES_PER_SECOND);
+    this.renameRefilled = now;
+    if (this.renameTokens < 1) {
+      this.droppedRenames++;
+      return;
+    }
+    this.renameTokens--;
+    const clean = cleanDisplayName(m.name);
+    if (!clean) return; // nothing visible: keep the name we had
+    this.name = clean;
+    this.ctx.onRenamed(this);
+  }
+
+  private onRequest(fileId: string, piece: number): void {
+    if (this.pieceBeyondEnd(fileId, piece)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', `request for piece ${piece}, past the end of the file`);
+    // Only files of this room are served here, and only pieces we hold.
+    if (!this.ctx.library.inRoom(fileId)?.have.get(piece)) {
+      return this.send({ type: 'reject', fileId, piece, reason: RejectReason.notFound });
+    }
+    if (!this.ctx.uploader.request(this.id, fileId, piece)) {
+      this.send({ type: 'reject', fileId, piece, reason: RejectReason.busy }); // over our queue: refused, not punished
+    }
   }
 
   private sendManifest(fileId: string): void {
-    const local = this.ctx.library.get(fileId);
+    const local = this.ctx.library.inRoom(fileId);
     if (!local) return this.send({ type: 'reject', fileId, piece: MANIFEST_PIECE, reason: RejectReason.notFound });
-    const { hashes, pieceCount } = local.manifest;
+    const { hashes, pieceCount, size } = local.manifest;
     const parts = Math.max(1, Math.ceil(pieceCount / HASHES_PER_PART));
     for (let part = 0; part < parts; part++) {
       const slice = hashes.subarray(part * HASHES_PER_PART * HASH_BYTES, (part + 1) * HASHES_PER_PART * HASH_BYTES);
-      this.send({ type: 'manifest-part', fileId, part, parts, hashes: slice });
+      this.send({ type: 'manifest-part', fileId, part, parts, size, hashes: slice });
     }
   }
 
@@ -175,21 +230,19 @@ export class Session {
     if (download) void download.onPiece(this.id, piece, added.value);
   }
 
+  /** Its pieces of a file. The length is checked only against a manifest we verified: that is proof. */
   private onBitfield(fileId: string, bits: Uint8Array): void {
-    const size = this.ctx.knownSize(fileId);
-    if (size === undefined) return; // a file we have not heard of: nothing to do with it
-    if (bits.length !== Math.ceil(pieceCountFor(size) / 8)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', 'bitfield of the wrong length');
-    this.swarm.add(fileId);
-    this.ctx.download(fileId)?.onBitfield(this.id, bits);
-    const local = this.ctx.library.get(fileId);
-    if (local && local.have.count > 0 && !this.sentBitfield.has(fileId)) {
-      this.send({ type: 'bitfield', fileId, bits: local.have.bytes });
+    const manifest = this.ctx.manifestOf(fileId);
+    if (manifest && bits.length !== Math.ceil(manifest.pieceCount / 8)) {
+      return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', 'bitfield of the wrong length');
     }
+    this.ctx.availability.setBitfield(this.id, fileId, bits);
+    this.ctx.peerUpdated(this.id, fileId);
   }
 
-  /** A piece number past the end of a file we know: malformed. (Unknown files are simply not ours to judge.) */
+  /** A piece number past the end of a file whose manifest we verified: malformed. */
   private pieceBeyondEnd(fileId: string, piece: number): boolean {
-    const size = this.ctx.knownSize(fileId);
-    return size !== undefined && piece >= pieceCountFor(size);
+    const manifest = this.ctx.manifestOf(fileId);
+    return manifest !== undefined && piece >= manifest.pieceCount;
   }
 }

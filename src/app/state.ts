@@ -1,9 +1,13 @@
+import { displayFileName } from '../core/filename.ts';
 import type { Catalogue } from '../core/gossip/catalogue.ts';
+import { pieceCountFor } from '../core/manifest/manifest.ts';
+import type { Availability } from '../core/swarm/availability.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
 import type { PeerManager } from '../net/peer-manager.ts';
 import type { RelayStatus } from '../net/signal-client.ts';
 import type { Downloads } from './downloads.ts';
 import type { Library } from './library.ts';
+import type { PeerMarks } from './peer-marks.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -14,24 +18,46 @@ export interface PeerView {
   id: string;
   name: string | null;
   link: 'connecting' | 'open' | 'none';
-  /** Same on both screens unless someone is in the middle. */
-  verificationCode: string | null;
+  /** From both identity keys: the same on both screens, every session, unless someone is in the middle. */
+  safetyNumber: string | null;
+  /** The person compared the safety number and marked this identity as verified. */
+  verified: boolean;
 }
 
 export type FileStatus = 'available' | 'manifest' | 'downloading' | 'complete' | 'error';
 
+export interface HolderView {
+  id: string;
+  name: string | null;
+  self: boolean;
+  /** Share of the file held, 0..1 (1 for whole-file holders). */
+  share: number;
+}
+
 export interface FileView {
   meta: FileMeta;
-  holders: { id: string; name: string | null; self: boolean }[];
+  /** Other names its holders gave the same bytes. */
+  otherNames: string[];
+  holders: HolderView[];
   status: FileStatus;
   /** Shared from this browser (as opposed to fetched). */
   sharedByMe: boolean;
+  /** We had it whole once and are fetching lost pieces back. */
+  repairing: boolean;
   bytesDone: number;
   /** Bytes per second while downloading. */
   speed: number;
   /** Open peers that can send us pieces we lack. */
   sources: number;
   error: string | null;
+  /** Complete, and the person asked to save it: the UI saves it once and says so. */
+  saveReady: boolean;
+}
+
+/** A file stored in this browser for another room: offered here only if the person says so. */
+export interface StoredElsewhereView {
+  meta: FileMeta;
+  complete: boolean;
 }
 
 export interface ImportView {
@@ -52,19 +78,26 @@ export interface AppState {
   relay: RelayStatus;
   peers: PeerView[];
   files: FileView[];
+  elsewhere: StoredElsewhereView[];
   imports: ImportView[];
   notices: Notice[];
 }
 
 export interface EngineInternals {
   self: string;
+  room: string;
   library: Library;
   catalogue: Catalogue;
+  availability: Availability;
   downloads: Downloads;
   sessions: Map<string, Session>;
-  peers(): PeerManager;
+  peers(): PeerManager | undefined;
+  /** Who the relay says is in the room. */
+  present(): ReadonlySet<string>;
+  marks: PeerMarks;
   imports: Map<number, Omit<ImportView, 'id'>>;
   notices: Notices;
+  name(): string;
 }
 
 export const MAX_NOTICES = 5;
@@ -100,46 +133,62 @@ export class Notices {
   }
 }
 
-export function buildState(e: EngineInternals, extra: { name: string; relay: RelayStatus; now: number }): AppState {
-  const now = extra.now;
-  const nameOf = (id: string) => (id === e.self ? extra.name : e.sessions.get(id)?.name ?? null);
-  const peerIds = new Set([...e.peers().present(), ...e.sessions.keys()]);
+export function buildState(e: EngineInternals, extra: { relay: RelayStatus; now: number }): AppState {
+  const name = e.name();
+  const nameOf = (id: string) => (id === e.self ? name : e.sessions.get(id)?.name ?? null);
+  const peerIds = new Set([...e.present(), ...e.sessions.keys()]);
   peerIds.delete(e.self);
   const peers: PeerView[] = [...peerIds].map((id) => {
-    const link = e.peers().linkState(id);
-    return { id, name: nameOf(id), link: link ?? 'none', verificationCode: e.sessions.get(id)?.verificationCode ?? null };
+    const s = e.sessions.get(id);
+    const link = s?.ready ? 'open' : e.peers()?.linkState(id) ? 'connecting' : 'none';
+    return { id, name: nameOf(id), link, safetyNumber: e.marks.safetyNumber(id), verified: e.marks.isVerified(id) };
   });
-
-  const metas = new Map<string, FileMeta>();
-  for (const entry of e.catalogue.entries()) metas.set(entry.meta.id, entry.meta);
-  for (const local of e.library.all()) {
-    // A file still being imported is listed under imports until it is done.
-    if (!metas.has(local.meta.id) && !e.library.isImporting(local.meta.id)) metas.set(local.meta.id, local.meta);
-  }
-
-  const files: FileView[] = [...metas.values()].map((meta) => {
-    const local = e.library.get(meta.id);
-    const d = e.downloads.get(meta.id);
-    const complete = local?.have.complete ?? false;
-    const holders = e.catalogue.holders(meta.id).map((id) => ({ id, name: nameOf(id), self: id === e.self }));
-    return {
-      meta,
-      holders,
-      status: complete ? 'complete' : d ? (d.status === 'complete' ? 'complete' : d.status) : 'available',
-      sharedByMe: local?.source === 'shared',
-      bytesDone: complete ? meta.size : d?.bytesDone ?? 0,
-      speed: d && d.status === 'downloading' ? d.rate.rate(now) : 0,
-      sources: d && d.status === 'downloading' ? d.sources : 0,
-      error: d?.error ?? null,
-    };
-  });
-
+  const ids = new Set([...e.catalogue.entries().map((x) => x.meta.id), ...e.library.roomFiles().map((f) => f.meta.id)]);
+  const files = [...ids].map((id) => fileView(e, id, nameOf, extra.now)).filter((f): f is FileView => f !== null);
+  const elsewhere = e.library.all()
+    .filter((f) => !f.rooms.includes(e.room) && !ids.has(f.meta.id) && !e.library.isImporting(f.meta.id))
+    .map((f) => ({ meta: { ...f.meta, name: displayFileName(f.meta.name) }, complete: f.have.complete }));
   return {
-    self: { id: e.self, name: extra.name },
+    self: { id: e.self, name },
     relay: extra.relay,
     peers,
     files,
-    imports: [...e.imports].map(([id, i]) => ({ id, ...i })),
+    elsewhere,
+    imports: [...e.imports].map(([id, i]) => ({ id, ...i, name: displayFileName(i.name) })),
     notices: e.notices.all(),
+  };
+}
+
+function fileView(e: EngineInternals, id: string, nameOf: (id: string) => string | null, now: number): FileView | null {
+  const local = e.library.inRoom(id);
+  const metas = e.catalogue.metas(id);
+  const meta = local?.meta ?? e.catalogue.meta(id);
+  if (!meta) return null;
+  const d = e.downloads.get(id);
+  const complete = local?.have.complete ?? false;
+  const pieceCount = local?.manifest.pieceCount ?? pieceCountFor(meta.size);
+  const holders: HolderView[] = [];
+  if (complete) holders.push({ id: e.self, name: nameOf(e.self), self: true, share: 1 });
+  const announced = new Set(e.catalogue.holders(id));
+  for (const peer of new Set([...announced, ...e.availability.peersWith(id)])) {
+    if (peer === e.self) continue;
+    const share = announced.has(peer) ? 1 : pieceCount === 0 ? 0 : e.availability.countHeld(peer, id, pieceCount) / pieceCount;
+    holders.push({ id: peer, name: nameOf(peer), self: false, share });
+  }
+  const error = e.downloads.error(id);
+  const status: FileStatus = complete && !d ? 'complete' : d ? (d.status === 'manifest' ? 'manifest' : 'downloading') : error ? 'error' : 'available';
+  const shown = displayFileName(meta.name);
+  return {
+    meta: { ...meta, name: shown },
+    otherNames: [...new Set(metas.map((m) => displayFileName(m.name)))].filter((n) => n !== shown),
+    holders,
+    status,
+    sharedByMe: local?.source === 'shared',
+    repairing: !!d && (local?.completedOnce ?? false),
+    bytesDone: complete ? meta.size : d ? d.bytesDone : Math.min(meta.size, (local?.have.count ?? 0) * (local?.manifest.pieceSize ?? 0)),
+    speed: d && d.status === 'downloading' ? d.rate.rate(now) : 0,
+    sources: d && d.status === 'downloading' ? d.sources : 0,
+    error,
+    saveReady: complete && (local?.saveWanted ?? false),
   };
 }

@@ -15,12 +15,15 @@ export interface PeerEvents {
 
 export interface PeerManagerDeps {
   self: string;
+  /** Identities refused in this room before (bans are remembered for the room). */
+  banned?: Iterable<string>;
   sendSignal(to: string, data: string): void;
   createConnection: PeerConnectionFactory;
   now(): number;
 }
 
 export interface PeerManager {
+  /** The relay's complete membership list: it replaces what we knew (peers gone during an outage drop out). */
   welcome(peers: string[]): void;
   joined(peer: string): void;
   left(peer: string): void;
@@ -44,7 +47,7 @@ const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN']);
 
 export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): PeerManager {
   const present = new Set<string>();
-  const banned = new Set<string>();
+  const banned = new Set<string>(deps.banned ?? []);
   const conns = new Map<string, { conn: PeerConnection; state: LinkState; since: number }>();
   const failures = new Map<string, number>();
 
@@ -98,6 +101,13 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
 
   return {
     welcome(peers) {
+      const now = new Set(peers);
+      for (const p of [...present]) {
+        if (now.has(p)) continue;
+        present.delete(p);
+        // Presence never closes an open link (a link ends by itself when the peer goes); attempts stop.
+        if (shouldDropOnLeave(view(), p)) destroyPeer(p, 'ERR_PEER_LEFT');
+      }
       for (const p of peers) present.add(p);
       apply();
     },
@@ -108,6 +118,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     },
     left(peer) {
       present.delete(peer);
+      // The relay's word is not proof: an open link stays until it ends by itself; an attempt stops.
       if (shouldDropOnLeave(view(), peer)) destroyPeer(peer, 'ERR_PEER_LEFT');
       events.onPresence();
     },

@@ -15,6 +15,16 @@ export interface FileRecord {
   /** 'shared' by this browser, or fetched from the room. */
   source: 'shared' | 'downloaded';
   addedAt: number;
+  /**
+   * The rooms (their relay topics) this file was shared or downloaded in: a
+   * room is offered only its own files. Records from before rooms existed have
+   * none, so they are offered nowhere until the person shares them again.
+   */
+  rooms?: string[];
+  /** It has been complete once: missing pieces later are a repair, and cancelling one keeps the rest. */
+  completedOnce?: boolean;
+  /** The person asked to save it once complete (survives a reload mid-download). */
+  saveWanted?: boolean;
 }
 
 export interface PieceEntry {

@@ -1,12 +1,15 @@
-import { bytesEqual, concatBytes, fromHex, toHex } from '../bytes.ts';
+import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from '../bytes.ts';
 import type { Sha256 } from '../hash.ts';
 import { err, ok, type Result } from '../result.ts';
 
 /**
  * Files are content-addressed (Freenet, BitTorrent v1): a file is split into
  * fixed-size pieces, each piece is hashed with SHA-256, and the file id is the
- * SHA-256 of the concatenated piece hashes. Anyone holding the id can verify a
- * manifest fetched from an untrusted peer, and then every piece against it.
+ * SHA-256 of the file's size and the concatenated piece hashes. Anyone holding
+ * the id can verify a manifest (size and hashes) fetched from an untrusted
+ * peer, and then every piece against it. The size is inside the id so that
+ * nobody has to trust an announced size: a liar's size cannot make an honest
+ * holder's last piece look bad.
  */
 
 export const HASH_BYTES = 32;
@@ -64,8 +67,10 @@ export const pieceLength = (m: Pick<Manifest, 'size' | 'pieceSize'>, index: numb
 export const pieceHash = (m: Manifest, index: number): Uint8Array =>
   m.hashes.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES);
 
-export async function fileIdFromHashes(hashes: Uint8Array, sha256: Sha256): Promise<string> {
-  return toHex(await sha256(hashes));
+const ID_CONTEXT = 'meshdrop/v2/file\n';
+
+export async function fileIdFromHashes(size: number, hashes: Uint8Array, sha256: Sha256): Promise<string> {
+  return toHex(await sha256(concatBytes([utf8(`${ID_CONTEXT}${size}\n`), hashes])));
 }
 
 /** Builds a manifest from a file's piece hashes, in order (the sharer's side). */
@@ -76,13 +81,13 @@ export async function buildManifest(size: number, pieceHashes: readonly Uint8Arr
   const pieceCount = pieceCountFor(size, pieceSize);
   if (pieceHashes.length !== pieceCount) return err('bad-manifest', `expected ${pieceCount} piece hashes, got ${pieceHashes.length}`);
   const hashes = concatBytes(pieceHashes);
-  return ok({ id: await fileIdFromHashes(hashes, sha256), size, pieceSize, pieceCount, hashes });
+  return ok({ id: await fileIdFromHashes(size, hashes, sha256), size, pieceSize, pieceCount, hashes });
 }
 
 /**
- * Checks hashes received from a peer against the file id we asked for. The size
- * comes from the announcement; it is only trusted as far as the hashes agree
- * with it (the last piece's hash then pins the exact length).
+ * Checks a manifest (size and hashes) received from a peer against the file id
+ * we asked for. Both are inside the id, so a manifest that verifies is the
+ * sharer's, whatever anyone announced.
  */
 export async function verifyManifest(id: string, size: number, hashes: Uint8Array, sha256: Sha256): Promise<Result<Manifest>> {
   const sized = checkFileSize(size);
@@ -93,7 +98,7 @@ export async function verifyManifest(id: string, size: number, hashes: Uint8Arra
   if (hashes.length !== pieceCount * HASH_BYTES) {
     return err('bad-manifest', `manifest has ${hashes.length / HASH_BYTES} hashes, the file needs ${pieceCount}`);
   }
-  if ((await fileIdFromHashes(hashes, sha256)) !== id) return err('bad-manifest', 'manifest does not match the file id');
+  if ((await fileIdFromHashes(size, hashes, sha256)) !== id) return err('bad-manifest', 'manifest does not match the file id');
   return ok({ id, size, pieceSize, pieceCount, hashes });
 }
 

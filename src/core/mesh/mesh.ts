@@ -49,7 +49,8 @@ export function shouldAccept(view: MeshView, peer: string, maxDegree = MAX_DEGRE
 }
 
 /**
- * A peer the relay says left is dropped. A relay outage is not a leave: links
- * that are open keep going, so we never drop merely because `present` is empty.
+ * A peer the relay says left: an attempt to connect to it stops. An open link
+ * is never closed on the relay's word (presence is not proof, and a relay
+ * could otherwise cut any link): it ends by itself when the peer is gone.
  */
-export const shouldDropOnLeave = (view: MeshView, peer: string): boolean => view.links.has(peer);
+export const shouldDropOnLeave = (view: MeshView, peer: string): boolean => view.links.get(peer) === 'connecting';

@@ -1,9 +1,13 @@
-import { Bitfield } from '../bitfield.ts';
+import type { Bitfield } from '../bitfield.ts';
+import type { PieceView } from './availability.ts';
 
 /**
  * Decides which piece to request from which peer, for one file. Pure: the
- * caller reports events (peer joined with a bitfield, have, piece arrived,
- * piece failed, progress, tick) and asks `fill(peer)` for requests to send.
+ * caller reports events (piece arrived, stored, failed, progress, tick) and
+ * asks `fill(peer)` for requests to send. It keeps no copy of who holds what:
+ * `have` is the library's own bitfield of our stored pieces (a piece lost from
+ * storage is simply missing again) and `view` reads the availability record.
+ * Its own facts are only the requests in flight and each peer's pace.
  *
  * - Rarest first with random tie-breaks (BitTorrent), so rare pieces spread.
  * - A per-peer pipeline that grows with that peer's measured rate, so a fast
@@ -35,7 +39,6 @@ export const ENDGAME_AFTER_MS = 1_000;
 const RATE_ALPHA = 0.3;
 
 export interface PeerState {
-  has: Bitfield;
   outstanding: Set<number>;
   /** Bytes per second, smoothed. */
   rate: number;
@@ -54,7 +57,8 @@ export interface Released {
 
 export class PieceScheduler {
   private peers = new Map<string, PeerState>();
-  private availability: Uint16Array;
+  /** Verified and being stored: neither to request again nor yet in `have`. */
+  private arriving = new Set<number>();
   /** piece -> peers it is requested from (more than one only in endgame). */
   private requested = new Map<number, Set<string>>();
   /** piece -> when it was first requested (of its current requests). */
@@ -63,14 +67,19 @@ export class PieceScheduler {
   constructor(
     readonly pieceCount: number,
     readonly pieceSize: number,
+    /** The library's bitfield of stored pieces: read here, written only by the library. */
     readonly have: Bitfield,
+    private readonly view: PieceView,
     private readonly random: () => number,
-  ) {
-    this.availability = new Uint16Array(pieceCount);
-  }
+  ) {}
 
   get done(): boolean {
     return this.have.complete;
+  }
+
+  /** Whether we hold the piece or it is verified and on its way to storage. */
+  private haveOrArriving(piece: number): boolean {
+    return this.have.get(piece) || this.arriving.has(piece);
   }
 
   peerIds(): string[] {
@@ -81,10 +90,11 @@ export class PieceScheduler {
     return this.peers.get(id);
   }
 
-  addPeer(peer: string, has: Bitfield, now: number): void {
-    this.removePeer(peer);
+  /** Starts tracking requests to `peer` (done by fill() too). */
+  addPeer(peer: string, now: number): PeerState {
+    const existing = this.peers.get(peer);
+    if (existing) return existing;
     const state: PeerState = {
-      has: new Bitfield(this.pieceCount, has.bytes),
       outstanding: new Set(),
       rate: 0,
       lastProgress: now,
@@ -94,19 +104,13 @@ export class PieceScheduler {
       penalisedUntil: 0,
     };
     this.peers.set(peer, state);
-    for (let i = 0; i < this.pieceCount; i++) if (state.has.get(i)) this.availability[i]!++;
-  }
-
-  peerHas(peer: string, piece: number): void {
-    const state = this.peers.get(peer);
-    if (state?.has.set(piece)) this.availability[piece]!++;
+    return state;
   }
 
   /** The peer is gone; its outstanding pieces become requestable again. */
   removePeer(peer: string): number[] {
     const state = this.peers.get(peer);
     if (!state) return [];
-    for (let i = 0; i < this.pieceCount; i++) if (state.has.get(i)) this.availability[i]!--;
     const released = [...state.outstanding];
     for (const piece of released) this.unrequest(peer, piece);
     this.peers.delete(peer);
@@ -115,13 +119,12 @@ export class PieceScheduler {
 
   /** Requests to send to `peer` now, to keep its pipeline full. */
   fill(peer: string, now: number): number[] {
-    const state = this.peers.get(peer);
-    if (!state) return [];
+    const state = this.addPeer(peer, now);
     if (state.penalisedUntil > now && this.othersCanServe(peer, now)) return [];
     const room = this.pipelineDepth(state) - state.outstanding.size;
     if (room <= 0) return [];
-    const picks = this.pickRarest(state, room, now, false);
-    if (picks.length < room) picks.push(...this.pickRarest(state, Math.min(room - picks.length, 2), now, true));
+    const picks = this.pickRarest(peer, state, room, now, false);
+    if (picks.length < room) picks.push(...this.pickRarest(peer, state, Math.min(room - picks.length, 2), now, true));
     if (state.outstanding.size === 0 && picks.length > 0) {
       // The stall clocks and the rate sample start now: time spent idle is not the peer's slowness.
       state.lastProgress = now;
@@ -155,22 +158,30 @@ export class PieceScheduler {
     }
   }
 
-  /** A verified piece arrived. Returns peers whose duplicate requests (endgame) should be cancelled. */
+  /**
+   * A verified piece arrived and goes to storage. Returns peers whose duplicate
+   * requests (endgame) should be cancelled. Call stored() or storeFailed() after.
+   */
   completed(peer: string, piece: number): string[] {
-    this.have.set(piece);
+    this.arriving.add(piece);
     const others = [...(this.requested.get(piece) ?? [])].filter((p) => p !== peer);
     for (const p of [...(this.requested.get(piece) ?? [])]) this.unrequest(p, piece);
     return others;
   }
 
-  /** The piece failed verification or the peer refused it: ask someone else. */
-  failed(peer: string, piece: number, peerLacksIt = false): void {
+  /** The piece reached storage (the library has set its bit) or could not: either way it is no longer arriving. */
+  settled(piece: number): void {
+    this.arriving.delete(piece);
+  }
+
+  /** Whether a piece is verified and waiting for storage. */
+  isArriving(piece: number): boolean {
+    return this.arriving.has(piece);
+  }
+
+  /** The piece failed verification or the peer refused it: ask someone else (the caller records a refusal). */
+  failed(peer: string, piece: number): void {
     this.unrequest(peer, piece);
-    const state = this.peers.get(peer);
-    if (peerLacksIt && state?.has.get(piece)) {
-      state.has.clear(piece);
-      this.availability[piece]!--;
-    }
   }
 
   /** Releases the requests of peers gone silent (STALL_MS) or not serving us (SNUB_MS). */
@@ -202,9 +213,9 @@ export class PieceScheduler {
 
   /** Whether an unpenalised peer other than `peer` holds a piece we still lack. */
   private othersCanServe(peer: string, now: number): boolean {
-    for (const [id, s] of this.peers) {
-      if (id === peer || s.penalisedUntil > now) continue;
-      for (let i = 0; i < this.pieceCount; i++) if (s.has.get(i) && !this.have.get(i)) return true;
+    for (const id of this.view.peers()) {
+      if (id === peer || (this.peers.get(id)?.penalisedUntil ?? 0) > now) continue;
+      for (let i = 0; i < this.pieceCount; i++) if (!this.haveOrArriving(i) && this.view.holds(id, i)) return true;
     }
     return false;
   }
@@ -213,25 +224,26 @@ export class PieceScheduler {
    * Up to `count` pieces the peer has and we lack, rarest first. Normally only
    * unrequested pieces; in endgame, pieces requested from others but not this peer.
    */
-  private pickRarest(state: PeerState, count: number, now: number, endgame: boolean): number[] {
+  private pickRarest(peer: string, state: PeerState, count: number, now: number, endgame: boolean): number[] {
     if (count <= 0) return [];
     const candidates: { piece: number; rank: number }[] = [];
+    const counts = this.view.counts();
     for (let i = 0; i < this.pieceCount; i++) {
-      if (this.have.get(i) || !state.has.get(i) || state.outstanding.has(i)) continue;
+      if (this.haveOrArriving(i) || state.outstanding.has(i) || !this.view.holds(peer, i)) continue;
       const requesters = this.requested.get(i)?.size ?? 0;
       if (!endgame && requesters > 0) continue;
       if (endgame && (requesters !== 1 || now - this.requestedAt.get(i)! < ENDGAME_AFTER_MS)) continue;
-      candidates.push({ piece: i, rank: this.availability[i]! + this.random() });
+      candidates.push({ piece: i, rank: counts[i]! + this.random() });
     }
-    if (endgame && candidates.length > 0 && this.hasUnrequestedMissing()) return [];
+    if (endgame && candidates.length > 0 && this.hasUnrequestedMissing(counts)) return [];
     candidates.sort((a, b) => a.rank - b.rank);
     return candidates.slice(0, count).map((c) => c.piece);
   }
 
   /** Endgame only starts once nothing missing is left unrequested. */
-  private hasUnrequestedMissing(): boolean {
+  private hasUnrequestedMissing(counts: Uint16Array): boolean {
     for (let i = 0; i < this.pieceCount; i++) {
-      if (!this.have.get(i) && !this.requested.has(i) && this.availability[i]! > 0) return true;
+      if (!this.haveOrArriving(i) && !this.requested.has(i) && counts[i]! > 0) return true;
     }
     return false;
   }

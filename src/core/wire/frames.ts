@@ -1,5 +1,5 @@
 import { fromHex, fromUtf8, toHex, utf8 } from '../bytes.ts';
-import { HASH_BYTES, MAX_PIECE_SIZE, MAX_PIECES } from '../manifest/manifest.ts';
+import { HASH_BYTES, MAX_FILE_SIZE, MAX_PIECE_SIZE, MAX_PIECES } from '../manifest/manifest.ts';
 import { err, ok, type Result } from '../result.ts';
 
 /**
@@ -7,10 +7,13 @@ import { err, ok, type Result } from '../result.ts';
  * Every frame starts with a type byte; integers are big-endian; a file id is
  * its 32 raw SHA-256 bytes on the wire and lowercase hex in memory.
  *
- *   HELLO          0x01 | u8 version | utf8 JSON { name }                 first frame each way
+ *   HELLO          0x01 | u8 version | utf8 JSON { name, key, sig }       first frame each way; key and sig:
+ *                                                                       the identity and its signature binding this link
+ *                                                                       (see app/hello.ts)
  *   GOSSIP         0x02 | utf8 JSON (an announcement, parsed by gossip/)
  *   WANT_MANIFEST  0x03 | id[32]
- *   MANIFEST_PART  0x04 | id[32] | u16 part | u16 parts | hashes[32*k]   k <= 1024
+ *   MANIFEST_PART  0x04 | id[32] | u16 part | u16 parts | u32 size_hi | u32 size_lo | hashes[32*k]   k <= 1024
+ *                                                                       (the size is inside the file id: see manifest.ts)
  *   REQUEST        0x05 | id[32] | u32 piece
  *   CANCEL         0x06 | id[32] | u32 piece
  *   REJECT         0x07 | id[32] | u32 piece | u8 reason                  piece 0xffffffff: the manifest
@@ -24,12 +27,16 @@ import { err, ok, type Result } from '../result.ts';
  * unknown type comes back as an error value, and the caller drops the peer.
  */
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 /** Piece bytes per DATA frame. Chrome accepts 256 KiB messages; 64 KiB is safe everywhere. */
 export const DATA_CHUNK = 64 * 1024;
 export const HASHES_PER_PART = 1024;
 export const MAX_JSON_BYTES = 32 * 1024;
-export const MAX_NAME_LENGTH = 64;
+/** A display name's UTF-8 bytes in HELLO (names are cut by grapheme well below this: core/names.ts). */
+export const MAX_NAME_BYTES = 256;
+/** base64url of a 32-byte public key and of a 64-byte signature. */
+const KEY_RE = /^[A-Za-z0-9_-]{43}$/;
+const SIG_RE = /^[A-Za-z0-9_-]{86}$/;
 /** No frame is larger than this; a bigger one is hostile. */
 export const MAX_FRAME_BYTES = 1 + HASH_BYTES + 8 + DATA_CHUNK;
 export const MANIFEST_PIECE = 0xffffffff;
@@ -37,12 +44,12 @@ export const MANIFEST_PIECE = 0xffffffff;
 export const RejectReason = { notFound: 1, busy: 2 } as const;
 
 export type WireMessage =
-  | { type: 'hello'; version: number; name: string }
+  | { type: 'hello'; version: number; name: string; key: string; sig: string }
   | { type: 'gossip'; json: unknown }
   | { type: 'catalogue'; json: unknown }
   | { type: 'keepalive' }
   | { type: 'want-manifest'; fileId: string }
-  | { type: 'manifest-part'; fileId: string; part: number; parts: number; hashes: Uint8Array }
+  | { type: 'manifest-part'; fileId: string; part: number; parts: number; size: number; hashes: Uint8Array }
   | { type: 'request'; fileId: string; piece: number }
   | { type: 'cancel'; fileId: string; piece: number }
   | { type: 'reject'; fileId: string; piece: number; reason: number }
@@ -58,6 +65,8 @@ const T = {
 } as const;
 
 const ID_END = 1 + HASH_BYTES;
+/** part, parts, size: the bytes of a MANIFEST_PART before its hashes. */
+const MANIFEST_HEADER = 12;
 
 /** DATA frames name the same few files thousands of times: keep their id bytes (bounded). */
 const idBytesCache = new Map<string, Uint8Array>();
@@ -94,7 +103,7 @@ function jsonFrame(type: number, prefix: number[], value: unknown): Uint8Array {
 export function encodeFrame(m: WireMessage): Uint8Array {
   switch (m.type) {
     case 'hello':
-      return jsonFrame(T.hello, [m.version], { name: m.name });
+      return jsonFrame(T.hello, [m.version], { name: m.name, key: m.key, sig: m.sig });
     case 'gossip':
     case 'catalogue':
       return jsonFrame(T[m.type], [], m.json);
@@ -103,10 +112,12 @@ export function encodeFrame(m: WireMessage): Uint8Array {
     case 'want-manifest':
       return frame(T['want-manifest'], m.fileId, 0).buf;
     case 'manifest-part': {
-      const f = frame(T['manifest-part'], m.fileId, 4 + m.hashes.length);
+      const f = frame(T['manifest-part'], m.fileId, MANIFEST_HEADER + m.hashes.length);
       f.view.setUint16(ID_END, m.part);
       f.view.setUint16(ID_END + 2, m.parts);
-      f.buf.set(m.hashes, ID_END + 4);
+      f.view.setUint32(ID_END + 4, Math.floor(m.size / 2 ** 32));
+      f.view.setUint32(ID_END + 8, m.size % 2 ** 32);
+      f.buf.set(m.hashes, ID_END + MANIFEST_HEADER);
       return f.buf;
     }
     case 'request':
@@ -154,15 +165,18 @@ function decodeHello(buf: Uint8Array): Result<WireMessage, WireErrorCode> {
   if (buf.length < 2) return bad('ERR_FRAME_LENGTH', 'hello is truncated');
   const json = decodeJson(buf.subarray(2));
   if (!json.ok) return json;
-  const name = (json.value as { name?: unknown } | null)?.name;
-  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) return bad('ERR_FRAME_FIELD', 'hello: bad name');
-  return ok({ type: 'hello', version: buf[1]!, name });
+  const { name, key, sig } = (json.value ?? {}) as { name?: unknown; key?: unknown; sig?: unknown };
+  if (typeof name !== 'string' || utf8(name).length > MAX_NAME_BYTES) return bad('ERR_FRAME_FIELD', 'hello: bad name');
+  if (typeof key !== 'string' || !KEY_RE.test(key) || typeof sig !== 'string' || !SIG_RE.test(sig)) {
+    return bad('ERR_FRAME_FIELD', 'hello: bad identity key or signature');
+  }
+  return ok({ type: 'hello', version: buf[1]!, name, key, sig });
 }
 
 /** Frames after the file id: fixed length, or a minimum for variable ones. */
 const BODY_AFTER_ID: Record<number, { min: number; max: number }> = {
   [T['want-manifest']]: { min: 0, max: 0 },
-  [T['manifest-part']]: { min: 4 + HASH_BYTES, max: 4 + HASHES_PER_PART * HASH_BYTES },
+  [T['manifest-part']]: { min: MANIFEST_HEADER, max: MANIFEST_HEADER + HASHES_PER_PART * HASH_BYTES },
   [T.request]: { min: 4, max: 4 },
   [T.cancel]: { min: 4, max: 4 },
   [T.have]: { min: 4, max: 4 },
@@ -185,11 +199,13 @@ function decodeFileFrame(buf: Uint8Array, type: number): Result<WireMessage, Wir
     case T['manifest-part']: {
       const part = view.getUint16(ID_END);
       const parts = view.getUint16(ID_END + 2);
-      const hashes = buf.subarray(ID_END + 4);
+      const size = view.getUint32(ID_END + 4) * 2 ** 32 + view.getUint32(ID_END + 8);
+      const hashes = buf.subarray(ID_END + MANIFEST_HEADER);
       if (parts === 0 || parts > MAX_PIECES / HASHES_PER_PART || part >= parts || hashes.length % HASH_BYTES !== 0) {
         return bad('ERR_FRAME_FIELD', 'manifest part: bad part numbers or hash length');
       }
-      return ok({ type: 'manifest-part', fileId, part, parts, hashes });
+      if (size > MAX_FILE_SIZE) return bad('ERR_FRAME_FIELD', 'manifest part: size out of range');
+      return ok({ type: 'manifest-part', fileId, part, parts, size, hashes });
     }
     case T.request:
     case T.cancel:

@@ -1,0 +1,156 @@
+import { nameForSharing, safeFileName } from '../core/filename.ts';
+import { cleanDisplayName } from '../core/names.ts';
+import type { Downloads } from './downloads.ts';
+import type { EngineDeps } from './engine.ts';
+import type { Library, LocalFile } from './library.ts';
+import type { PeerMarks } from './peer-marks.ts';
+import type { RoomGossip } from './room-gossip.ts';
+import type { ImportView, Notices } from './state.ts';
+import type { StorageBudget } from './storage-budget.ts';
+
+/**
+ * What the person can ask for. Every intent is idempotent: a second Download
+ * is the same download, a Download after Cancel is a new one, Cancel of a
+ * repair keeps the file, and a file is saved once per request.
+ */
+export interface Intents {
+  share(files: readonly File[]): Promise<void>;
+  /** Starts (or joins) the download; resolves true once complete, false if it stops. Saving is asked for once. */
+  download(fileId: string): Promise<boolean>;
+  cancel(fileId: string): Promise<void>;
+  /** Deletes the file from this browser (every room); the room hears we no longer have it. */
+  remove(fileId: string): Promise<void>;
+  /** Stops offering the file in this room; it stays stored only if another room has it. */
+  stopSharing(fileId: string): Promise<void>;
+  /** Offers a file stored for another room in this one too. */
+  shareHere(fileId: string): void;
+  /** The complete file as a Blob of stored pieces; null (with a notice) if it cannot be read back. */
+  save(fileId: string): Promise<{ blob: Blob; name: string } | null>;
+  /** The UI saved a file that was waiting to be saved. */
+  saved(fileId: string): void;
+  setName(name: string): boolean;
+  setVerified(peer: string, verified: boolean): void;
+  dismissNotice(id: number): void;
+}
+
+export interface IntentsDeps {
+  deps: EngineDeps;
+  library: Library;
+  downloads: Downloads;
+  gossip: RoomGossip;
+  notices: Notices;
+  marks: PeerMarks;
+  budget: StorageBudget;
+  changed(): void;
+  announce(local: LocalFile): void;
+  sendHello(name: string): void;
+}
+
+export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, Omit<ImportView, 'id'>>; name(): string } {
+  const { deps, library, downloads, gossip, notices } = x;
+  const imports = new Map<number, Omit<ImportView, 'id'>>();
+  let importSeq = 0;
+  let name = deps.name;
+
+  const shareOne = async (file: File) => {
+    if (file.size === 0) return notices.error(`${file.name} is empty: there is nothing to share.`);
+    const named = nameForSharing(file.name);
+    if (named.shortened) notices.info(`The name of ${named.name} was too long for the room and was shortened.`);
+    const id = ++importSeq;
+    imports.set(id, { name: named.name, size: file.size, done: 0 });
+    x.changed();
+    const result = await library.importFile(file, named.name, (done) => {
+      imports.get(id)!.done = done;
+      x.changed();
+    });
+    imports.delete(id);
+    if (result.ok) x.announce(result.value);
+    else notices.error(`Could not share ${named.name}: ${result.error}`);
+    x.changed();
+  };
+
+  const withdraw = (fileId: string) => {
+    const local = library.get(fileId);
+    if (local?.rooms.includes(deps.room) && local.have.complete) void gossip.announce('remove', local.meta);
+  };
+
+  return {
+    imports,
+    name: () => name,
+    async share(files) {
+      x.budget.askToPersist();
+      await Promise.all(files.map(shareOne));
+    },
+    async download(fileId) {
+      const held = library.inRoom(fileId);
+      if (held?.have.complete && !downloads.get(fileId)) return true;
+      const running = downloads.get(fileId);
+      if (running) {
+        running.saveWanted = true;
+        library.setSaveWanted(fileId, true);
+        return downloads.whenDone(fileId);
+      }
+      const meta = held?.meta ?? gossip.catalogue.meta(fileId);
+      if (!meta) return false;
+      const refusal = await x.budget.refusal(meta.size, held ? held.have.count * held.manifest.pieceSize : 0);
+      if (refusal) {
+        notices.error(`Cannot download ${meta.name}: ${refusal}`);
+        return false;
+      }
+      x.budget.askToPersist();
+      const d = downloads.start(meta, held);
+      d.saveWanted = true;
+      library.setSaveWanted(fileId, true);
+      return downloads.whenDone(fileId);
+    },
+    async cancel(fileId) {
+      library.setSaveWanted(fileId, false);
+      await downloads.cancel(fileId);
+    },
+    async remove(fileId) {
+      withdraw(fileId);
+      downloads.forget(fileId);
+      await library.remove(fileId);
+      x.changed();
+    },
+    async stopSharing(fileId) {
+      withdraw(fileId);
+      downloads.forget(fileId);
+      await library.leaveRoom(fileId);
+      x.changed();
+    },
+    shareHere(fileId) {
+      const local = library.addToRoom(fileId);
+      if (!local) return;
+      if (local.have.complete) x.announce(local);
+      else downloads.start(local.meta, local);
+      x.changed();
+    },
+    async save(fileId) {
+      const local = library.get(fileId);
+      if (!local?.have.complete) {
+        notices.error('This file is not complete yet.');
+        return null;
+      }
+      try {
+        return { blob: await library.assemble(fileId), name: safeFileName(local.meta.name) };
+      } catch (e) {
+        notices.error(`Could not read ${local.meta.name} back from storage: ${(e as Error).message}`);
+        return null;
+      }
+    },
+    saved: (fileId) => library.setSaveWanted(fileId, false),
+    setName(next) {
+      const clean = cleanDisplayName(next);
+      if (!clean) return false;
+      if (clean === name) return true;
+      name = clean;
+      x.sendHello(name);
+      void deps.store.setPref('name', name);
+      x.changed();
+      return true;
+    },
+    setVerified: (peer, verified) => x.marks.setVerified(peer, verified),
+    dismissNotice: (id) => notices.dismiss(id),
+  };
+}
