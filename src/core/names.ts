@@ -39,10 +39,16 @@ export function randomDisplayName(random: () => number): string {
  * they are dropped only when they join nothing (see visibleGraphemes).
  */
 // eslint-disable-next-line no-control-regex
-export const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/gu;
+const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/gu;
 /** Line and paragraph separators would break a name across lines: they become a space. */
 const LINE_SEPARATORS = /[\u2028\u2029]/gu;
 const JOINERS = /[\u200c\u200d]+$/u;
+const ANY_JOINER = /[\u200c\u200d]/gu;
+/**
+ * Scripts that never need ZWJ/ZWNJ between their letters: there a joiner only
+ * makes "Al\u200cice" look exactly like another person's "Alice".
+ */
+const NO_JOINER_SCRIPTS = /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{ASCII}\p{M}\u200c\u200d]+$/u;
 /** Code points that draw nothing on their own (joiners, variation selectors, soft hyphen, Hangul fillers...). */
 const INVISIBLE = /^[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}]+$/u;
 /** A name "has something to see" when one code point is neither space, mark nor invisible. */
@@ -86,14 +92,17 @@ export const utf8Length = (s: string): number => new TextEncoder().encode(s).len
  * Applies the character rules and returns what is left, grapheme by grapheme:
  * forbidden characters go; a grapheme that draws nothing (a ZWJ at the start,
  * a stray variation selector) goes; a joiner that ends a word joins nothing
- * and goes; any whitespace grapheme becomes one plain space, and with
- * `collapseSpaces` runs of spaces become one and the ends are trimmed.
+ * and goes, and so does one in Latin, Greek or Cyrillic text; any whitespace
+ * grapheme becomes one plain space, and with `collapseSpaces` runs of spaces
+ * become one and the ends are trimmed. The one place the rules live: names
+ * and file names (shown or saved) all come through here.
  */
 export function visibleGraphemes(text: string, collapseSpaces: boolean, segment: Segment = graphemes): string[] {
   const kept: string[] = [];
   for (const g of segment(text.replace(FORBIDDEN_CHARS, '').replace(LINE_SEPARATORS, ' '))) {
     if (SPACE_START.test(g)) kept.push(' ');
-    else if (!INVISIBLE.test(g)) kept.push(boundGrapheme(g));
+    else if (INVISIBLE.test(g)) continue;
+    else kept.push(boundGrapheme(NO_JOINER_SCRIPTS.test(g) ? g.replace(ANY_JOINER, '') : g));
   }
   const out: string[] = [];
   kept.forEach((g, i) => {
