@@ -79,9 +79,11 @@ export function approximateGraphemes(text: string): string[] {
   for (const cp of text) {
     const attaches = /^[\p{M}\u200c\u200d\u{1f3fb}-\u{1f3ff}\u{e0020}-\u{e007f}]$/u.test(cp);
     const last = out.length - 1;
-    if (last >= 0 && (attaches || afterZwj)) out[last] = out[last] + cp;
+    const joined: boolean = last >= 0 && (attaches || (afterZwj && !/\s/u.test(cp)));
+    if (joined) out[last] = out[last] + cp;
     else out.push(cp);
-    afterZwj = cp === '\u200d';
+    // A ZWJ that starts the text, or follows a space, joins nothing.
+    afterZwj = joined && cp === '\u200d' && !/^\s/u.test(out[last]!);
   }
   return out;
 }
