@@ -4,11 +4,18 @@ import { toBase64Url } from './bytes.ts';
  * A room is named by the URL fragment, which browsers never send to a server.
  * A started room gets a random 128-bit secret (22 base64url characters); a
  * person may also type a name (#my-family), which anyone can guess. The relay
- * only ever sees a topic derived one-way from the secret (crypto/room-keys.ts).
+ * only ever sees a topic derived one-way from the secret (crypto/room-keys.ts),
+ * and a named room's secret is stretched first, because it is guessable.
+ *
+ * A name typed in the Join box is always a name, even one that happens to look
+ * like a random key ("abcdefghijklmnopqrstuv" is 22 letters): such a name is
+ * written with an explicit marker, #name:abcdefghijklmnopqrstuv.
  */
 export const SECRET_BYTES = 16;
 const SECRET_RE = /^[A-Za-z0-9_-]{22}$/;
 export const MAX_ROOM_NAME = 100;
+/** Marks a fragment as a typed name. Read case-insensitively, so a hand-typed #Name:x works too. */
+export const NAME_MARKER = 'name:';
 
 export interface Room {
   secret: string;
@@ -20,6 +27,18 @@ export function newRoomSecret(getRandomValues: (b: Uint8Array) => Uint8Array): s
   return toBase64Url(getRandomValues(new Uint8Array(SECRET_BYTES)));
 }
 
+const hasNameMarker = (text: string): boolean => text.slice(0, NAME_MARKER.length).toLowerCase() === NAME_MARKER;
+
+/**
+ * One spelling per room: trimmed, lowercased, and in NFC, so "café" typed on
+ * a Mac (often decomposed) and on a phone (composed) is the same room.
+ */
+function namedRoom(name: string): Room | null {
+  const typed = name.trim(); // bounded as typed: the Join box limits what is typed, not its lowercase
+  if (typed.length === 0 || typed.length > MAX_ROOM_NAME) return null;
+  return { secret: typed.normalize('NFC').toLowerCase(), named: true };
+}
+
 /** Reads a room from location.hash. Null when there is none (the landing page). */
 export function parseRoomFragment(hash: string): Room | null {
   let raw = hash.startsWith('#') ? hash.slice(1) : hash;
@@ -29,7 +48,19 @@ export function parseRoomFragment(hash: string): Room | null {
     return null; // a malformed %-escape is not a room
   }
   raw = raw.trim();
-  if (raw.length === 0 || raw.length > MAX_ROOM_NAME) return null;
+  if (hasNameMarker(raw)) return namedRoom(raw.slice(NAME_MARKER.length));
   if (SECRET_RE.test(raw)) return { secret: raw, named: false };
-  return { secret: raw.toLowerCase(), named: true };
+  return namedRoom(raw);
+}
+
+/**
+ * The fragment (without '#') to go to for a name typed in the Join box. It is
+ * the plain name (#my-family) unless that would read as a random key or as the
+ * marker itself; then it is #name:<name>. '' when the name is blank.
+ */
+export function roomFragmentForName(name: string): string {
+  const clean = name.trim();
+  if (clean.length === 0) return '';
+  const needsMarker = SECRET_RE.test(clean) || hasNameMarker(clean);
+  return (needsMarker ? NAME_MARKER : '') + encodeURIComponent(clean);
 }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { MAX_ROOM_NAME, newRoomSecret } from '../core/room.ts';
+import { MAX_ROOM_NAME, newRoomSecret, roomFragmentForName } from '../core/room.ts';
 
 /** The first screen: start a private room, or type a room name. */
 export function Landing() {
@@ -9,8 +9,8 @@ export function Landing() {
   };
   const joinNamed = (e: Event) => {
     e.preventDefault();
-    const clean = name.trim();
-    if (clean) location.hash = encodeURIComponent(clean);
+    const fragment = roomFragmentForName(name); // always a named room, even if it looks like a key
+    if (fragment) location.hash = fragment;
   };
   return (
     <main class="landing">

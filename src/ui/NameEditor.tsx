@@ -1,13 +1,25 @@
 import { useEffect, useState } from 'preact/hooks';
-import { MAX_DISPLAY_NAME } from '../core/names.ts';
+import { MAX_DISPLAY_NAME_BYTES, cleanDisplayName } from '../core/names.ts';
 
-/** Your display name, editable in place; saved on blur or Enter. */
+const EMPTY_NAME = 'A name needs at least one visible character';
+
+/**
+ * Your display name, editable in place; saved on blur or Enter. A name with
+ * nothing visible is refused out loud, not silently swapped for the old one.
+ */
 export function NameEditor({ name, onRename }: { name: string; onRename(name: string): void }) {
   const [draft, setDraft] = useState(name);
-  useEffect(() => setDraft(name), [name]);
+  const [refused, setRefused] = useState(false);
+  useEffect(() => {
+    setDraft(name);
+    setRefused(false);
+  }, [name]);
   const commit = () => {
-    if (draft.trim() && draft.trim() !== name) onRename(draft);
-    else setDraft(name);
+    const clean = cleanDisplayName(draft);
+    setRefused(!clean);
+    if (!clean) return; // keep the draft on screen so it can be fixed
+    if (clean !== name) onRename(draft);
+    setDraft(clean); // show what everyone else will see
   };
   return (
     <section class="card you">
@@ -15,14 +27,25 @@ export function NameEditor({ name, onRename }: { name: string; onRename(name: st
       <input
         id="display-name"
         value={draft}
-        maxLength={MAX_DISPLAY_NAME}
+        // A loose bound: cleanDisplayName cuts by graphemes, and one emoji can be 11 code units.
+        maxLength={MAX_DISPLAY_NAME_BYTES}
         autocomplete="nickname"
-        onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
+        aria-invalid={refused}
+        aria-describedby={refused ? 'display-name-error' : undefined}
+        onInput={(e) => {
+          setDraft((e.target as HTMLInputElement).value);
+          setRefused(false);
+        }}
         onBlur={commit}
         onKeyDown={(e) => {
           if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
         }}
       />
+      {refused && (
+        <p id="display-name-error" class="status error" role="alert">
+          {EMPTY_NAME}
+        </p>
+      )}
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { safeFileName } from '../../src/core/filename.ts';
 import { MAX_DISPLAY_NAME, cleanDisplayName, randomDisplayName } from '../../src/core/names.ts';
-import { MAX_ROOM_NAME, newRoomSecret, parseRoomFragment } from '../../src/core/room.ts';
+import { MAX_ROOM_NAME, newRoomSecret, parseRoomFragment, roomFragmentForName } from '../../src/core/room.ts';
 
 const random = (b: Uint8Array): Uint8Array => {
   b.set(randomBytes(b.length));
@@ -69,6 +69,78 @@ describe('parseRoomFragment', () => {
     assert.deepEqual(parseRoomFragment(`#${'a'.repeat(MAX_ROOM_NAME)}`), { secret: 'a'.repeat(MAX_ROOM_NAME), named: true });
     assert.equal(parseRoomFragment(`#${'a'.repeat(MAX_ROOM_NAME + 1)}`), null);
     assert.deepEqual(parseRoomFragment(`#${'%41'.repeat(MAX_ROOM_NAME)}`), { secret: 'a'.repeat(MAX_ROOM_NAME), named: true });
+  });
+});
+
+describe('named rooms with the name: marker', () => {
+  const KEY_LIKE = 'abcdefghijklmnopqrstuv'; // 22 letters: the shape of a random key
+
+  test('#name:<anything> is a named room, trimmed and lowercased', () => {
+    assert.deepEqual(parseRoomFragment(`#name:${KEY_LIKE}`), { secret: KEY_LIKE, named: true });
+    assert.deepEqual(parseRoomFragment('#name:AbCdEfGhIjKlMnOpQrSt_-'), { secret: 'abcdefghijklmnopqrst_-', named: true });
+    assert.deepEqual(parseRoomFragment('#name:%20Book%20Club%20'), { secret: 'book club', named: true });
+    assert.deepEqual(parseRoomFragment('#NAME:Family'), { secret: 'family', named: true }, 'the marker is read case-insensitively');
+    assert.deepEqual(parseRoomFragment('#name%3Afamily'), { secret: 'family', named: true }, 'an encoded colon is the same marker');
+    assert.deepEqual(parseRoomFragment('#name:name:x'), { secret: 'name:x', named: true }, 'only the first marker is one');
+    assert.deepEqual(parseRoomFragment('#name:caf%C3%A9'), { secret: 'café', named: true });
+  });
+
+  test('#name: with nothing after it, or too long a name, is not a room', () => {
+    for (const hash of ['#name:', '#name:%20%20', `#name:${'a'.repeat(MAX_ROOM_NAME + 1)}`]) assert.equal(parseRoomFragment(hash), null, hash);
+    assert.deepEqual(parseRoomFragment(`#name:${'a'.repeat(MAX_ROOM_NAME)}`), { secret: 'a'.repeat(MAX_ROOM_NAME), named: true });
+  });
+
+  test('the same name typed composed or decomposed is the same room', () => {
+    const composed = parseRoomFragment(`#${encodeURIComponent('Caf\u00e9')}`);
+    const decomposed = parseRoomFragment(`#${encodeURIComponent('Cafe\u0301')}`);
+    assert.deepEqual(decomposed, composed);
+    assert.deepEqual(composed, { secret: 'caf\u00e9', named: true });
+  });
+});
+
+describe('roomFragmentForName (the Join box)', () => {
+  const join = (typed: string) => parseRoomFragment(`#${roomFragmentForName(typed)}`);
+
+  test('an ordinary name is the plain encoded name', () => {
+    assert.equal(roomFragmentForName('my-family'), 'my-family');
+    assert.equal(roomFragmentForName('  Book Club '), 'Book%20Club');
+    assert.equal(roomFragmentForName('café'), 'caf%C3%A9');
+    assert.equal(roomFragmentForName('a#b?c'), 'a%23b%3Fc');
+    assert.equal(roomFragmentForName('100%'), '100%25');
+  });
+
+  test('a blank name has no fragment', () => {
+    for (const typed of ['', '   ', '\t\n']) assert.equal(roomFragmentForName(typed), '', JSON.stringify(typed));
+  });
+
+  test('a typed name shaped like a random key gets the marker and stays a (stretched, lowercased) name', () => {
+    for (const typed of ['abcdefghijklmnopqrstuv', 'ABCDEFGHIJKLMNOPQRSTUV', 'our_family-photos-2024', '0123456789012345678901', ' abcdefghijklmnopqrstuv ']) {
+      const fragment = roomFragmentForName(typed);
+      assert.ok(fragment.startsWith('name:'), typed);
+      assert.deepEqual(join(typed), { secret: typed.trim().toLowerCase(), named: true }, typed);
+    }
+  });
+
+  test('21 or 23 such characters need no marker: they could never be a key', () => {
+    assert.equal(roomFragmentForName('abcdefghijklmnopqrstu'), 'abcdefghijklmnopqrstu');
+    assert.equal(roomFragmentForName('abcdefghijklmnopqrstuvw'), 'abcdefghijklmnopqrstuvw');
+  });
+
+  test('a name that starts with the marker keeps it as part of the name', () => {
+    assert.equal(roomFragmentForName('name:x'), 'name:name%3Ax');
+    assert.deepEqual(join('name:x'), { secret: 'name:x', named: true });
+    assert.deepEqual(join('Name:X'), { secret: 'name:x', named: true });
+    assert.deepEqual(join('name:'), { secret: 'name:', named: true });
+  });
+
+  test('every typed name comes back as the named room of that name', () => {
+    const names = ['my-family', 'Book Club', 'café', 'Ünïcödé 名前', '%41%42', 'a%zz', '#hash', 'a/b?c=d&e', 'x'.repeat(MAX_ROOM_NAME), '👩‍👩‍👧‍👦', 'AbCdEfGhIjKlMnOpQrSt_-'];
+    for (const typed of names) assert.deepEqual(join(typed), { secret: typed.normalize('NFC').toLowerCase(), named: true }, typed);
+  });
+
+  test('a started room (random key) is still not named', () => {
+    const secret = newRoomSecret(random);
+    assert.deepEqual(parseRoomFragment(`#${secret}`), { secret, named: false });
   });
 });
 
