@@ -352,7 +352,7 @@ const fromRecord = (r: FileRecord): LocalFile => ({
   source: r.source,
   addedAt: r.addedAt,
   rooms: r.rooms ?? [],
-  completedOnce: r.completedOnce ?? r.have.length > 0 && new Bitfield(r.pieceCount, r.have).complete,
+  completedOnce: r.completedOnce ?? new Bitfield(r.pieceCount, r.have).complete,
   saveWanted: r.saveWanted ?? false,
 });
 

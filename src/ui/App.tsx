@@ -38,26 +38,45 @@ function RoomPage({ room }: { room: Room }) {
     );
     return () => live?.close();
   }, [room]);
-  const intents = useSaveOnComplete(engine);
+  const intents = useFileIntents(engine);
   if (failure) return <p class="fatal" role="alert">meshdrop could not start: {failure}</p>;
   if (!engine || !intents) return <p class="loading">Joining the room…</p>;
   return <RoomView engine={engine} room={room} intents={intents} />;
 }
 
-/** Download intents; a file the person asked for is handed to the browser once it is complete. */
-function useSaveOnComplete(engine: Engine | null): FileIntents | null {
+/**
+ * File intents. A file the person asked for is handed to the browser once,
+ * when the engine says it is complete and wanted (also after a reload
+ * mid-download); a second click on Download is the same download.
+ */
+function useFileIntents(engine: Engine | null): FileIntents | null {
+  useEffect(() => {
+    if (!engine) return;
+    const saving = new Set<string>();
+    const saveReady = () => {
+      for (const f of engine.getState().files) {
+        if (!f.saveReady || saving.has(f.meta.id)) continue;
+        saving.add(f.meta.id);
+        engine.saved(f.meta.id);
+        void save(engine, f.meta.id).finally(() => saving.delete(f.meta.id));
+      }
+    };
+    saveReady();
+    return engine.subscribe(saveReady);
+  }, [engine]);
   return useMemo(() => {
     if (!engine) return null;
-    const save = async (id: string) => {
-      const file = await engine.save(id);
-      if (file) saveBlob(file.blob, file.name);
-    };
     return {
-      download: (id: string) => {
-        void engine.download(id).then((done) => (done ? save(id) : undefined));
-      },
+      download: (id: string) => void engine.download(id),
       cancel: (id: string) => void engine.cancel(id),
-      save: (id: string) => void save(id),
+      save: (id: string) => void save(engine, id),
+      remove: (id: string) => void engine.remove(id),
+      stopSharing: (id: string) => void engine.stopSharing(id),
     };
   }, [engine]);
+}
+
+async function save(engine: Engine, id: string): Promise<void> {
+  const file = await engine.save(id);
+  if (file) saveBlob(file.blob, file.name);
 }

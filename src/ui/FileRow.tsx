@@ -1,10 +1,12 @@
-import type { FileView } from '../app/state.ts';
+import type { FileView, HolderView } from '../app/state.ts';
 import { fileKind, formatBytes, formatSpeed, percent } from './format.ts';
 
 export interface FileIntents {
   download(id: string): void;
   cancel(id: string): void;
   save(id: string): void;
+  remove(id: string): void;
+  stopSharing(id: string): void;
 }
 
 /** One shared file: what it is, who has it, and what you can do with it. Names render as text only. */
@@ -12,14 +14,16 @@ export function FileRow({ file, intents }: { file: FileView; intents: FileIntent
   const { meta } = file;
   const pct = percent(file.bytesDone, meta.size);
   const busy = file.status === 'manifest' || file.status === 'downloading';
+  const held = file.status === 'complete' || file.bytesDone > 0 || file.status === 'error';
   return (
     <li class={`file ${file.status}`} data-file-id={meta.id}>
       <div class="file-main">
         <div class="file-name" title={meta.name}>
           {meta.name}
         </div>
+        {file.otherNames.length > 0 && <div class="file-aka">also shared as {file.otherNames.join(', ')}</div>}
         <div class="file-meta">
-          {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders file={file} />
+          {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders holders={file.holders} />
         </div>
         {busy && (
           <div class="progress" role="progressbar" aria-label={`Downloading ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
@@ -35,18 +39,13 @@ export function FileRow({ file, intents }: { file: FileView; intents: FileIntent
           </button>
         )}
         {file.status === 'error' && (
-          <>
-            <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Retry downloading ${meta.name}`}>
-              Retry
-            </button>
-            <button onClick={() => intents.cancel(meta.id)} aria-label={`Discard the partial download of ${meta.name}`}>
-              Discard
-            </button>
-          </>
+          <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Retry downloading ${meta.name}`}>
+            Retry
+          </button>
         )}
         {busy && (
-          <button onClick={() => intents.cancel(meta.id)} aria-label={`Cancel downloading ${meta.name}`}>
-            Cancel
+          <button onClick={() => intents.cancel(meta.id)} aria-label={`${file.repairing ? 'Stop repairing' : 'Cancel downloading'} ${meta.name}`}>
+            {file.repairing ? 'Stop repair' : 'Cancel'}
           </button>
         )}
         {file.status === 'complete' && (
@@ -54,14 +53,27 @@ export function FileRow({ file, intents }: { file: FileView; intents: FileIntent
             Save
           </button>
         )}
+        {file.status === 'complete' && file.sharedByMe && (
+          <button onClick={() => intents.stopSharing(meta.id)} aria-label={`Stop sharing ${meta.name}`}>
+            Stop sharing
+          </button>
+        )}
+        {held && !busy && (
+          <button class="quiet" onClick={() => intents.remove(meta.id)} aria-label={`Remove ${meta.name} from this device`}>
+            Remove
+          </button>
+        )}
       </div>
     </li>
   );
 }
 
-function Holders({ file }: { file: FileView }) {
-  if (file.holders.length === 0) return <span>nobody online has it</span>;
-  const names = file.holders.map((h) => (h.self ? 'you' : h.name ?? 'connecting…'));
+function Holders({ holders }: { holders: HolderView[] }) {
+  if (holders.length === 0) return <span>nobody online has it</span>;
+  const names = holders.map((h) => {
+    const who = h.self ? 'you' : h.name ?? 'connecting…';
+    return h.share >= 1 ? who : `${who} ${Math.floor(h.share * 100)}%`;
+  });
   return <span>held by {names.join(', ')}</span>;
 }
 
@@ -72,6 +84,7 @@ function Status({ file, pct }: { file: FileView; pct: number }) {
     case 'downloading':
       return (
         <div class="status" aria-live="polite">
+          {file.repairing ? 'Repairing: ' : ''}
           {pct}% · {formatBytes(file.bytesDone)} of {formatBytes(file.meta.size)} · {formatSpeed(file.speed)}
           {file.sources === 0 ? ' · waiting for someone who has it' : ` · from ${file.sources} ${file.sources === 1 ? 'peer' : 'peers'}`}
         </div>
@@ -81,6 +94,6 @@ function Status({ file, pct }: { file: FileView; pct: number }) {
     case 'error':
       return <div class="status error">Stopped: {file.error}</div>;
     default:
-      return null;
+      return file.bytesDone > 0 ? <div class="status">{pct}% stored here · stopped</div> : null;
   }
 }

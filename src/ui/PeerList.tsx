@@ -1,7 +1,7 @@
-import type { AppState } from '../app/state.ts';
+import type { AppState, PeerView } from '../app/state.ts';
 
 /** Who is in the room. Display names are chosen by peers: rendered as text only. */
-export function PeerList({ state }: { state: AppState }) {
+export function PeerList({ state, setVerified }: { state: AppState; setVerified(peer: string, verified: boolean): void }) {
   return (
     <section class="card peers" aria-labelledby="peers-title">
       <h2 id="peers-title">
@@ -13,26 +13,43 @@ export function PeerList({ state }: { state: AppState }) {
           <span class="peer-name">{state.self.name}</span> <span class="tag">you</span>
         </li>
         {state.peers.map((p) => (
-          <li class="peer" key={p.id} data-peer-id={p.id}>
-            <details>
-              <summary>
-                <span class={`dot ${p.link}`} aria-hidden="true" />
-                <span class="peer-name">{p.name ?? 'Someone'}</span>
-                {p.link !== 'open' && <span class="tag">connecting…</span>}
-              </summary>
-              {p.verificationCode ? (
-                <p class="verify">
-                  Verification code <strong class="code">{p.verificationCode}</strong>. Compare it with {p.name ?? 'them'} by
-                  voice or in person: the same code on both screens means your connection is direct, with nobody in between.
-                </p>
-              ) : (
-                <p class="verify">Not connected yet, so there is no verification code.</p>
-              )}
-            </details>
-          </li>
+          <Peer key={p.id} peer={p} setVerified={setVerified} />
         ))}
       </ul>
       {state.peers.length === 0 && <p class="hint">Nobody else yet. Send the room link to someone.</p>}
     </section>
+  );
+}
+
+function Peer({ peer: p, setVerified }: { peer: PeerView; setVerified(peer: string, verified: boolean): void }) {
+  const who = p.name ?? 'them';
+  return (
+    <li class="peer" data-peer-id={p.id}>
+      <details>
+        <summary>
+          <span class={`dot ${p.link}`} aria-hidden="true" />
+          <span class="peer-name">{p.name ?? 'Someone'}</span>
+          {p.verified && <span class="tag verified" title="You compared safety numbers">✓ verified</span>}
+          {p.link !== 'open' && <span class="tag">connecting…</span>}
+        </summary>
+        {p.safetyNumber ? (
+          <div class="verify">
+            <p>
+              Safety number <strong class="code">{p.safetyNumber}</strong>
+            </p>
+            <p>
+              Compare it with {who} by voice or in person. The same number on both screens means you are connected to {who}'s
+              browser with nobody in between. It stays the same every time you meet.
+            </p>
+            <label class="check">
+              <input type="checkbox" checked={p.verified} onChange={(e) => setVerified(p.id, (e.target as HTMLInputElement).checked)} />
+              I compared it: mark {who} as verified
+            </label>
+          </div>
+        ) : (
+          <p class="verify">Not connected yet, so there is no safety number.</p>
+        )}
+      </details>
+    </li>
   );
 }

@@ -36,7 +36,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
       <div class="layout">
         <aside>
           <NameEditor name={state.self.name} onRename={(n) => engine.setName(n)} />
-          <PeerList state={state} />
+          <PeerList state={state} setVerified={(peer, v) => engine.setVerified(peer, v)} />
         </aside>
         <main>
           <ShareBox onFiles={(f) => void engine.share(f)} dragging={dragging} />
@@ -61,9 +61,37 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
             </ul>
             {files.length === 0 && state.imports.length === 0 && <p class="hint">No files shared in this room yet.</p>}
           </section>
+          {state.elsewhere.length > 0 && <StoredElsewhere files={state.elsewhere} shareHere={(id) => engine.shareHere(id)} />}
         </main>
       </div>
     </div>
+  );
+}
+
+/** Files this browser keeps for other rooms: never offered here unless the person says so. */
+function StoredElsewhere({ files, shareHere }: { files: AppState['elsewhere']; shareHere(id: string): void }) {
+  return (
+    <section class="card files elsewhere" aria-labelledby="elsewhere-title">
+      <h2 id="elsewhere-title">
+        On this device, from other rooms <span class="count">{files.length}</span>
+      </h2>
+      <p class="hint">Only you see these. Nobody in this room can see or fetch them unless you share them here.</p>
+      <ul>
+        {files.map((f) => (
+          <li class="file" key={f.meta.id}>
+            <div class="file-main">
+              <div class="file-name" title={f.meta.name}>{f.meta.name}</div>
+              <div class="file-meta">{formatBytes(f.meta.size)}{f.complete ? '' : ' · incomplete'}</div>
+            </div>
+            <div class="file-actions">
+              <button onClick={() => shareHere(f.meta.id)} aria-label={`Share ${f.meta.name} in this room`}>
+                Share here
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

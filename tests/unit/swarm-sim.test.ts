@@ -39,6 +39,7 @@ function assertEveryoneHasTheFile(res: SimResult): void {
     assert.equal(p.exact, true, `${p.id}: SHA-256 of the saved file equals the original's`);
     assert.equal(p.unverifiedStored, 0, `${p.id}: stored only pieces equal to the original`);
     assert.equal(p.protocolErrors, 0, `${p.id}: got no data the app would ban its sender for`);
+    assert.equal(p.requestsForHeld, 0, `${p.id} asked for a piece it had stored or was storing`);
     // The first verified copy cancels its endgame twin, whose bytes are then dropped: a whole duplicate never lands.
     assert.equal(p.duplicatePieces, 0, `${p.id} assembled a piece it already had`);
   }
@@ -81,7 +82,7 @@ describe('swarm simulation', () => {
     // Waiting is not a busy loop: once they hold the same pieces, nobody asks for anything.
     const waitingRequests = downloadersOf(res).flatMap((p) => p.requests).filter((r) => r.atMs > joinsAtMs - 10_000 && r.atMs < joinsAtMs);
     assert.deepEqual(waitingRequests, []);
-    // About 11k events move the file; a retry loop over the 18 s of waiting would add far more than ticks.
+    // About 12k events move the file (one is each piece's store); a retry loop over the 18 s of waiting would add far more than ticks.
     assert.ok(res.events < 15_000, `${res.events} events`);
   });
 
@@ -140,6 +141,18 @@ describe('swarm simulation', () => {
     const d1 = peer(res, 'd1');
     const fromFull = d1.requests.filter((r) => r.peer === 'full').map((r) => r.piece);
     assert.deepEqual(fromFull.slice(0, rare.length).sort((a, b) => a - b), rare, `first requests to full: ${fromFull.slice(0, 8)}`);
+  });
+
+  test('slow storage: a piece verified but not yet stored is never fetched again, even in endgame', (t) => {
+    // Storage slower than ENDGAME_AFTER_MS and a tick: without the scheduler's "arriving" state the tail would be re-fetched.
+    const storeMs = ENDGAME_AFTER_MS + 2 * TICK_MS;
+    const res = run(t, [seeder('seed', MB), ...downloaders(MIXED)], { storeMs });
+    assertEveryoneHasTheFile(res);
+    for (const p of downloadersOf(res)) {
+      assert.equal(p.piecesReceived, N, `${p.id} received each piece once`);
+      assert.equal(p.wastedBytes, 0, `${p.id} threw nothing away`);
+      assert.ok(p.finishedAtMs! >= storeMs, `${p.id} finished once its last piece was stored`);
+    }
   });
 
   test('the same seed gives the same run', () => {

@@ -1,5 +1,6 @@
 import { fromHex, fromUtf8, toHex, utf8 } from '../bytes.ts';
 import { HASH_BYTES, MAX_FILE_SIZE, MAX_PIECE_SIZE, MAX_PIECES } from '../manifest/manifest.ts';
+import { MAX_NAME_BYTES } from '../names.ts';
 import { err, ok, type Result } from '../result.ts';
 
 /**
@@ -32,8 +33,6 @@ export const WIRE_VERSION = 2;
 export const DATA_CHUNK = 64 * 1024;
 export const HASHES_PER_PART = 1024;
 export const MAX_JSON_BYTES = 32 * 1024;
-/** A display name's UTF-8 bytes in HELLO (names are cut by grapheme well below this: core/names.ts). */
-export const MAX_NAME_BYTES = 256;
 /** base64url of a 32-byte public key and of a 64-byte signature. */
 const KEY_RE = /^[A-Za-z0-9_-]{43}$/;
 const SIG_RE = /^[A-Za-z0-9_-]{86}$/;

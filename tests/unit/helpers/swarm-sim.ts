@@ -1,21 +1,27 @@
 import { createHash } from 'node:crypto';
+import { MAX_UNSTORED } from '../../../src/app/download.ts';
 import { PIECES_IN_FLIGHT, PIECES_IN_FLIGHT_PER_PEER } from '../../../src/app/uploader.ts';
 import { Bitfield } from '../../../src/core/bitfield.ts';
+import { Availability } from '../../../src/core/swarm/availability.ts';
 import { PieceScheduler } from '../../../src/core/swarm/scheduler.ts';
 import { UploadQueue } from '../../../src/core/swarm/upload-queue.ts';
 import { mulberry32 } from './random.ts';
 
 /**
  * A deterministic discrete-event swarm: virtual milliseconds, one event queue,
- * no timers. The real PieceScheduler, UploadQueue and Bitfield make every
- * decision; this file only plays the network and drives them the way
- * src/app/download.ts and src/app/uploader.ts do (fill after each event,
- * progress per chunk, tick every second, removePeer on close, endgame cancels).
+ * no timers. The real PieceScheduler, Availability, UploadQueue and Bitfield
+ * make every decision; this file only plays the network and storage, and
+ * drives them the way src/app/download.ts, session.ts, engine.ts and
+ * uploader.ts do: BITFIELD/HAVE into the receiver's Availability, fill after
+ * each event, progress per chunk, completed() then a later store that sets
+ * the live `have` bit and settles, tick every second, removePeer on close,
+ * endgame cancels.
  */
 const FILE = 'sim-file';
 const TICK_MS = 1_000; // the engine's tick
 const MAX_STRIKES = 3; // the engine's bad pieces before a ban
 const UPLOADS_TO_US_MS = 10_000; // the engine's "sent us data recently"
+const NOBODY = new Set<string>(); // no catalogue here: every holder says what it holds in BITFIELD/HAVE
 
 /** When a behaviour starts: a virtual time, a share of the swarm's progress, or once others hold every piece. */
 export type Trigger = { atMs: number } | { atProgress: number } | { whenOthersHoldAll: true };
@@ -43,6 +49,8 @@ export interface SimOptions {
   seed?: number;
   /** A run that cannot finish ends here with `finished: false` instead of hanging. */
   maxTimeMs?: number; maxEvents?: number;
+  /** How long storage takes to write a verified piece (the library's storePiece); 0 still answers after queued events. */
+  storeMs?: number;
 }
 
 export interface PeerResult {
@@ -58,6 +66,8 @@ export interface PeerResult {
   unverifiedStored: number;
   /** Data the app's Session would ban the sender for: unrequested (and not cancelled), or a chunk twice. */
   protocolErrors: number;
+  /** Requests for a piece already stored or verified and being stored: must stay 0. */
+  requestsForHeld: number;
   /** Requests scheduler.tick() released, by the peer they were stuck at. */
   releasedByTick: Record<string, number>;
   outstandingAtEnd: Record<string, number>;
@@ -84,9 +94,14 @@ interface Job { to: string; piece: number; offset: number }
 interface Peer {
   spec: PeerSpec;
   state: 'waiting' | 'online' | 'stalled' | 'gone';
+  /** The library's live bitfield: set only once a piece is stored; the scheduler reads it. */
   have: Bitfield;
   pieces: (Uint8Array | undefined)[];
+  /** What every linked peer told us it holds (engine.ts's one record). */
+  availability: Availability;
   sched: PieceScheduler | null;
+  /** Verified pieces not yet stored (Download.unstored). */
+  unstored: number;
   queue: UploadQueue;
   /** Pieces being written, a chunk each in turn, so the uplink is shared. */
   sending: Job[];
@@ -182,15 +197,17 @@ class Swarm {
   private makePeer(spec: PeerSpec, random: () => number): Peer {
     const have = spec.holds === 'all' ? Bitfield.full(this.n) : new Bitfield(this.n);
     for (const i of spec.holds === 'all' ? [] : (spec.holds ?? [])) have.set(i);
-    // As in download.ts, the scheduler keeps its own copy of what we hold.
-    const sched = have.complete ? null : new PieceScheduler(this.n, this.size, new Bitfield(this.n, have.bytes), random);
+    const links: Peer['links'] = new Map();
+    const availability = new Availability({ announcers: () => NOBODY, linked: (peer) => links.get(peer)?.open === true });
+    // As in download.ts: the scheduler reads the library's bitfield and the availability record, and copies neither.
+    const sched = have.complete ? null : new PieceScheduler(this.n, this.size, have, availability.view(FILE, this.n), random);
     return {
       spec, state: 'waiting', have, pieces: this.file.pieces.map((piece, i) => (have.get(i) ? piece : undefined)),
-      sched, queue: new UploadQueue(), sending: [], uplinkBusy: false, links: new Map(), assembling: new Map(),
+      availability, sched, unstored: 0, queue: new UploadQueue(), sending: [], uplinkBusy: false, links, assembling: new Map(),
       strikes: new Map(), lastDataFrom: new Map(), cancelled: new Set(),
       r: {
         id: spec.id, downloader: sched !== null, upBps: spec.upBps, finishedAtMs: null, exact: false, piecesReceived: 0,
-        duplicatePieces: 0, wastedBytes: 0, badPieces: 0, badFrom: {}, unverifiedStored: 0, protocolErrors: 0, banned: [],
+        duplicatePieces: 0, wastedBytes: 0, badPieces: 0, badFrom: {}, unverifiedStored: 0, protocolErrors: 0, requestsForHeld: 0, banned: [],
         releasedByTick: {}, outstandingAtEnd: {}, requests: [], uploadedBytes: 0,
       },
     };
@@ -208,9 +225,9 @@ class Swarm {
       const link = { open: true, delayMs: p.spec.latencyMs + q.spec.latencyMs };
       p.links.set(q.spec.id, link);
       q.links.set(p.spec.id, link);
-      // Both sides say what they hold; a downloader's bitfield is also its interest.
-      this.send(p, q, { type: 'bitfield', bits: p.have.bytes.slice() });
-      this.send(q, p, { type: 'bitfield', bits: q.have.bytes.slice() });
+      // Both sides say what they hold, if anything (engine.ts's onPeerOpen; a seeder sends its full bitfield).
+      if (p.have.count > 0) this.send(p, q, { type: 'bitfield', bits: p.have.bytes.slice() });
+      if (q.have.count > 0) this.send(q, p, { type: 'bitfield', bits: q.have.bytes.slice() });
     }
   }
 
@@ -228,9 +245,10 @@ class Swarm {
     this.closeSide(b, a.spec.id);
   }
 
-  /** The engine's onPeerClose: uploader.removePeer, then download.peerGone (removePeer, fillAll). */
+  /** The engine's onPeerClose: availability and uploader forget the peer, then download.peerGone (removePeer, fillAll). */
   private closeSide(p: Peer, remote: string): void {
     p.links.delete(remote);
+    p.availability.removePeer(remote);
     p.queue.removePeer(remote);
     p.sending = p.sending.filter((j) => j.to !== remote);
     p.assembling.delete(remote);
@@ -253,9 +271,9 @@ class Swarm {
       p.queue.enqueue({ peer: id, fileId: FILE, piece: m.piece });
       return this.pump(p);
     }
-    if (!this.downloading(p)) return;
-    if (m.type === 'bitfield') p.sched!.addPeer(id, new Bitfield(this.n, m.bits), this.now);
-    else if (p.sched!.peer(id)) p.sched!.peerHas(id, m.piece);
+    // Session: recorded whether or not we download the file, then Download.peerUpdated.
+    if (m.type === 'bitfield') p.availability.setBitfield(id, FILE, m.bits);
+    else p.availability.setHave(id, FILE, m.piece);
     this.fill(p, id);
   }
 
@@ -302,9 +320,11 @@ class Swarm {
     return p.sched !== null && p.r.finishedAtMs === null && p.state === 'online';
   }
 
+  /** Download.fill: nothing while storage is behind, nor to a peer without an open link. */
   private fill(p: Peer, remote: string): void {
-    if (!this.downloading(p)) return;
+    if (!this.downloading(p) || p.unstored >= MAX_UNSTORED || !p.links.get(remote)?.open) return;
     for (const piece of p.sched!.fill(remote, this.now)) {
+      if (p.have.get(piece) || p.sched!.isArriving(piece)) p.r.requestsForHeld++;
       if (!p.assembling.has(remote)) p.assembling.set(remote, new Map());
       p.assembling.get(remote)!.set(piece, { buf: null, offsets: new Set() });
       p.cancelled.delete(`${remote}:${piece}`);
@@ -313,8 +333,10 @@ class Swarm {
     }
   }
 
+  /** Download.fillAll: every linked peer the availability record lists for the file. */
   private fillAll(p: Peer): void {
-    for (const id of p.sched?.peerIds() ?? []) this.fill(p, id);
+    if (!p.sched) return;
+    for (const id of p.availability.peersWith(FILE)) this.fill(p, id);
   }
 
   /** Session.cancel: tell the peer, and ignore what of the piece is still on the way. */
@@ -343,12 +365,12 @@ class Swarm {
     this.onPiece(p, from, piece, asm.buf);
   }
 
-  /** Download.onPiece: a duplicate, a bad piece (strike), or verified, stored and announced. */
+  /** Download.onPiece: a duplicate, a bad piece (strike), or verified, then stored and announced. */
   private onPiece(p: Peer, from: Peer, piece: number, data: Uint8Array): void {
     const s = p.sched!;
     const id = from.spec.id;
     p.r.piecesReceived++;
-    if (s.have.get(piece)) {
+    if (p.have.get(piece) || s.isArriving(piece)) {
       p.r.duplicatePieces++;
       p.r.wastedBytes += data.length;
       s.failed(id, piece);
@@ -362,13 +384,24 @@ class Swarm {
       return this.fillAll(p);
     }
     for (const other of s.completed(id, piece)) this.cancel(p, other, piece);
-    this.fill(p, id);
+    p.unstored++;
+    this.fillAll(p);
+    this.queue.push(this.now + (this.opts.storeMs ?? 0), () => this.stored(p, piece, data));
+  }
+
+  /** Download.store once storage answers: the library sets the bit, the scheduler settles, the room hears a HAVE. */
+  private stored(p: Peer, piece: number, data: Uint8Array): void {
     if (!Buffer.from(data).equals(this.file.pieces[piece]!)) p.r.unverifiedStored++;
     p.have.set(piece);
     p.pieces[piece] = data;
-    for (const remote of p.links.keys()) this.send(p, this.byId.get(remote)!, { type: 'have', piece });
-    if (p.have.complete) p.r.finishedAtMs = this.now;
+    p.sched!.settled(piece);
+    p.unstored--;
+    if (this.downloading(p)) {
+      for (const remote of p.links.keys()) this.send(p, this.byId.get(remote)!, { type: 'have', piece });
+      if (p.have.complete) p.r.finishedAtMs = this.now;
+    }
     this.checkTriggers();
+    if (p.unstored === MAX_UNSTORED - 1) this.fillAll(p); // storage caught up: resume requesting
   }
 
   private strike(p: Peer, from: Peer): void {
