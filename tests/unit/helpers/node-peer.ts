@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { RELAY_PATH } from '../../../signaling/protocol.ts';
 import { createRelay, type Relay } from '../../../signaling/relay.ts';
 import { createEngine, type Engine, type EngineDeps } from '../../../src/app/engine.ts';
-import { identityFromSeed, type Identity } from '../../../src/core/crypto/identity.ts';
+import type { Identity } from '../../../src/core/crypto/identity.ts';
 import { deriveRoomKeys } from '../../../src/core/crypto/room-keys.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import { sealSignals } from '../../../src/net/sealed-signal.ts';
@@ -13,6 +13,9 @@ import { createSignalClient } from '../../../src/net/signal-client.ts';
 import { createMemoryStore } from '../../../src/storage/memory-store.ts';
 import type { Store } from '../../../src/storage/store.ts';
 import type { MemoryNetwork } from './memory-net.ts';
+import { newTestIdentity } from './signed-join.ts';
+
+export { newTestIdentity } from './signed-join.ts';
 
 /** A meshdrop engine in Node: real relay client over `ws`, in-memory links and storage. */
 export interface NodePeer {
@@ -26,8 +29,6 @@ export const ROOM = 'test-room-default';
 /** Every test client comes from 127.0.0.1: the per-address caps would otherwise bite a file of tests. */
 export const LOOPBACK_LIMITS = { maxConnectionsPerAddress: 10_000, maxIdentitiesPerAddress: 10_000 };
 
-/** A fresh identity for a Node test client (noble, from a random seed). */
-export const newTestIdentity = (): Identity => identityFromSeed(new Uint8Array(randomBytes(32)));
 
 export async function startTestRelay(): Promise<{ relay: Relay; url: string }> {
   const relay = createRelay({ port: 0, host: '127.0.0.1', log: () => undefined, limits: LOOPBACK_LIMITS });
