@@ -12,7 +12,14 @@ import type { SignalClient, SignalErrorCode, SignalHandlers } from '../../src/ne
 const A = 'AAAAAAAAAAAAAAAA';
 const B = 'BBBBBBBBBBBBBBBB';
 const rnd = (n: number) => new Uint8Array(randomBytes(n));
-const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
+/** Sealing and opening are asynchronous: wait for the outcome, not for a guessed delay. */
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
 
 async function pair() {
   const keys = await deriveRoomKeys({ secret: 'sealed-signal-test', named: false }, rnd);
@@ -38,13 +45,17 @@ async function pair() {
   }, { now: () => clock.b })(handlers(received));
   deliverToB = (from, data) => bHandlers!.onSignal(from, data);
   const send = async (text: string) => {
+    const before = wire.length;
     a.sendSignal(B, text);
-    await flush();
+    await until(() => wire.length > before);
     return wire.at(-1)!;
   };
+  /** Every delivery ends in exactly one outcome: a signal passed on, or an error. */
   const deliver = async (data: string, from = A) => {
+    const outcomes = () => received.length + errors.length;
+    const before = outcomes();
     deliverToB(from, data);
-    await flush();
+    await until(() => outcomes() > before);
   };
   const reloadA = () => { a = startA(); };
   return { wire, send, deliver, received, errors, clock, reloadA, peerLeft: (p: string) => bHandlers!.onPeerLeft(p) };
