@@ -6,23 +6,30 @@
  * secret, never the secret) and opaque signalling strings addressed to one peer.
  * It stamps the sender itself: a client cannot claim to be someone else.
  *
+ * Relay -> client, first frame on every socket
+ *   { type: 'challenge',   nonce }               32 random bytes, base64url; new per socket
  * Client -> relay
- *   { type: 'join',   topic, key }          enter a room topic (key: see peer ids below)
+ *   { type: 'join',   topic, key, sig }     enter a room topic, signed (see peer ids below)
  *   { type: 'leave',  topic }               leave it
  *   { type: 'signal', topic, to, data }     opaque payload for one peer in that topic
  * Relay -> client
- *   { type: 'welcome',     topic, self, peers }  answer to join: your id, who is already here
+ *   { type: 'welcome',     topic, self, peers }  answer to join: your id, and the COMPLETE current
+ *                                                membership besides you (clients replace their list,
+ *                                                not add to it: a repeated join resyncs)
  *   { type: 'peer-joined', topic, peer }
  *   { type: 'peer-left',   topic, peer }
  *   { type: 'signal',      topic, from, data }   `from` is stamped by the relay
  *   { type: 'error',       code, message }
  *
- * Peer ids: a client picks a random `key` (22-64 base64url characters) per page
- * and sends it with every join; the relay derives the peer id as the first 16
- * base64url characters of SHA-256(key) and stamps every message from that socket
- * with it. So an id cannot be claimed without its key, and a client that
- * reconnects (relay restart, network blip) gets its id back, replacing its own
- * stale socket without the room seeing it leave. The key is never forwarded.
+ * Peer ids: each browser keeps an Ed25519 key pair (src/core/crypto/identity.ts).
+ * A join carries the raw public key (`key`, 32 bytes base64url) and `sig`, its
+ * signature (64 bytes base64url) of joinChallengeText(nonce, topic). The relay
+ * checks it and derives the peer id as the first 16 base64url characters of
+ * SHA-256(public key bytes), then stamps every message from that socket with it.
+ * So an id cannot be claimed without the private key, a join signature cannot be
+ * replayed on another socket (another nonce), and a reloading or reconnecting
+ * browser gets its id back, replacing its own stale socket in that room without
+ * the room seeing it leave. The key is never forwarded.
  *
  * Parsers never throw: they return { ok: false, error } for anything malformed.
  */
@@ -40,10 +47,15 @@ export const MAX_PEERS_PER_ROOM = 32;
 const TOPIC_RE = /^[0-9a-f]{64}$/;
 /** Peer ids: 16 base64url characters (96 bits of a SHA-256). */
 const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
-const PEER_KEY_RE = /^[A-Za-z0-9_-]{22,64}$/;
+/** 32 bytes (an Ed25519 public key, a nonce) and 64 bytes (a signature), base64url without padding. */
+const BYTES32_RE = /^[A-Za-z0-9_-]{43}$/;
+const BYTES64_RE = /^[A-Za-z0-9_-]{86}$/;
+
+/** What a join signs: bound to this socket's nonce and to the topic joined. */
+export const joinChallengeText = (nonce: string, topic: string): string => `meshdrop/v1/join\n${nonce}\n${topic}`;
 
 export type ClientMessage =
-  | { type: 'join'; topic: string; key: string }
+  | { type: 'join'; topic: string; key: string; sig: string }
   | { type: 'leave'; topic: string }
   | { type: 'signal'; topic: string; to: string; data: string };
 
@@ -56,9 +68,16 @@ export type RelayErrorCode =
   | 'room-full'
   | 'too-many-rooms'
   | 'rate-limited'
-  | 'server-full';
+  | 'server-full'
+  | 'bad-signature'
+  | 'too-many-connections'
+  | 'too-many-identities'
+  | 'join-timeout'
+  /** Another socket of this identity joined this room: this one left it (another tab, or a reconnect). */
+  | 'replaced';
 
 export type RelayMessage =
+  | { type: 'challenge'; nonce: string }
   | { type: 'welcome'; topic: string; self: string; peers: string[] }
   | { type: 'peer-joined'; topic: string; peer: string }
   | { type: 'peer-left'; topic: string; peer: string }
@@ -70,13 +89,17 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; code: RelayErrorCo
 const ERROR_CODES: ReadonlySet<string> = new Set<RelayErrorCode>([
   'bad-json', 'bad-message', 'too-large', 'not-in-room', 'unknown-peer',
   'room-full', 'too-many-rooms', 'rate-limited', 'server-full',
+  'bad-signature', 'too-many-connections', 'too-many-identities', 'join-timeout', 'replaced',
 ]);
 
 export const isTopic = (v: unknown): v is string => typeof v === 'string' && TOPIC_RE.test(v);
 export const isPeerId = (v: unknown): v is string => typeof v === 'string' && PEER_ID_RE.test(v);
-export const isPeerKey = (v: unknown): v is string => typeof v === 'string' && PEER_KEY_RE.test(v);
+/** An Ed25519 public key, base64url. */
+export const isPeerKey = (v: unknown): v is string => typeof v === 'string' && BYTES32_RE.test(v);
+export const isNonce = (v: unknown): v is string => typeof v === 'string' && BYTES32_RE.test(v);
+export const isSignature = (v: unknown): v is string => typeof v === 'string' && BYTES64_RE.test(v);
 
-/** The peer id for a key, given SHA-256 as bytes (Node and browsers hash differently). */
+/** The peer id for a public key, given SHA-256 of its raw bytes (Node and browsers hash differently). */
 export function peerIdFromDigest(digest: Uint8Array): string {
   let bin = '';
   for (const b of digest.subarray(0, 12)) bin += String.fromCharCode(b);
@@ -119,8 +142,9 @@ export function parseClientMessage(raw: string): Parsed<ClientMessage> {
   switch (m.type) {
     case 'join':
       if (!isTopic(m.topic)) return fail('bad-message', 'join: topic must be 64 hex characters');
-      if (!isPeerKey(m.key)) return fail('bad-message', 'join: key must be 22-64 base64url characters');
-      return { ok: true, value: { type: 'join', topic: m.topic, key: m.key } };
+      if (!isPeerKey(m.key)) return fail('bad-message', 'join: key must be a 32-byte public key in base64url (43 characters)');
+      if (!isSignature(m.sig)) return fail('bad-message', 'join: sig must be a 64-byte signature in base64url (86 characters)');
+      return { ok: true, value: { type: 'join', topic: m.topic, key: m.key, sig: m.sig } };
     case 'leave':
       if (!isTopic(m.topic)) return fail('bad-message', 'leave: topic must be 64 hex characters');
       return { ok: true, value: { type: 'leave', topic: m.topic } };
@@ -139,6 +163,9 @@ export function parseRelayMessage(raw: string): Parsed<RelayMessage> {
   if (!frame.ok) return frame;
   const m = frame.value;
   switch (m.type) {
+    case 'challenge':
+      if (!isNonce(m.nonce)) return fail('bad-message', 'challenge: nonce must be 32 bytes in base64url');
+      return { ok: true, value: { type: 'challenge', nonce: m.nonce } };
     case 'welcome': {
       const peers = m.peers;
       if (!isTopic(m.topic) || !isPeerId(m.self)) return fail('bad-message', 'welcome: bad topic or self');

@@ -17,8 +17,10 @@ export interface RelayOptions {
   port?: number;
   host?: string;
   heartbeatMs?: number;
-  /** Clock for the rate limiters, in milliseconds. */
+  /** Clock for the rate limiters and the identity window, in milliseconds. */
   now?: () => number;
+  /** Schedules the join timeout; returns a cancel function. Tests inject one to fire it at will. */
+  setTimer?: (fn: () => void, ms: number) => () => void;
   log?: (event: Record<string, unknown>) => void;
   /** Interval of the 'stats' log line (default STATS_LOG_MS); 0 turns it off. */
   statsLogMs?: number;
@@ -50,6 +52,16 @@ export interface RelayStats {
   refusedRooms: number;
   /** Joins refused because the room had maxPeersPerRoom peers ('room-full'). */
   refusedRoomFull: number;
+  /** Sockets refused at maxConnectionsPerAddress ('too-many-connections'). */
+  refusedAddress: number;
+  /** First joins refused at maxIdentitiesPerAddress ('too-many-identities'). */
+  refusedIdentities: number;
+  /** Joins whose signature did not verify ('bad-signature'; also counted in badMessages). */
+  badSignatures: number;
+  /** Sockets closed for not joining within joinTimeoutMs. */
+  joinTimeouts: number;
+  /** Messages not sent because the receiver had more than maxBufferedBytes queued. */
+  droppedSlow: number;
 }
 export type Counters = Omit<RelayStats, 'connections' | 'rooms'>;
 
@@ -68,6 +80,12 @@ export function logJson(event: Record<string, unknown>): void {
 export function rawText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+}
+
+export function defaultTimer(fn: () => void, ms: number): () => void {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).slice(0, 200);

@@ -1,15 +1,15 @@
-import { RELAY_PATH, peerIdFromDigest } from '../../signaling/protocol.ts';
-import { utf8 } from '../core/bytes.ts';
+import { RELAY_PATH } from '../../signaling/protocol.ts';
 import { sha256 } from '../core/hash.ts';
 import { randomDisplayName } from '../core/names.ts';
 import { deriveRoomKeys } from '../core/crypto/room-keys.ts';
-import { newRoomSecret, type Room } from '../core/room.ts';
+import type { Room } from '../core/room.ts';
 import { RateLimit } from '../core/throttle.ts';
 import { createRtcPeer } from '../net/rtc-peer.ts';
 import { sealSignals } from '../net/sealed-signal.ts';
 import { createSignalClient } from '../net/signal-client.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
 import { createEngine, type Engine } from './engine.ts';
+import { loadOrCreateIdentity } from './identity-store.ts';
 
 /**
  * Browser wiring: the real edges (IndexedDB, simple-peer, WebSocket, timers)
@@ -44,9 +44,11 @@ function uploadThrottle(): ((bytes: number) => Promise<void>) | undefined {
 
 export async function startBrowserEngine(room: Room): Promise<Engine> {
   const store = createIdbStore();
-  // A fresh relay key per page load: a reload is a new peer, so no one keeps a dead link under our id.
-  const key = newRoomSecret((b) => crypto.getRandomValues(b));
-  const self = peerIdFromDigest(await sha256(utf8(key)));
+  // One identity per browser, kept across reloads: the relay admits us by signing its challenge.
+  const loaded = await loadOrCreateIdentity({ get: (k) => store.getValue(k), set: (k, v) => store.setValue(k, v) });
+  if (loaded.replacedBroken) console.warn(`meshdrop: the stored identity was unusable (${loaded.problem}); made a new one`);
+  const { identity } = loaded;
+  const self = identity.id;
   const keys = await deriveRoomKeys(room, randomBytes);
   const topic = keys.topic;
   const [iceServers, storedName] = await Promise.all([loadIceServers(), store.getPref('name')]);
@@ -65,7 +67,7 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
     connectRelay: sealSignals(keys, self, (handlers) =>
       createSignalClient(
         {
-          url: `${scheme}//${location.host}${RELAY_PATH}`, topic, key, self,
+          url: `${scheme}//${location.host}${RELAY_PATH}`, topic, identity, self,
           WebSocket, random: Math.random,
           setTimeout: (fn, ms) => setTimeout(fn, ms),
           clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),

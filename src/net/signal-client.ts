@@ -1,14 +1,23 @@
 import {
-  encodeMessage, parseRelayMessage, type ClientMessage, type RelayErrorCode,
+  encodeMessage, joinChallengeText, parseRelayMessage, type ClientMessage, type RelayErrorCode,
 } from '../../signaling/protocol.ts';
+import { toBase64Url, utf8 } from '../core/bytes.ts';
 
 /**
- * The relay connection: joins one room topic, relays opaque signalling
- * strings, and reconnects by itself with exponential backoff and jitter (so a
- * restarted relay is not hit by every client in the same millisecond). Open
- * peer links do not depend on it: they keep running through an outage.
+ * The relay connection: answers the relay's challenge with a signed join of one
+ * room topic, relays opaque signalling strings, and reconnects by itself with
+ * exponential backoff and jitter (so a restarted relay is not hit by every client
+ * in the same millisecond; each new socket brings a new challenge). Open peer
+ * links do not depend on it: they keep running through an outage.
  */
 export type RelayStatus = 'connecting' | 'online' | 'offline';
+
+/**
+ * Relay codes, plus the client's own: 'bad-relay-message' (the relay broke the protocol),
+ * 'unauthenticated' and 'replayed' (a sealed signal that failed to open, or came again:
+ * see sealed-signal.ts), 'sign-failed' (this browser's identity could not sign).
+ */
+export type SignalErrorCode = RelayErrorCode | 'bad-relay-message' | 'unauthenticated' | 'replayed' | 'sign-failed';
 
 export interface SignalHandlers {
   onWelcome(peers: string[]): void;
@@ -16,14 +25,15 @@ export interface SignalHandlers {
   onPeerLeft(peer: string): void;
   onSignal(from: string, data: string): void;
   onStatus(status: RelayStatus): void;
-  onError(code: RelayErrorCode | 'bad-relay-message' | 'unauthenticated', message: string): void;
+  onError(code: SignalErrorCode, message: string): void;
 }
 
 export interface SignalDeps {
   url: string;
   topic: string;
-  /** This page's secret relay key; the relay derives our peer id from it. */
-  key: string;
+  /** This browser's identity: the relay admits a signed join and derives our peer id from the public key. */
+  identity: { publicKey: Uint8Array; sign(data: Uint8Array): Promise<Uint8Array> };
+  /** Our peer id (peerIdFromPublicKey(identity.publicKey)): the relay's welcome must match it. */
   self: string;
   WebSocket: typeof WebSocket;
   random: () => number;
@@ -49,13 +59,37 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
     if (socket?.readyState === deps.WebSocket.OPEN) socket.send(encodeMessage(m));
   };
 
-  const onMessage = (ev: MessageEvent) => {
+  /** Signs this socket's challenge; a socket replaced meanwhile gets nothing. */
+  const answerChallenge = async (ws: WebSocket, nonce: string) => {
+    let sig: Uint8Array;
+    try {
+      sig = await deps.identity.sign(utf8(joinChallengeText(nonce, deps.topic)));
+    } catch (e) {
+      return h.onError('sign-failed', `this browser's identity could not sign the relay's challenge: ${(e as Error).message}`);
+    }
+    if (socket !== ws) return;
+    send({ type: 'join', topic: deps.topic, key: toBase64Url(deps.identity.publicKey), sig: toBase64Url(sig) });
+  };
+
+  /** Another tab of this browser took our place in the room: reconnecting would only take it back. */
+  const stepAside = (message: string) => {
+    closed = true;
+    socket?.close();
+    socket = null;
+    h.onStatus('offline');
+    h.onError('replaced', `This room is open in another tab of this browser, which now holds this connection (${message}).`);
+  };
+
+  const onMessage = (ws: WebSocket, ev: MessageEvent) => {
+    if (socket !== ws) return; // a socket we already gave up on
     if (typeof ev.data !== 'string') return h.onError('bad-relay-message', 'the relay sent a binary frame');
     const parsed = parseRelayMessage(ev.data);
     if (!parsed.ok) return h.onError('bad-relay-message', parsed.error);
     const m = parsed.value;
     if ('topic' in m && m.topic !== deps.topic) return; // not our room: ignore
     switch (m.type) {
+      case 'challenge':
+        return void answerChallenge(ws, m.nonce);
       case 'welcome':
         if (m.self !== deps.self) return h.onError('bad-relay-message', 'the relay gave us an id that does not match our key');
         attempt = 0;
@@ -68,6 +102,7 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
       case 'signal':
         return h.onSignal(m.from, m.data);
       case 'error':
+        if (m.code === 'replaced') return stepAside(m.message);
         return h.onError(m.code, m.message);
     }
   };
@@ -94,8 +129,8 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
       return scheduleReconnect();
     }
     socket = ws;
-    ws.onopen = () => send({ type: 'join', topic: deps.topic, key: deps.key });
-    ws.onmessage = onMessage;
+    // The relay speaks first (its challenge): nothing to send on open.
+    ws.onmessage = (ev) => onMessage(ws, ev);
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;

@@ -6,7 +6,7 @@ import { StorageError, type FileRecord, type PieceEntry, type Store } from './st
  * createStore opens a database holding a single object store):
  *   meshdrop-pieces : [fileId, index] -> Blob     verified piece bytes
  *   meshdrop-files  : fileId -> FileRecord        manifest + bitfield
- *   meshdrop-prefs  : key -> string
+ *   meshdrop-prefs  : key -> string (getPref), or any structured-cloneable value (getValue)
  * Pieces are stored as Blobs so Chrome keeps them as files on disk, and a saved
  * file can be a Blob of Blobs that never sits in the JS heap at once.
  */
@@ -49,6 +49,8 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
     listFiles: () => guard(values<FileRecord>(files)),
     getPref: (key) => guard(get<string>(key, prefs)),
     setPref: (key, value) => guard(set(key, value, prefs)),
+    getValue: (key) => guard(get<unknown>(key, prefs)),
+    setValue: (key, value) => guard(set(key, value, prefs)),
   };
 }
 

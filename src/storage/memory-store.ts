@@ -11,6 +11,7 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
   const pieces = new Map<string, Uint8Array>();
   const files = new Map<string, FileRecord>();
   const prefs = new Map<string, string>();
+  const values = new Map<string, unknown>();
   let used = 0;
   const key = (fileId: string, index: number) => `${fileId}:${index}`;
 
@@ -63,6 +64,12 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
     },
     async setPref(k, v) {
       prefs.set(k, v);
+    },
+    async getValue(k) {
+      return values.has(k) ? structuredClone(values.get(k)) : undefined;
+    },
+    async setValue(k, v) {
+      values.set(k, structuredClone(v)); // throws DataCloneError for what IndexedDB would refuse too
     },
     pieceBytes: () => used,
     /** Test hook: lose a piece as a browser can lose a blob file. */

@@ -46,6 +46,9 @@ export interface Store {
   listFiles(): Promise<FileRecord[]>;
   getPref(key: string): Promise<string | undefined>;
   setPref(key: string, value: string): Promise<void>;
+  /** Any structured-cloneable value (e.g. a non-extractable CryptoKey pair), kept with the prefs. */
+  getValue(key: string): Promise<unknown>;
+  setValue(key: string, value: unknown): Promise<void>;
 }
 
 export class StorageError extends Error {

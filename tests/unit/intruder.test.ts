@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { parseRelayMessage, peerIdFromDigest, type RelayMessage } from '../../signaling/protocol.ts';
+import { parseRelayMessage, type RelayMessage } from '../../signaling/protocol.ts';
 import { fromBase64Url } from '../../src/core/bytes.ts';
 import { deriveRoomKeys } from '../../src/core/crypto/room-keys.ts';
 import { createMemoryNetwork } from './helpers/memory-net.ts';
 import { fileOf, testRelay, until } from './helpers/node-peer.ts';
+import { challengeOf, joinMessage, newTestIdentity } from './helpers/signed-join.ts';
 
 /**
  * Someone who learned a room's topic (say, from relay logs) but not its
@@ -23,13 +24,11 @@ test('a client with only the topic can join but cannot connect or learn anything
   const { topic } = await deriveRoomKeys({ secret: room, named: false }, (n) => new Uint8Array(randomBytes(n)));
 
   // The intruder: a plain WebSocket client that joins the topic, with an id that Alice will call (lower than hers).
-  let key = '';
-  let id = '';
-  do {
-    key = randomBytes(16).toString('base64url');
-    id = peerIdFromDigest(createHash('sha256').update(key).digest());
-  } while (id < alice.id); // the lower id initiates: make it Alice, so the intruder sees her offer
+  let identity = newTestIdentity();
+  while (identity.id < alice.id) identity = newTestIdentity(); // the lower id initiates: make it Alice, so the intruder sees her offer
+  const id = identity.id;
   const ws = new WebSocket(relay.url());
+  const challenge = challengeOf(ws);
   const inbox: RelayMessage[] = [];
   ws.on('message', (data) => {
     const m = parseRelayMessage(String(data));
@@ -37,7 +36,7 @@ test('a client with only the topic can join but cannot connect or learn anything
   });
   await new Promise((resolve) => ws.once('open', resolve));
   after(() => ws.terminate());
-  ws.send(JSON.stringify({ type: 'join', topic, key }));
+  ws.send(JSON.stringify(await joinMessage(identity, await challenge, topic)));
   await until(alice.engine, () => alice.engine.getState().peers.some((p) => p.id === id), 'Alice to see the intruder present');
 
   // Alice's side tries to connect; all the intruder gets is sealed blobs.
@@ -46,7 +45,9 @@ test('a client with only the topic can join but cannot connect or learn anything
   assert.ok(signals.length > 0, 'Alice did send it signalling');
   for (const s of signals) {
     assert.throws(() => JSON.parse(s.data), 'not readable JSON');
-    const bytes = Buffer.from(fromBase64Url(s.data)!).toString('latin1');
+    const [seq, sealed] = s.data.split('.');
+    assert.match(seq!, /^\d+$/, 'a sequence number in clear, then the sealed payload');
+    const bytes = Buffer.from(fromBase64Url(sealed!)!).toString('latin1');
     for (const secret of ['Alice', 'private-plans', 'offer', 'token', 'sdp']) assert.ok(!bytes.includes(secret), `no "${secret}" in clear`);
   }
 

@@ -5,16 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { WebSocket } from 'ws';
 import {
-  MAX_FRAME_BYTES, MAX_SIGNAL_DATA, RELAY_PATH, parseRelayMessage, peerIdFromDigest, type RelayMessage,
+  MAX_FRAME_BYTES, MAX_SIGNAL_DATA, RELAY_PATH, parseRelayMessage, type ClientMessage, type RelayMessage,
 } from '../../signaling/protocol.ts';
+import { toBase64Url } from '../../src/core/bytes.ts';
+import type { Identity } from '../../src/core/crypto/identity.ts';
 import type { RelayStats } from '../../signaling/relay.ts';
 import { mulberry32 } from './helpers/random.ts';
+import { joinMessage, nodeTestIdentity } from './helpers/signed-join.ts';
 
 const HELPER = fileURLToPath(new URL('./helpers/relay-process.ts', import.meta.url));
 const ORIGIN = 'http://meshdrop.test';
@@ -48,7 +51,6 @@ const MAX_RSS = 300 * 1024 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const topic = (n: number): string => n.toString(16).padStart(64, '0');
-const idOf = (key: string): string => peerIdFromDigest(createHash('sha256').update(key).digest());
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 function timeout<V>(p: Promise<V>, what: string, ms = WAIT_MS): Promise<V> {
@@ -113,14 +115,19 @@ async function startRelayChild(t: TestContext, options: object): Promise<RelayCh
   };
 }
 
-/** A raw socket: counts rate-limit replies, parses the rest only when asked to keep them. */
+/** A raw socket: keeps its challenge, counts rate-limit replies, parses the rest only when asked to keep them. */
 class Sock {
   rateLimited = 0;
   code: number | null = null;
+  nonce = '';
   readonly inbox: RelayMessage[] = [];
   readonly closed: Promise<number>;
   constructor(readonly ws: WebSocket, keep = false) {
     ws.on('message', (data) => {
+      if (!this.nonce) {
+        const first = parseRelayMessage(String(data));
+        if (first.ok && first.value.type === 'challenge') return void (this.nonce = first.value.nonce);
+      }
       if ((data as Buffer).includes('"rate-limited"')) this.rateLimited += 1;
       if (!keep) return;
       const parsed = parseRelayMessage(String(data));
@@ -186,12 +193,19 @@ function floodMalformed(sock: Sock, i: number, random: () => number): void {
   }
 }
 
-/** Joins a shared room, then too many other rooms, then that room again too often. */
-function floodJoins(sock: Sock, key: string, room: number, i: number): void {
-  const send = (m: object): void => sock.ws.send(JSON.stringify(m));
-  send({ type: 'join', topic: topic(room), key });
-  for (let k = 0; k < EXTRA_JOINS; k++) send({ type: 'join', topic: topic(1000 + i * EXTRA_JOINS + k), key });
-  for (let k = 0; k < 3; k++) send({ type: 'join', topic: topic(room), key }); // over the join burst of 8
+/**
+ * Joins a shared room, then too many other rooms, then that room again too often.
+ * Signed first, sent after: the flood itself must go out as fast as the socket takes it.
+ */
+async function signedJoins(sock: Sock, identity: Identity, room: number, i: number): Promise<ClientMessage[]> {
+  await until(() => sock.nonce !== '', 'a challenge');
+  const topics = [topic(room), ...Array.from({ length: EXTRA_JOINS }, (_, k) => topic(1000 + i * EXTRA_JOINS + k))];
+  topics.push(topic(room), topic(room), topic(room)); // over the join burst of 8
+  return Promise.all(topics.map((t) => joinMessage(identity, sock.nonce, t)));
+}
+
+function floodJoins(sock: Sock, joins: ClientMessage[]): void {
+  for (const join of joins) sock.ws.send(JSON.stringify(join));
 }
 
 /** Signals its room-mates as fast as the socket takes it, beyond the message burst. */
@@ -204,7 +218,11 @@ function floodSignals(sock: Sock, room: number, mates: string[], random: () => n
 
 test('a flood of sockets and garbage leaves the relay process alive, lean and serving', { timeout: 30_000 }, async (t) => {
   const relay = await startRelayChild(t, {
-    limits: { maxConnections: MAX_CONNECTIONS, messageBurst: MESSAGE_BURST, messagesPerSecond: MESSAGES_PER_SECOND },
+    limits: {
+      maxConnections: MAX_CONNECTIONS, messageBurst: MESSAGE_BURST, messagesPerSecond: MESSAGES_PER_SECOND,
+      // Every socket here comes from 127.0.0.1, and the idle overflow must outlast a slow run.
+      maxConnectionsPerAddress: MAX_CONNECTIONS, maxIdentitiesPerAddress: FLOOD_SOCKETS, joinTimeoutMs: 10 * 60_000,
+    },
     allowedOrigins: [ORIGIN], statsLogMs: 250,
   });
   const url = `ws://127.0.0.1:${relay.port}${RELAY_PATH}`;
@@ -221,15 +239,19 @@ test('a flood of sockets and garbage leaves the relay process alive, lean and se
   const foreign = await openMany(url, FOREIGN_ORIGIN_SOCKETS, 'https://elsewhere.example');
   assert.ok(foreign.every((r) => r.status === 'rejected' && /HTTP 403/.test(String(r.reason))));
 
-  const keys = flood.map(() => randomBytes(16).toString('base64url'));
+  const identities = flood.map(() => nodeTestIdentity());
   const roomOf = (i: number): number => Math.floor(i / 10) % ROOMS;
   const signallers = flood.map((_, i) => i).filter((i) => i % 10 >= 5);
   const matesOf = (i: number): string[] =>
-    signallers.filter((j) => j !== i && roomOf(j) === roomOf(i)).map((j) => idOf(keys[j]!));
-  const secrets = [topic(roomOf(5)), topic(1000 + 5 * EXTRA_JOINS), ...signallers.slice(0, 10).map((i) => keys[i]!), 'd'.repeat(32)];
+    signallers.filter((j) => j !== i && roomOf(j) === roomOf(i)).map((j) => identities[j]!.id);
+  const secrets = [
+    topic(roomOf(5)), topic(1000 + 5 * EXTRA_JOINS), 'd'.repeat(32),
+    ...signallers.slice(0, 10).flatMap((i) => [toBase64Url(identities[i]!.publicKey), identities[i]!.id]),
+  ];
+  const joins = await Promise.all(signallers.map((i) => signedJoins(flood[i]!, identities[i]!, roomOf(i), i)));
 
   const started = Date.now();
-  for (const i of signallers) floodJoins(flood[i]!, keys[i]!, roomOf(i), i);
+  signallers.forEach((i, n) => floodJoins(flood[i]!, joins[n]!));
   flood.forEach((sock, i) => {
     if (i % 10 === 0) floodFatal(sock, i);
     else if (i % 10 < 5) floodMalformed(sock, i, random);
@@ -308,16 +330,17 @@ async function untilQuiet(relay: RelayChild, socks: Sock[]): Promise<void> {
 async function honestPairMeets(t: TestContext, url: string): Promise<string[]> {
   const [a, b] = await Promise.all([open(url, ORIGIN, true), open(url, ORIGIN, true)]);
   t.after(() => { a.ws.terminate(); b.ws.terminate(); });
-  const [ka, kb] = [randomBytes(16).toString('base64url'), randomBytes(16).toString('base64url')];
+  const [ia, ib] = [nodeTestIdentity(), nodeTestIdentity()];
   const meet = topic(0xfeed);
-  a.ws.send(JSON.stringify({ type: 'join', topic: meet, key: ka }));
+  await until(() => a.nonce !== '' && b.nonce !== '', 'the challenges');
+  a.ws.send(JSON.stringify(await joinMessage(ia, a.nonce, meet)));
   await until(() => a.inbox.some((m) => m.type === 'welcome'), 'a welcome for a');
-  b.ws.send(JSON.stringify({ type: 'join', topic: meet, key: kb }));
+  b.ws.send(JSON.stringify(await joinMessage(ib, b.nonce, meet)));
   await until(() => b.inbox.some((m) => m.type === 'welcome'), 'a welcome for b');
-  assert.deepEqual(b.inbox[0], { type: 'welcome', topic: meet, self: idOf(kb), peers: [idOf(ka)] });
-  b.ws.send(JSON.stringify({ type: 'signal', topic: meet, to: idOf(ka), data: 'offer after the flood' }));
+  assert.deepEqual(b.inbox[0], { type: 'welcome', topic: meet, self: ib.id, peers: [ia.id] });
+  b.ws.send(JSON.stringify({ type: 'signal', topic: meet, to: ia.id, data: 'offer after the flood' }));
   await until(() => a.inbox.some((m) => m.type === 'signal'), 'the signal to reach a');
   assert.deepEqual(a.inbox.find((m) => m.type === 'signal'),
-    { type: 'signal', topic: meet, from: idOf(kb), data: 'offer after the flood' });
-  return [meet, ka, kb, 'offer after the flood'];
+    { type: 'signal', topic: meet, from: ib.id, data: 'offer after the flood' });
+  return [meet, toBase64Url(ia.publicKey), toBase64Url(ib.publicKey), ia.id, ib.id, 'offer after the flood'];
 }

@@ -4,7 +4,6 @@
  * it replays exactly.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../../signaling/protocol.ts';
 import { createRelay } from '../../signaling/relay.ts';
 import { mulberry32 } from './helpers/random.ts';
+import { joinMessage, newTestIdentity } from './helpers/signed-join.ts';
 
 const SEED = 0x6d657368; // "mesh"
 const CASES = 10_000;
@@ -25,11 +25,11 @@ const chance = (r: Rng, p: number): boolean => r() < p;
 
 const ERROR_CODES: readonly RelayErrorCode[] = [
   'bad-json', 'bad-message', 'too-large', 'not-in-room', 'unknown-peer', 'room-full', 'too-many-rooms',
-  'rate-limited', 'server-full',
+  'rate-limited', 'server-full', 'bad-signature', 'too-many-connections', 'too-many-identities', 'join-timeout', 'replaced',
 ];
-const TYPES = ['join', 'leave', 'signal', 'welcome', 'peer-joined', 'peer-left', 'error', 'JOIN', '', 'toString', '__proto__'];
+const TYPES = ['join', 'leave', 'signal', 'challenge', 'welcome', 'peer-joined', 'peer-left', 'error', 'JOIN', '', 'toString', '__proto__'];
 const KEYS = [
-  'type', 'topic', 'key', 'to', 'from', 'data', 'self', 'peers', 'peer', 'code', 'message',
+  'type', 'topic', 'key', 'sig', 'nonce', 'to', 'from', 'data', 'self', 'peers', 'peer', 'code', 'message',
   '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', 'Type', 'type ', '\u0000',
 ];
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -39,7 +39,7 @@ const SPICY = ['"', '\\', '{', '}', '[', ']', ':', ',', ' ', '\n', '\u0000', '\u
 
 /** The fields of each message type (a relay's signal has `from` where a client's has `to`). */
 const FIELDS: Record<string, readonly string[]> = {
-  join: ['type', 'topic', 'key'], leave: ['type', 'topic'], signal: ['type', 'topic', 'to', 'data'],
+  join: ['type', 'topic', 'key', 'sig'], challenge: ['type', 'nonce'], leave: ['type', 'topic'], signal: ['type', 'topic', 'to', 'data'],
   welcome: ['type', 'topic', 'self', 'peers'], 'peer-joined': ['type', 'topic', 'peer'], 'peer-left': ['type', 'topic', 'peer'],
   error: ['type', 'code', 'message'], 'relay-signal': ['type', 'topic', 'from', 'data'],
 };
@@ -51,7 +51,9 @@ const charsOf = (r: Rng, alphabet: string, n: number): string => {
 };
 const topic = (r: Rng): string => charsOf(r, HEX, 64);
 const peerId = (r: Rng): string => charsOf(r, B64URL, 16);
-const peerKey = (r: Rng): string => charsOf(r, B64URL, 22 + int(r, 43));
+/** Mostly the right length (43: 32 bytes), sometimes one off. */
+const peerKey = (r: Rng): string => charsOf(r, B64URL, chance(r, 0.9) ? 43 : 42 + int(r, 3));
+const signature = (r: Rng): string => charsOf(r, B64URL, chance(r, 0.9) ? 86 : 85 + int(r, 3));
 
 function anyString(r: Rng): string {
   // Rare, or the fuzz spends its time copying megabytes: around the caps, or anything up to 20 K.
@@ -59,7 +61,7 @@ function anyString(r: Rng): string {
   switch (int(r, 8)) {
     case 0: return topic(r).slice(0, 62 + int(r, 4)) + (chance(r, 0.5) ? 'A' : ''); // near-miss topics
     case 1: return peerId(r).slice(0, 15 + int(r, 2));
-    case 2: return peerKey(r);
+    case 2: return chance(r, 0.5) ? peerKey(r) : signature(r);
     case 3: return pick(r, ERROR_CODES);
     case 4: return pick(r, TYPES);
     case 5: return Array.from({ length: int(r, 40) }, () => pick(r, SPICY)).join('');
@@ -107,7 +109,8 @@ function messageShaped(r: Rng): string {
 function validField(r: Rng, field: string): string {
   switch (field) {
     case 'topic': return JSON.stringify(topic(r));
-    case 'key': return JSON.stringify(peerKey(r));
+    case 'key': case 'nonce': return JSON.stringify(peerKey(r));
+    case 'sig': return JSON.stringify(signature(r));
     case 'to': case 'from': case 'self': case 'peer': return JSON.stringify(peerId(r));
     case 'peers': return JSON.stringify(Array.from({ length: int(r, MAX_PEERS_PER_ROOM + 2) }, () => peerId(r)));
     case 'code': return JSON.stringify(pick(r, ERROR_CODES));
@@ -124,7 +127,7 @@ function randomFrame(r: Rng): string {
 
 function validClient(r: Rng): ClientMessage {
   switch (int(r, 3)) {
-    case 0: return { type: 'join', topic: topic(r), key: peerKey(r) };
+    case 0: return { type: 'join', topic: topic(r), key: peerKey(r), sig: signature(r) };
     case 1: return { type: 'leave', topic: topic(r) };
     default: return { type: 'signal', topic: topic(r), to: peerId(r), data: anyString(r).slice(0, MAX_SIGNAL_DATA) || 'x' };
   }
@@ -138,6 +141,7 @@ function validRelay(r: Rng): RelayMessage {
     }
     case 1: return { type: pick(r, ['peer-joined', 'peer-left'] as const), topic: topic(r), peer: peerId(r) };
     case 2: return { type: 'error', code: pick(r, ERROR_CODES), message: anyString(r).slice(0, 200) };
+    case 3: return { type: 'challenge', nonce: peerKey(r) };
     default: return { type: 'signal', topic: topic(r), from: peerId(r), data: anyString(r).slice(0, MAX_SIGNAL_DATA) || 'x' };
   }
 }
@@ -280,7 +284,8 @@ describe('relay under fuzz', () => {
     const events: Record<string, unknown>[] = [];
     const relay = createRelay({
       port: 0, host: '127.0.0.1', now: () => clock, log: (e) => events.push(e),
-      limits: { maxBadMessages: LIVE_CASES + 1 }, // one socket takes them all, rather than closing at 20
+      // One socket takes them all, rather than closing at 20, however long this machine takes to send them.
+      limits: { maxBadMessages: LIVE_CASES + 1, joinTimeoutMs: 10 * 60_000 },
     });
     t.after(() => relay.close());
     await relay.ready;
@@ -308,7 +313,7 @@ describe('relay under fuzz', () => {
     const stats = relay.stats();
     assert.equal(fuzzer.ws.readyState, WebSocket.OPEN);
     assert.deepEqual(events.filter((e) => e.event === 'handler-error'), [], 'no handler threw');
-    // Every refusal the parser predicts, plus joins with a second key (one socket keeps one identity).
+    // Every refusal the parser predicts, plus joins (random keys and signatures: 'bad-signature').
     assert.ok(stats.badMessages >= refused && stats.badMessages <= refused + joins, `bad ${stats.badMessages}, refused ${refused}`);
     assert.ok(refused > LIVE_CASES / 2, `only ${refused} of ${LIVE_CASES} frames were malformed`);
     assert.equal(stats.rateLimited, 0, 'paced under the rate limits');
@@ -318,17 +323,16 @@ describe('relay under fuzz', () => {
     const [a, b] = await Promise.all([connect(url), connect(url)]);
     t.after(() => { a.ws.terminate(); b.ws.terminate(); });
     const T = 'c'.repeat(64);
-    const [ka, kb] = [randomBytes(16).toString('base64url'), randomBytes(16).toString('base64url')];
-    a.ws.send(encodeMessage({ type: 'join', topic: T, key: ka }));
-    await until(() => a.replies.length === 1, 'a welcome');
-    b.ws.send(encodeMessage({ type: 'join', topic: T, key: kb }));
-    await until(() => b.replies.length === 1 && a.replies.length === 2, 'b to be welcomed and announced');
-    const welcome = b.replies[0]!;
-    assert.ok(welcome.ok && welcome.value.type === 'welcome');
-    const ida = a.replies[0]!.ok && a.replies[0]!.value.type === 'welcome' ? a.replies[0]!.value.self : '';
-    assert.deepEqual(welcome.value.peers, [ida]);
-    b.ws.send(encodeMessage({ type: 'signal', topic: T, to: ida, data: 'still here' }));
-    await until(() => a.replies.length === 3, 'the signal');
-    assert.deepEqual(a.replies[2], { ok: true, value: { type: 'signal', topic: T, from: welcome.value.self, data: 'still here' } });
+    const [ia, ib] = [newTestIdentity(), newTestIdentity()];
+    const nonceOf = (p: Parsed<RelayMessage> | undefined): string => (p?.ok && p.value.type === 'challenge' ? p.value.nonce : '');
+    await until(() => a.replies.length === 1 && b.replies.length === 1, 'the challenges');
+    a.ws.send(encodeMessage(await joinMessage(ia, nonceOf(a.replies[0]), T)));
+    await until(() => a.replies.length === 2, 'a welcome');
+    b.ws.send(encodeMessage(await joinMessage(ib, nonceOf(b.replies[0]), T)));
+    await until(() => b.replies.length === 2 && a.replies.length === 3, 'b to be welcomed and announced');
+    assert.deepEqual(b.replies[1], { ok: true, value: { type: 'welcome', topic: T, self: ib.id, peers: [ia.id] } });
+    b.ws.send(encodeMessage({ type: 'signal', topic: T, to: ia.id, data: 'still here' }));
+    await until(() => a.replies.length === 4, 'the signal');
+    assert.deepEqual(a.replies[3], { ok: true, value: { type: 'signal', topic: T, from: ib.id, data: 'still here' } });
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, MAX_SIGNAL_DATA, encodeMessage, isPeerId, isTopic,
+  MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, MAX_SIGNAL_DATA, encodeMessage, isPeerId, isTopic, joinChallengeText,
   parseClientMessage, parseRelayMessage, type Parsed, type RelayErrorCode,
 } from '../../signaling/protocol.ts';
 
@@ -34,14 +34,24 @@ describe('isTopic / isPeerId', () => {
 
 describe('parseClientMessage', () => {
   test('valid join, leave and signal', () => {
-    const key = 'k'.repeat(22);
-    assert.deepEqual(parseClientMessage(json({ type: 'join', topic: TOPIC, key })), { ok: true, value: { type: 'join', topic: TOPIC, key } });
+    const key = 'k'.repeat(43); // 32 bytes
+    const sig = 's'.repeat(86); // 64 bytes
+    assert.deepEqual(parseClientMessage(json({ type: 'join', topic: TOPIC, key, sig })), { ok: true, value: { type: 'join', topic: TOPIC, key, sig } });
     rejects(parseClientMessage(json({ type: 'join', topic: TOPIC })), 'bad-message');
-    rejects(parseClientMessage(json({ type: 'join', topic: TOPIC, key: 'short' })), 'bad-message');
-    rejects(parseClientMessage(json({ type: 'join', topic: TOPIC, key: 'x'.repeat(22) + '/' })), 'bad-message');
+    rejects(parseClientMessage(json({ type: 'join', topic: TOPIC, key })), 'bad-message'); // unsigned
+    rejects(parseClientMessage(json({ type: 'join', topic: TOPIC, key: 'short', sig })), 'bad-message');
+    rejects(parseClientMessage(json({ type: 'join', topic: TOPIC, key: 'x'.repeat(42) + '/', sig })), 'bad-message');
+    rejects(parseClientMessage(json({ type: 'join', topic: TOPIC, key: 'k'.repeat(44), sig })), 'bad-message');
+    rejects(parseClientMessage(json({ type: 'join', topic: TOPIC, key, sig: sig.slice(1) })), 'bad-message');
+    rejects(parseClientMessage(json({ type: 'join', topic: TOPIC, key, sig: 42 })), 'bad-message');
     assert.deepEqual(parseClientMessage(json({ type: 'leave', topic: TOPIC })), { ok: true, value: { type: 'leave', topic: TOPIC } });
     const signal = { type: 'signal', topic: TOPIC, to: PEER, data: 'x'.repeat(MAX_SIGNAL_DATA) };
     assert.deepEqual(parseClientMessage(json(signal)), { ok: true, value: signal });
+  });
+
+  test('the join challenge text binds the nonce and the topic', () => {
+    assert.equal(joinChallengeText('N'.repeat(43), TOPIC), `meshdrop/v1/join\n${'N'.repeat(43)}\n${TOPIC}`);
+    assert.notEqual(joinChallengeText('a', TOPIC), joinChallengeText('b', TOPIC));
   });
 
   test('drops extra fields such as a forged "from"', () => {
@@ -104,6 +114,8 @@ describe('parseRelayMessage', () => {
       { type: 'peer-left', topic: TOPIC, peer: PEER2 },
       { type: 'signal', topic: TOPIC, from: PEER2, data: '{"sdp":"v=0"}' },
       { type: 'error', code: 'room-full', message: 'full' },
+      { type: 'error', code: 'too-many-identities', message: 'mint fewer keys' },
+      { type: 'challenge', nonce: 'N'.repeat(43) },
     ];
     for (const m of valid) assert.deepEqual(parseRelayMessage(json(m)), { ok: true, value: m });
   });
@@ -123,6 +135,8 @@ describe('parseRelayMessage', () => {
     rejects(parseRelayMessage('[]'), 'bad-message');
     rejects(parseRelayMessage('null'), 'bad-message');
     rejects(parseRelayMessage(json({ type: 'join', topic: TOPIC })), 'bad-message'); // a client message
+    rejects(parseRelayMessage(json({ type: 'challenge', nonce: 'short' })), 'bad-message');
+    rejects(parseRelayMessage(json({ type: 'challenge' })), 'bad-message');
     rejects(parseRelayMessage('x'.repeat(MAX_FRAME_BYTES + 1)), 'too-large');
   });
 

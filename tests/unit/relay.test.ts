@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -11,6 +11,9 @@ import {
 import { normalizeOrigin, parseAllowedOrigins } from '../../signaling/admission.ts';
 import { MESSAGE_BURST, createRelay, type RelayOptions } from '../../signaling/relay.ts';
 import { SECURITY_HEADERS, startServer } from '../../signaling/server.ts';
+import type { Identity } from '../../src/core/crypto/identity.ts';
+import { joinMessage, newTestIdentity } from './helpers/signed-join.ts';
+import { toBase64Url } from '../../src/core/bytes.ts';
 
 // ---------------------------------------------------------------------------
 // Helpers: every wait has a timeout, so a failing test fails instead of hanging.
@@ -46,14 +49,19 @@ class Client {
   readonly invalid: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   id = '';
-  /** Each test client is a distinct browser: its own key, so its own peer id. */
-  key = randomBytes(16).toString('base64url');
+  /** Each test client is a distinct browser: its own identity, so its own peer id. */
+  identity: Identity = newTestIdentity();
+  /** This socket's challenge (kept out of the inbox: every socket gets exactly one, first). */
+  readonly nonce: Promise<string>;
+  private gotNonce: (nonce: string) => void = noop;
   private wake = noop;
 
   constructor(readonly ws: WebSocket) {
+    this.nonce = new Promise((resolve) => { this.gotNonce = resolve; });
     ws.on('message', (data) => {
       const parsed = parseRelayMessage(String(data));
-      if (parsed.ok) this.inbox.push(parsed.value);
+      if (parsed.ok && parsed.value.type === 'challenge') this.gotNonce(parsed.value.nonce);
+      else if (parsed.ok) this.inbox.push(parsed.value);
       else this.invalid.push(String(data));
       this.wake();
     });
@@ -90,8 +98,13 @@ class Client {
     return timeout(this.closed, ms, 'the socket to close');
   }
 
+  /** A correctly signed join for this socket, sent without waiting for the answer. */
+  async sendJoin(t: string, identity: Identity = this.identity): Promise<void> {
+    this.send(await joinMessage(identity, await timeout(this.nonce, WAIT_MS, 'the challenge'), t));
+  }
+
   async join(t: string): Promise<Of<'welcome'>> {
-    this.send({ type: 'join', topic: t, key: this.key });
+    await this.sendJoin(t);
     const welcome = await this.next('welcome');
     assert.equal(welcome.topic, t);
     this.id = welcome.self;
@@ -184,7 +197,7 @@ describe('relay bad input', () => {
     await x.error('bad-message');
     x.send(['join', T]);
     await x.error('bad-message');
-    x.send({ type: 'join', topic: 'my-secret-room', key: x.key });
+    await x.sendJoin('my-secret-room');
     await x.error('bad-message');
     x.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     await x.error('bad-message');
@@ -225,19 +238,57 @@ describe('relay bad input', () => {
 });
 
 describe('relay peer identity', () => {
-  test('the id is derived from the key; a join without a key is refused', { timeout: 10_000 }, async (t) => {
+  test('the id is the hash of the public key; an unsigned join is refused', { timeout: 10_000 }, async (t) => {
     const { connect } = await startRelay(t);
     const a = await connect();
     a.send({ type: 'join', topic: T });
     await a.error('bad-message');
+    a.send({ type: 'join', topic: T, key: toBase64Url(a.identity.publicKey) });
+    await a.error('bad-message');
     const welcome = await a.join(T);
-    const digest = createHash('sha256').update(a.key).digest();
+    const digest = createHash('sha256').update(a.identity.publicKey).digest();
     assert.equal(welcome.self, peerIdFromDigest(digest));
-    a.send({ type: 'join', topic: topic(1), key: randomBytes(16).toString('base64url') });
+    assert.equal(welcome.self, a.identity.id, 'the relay and the browser derive the same id');
+    await a.sendJoin(topic(1), newTestIdentity());
     await a.error('bad-message'); // one socket, one identity
   });
 
-  test('the same key on a new socket replaces the stale one without a peer-left', { timeout: 10_000 }, async (t) => {
+  test('a forged or wrong signature is refused and counted as a bad message', { timeout: 10_000 }, async (t) => {
+    const { relay, connect } = await startRelay(t);
+    const [a, victim] = await Promise.all([connect(), connect()]);
+    await victim.join(T);
+    const nonce = await a.nonce;
+    // Claiming the victim's key with a signature by another key.
+    const forged = await joinMessage(a.identity, nonce, T);
+    a.send({ ...forged, key: toBase64Url(victim.identity.publicKey) });
+    await a.error('bad-signature');
+    // A real signature, but of another topic than the one joined.
+    a.send({ ...(await joinMessage(a.identity, nonce, U)), topic: T });
+    await a.error('bad-signature');
+    // Garbage of the right length, and a key that is not a curve point.
+    a.send({ ...forged, sig: 'A'.repeat(86) });
+    await a.error('bad-signature');
+    a.send({ ...forged, key: '_'.repeat(43) });
+    await a.error('bad-signature');
+    assert.equal(relay.stats().badSignatures, 4);
+    assert.equal(relay.stats().badMessages, 4);
+    await sleep(50);
+    assert.deepEqual(victim.inbox, [], 'the room saw no one join');
+    await a.join(T); // its own signature still works
+  });
+
+  test('a join signature replayed on another socket fails: each socket has its own nonce', { timeout: 10_000 }, async (t) => {
+    const { connect } = await startRelay(t);
+    const [a, eve] = await Promise.all([connect(), connect()]);
+    assert.notEqual(await a.nonce, await eve.nonce);
+    const signed = await joinMessage(a.identity, await a.nonce, T);
+    eve.send(signed); // recorded off a's socket
+    await eve.error('bad-signature');
+    a.send(signed);
+    assert.equal((await a.next('welcome')).self, a.identity.id);
+  });
+
+  test('the same identity on a new socket in the same room replaces the stale one without a peer-left', { timeout: 10_000 }, async (t) => {
     const { relay, connect } = await startRelay(t);
     const a = await connect();
     const b = await connect();
@@ -245,15 +296,143 @@ describe('relay peer identity', () => {
     await b.join(T);
     await a.next('peer-joined');
     const b2 = await connect();
-    b2.key = b.key; // the same browser, reconnecting before its old socket is noticed dead
+    b2.identity = b.identity; // the same browser, reconnecting before its old socket is noticed dead
     assert.deepEqual((await b2.join(T)).peers, [a.id]);
     assert.equal(b2.id, b.id);
+    await b.error('replaced'); // if the old socket is alive after all (another tab), it learns why
     await b.waitClosed();
     await sleep(50);
     assert.ok(!a.inbox.some((m) => m.type === 'peer-left'), 'the room must not see the reconnecting peer leave');
     a.send({ type: 'signal', topic: T, to: b.id, data: 'offer' });
     assert.equal((await b2.next('signal')).from, a.id);
     assert.equal(relay.stats().connections, 2);
+  });
+
+  test('one identity in two rooms from two sockets (two tabs): neither replaces the other', { timeout: 10_000 }, async (t) => {
+    const { relay, connect } = await startRelay(t);
+    const [tab1, tab2, other] = await Promise.all([connect(), connect(), connect()]);
+    tab2.identity = tab1.identity;
+    await tab1.join(T);
+    await tab2.join(U);
+    await other.join(U);
+    await tab2.next('peer-joined');
+    other.send({ type: 'signal', topic: U, to: tab2.id, data: 'to tab 2' });
+    assert.equal((await tab2.next('signal')).data, 'to tab 2');
+    await sleep(50);
+    assert.equal(tab1.ws.readyState, WebSocket.OPEN);
+    assert.deepEqual(tab1.inbox, []);
+    assert.equal(relay.stats().connections, 3);
+    assert.equal(relay.stats().rooms, 2);
+    tab1.ws.close(); // tab 1 closing does not take tab 2 out of U
+    await until(() => relay.stats().rooms === 1, 'T to close');
+    await sleep(50);
+    assert.ok(!other.inbox.some((m) => m.type === 'peer-left'));
+  });
+});
+
+describe('relay admission limits', () => {
+  test('too many sockets from one address are refused', { timeout: 10_000 }, async (t) => {
+    const { relay, connect } = await startRelay(t, { limits: { maxConnectionsPerAddress: 2 } });
+    const [a] = await Promise.all([connect(), connect()]);
+    const third = await connect();
+    await third.error('too-many-connections');
+    assert.equal((await third.waitClosed()).code, 1013);
+    assert.equal(relay.stats().refusedAddress, 1);
+    a.ws.close();
+    await until(() => relay.stats().connections === 1, 'a to go');
+    await (await connect()).join(T); // a slot came free
+  });
+
+  test('a socket that does not join in time is closed; one that joined is not', { timeout: 10_000 }, async (t) => {
+    const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
+    const setTimer = (fn: () => void, ms: number) => {
+      const timer = { fn, ms, cancelled: false };
+      timers.push(timer);
+      return () => { timer.cancelled = true; };
+    };
+    const { relay, connect } = await startRelay(t, { setTimer, limits: { joinTimeoutMs: 1234 } });
+    const [idle, joined] = await Promise.all([connect(), connect()]);
+    await joined.join(T);
+    assert.equal(timers.length, 2);
+    assert.ok(timers.every((x) => x.ms === 1234));
+    for (const timer of timers) if (!timer.cancelled) timer.fn();
+    await idle.error('join-timeout');
+    assert.equal((await idle.waitClosed()).code, 1008);
+    assert.equal(relay.stats().joinTimeouts, 1);
+    assert.equal(joined.ws.readyState, WebSocket.OPEN);
+    assert.equal(timers.filter((x) => x.cancelled).length, 1, 'a join cancels its timer');
+  });
+
+  test('new identities per address are capped per window; known ones stay free', { timeout: 10_000 }, async (t) => {
+    let clock = 5_000_000;
+    const { relay, connect } = await startRelay(t, {
+      now: () => clock, limits: { maxIdentitiesPerAddress: 2, identityWindowMs: 60_000 },
+    });
+    const [a, b, c] = await Promise.all([connect(), connect(), connect()]);
+    await a.join(T);
+    await b.join(T);
+    await c.sendJoin(T);
+    await c.error('too-many-identities');
+    assert.equal(relay.stats().refusedIdentities, 1);
+    // a, reconnecting on a new socket, is an identity already seen: free.
+    const a2 = await connect();
+    a2.identity = a.identity;
+    await a2.join(U);
+    // After the window, old identities no longer count.
+    clock += 60_000;
+    await c.join(T);
+  });
+
+  test('a slow receiver is not disconnected: what it cannot take is dropped and counted', { timeout: 15_000 }, async (t) => {
+    const { relay, events, connect } = await startRelay(t, {
+      limits: { maxBufferedBytes: 64 * 1024, messageBurst: 100_000, pairSignalBurst: 100_000 },
+    });
+    const [a, b] = await Promise.all([connect(), connect()]);
+    await a.join(T);
+    await b.join(T);
+    await a.next('peer-joined');
+    (b.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const data = 'z'.repeat(MAX_SIGNAL_DATA);
+    for (let sent = 0; sent < 4000 && relay.stats().droppedSlow === 0; sent += 20) {
+      for (let i = 0; i < 20; i++) a.send({ type: 'signal', topic: T, to: b.id, data });
+      await sleep(5);
+    }
+    assert.ok(relay.stats().droppedSlow > 0, 'the backlog limit was reached');
+    await sleep(100);
+    assert.ok(!a.inbox.some((m) => m.type === 'peer-left' || m.type === 'error'), 'the sender is not punished either');
+    assert.ok(!events.some((e) => e.event === 'slow-consumer'));
+    (b.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    // Its backlog drains on the relay's side in its own time: keep knocking until one gets through.
+    const caughtUp = () => b.inbox.some((m) => m.type === 'signal' && m.data === 'after the backlog');
+    for (let i = 0; i < 100 && !caughtUp(); i++) {
+      a.send({ type: 'signal', topic: T, to: b.id, data: 'after the backlog' });
+      await sleep(30);
+    }
+    await until(caughtUp, 'b to catch up');
+    assert.equal(b.ws.readyState, WebSocket.OPEN);
+    assert.equal(relay.stats().connections, 2);
+  });
+
+  test('signals from one peer to one peer are rate-limited per pair', { timeout: 10_000 }, async (t) => {
+    let clock = 1_000_000;
+    const { relay, connect } = await startRelay(t, { now: () => clock, limits: { pairSignalBurst: 3, pairSignalsPerSecond: 1 } });
+    const [a, b, c] = await Promise.all([connect(), connect(), connect()]);
+    await a.join(T);
+    await b.join(T);
+    await c.join(T);
+    for (let i = 0; i < 4; i++) a.send({ type: 'signal', topic: T, to: b.id, data: `ab${i}` });
+    await a.error('rate-limited');
+    a.send({ type: 'signal', topic: T, to: c.id, data: 'ac' }); // another pair has its own budget
+    assert.equal((await c.next('signal')).data, 'ac');
+    b.send({ type: 'signal', topic: T, to: a.id, data: 'ba' }); // and so does the other direction
+    assert.equal((await a.next('signal')).data, 'ba');
+    await sleep(50);
+    assert.deepEqual(b.inbox.filter((m) => m.type === 'signal').map((m) => m.type === 'signal' && m.data), ['ab0', 'ab1', 'ab2']);
+    clock += 1000;
+    a.send({ type: 'signal', topic: T, to: b.id, data: 'ab-later' });
+    assert.equal((await b.next('signal')).data, 'ab0');
+    assert.equal(relay.stats().rateLimited, 1);
+    assert.equal(a.ws.readyState, WebSocket.OPEN);
   });
 });
 
@@ -264,14 +443,14 @@ describe('relay limits', () => {
     const c = await connect();
 
     for (let i = 0; i < MESSAGE_BURST; i++) c.send({ type: 'leave', topic: T }); // silent, but each costs a token
-    c.send({ type: 'join', topic: T, key: c.key });
+    await c.sendJoin(T);
     await c.error('rate-limited');
     await sleep(50);
     assert.ok(!c.inbox.some((m) => m.type === 'welcome'), 'a rate-limited message is dropped');
 
     clock += 1000; // MESSAGES_PER_SECOND tokens back
     for (let i = 0; i < 8; i++) await c.join(T); // the join burst
-    c.send({ type: 'join', topic: T, key: c.key });
+    await c.sendJoin(T);
     await c.error('rate-limited');
     clock += 2000; // one join token back
     await c.join(T);
@@ -282,14 +461,14 @@ describe('relay limits', () => {
     const [a, b, c] = await Promise.all([connect(), connect(), connect()]);
     await a.join(T);
     await b.join(T);
-    c.send({ type: 'join', topic: T, key: c.key });
+    await c.sendJoin(T);
     await c.error('room-full');
     b.send({ type: 'leave', topic: T });
     await a.next('peer-left');
     assert.deepEqual((await c.join(T)).peers, [a.id]);
 
     for (let i = 1; i <= 3; i++) await c.join(topic(i)); // T plus three more
-    c.send({ type: 'join', topic: topic(4), key: c.key });
+    await c.sendJoin(topic(4));
     await c.error('too-many-rooms');
   });
 
@@ -309,7 +488,7 @@ describe('relay limits', () => {
     const [a, b] = await Promise.all([connect(), connect()]);
     await a.join(topic(1));
     await a.join(topic(2));
-    b.send({ type: 'join', topic: topic(3), key: b.key });
+    await b.sendJoin(topic(3));
     await b.error('server-full');
     assert.deepEqual((await b.join(topic(1))).peers, [a.id]); // an existing room is fine
     a.send({ type: 'leave', topic: topic(2) });
@@ -337,24 +516,6 @@ describe('relay limits', () => {
     assert.deepEqual(b.inbox.filter((m) => m.type === 'signal'), []);
   });
 
-  test('a consumer that stops reading is cut off', { timeout: 15_000 }, async (t) => {
-    const { events, connect } = await startRelay(t, {
-      limits: { maxBufferedBytes: 64 * 1024, messageBurst: 100_000 },
-    });
-    const [a, b] = await Promise.all([connect(), connect()]);
-    await a.join(T);
-    await b.join(T);
-    await a.next('peer-joined');
-    (b.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const data = 'z'.repeat(MAX_SIGNAL_DATA);
-    for (let sent = 0; sent < 4000 && !a.inbox.some((m) => m.type === 'peer-left'); sent += 20) {
-      for (let i = 0; i < 20; i++) a.send({ type: 'signal', topic: T, to: b.id, data });
-      await sleep(5);
-    }
-    assert.equal((await a.next('peer-left')).peer, b.id);
-    assert.ok(events.some((e) => e.event === 'slow-consumer'));
-  });
-
   test('heartbeat terminates a client that does not answer pings', { timeout: 10_000 }, async (t) => {
     const { relay, events, connect } = await startRelay(t, { heartbeatMs: 50 });
     const lazy = await connect({ autoPong: false });
@@ -379,7 +540,7 @@ describe('relay limits', () => {
     });
     const victim = await connect();
     explode = true;
-    victim.send({ type: 'join', topic: T, key: victim.key });
+    await victim.sendJoin(T);
     assert.equal((await victim.waitClosed()).code, 1011);
     explode = false;
     assert.ok(events.some((e) => e.event === 'handler-error' && e.error === 'boom'));
@@ -451,11 +612,13 @@ describe('relay stats and logs', () => {
     assert.deepEqual(relay.stats(), {
       connections: 2, rooms: 1, accepted: 3, messages: 6, badMessages: 3, rateLimited: 1,
       refusedOrigin: 0, refusedConnections: 1, refusedRooms: 0, refusedRoomFull: 0,
+      refusedAddress: 0, refusedIdentities: 0, badSignatures: 0, joinTimeouts: 0, droppedSlow: 0,
     });
 
     await until(() => events.some((e) => e.event === 'stats' && e.badMessages === 3), 'a stats line with the counts');
     const logged = JSON.stringify(events);
-    for (const secret of [T, U, a.key, b.key, a.id, b.id, 'secret-sdp', '127.0.0.1']) {
+    const keys = [a, b].map((c) => toBase64Url(c.identity.publicKey));
+    for (const secret of [T, U, ...keys, a.id, b.id, 'secret-sdp', '127.0.0.1']) {
       assert.ok(!logged.includes(secret), `logs must not contain ${secret}`);
     }
     await relay.close();

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { WebSocket } from 'ws';
-import { peerIdFromDigest, RELAY_PATH } from '../../../signaling/protocol.ts';
+import { RELAY_PATH } from '../../../signaling/protocol.ts';
 import { createRelay, type Relay } from '../../../signaling/relay.ts';
 import { createEngine, type Engine, type EngineDeps } from '../../../src/app/engine.ts';
+import type { Identity } from '../../../src/core/crypto/identity.ts';
 import { deriveRoomKeys } from '../../../src/core/crypto/room-keys.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import { sealSignals } from '../../../src/net/sealed-signal.ts';
@@ -12,6 +13,9 @@ import { createSignalClient } from '../../../src/net/signal-client.ts';
 import { createMemoryStore } from '../../../src/storage/memory-store.ts';
 import type { Store } from '../../../src/storage/store.ts';
 import type { MemoryNetwork } from './memory-net.ts';
+import { newTestIdentity } from './signed-join.ts';
+
+export { newTestIdentity } from './signed-join.ts';
 
 /** A meshdrop engine in Node: real relay client over `ws`, in-memory links and storage. */
 export interface NodePeer {
@@ -22,8 +26,12 @@ export interface NodePeer {
 
 export const ROOM = 'test-room-default';
 
+/** Every test client comes from 127.0.0.1: the per-address caps would otherwise bite a file of tests. */
+export const LOOPBACK_LIMITS = { maxConnectionsPerAddress: 10_000, maxIdentitiesPerAddress: 10_000 };
+
+
 export async function startTestRelay(): Promise<{ relay: Relay; url: string }> {
-  const relay = createRelay({ port: 0, host: '127.0.0.1', log: () => undefined });
+  const relay = createRelay({ port: 0, host: '127.0.0.1', log: () => undefined, limits: LOOPBACK_LIMITS });
   await relay.ready;
   return { relay, url: `ws://127.0.0.1:${relay.address().port}${RELAY_PATH}` };
 }
@@ -32,10 +40,10 @@ export async function startTestRelay(): Promise<{ relay: Relay; url: string }> {
 export async function startNodePeer(
   relayUrl: string,
   net: MemoryNetwork,
-  opts: { name?: string; store?: Store; room?: string; deps?: Partial<EngineDeps> } = {},
+  opts: { name?: string; store?: Store; room?: string; identity?: Identity; deps?: Partial<EngineDeps> } = {},
 ): Promise<NodePeer> {
-  const key = randomBytes(16).toString('base64url');
-  const id = peerIdFromDigest(createHash('sha256').update(key).digest());
+  const identity = opts.identity ?? newTestIdentity();
+  const id = identity.id;
   const store = opts.store ?? createMemoryStore();
   const keys = await deriveRoomKeys({ secret: opts.room ?? ROOM, named: false }, (n) => new Uint8Array(randomBytes(n)));
   const engine = createEngine({
@@ -49,7 +57,7 @@ export async function startNodePeer(
     connectRelay: sealSignals(keys, id, (handlers) =>
       createSignalClient(
         {
-          url: relayUrl, topic: keys.topic, key, self: id,
+          url: relayUrl, topic: keys.topic, identity, self: id,
           WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
           random: Math.random, setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
         },

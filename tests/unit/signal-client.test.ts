@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { joinChallengeText, parseClientMessage } from '../../signaling/protocol.ts';
+import { fromBase64Url, toBase64Url, utf8 } from '../../src/core/bytes.ts';
+import { identityFromSeed, verifySignatureSync } from '../../src/core/crypto/identity.ts';
+import { createSignalClient, type SignalErrorCode } from '../../src/net/signal-client.ts';
+
+/** The client over a fake WebSocket: answers each socket's challenge, steps aside when replaced. */
+class FakeSocket {
+  static readonly OPEN = 1;
+  static all: FakeSocket[] = [];
+  readyState = FakeSocket.OPEN;
+  sent: string[] = [];
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  constructor(readonly url: string) { FakeSocket.all.push(this); }
+  send(text: string) { this.sent.push(text); }
+  close() { this.readyState = 3; this.onclose?.(); }
+  receive(m: object) { this.onmessage?.({ data: JSON.stringify(m) }); }
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(cond(), 'timed out');
+};
+
+test('signs each socket\'s challenge; a "replaced" error stops reconnecting', async () => {
+  FakeSocket.all = [];
+  const identity = identityFromSeed(new Uint8Array(32).fill(5));
+  const topic = 'c'.repeat(64);
+  const errors: SignalErrorCode[] = [];
+  const statuses: string[] = [];
+  const timers: (() => void)[] = [];
+  createSignalClient({
+    url: 'ws://relay/ws', topic, identity, self: identity.id,
+    WebSocket: FakeSocket as unknown as typeof WebSocket, random: () => 0.5,
+    setTimeout: (fn) => timers.push(fn), clearTimeout: () => undefined,
+  }, {
+    onWelcome: () => undefined, onPeerJoined: () => undefined, onPeerLeft: () => undefined, onSignal: () => undefined,
+    onStatus: (s) => statuses.push(s), onError: (code) => errors.push(code),
+  });
+  const first = FakeSocket.all[0]!;
+  assert.deepEqual(first.sent, [], 'nothing before the challenge');
+  const nonce = 'N'.repeat(43);
+  first.receive({ type: 'challenge', nonce });
+  await until(() => first.sent.length === 1);
+  const join = parseClientMessage(first.sent[0]!);
+  assert.ok(join.ok && join.value.type === 'join');
+  assert.equal(join.value.key, toBase64Url(identity.publicKey));
+  assert.ok(verifySignatureSync(identity.publicKey, utf8(joinChallengeText(nonce, topic)), fromBase64Url(join.value.sig)!));
+
+  first.close(); // relay gone: reconnect with a new socket and a new challenge
+  assert.equal(timers.length, 1);
+  timers.shift()!();
+  const second = FakeSocket.all[1]!;
+  second.receive({ type: 'challenge', nonce: 'M'.repeat(43) });
+  await until(() => second.sent.length === 1);
+  assert.notEqual(second.sent[0], first.sent[0]);
+
+  second.receive({ type: 'error', code: 'replaced', message: 'another connection of this identity joined this room' });
+  assert.deepEqual(errors, ['replaced']);
+  assert.equal(second.readyState, 3);
+  assert.equal(timers.length, 0, 'no reconnect: the other tab holds the room');
+  assert.equal(statuses.at(-1), 'offline');
+});
