@@ -1,6 +1,7 @@
 import { RELAY_PATH } from '../../signaling/protocol.ts';
 import { sha256 } from '../core/hash.ts';
 import { randomDisplayName } from '../core/names.ts';
+import { peerIdFromPublicKey, verifySignature } from '../core/crypto/identity.ts';
 import { deriveRoomKeys } from '../core/crypto/room-keys.ts';
 import type { Room } from '../core/room.ts';
 import { RateLimit } from '../core/throttle.ts';
@@ -57,11 +58,15 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
 
   const engine = createEngine({
-    self,
+    self: identity,
+    verify: verifySignature,
+    idOf: peerIdFromPublicKey,
+    room: topic,
     name,
     store,
     sha256,
     now: () => performance.now(),
+    wallClock: () => Date.now(),
     random: Math.random,
     randomBytes,
     connectRelay: sealSignals(keys, self, (handlers) =>

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { RELAY_PATH } from '../../../signaling/protocol.ts';
 import { createRelay, type Relay } from '../../../signaling/relay.ts';
 import { createEngine, type Engine, type EngineDeps } from '../../../src/app/engine.ts';
-import type { Identity } from '../../../src/core/crypto/identity.ts';
+import { peerIdFromPublicKey, verifySignature, type Identity } from '../../../src/core/crypto/identity.ts';
 import { deriveRoomKeys } from '../../../src/core/crypto/room-keys.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import { sealSignals } from '../../../src/net/sealed-signal.ts';
@@ -47,11 +47,15 @@ export async function startNodePeer(
   const store = opts.store ?? createMemoryStore();
   const keys = await deriveRoomKeys({ secret: opts.room ?? ROOM, named: false }, (n) => new Uint8Array(randomBytes(n)));
   const engine = createEngine({
-    self: id,
+    self: identity,
+    verify: verifySignature,
+    idOf: peerIdFromPublicKey,
+    room: keys.topic,
     name: opts.name ?? `peer-${id.slice(0, 4)}`,
     store,
     sha256,
     now: () => performance.now(),
+    wallClock: () => Date.now(),
     random: Math.random,
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     connectRelay: sealSignals(keys, id, (handlers) =>
