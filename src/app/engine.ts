@@ -12,6 +12,8 @@ import { Library, type LocalFile } from './library.ts';
 import { Session, type SessionContext } from './session.ts';
 import { Uploader } from './uploader.ts';
 import { RoomGossip } from './room-gossip.ts';
+import { createWebCryptoIdentity, idOfPublicKey, webCryptoVerify, type GossipIdentity } from './gossip-identity.ts';
+import type { IdOf, Verifier } from '../core/gossip/announcement.ts';
 import { buildState, Notices, type AppState, type EngineInternals } from './state.ts';
 import { StorageBudget, type BrowserStorage } from './storage-budget.ts';
 
@@ -37,6 +39,16 @@ export interface EngineDeps {
   throttle?(bytes: number): Promise<void>;
   /** The browser's storage budget (navigator.storage); absent in Node tests. */
   storage?: BrowserStorage;
+  /**
+   * Signs our announcements; its id must equal `self`. TEMPORARY until the
+   * identity module lands: when absent one is generated with WebCrypto, whose
+   * id the relay does not know, so other peers drop our announcements as
+   * not-a-member (see gossip-identity.ts).
+   */
+  identity?: GossipIdentity;
+  verify?: Verifier;
+  /** The peer id of a public key; must agree with how the relay derives ids. */
+  idOf?: IdOf;
 }
 
 export interface Engine {
@@ -61,6 +73,8 @@ export interface Engine {
 export interface EngineStats {
   uploadedBytes: number;
   downloads: Record<string, DownloadReport>;
+  /** What gossip accepted, forwarded and dropped (and why). */
+  gossip: Record<string, number>;
 }
 
 const TICK_MS = 1_000;
@@ -72,7 +86,27 @@ export function createEngine(deps: EngineDeps): Engine {
   const changed = () => listeners.forEach((fn) => fn());
   const notices = new Notices(changed);
   const sessions = new Map<string, Session>();
-  const gossip = new RoomGossip({ self: deps.self, sessions, now: deps.now, randomBytes: deps.randomBytes });
+  if (deps.identity && deps.identity.id !== deps.self) throw new Error('the signing identity is not this peer (identity.id !== self)');
+  let identity = deps.identity;
+  const identityReady = identity ? Promise.resolve() : createWebCryptoIdentity().then((made) => {
+    identity = made;
+  });
+  const gossip = new RoomGossip({
+    self: { get id() { return identity?.id ?? deps.self; }, get publicKey() { return identity!.publicKey; }, sign: (data) => identity!.sign(data) },
+    verify: deps.verify ?? webCryptoVerify,
+    idOf: deps.idOf ?? idOfPublicKey,
+    neighbours: () => [...sessions.keys()],
+    members: () => new Set([...peers.present(), ...sessions.keys()]),
+    send: (peer, m) => sessions.get(peer)?.send(m),
+    now: deps.now,
+    wallClock: () => Date.now(),
+    changed: () => changed(),
+    ban: (peer, code, detail) => banPeer(peer, code, detail),
+    // Its own signed word that it holds the whole file: a linked holder is a source right away.
+    added: (origin, fileId) => {
+      if (sessions.has(origin)) downloads.get(fileId)?.onHolder(origin);
+    },
+  });
   const catalogue = gossip.catalogue;
   const budget = new StorageBudget(deps.storage, notices);
   const imports = new Map<number, { name: string; size: number; done: number }>();
@@ -100,8 +134,9 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const announce = (local: LocalFile) => {
-    gossip.announce('add', local.meta);
-    changed();
+    identityReady
+      .then(() => gossip.announce('add', local.meta))
+      .catch((e: Error) => notices.error(`Could not announce ${local.meta.name}: ${e.message}`));
   };
 
   const downloads = new Downloads({
@@ -132,11 +167,11 @@ export function createEngine(deps: EngineDeps): Engine {
     heard: (peer) => {
       for (const d of downloads.all()) d.onHeard(peer);
     },
-    onAnnouncement(session, a, live) {
-      if (!gossip.receive(session, a, live)) return;
-      changed();
-      // The announcer itself says it holds the whole file (gossip about others only tells us they exist).
-      if (a.kind === 'add' && a.origin === session.id) downloads.get(a.file.id)?.onHolder(session.id);
+    onGossip(session, json, live) {
+      gossip.receive(session.id, json, live).catch((e: Error) => notices.error(`Gossip from a peer failed: ${e.message}`));
+    },
+    onCatalogue(session, json) {
+      gossip.receiveCatalogue(session.id, json).catch((e: Error) => notices.error(`Gossip from a peer failed: ${e.message}`));
     },
     ban: banPeer,
   };
@@ -152,7 +187,7 @@ export function createEngine(deps: EngineDeps): Engine {
       });
     }
     link.send(encodeFrame({ type: 'hello', version: WIRE_VERSION, name }));
-    gossip.syncTo(session);
+    gossip.syncTo(peer);
     for (const d of downloads.all()) d.peerOpened(peer);
   };
 
@@ -160,7 +195,7 @@ export function createEngine(deps: EngineDeps): Engine {
     sessions.delete(peer);
     uploader.removePeer(peer);
     for (const d of downloads.all()) d.peerGone(peer);
-    if (!peers.present().has(peer) && catalogue.removePeer(peer)) changed();
+    if (!peers.present().has(peer)) gossip.peerGone(peer);
   };
 
   let peers: PeerManager;
@@ -173,7 +208,7 @@ export function createEngine(deps: EngineDeps): Engine {
     onPeerJoined: (p) => peers.joined(p),
     onPeerLeft(p) {
       peers.left(p);
-      if (catalogue.removePeer(p)) changed();
+      gossip.peerGone(p);
     },
     onSignal: (from, data) => peers.signal(from, data),
     onStatus(status) {
@@ -285,7 +320,7 @@ export function createEngine(deps: EngineDeps): Engine {
       changed();
     },
     dismissNotice: (id) => notices.dismiss(id),
-    stats: () => ({ uploadedBytes, downloads: downloads.report() }),
+    stats: () => ({ uploadedBytes, downloads: downloads.report(), gossip: gossip.stats() }),
     ready,
     internals,
     close() {

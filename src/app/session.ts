@@ -1,4 +1,3 @@
-import { parseAnnouncement, type Announcement } from '../core/gossip/announcement.ts';
 import { HASH_BYTES, pieceCountFor } from '../core/manifest/manifest.ts';
 import { PieceAssembler } from '../core/wire/assembler.ts';
 import {
@@ -23,16 +22,14 @@ export interface SessionContext {
   onHello(session: Session): void;
   /** Any frame from the peer: it is alive (stall detection). */
   heard(peer: string): void;
-  onAnnouncement(session: Session, a: Announcement, live: boolean): void;
+  /** A GOSSIP frame's JSON: the gossip layer parses, verifies and judges it, and owns its limits. */
+  onGossip(session: Session, json: unknown, live: boolean): void;
+  /** A CATALOGUE frame's JSON, for the gossip layer. */
+  onCatalogue(session: Session, json: unknown): void;
   /** End the link and refuse the peer for this session. */
   ban(peer: string, code: string, detail: string): void;
 }
 
-/** Catalogue entries a neighbour may send us when it connects. */
-export const MAX_CATALOGUE_SYNC = 5_000;
-/** Live announcements per peer: a burst (sharing a folder), then a steady trickle. */
-export const GOSSIP_BURST = 500;
-export const GOSSIP_PER_SECOND = 20;
 /** Data frames for pieces we no longer expect may still be on the way; remember that many. */
 const MAX_RETIRED = 4_096;
 
@@ -51,20 +48,8 @@ export class Session {
   verificationCode: string | null = null;
   /** Pieces we asked this peer for and no longer expect (done, cancelled, refused): late data is harmless. */
   private retired = new Set<string>();
-  private catalogueEntries = 0;
-  private gossipTokens = GOSSIP_BURST;
-  private gossipRefilled = 0;
 
   constructor(readonly id: string, readonly link: DataLink, private readonly ctx: SessionContext) {}
-
-  /** Token bucket on the receive clock: a peer flooding announcements is dropped. */
-  private takeGossipToken(now: number): boolean {
-    this.gossipTokens = Math.min(GOSSIP_BURST, this.gossipTokens + ((now - this.gossipRefilled) / 1000) * GOSSIP_PER_SECOND);
-    this.gossipRefilled = now;
-    if (this.gossipTokens < 1) return false;
-    this.gossipTokens--;
-    return true;
-  }
 
   send(m: WireMessage): void {
     if (m.type === 'bitfield') this.sentBitfield.add(m.fileId);
@@ -95,7 +80,6 @@ export class Session {
     if (!decoded.ok) return this.ctx.ban(this.id, decoded.code, decoded.error);
     const m = decoded.value;
     if (this.name === null && m.type !== 'hello') return this.ctx.ban(this.id, 'ERR_PROTOCOL', `${m.type} before hello`);
-    if (this.lastReceived === 0) this.gossipRefilled = now;
     this.lastReceived = now;
     this.ctx.heard(this.id);
     this.handle(m);
@@ -107,15 +91,11 @@ export class Session {
         if (m.version !== WIRE_VERSION) return this.ctx.ban(this.id, 'ERR_VERSION', `peer speaks wire version ${m.version}, we speak ${WIRE_VERSION}`);
         this.name = m.name;
         return this.ctx.onHello(this);
+      // Gossip budgets are per origin, not per link (a forwarder is not the author): RoomGossip judges.
       case 'gossip':
-        if (!this.takeGossipToken(this.lastReceived)) return this.ctx.ban(this.id, 'ERR_FLOOD', 'too many announcements');
-        return this.onAnnouncementJson(m.json, true);
+        return this.ctx.onGossip(this, m.json, true);
       case 'catalogue':
-        if (!Array.isArray(m.json)) return this.ctx.ban(this.id, 'ERR_BAD_GOSSIP', 'catalogue is not a list');
-        this.catalogueEntries += m.json.length;
-        if (this.catalogueEntries > MAX_CATALOGUE_SYNC) return this.ctx.ban(this.id, 'ERR_FLOOD', 'catalogue too large');
-        for (const entry of m.json) this.onAnnouncementJson(entry, false);
-        return;
+        return this.ctx.onCatalogue(this, m.json);
       case 'want-manifest':
         return this.sendManifest(m.fileId);
       case 'manifest-part':
@@ -142,12 +122,6 @@ export class Session {
       case 'bitfield':
         return this.onBitfield(m.fileId, m.bits);
     }
-  }
-
-  private onAnnouncementJson(json: unknown, live: boolean): void {
-    const parsed = parseAnnouncement(json);
-    if (!parsed.ok) return this.ctx.ban(this.id, 'ERR_BAD_GOSSIP', parsed.error);
-    this.ctx.onAnnouncement(this, parsed.value, live);
   }
 
   private sendManifest(fileId: string): void {

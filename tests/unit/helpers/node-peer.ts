@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { WebSocket } from 'ws';
-import { peerIdFromDigest, RELAY_PATH } from '../../../signaling/protocol.ts';
+import { RELAY_PATH } from '../../../signaling/protocol.ts';
 import { createRelay, type Relay } from '../../../signaling/relay.ts';
 import { createEngine, type Engine, type EngineDeps } from '../../../src/app/engine.ts';
+import { createWebCryptoIdentity, relayKeyOf, type GossipIdentity } from '../../../src/app/gossip-identity.ts';
 import { deriveRoomKeys } from '../../../src/core/crypto/room-keys.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import { sealSignals } from '../../../src/net/sealed-signal.ts';
@@ -18,6 +19,8 @@ export interface NodePeer {
   engine: Engine;
   store: Store;
   id: string;
+  /** Its signing key: tests play a hostile peer by signing in its name. */
+  identity: GossipIdentity;
 }
 
 export const ROOM = 'test-room-default';
@@ -34,12 +37,15 @@ export async function startNodePeer(
   net: MemoryNetwork,
   opts: { name?: string; store?: Store; room?: string; deps?: Partial<EngineDeps> } = {},
 ): Promise<NodePeer> {
-  const key = randomBytes(16).toString('base64url');
-  const id = peerIdFromDigest(createHash('sha256').update(key).digest());
+  // The relay key is the signing public key, so the relay's id for us is our gossip origin id.
+  const identity = await createWebCryptoIdentity();
+  const key = relayKeyOf(identity.publicKey);
+  const id = identity.id;
   const store = opts.store ?? createMemoryStore();
   const keys = await deriveRoomKeys({ secret: opts.room ?? ROOM, named: false }, (n) => new Uint8Array(randomBytes(n)));
   const engine = createEngine({
     self: id,
+    identity,
     name: opts.name ?? `peer-${id.slice(0, 4)}`,
     store,
     sha256,
@@ -62,7 +68,7 @@ export async function startNodePeer(
     },
     ...opts.deps,
   });
-  return { engine, store, id };
+  return { engine, store, id, identity };
 }
 
 /** Resolves when `check` holds for the engine's state, or rejects after `ms`. */
