@@ -36,6 +36,8 @@ export interface RoomGossipDeps {
   ban(peer: string, code: string, detail: string): void;
   /** `origin` has just become a holder of `fileId` (a download may gain a source). */
   added?(origin: string, fileId: string): void;
+  /** Per-origin budget, for tests; defaults in core/gossip/rules.ts. */
+  limits?: { burst?: number; perSecond?: number };
 }
 
 export class RoomGossip {
@@ -44,7 +46,9 @@ export class RoomGossip {
   private lastSeq = 0;
 
   constructor(private readonly deps: RoomGossipDeps) {
-    this.rules = new GossipRules({ self: deps.self.id });
+    const { self } = deps;
+    // A getter: the engine may only learn its signing id after startup (see EngineDeps.identity).
+    this.rules = new GossipRules({ get self() { return self.id; }, ...deps.limits });
   }
 
   /** Signs and sends our own statement about a file to every neighbour. */
@@ -59,7 +63,9 @@ export class RoomGossip {
     const applied = this.catalogue.apply(a);
     if (applied === 'over-limit') this.rules.count('over-limit');
     if (applied === 'changed') this.deps.changed();
-    for (const peer of this.rules.originate(a, this.deps.neighbours(), this.deps.now())) this.deps.send(peer, { type: 'gossip', json: a });
+    const neighbours = this.deps.neighbours();
+    const sent = { ...a, hops: this.rules.originHops(neighbours, this.deps.members()) }; // hops are not signed
+    for (const peer of this.rules.originate(sent, neighbours, this.deps.now())) this.deps.send(peer, { type: 'gossip', json: sent });
   }
 
   /** One announcement from neighbour `from`: a GOSSIP frame (live, forwarded on) or one item of its catalogue sync. */

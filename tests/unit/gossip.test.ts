@@ -148,7 +148,8 @@ describe('signatures', () => {
   test('signedBytes is a fixed-order array with a context string, without hops or sig', () => {
     const text = new TextDecoder().decode(signedBytes(valid));
     assert.deepEqual(JSON.parse(text), ['meshdrop/v1/announce', 1, valid.origin, valid.key, valid.seq, 'add', valid.file.id, 'notes.txt', 42, 'text/plain']);
-    assert.deepEqual(signedBytes({ ...valid, hops: 0 }), signedBytes(valid));
+    const forwarded: Announcement = { ...valid, hops: 0 };
+    assert.deepEqual(signedBytes(forwarded), signedBytes(valid));
   });
 
   test('a verifier that throws is a failure to verify, not proof against the sender', async () => {

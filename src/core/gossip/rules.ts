@@ -1,4 +1,4 @@
-import type { Announcement } from './announcement.ts';
+import { MAX_HOPS, type Announcement } from './announcement.ts';
 
 /**
  * The one place that says who may say what in gossip, and what it costs.
@@ -10,9 +10,12 @@ import type { Announcement } from './announcement.ts';
  * - Only room members may be origins (the relay's list plus our neighbours):
  *   someone who left cannot be brought back by a lagging sync.
  * - Flooding (Gnutella): forward each new live announcement once to the
- *   neighbours other than the sender and the origin, while hops remain; but
- *   not at all when every member is our neighbour (a full mesh: each of them
- *   heard it from the origin itself).
+ *   neighbours other than the sender and the origin, while hops remain. No
+ *   forwarding at all in a full mesh: the ORIGIN, which alone knows whom it
+ *   reached, sends with a single hop when every member is its neighbour
+ *   (originHops). A forwarder linked to everyone cannot conclude the same:
+ *   the origin may lack a link it has (a star, a failed connection), and
+ *   holding back would starve that peer.
  *
  * Pure: the caller passes the clock, the neighbours and the members. Judging
  * is two steps because signatures are checked in between (asynchronously):
@@ -87,6 +90,13 @@ export class GossipRules {
     this.counters[name] += n;
   }
 
+  /** Hops for our own announcement: 1 (nobody forwards) when every member hears it from us directly. */
+  originHops(neighbours: readonly string[], members: ReadonlySet<string>): number {
+    const linked = new Set(neighbours);
+    for (const m of members) if (m !== this.opts.self && !linked.has(m)) return MAX_HOPS;
+    return 1;
+  }
+
   /** Our own announcement: remember it so echoes are dropped; it goes to every neighbour. */
   originate(a: Announcement, neighbours: readonly string[], now: number): string[] {
     this.seen.remember(seenKey(a), now);
@@ -111,7 +121,7 @@ export class GossipRules {
     this.seen.remember(seenKey(a), s.now);
     this.count('accepted');
     const message = { ...a, hops: Math.max(0, a.hops - 1) };
-    const forwardTo = live && message.hops > 0 && !this.isFullMesh(s) ? s.neighbours.filter((n) => n !== from && n !== a.origin) : [];
+    const forwardTo = live && message.hops > 0 ? s.neighbours.filter((n) => n !== from && n !== a.origin) : [];
     this.count('forwarded', forwardTo.length);
     return { action: 'accept', forwardTo, message };
   }
@@ -119,13 +129,6 @@ export class GossipRules {
   /** The origin left: its budget starts afresh if it comes back. */
   forget(origin: string): void {
     this.buckets.delete(origin);
-  }
-
-  /** Every member is a neighbour (or us): they all heard it from the origin directly. */
-  private isFullMesh(s: Situation): boolean {
-    const neighbours = new Set(s.neighbours);
-    for (const m of s.members) if (m !== this.opts.self && !neighbours.has(m)) return false;
-    return true;
   }
 
   private cheapReason(a: Announcement, s: Situation): DropReason | null {
