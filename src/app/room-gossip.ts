@@ -1,71 +1,162 @@
-import { toHex } from '../core/bytes.ts';
-import { MAX_HOPS, type Announcement } from '../core/gossip/announcement.ts';
+import { toBase64Url } from '../core/bytes.ts';
+import {
+  MAX_HOPS, parseAnnouncement, signAnnouncement, verifyAnnouncement, type Announcement,
+} from '../core/gossip/announcement.ts';
 import { Catalogue } from '../core/gossip/catalogue.ts';
-import { GossipRouter } from '../core/gossip/router.ts';
+import { packByBytes } from '../core/gossip/pack.ts';
+import { GossipRules, type Situation } from '../core/gossip/rules.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
-import type { Session } from './session.ts';
+import { MAX_JSON_BYTES } from '../core/wire/frames.ts';
 
 /**
- * The room's catalogue as this peer knows it, kept by gossip: our own
- * announcements go to every neighbour; a neighbour's are applied, and live
- * ones forwarded once (pure rules in core/gossip); a new neighbour gets our
- * whole catalogue. A neighbour speaks only for itself.
+ * The room's catalogue as this peer knows it, kept by signed gossip. Our own
+ * announcements are signed and sent to every neighbour; anyone's are
+ * verified, judged by core/gossip/rules.ts (who may say what, what it costs,
+ * where it goes on) and applied to the catalogue; a new neighbour gets every
+ * statement we hold. Links are only banned on proof: malformed JSON, an
+ * origin that is not its key's id, a bad signature. Load is dropped and
+ * counted, never punished.
  */
-/** Announcements sent per CATALOGUE frame, well under the JSON frame limit. */
-const CATALOGUE_BATCH = 40;
-
 export interface RoomGossipDeps {
-  self: string;
-  sessions: ReadonlyMap<string, Session>;
+  self: { id: string; publicKey: Uint8Array; sign(data: Uint8Array): Promise<Uint8Array> };
+  verify(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  idOf(publicKey: Uint8Array): string;
+  /** Open links. */
+  neighbours(): string[];
+  /** Present in the room (relay) plus neighbours. */
+  members(): ReadonlySet<string>;
+  send(peer: string, m: { type: 'gossip' | 'catalogue'; json: unknown }): void;
+  /** Monotonic clock (ms) for budgets and the seen cache. */
   now(): number;
-  randomBytes(n: number): Uint8Array;
+  /** Wall clock (ms), for our own seq numbers, so they keep growing across reloads. */
+  wallClock(): number;
+  /** The catalogue changed (UI refresh). */
+  changed(): void;
+  /** Only on proof: malformed shape, bad signature, origin/key mismatch. */
+  ban(peer: string, code: string, detail: string): void;
+  /** `origin` has just become a holder of `fileId` (a download may gain a source). */
+  added?(origin: string, fileId: string): void;
+  /** Per-origin budget, for tests; defaults in core/gossip/rules.ts. */
+  limits?: { burst?: number; perSecond?: number };
 }
 
 export class RoomGossip {
   readonly catalogue = new Catalogue();
-  private router = new GossipRouter();
+  private readonly rules: GossipRules;
+  private lastSeq = 0;
 
-  constructor(private readonly deps: RoomGossipDeps) {}
-
-  announce(kind: Announcement['kind'], meta: FileMeta): void {
-    const a: Announcement = { id: toHex(this.deps.randomBytes(16)), origin: this.deps.self, hops: MAX_HOPS, kind, file: meta };
-    this.catalogue.apply(a);
-    for (const peer of this.router.originate(a, this.neighbours(), this.deps.now())) this.deps.sessions.get(peer)?.send({ type: 'gossip', json: a });
+  constructor(private readonly deps: RoomGossipDeps) {
+    const { self } = deps;
+    // A getter: the engine may only learn its signing id after startup (see EngineDeps.identity).
+    this.rules = new GossipRules({ get self() { return self.id; }, ...deps.limits });
   }
 
-  /** Applies an announcement from `session` (live gossip or its catalogue sync); true if the catalogue changed. */
-  receive(session: Session, a: Announcement, live: boolean): boolean {
-    if (a.origin === this.deps.self) return false; // our own, echoed back
-    // A neighbour speaks for itself: nobody else may announce (or withdraw) its files.
-    if (a.origin !== session.id && this.deps.sessions.has(a.origin)) return false;
-    if (live) {
-      const routed = this.router.receive(a, session.id, this.neighbours(), this.deps.now());
-      if (!routed.fresh) return false;
-      for (const peer of routed.forwardTo) this.deps.sessions.get(peer)?.send({ type: 'gossip', json: routed.message });
+  /** Signs and sends our own statement about a file to every neighbour. */
+  async announce(kind: Announcement['kind'], meta: FileMeta): Promise<void> {
+    // Taken before the await: statements made in order keep their order.
+    const seq = (this.lastSeq = Math.max(this.lastSeq + 1, Math.floor(this.deps.wallClock())));
+    const { self } = this.deps;
+    const a = await signAnnouncement(
+      { origin: self.id, key: toBase64Url(self.publicKey), seq, kind, file: meta, hops: MAX_HOPS },
+      (data) => self.sign(data),
+    );
+    const applied = this.catalogue.apply(a);
+    if (applied === 'over-limit') this.rules.count('over-limit');
+    if (applied === 'changed') this.deps.changed();
+    const neighbours = this.deps.neighbours();
+    const sent = { ...a, hops: this.rules.originHops(neighbours, this.deps.members()) }; // hops are not signed
+    for (const peer of this.rules.originate(sent, neighbours, this.deps.now())) this.deps.send(peer, { type: 'gossip', json: sent });
+  }
+
+  /** One announcement from neighbour `from`: a GOSSIP frame (live, forwarded on) or one item of its catalogue sync. */
+  async receive(from: string, json: unknown, live: boolean): Promise<void> {
+    const parsed = parseAnnouncement(json);
+    if (!parsed.ok) {
+      this.rules.count('malformed');
+      return this.deps.ban(from, 'ERR_BAD_GOSSIP', parsed.error);
     }
-    return this.catalogue.apply(a) === 'changed';
+    if ((await this.consider(from, parsed.value, live)) === 'changed') this.deps.changed();
   }
 
-  /** Brings a newly connected neighbour up to date. */
-  syncTo(session: Session): void {
-    const all = this.catalogue.announcements();
-    for (let i = 0; i < all.length; i += CATALOGUE_BATCH) session.send({ type: 'catalogue', json: all.slice(i, i + CATALOGUE_BATCH) });
-  }
-
-  /** After a relay outage: holders neither back in the room nor linked to us are gone. */
-  keepOnly(present: ReadonlySet<string>): boolean {
-    let changed = false;
-    for (const entry of this.catalogue.entries()) {
-      for (const holder of entry.holders) {
-        if (holder !== this.deps.self && !present.has(holder) && !this.deps.sessions.has(holder)) {
-          changed = this.catalogue.removePeer(holder) || changed;
-        }
+  /** A CATALOGUE frame: a neighbour's statements, bringing us up to date. Not forwarded. */
+  async receiveCatalogue(from: string, json: unknown): Promise<void> {
+    if (!Array.isArray(json)) {
+      this.rules.count('malformed');
+      return this.deps.ban(from, 'ERR_BAD_GOSSIP', 'catalogue is not a list');
+    }
+    const parsed: Announcement[] = [];
+    for (const item of json) {
+      const p = parseAnnouncement(item);
+      if (!p.ok) {
+        this.rules.count('malformed');
+        return this.deps.ban(from, 'ERR_BAD_GOSSIP', p.error);
       }
+      parsed.push(p.value);
     }
+    let changed = false;
+    for (const a of parsed) {
+      const outcome = await this.consider(from, a, false);
+      if (outcome === 'banned') return;
+      changed = outcome === 'changed' || changed;
+    }
+    if (changed) this.deps.changed();
+  }
+
+  /** Brings a newly connected neighbour up to date: every statement we hold (all signed), tombstones included. */
+  syncTo(peer: string): void {
+    const chunks = packByBytes(this.catalogue.announcements(), MAX_JSON_BYTES, () => this.rules.count('oversize'));
+    for (const chunk of chunks) this.deps.send(peer, { type: 'catalogue', json: chunk });
+  }
+
+  /** `peer` left the room: forget what it said. */
+  peerGone(peer: string): void {
+    this.rules.forget(peer);
+    if (this.catalogue.removePeer(peer)) this.deps.changed();
+  }
+
+  /** After a relay (re)welcome: origins neither back in the room nor linked to us are gone. True if anything visible changed. */
+  keepOnly(present: ReadonlySet<string>): boolean {
+    const neighbours = new Set(this.deps.neighbours());
+    let changed = false;
+    for (const origin of this.catalogue.originIds()) {
+      if (origin === this.deps.self.id || present.has(origin) || neighbours.has(origin)) continue;
+      this.rules.forget(origin);
+      changed = this.catalogue.removePeer(origin) || changed;
+    }
+    if (changed) this.deps.changed();
     return changed;
   }
 
-  private neighbours(): string[] {
-    return [...this.deps.sessions.keys()];
+  stats(): Record<string, number> {
+    return { ...this.rules.counters, origins: this.catalogue.originIds().length, files: this.catalogue.entries().length };
+  }
+
+  private situation(a: Announcement): Situation {
+    return {
+      neighbours: this.deps.neighbours(), members: this.deps.members(), now: this.deps.now(),
+      held: this.catalogue.latest(a.origin, a.file.id),
+    };
+  }
+
+  /** Screen, verify, admit, apply, forward. Seq decides, so the order verifications finish in does not matter. */
+  private async consider(from: string, a: Announcement, live: boolean): Promise<'changed' | 'unchanged' | 'banned'> {
+    if (!this.rules.screen(a, this.situation(a)).ok) return 'unchanged';
+    const verified = await verifyAnnouncement(a, (k, d, s) => this.deps.verify(k, d, s), (k) => this.deps.idOf(k));
+    if (!verified.ok) {
+      this.rules.count(verified.code);
+      if (verified.code === 'verify-failed') return 'unchanged'; // our verifier failed: no proof against the sender
+      this.deps.ban(from, verified.code === 'bad-origin' ? 'ERR_BAD_ORIGIN' : 'ERR_BAD_SIGNATURE', verified.error);
+      return 'banned';
+    }
+    const verdict = this.rules.admit(a, from, live, this.situation(a));
+    if (verdict.action === 'drop') return 'unchanged';
+    const applied = this.catalogue.apply(a);
+    if (applied === 'over-limit') {
+      this.rules.count('over-limit');
+      return 'unchanged';
+    }
+    for (const peer of verdict.forwardTo) this.deps.send(peer, { type: 'gossip', json: verdict.message });
+    if (applied === 'changed' && a.kind === 'add') this.deps.added?.(a.origin, a.file.id);
+    return applied === 'changed' ? 'changed' : 'unchanged';
   }
 }

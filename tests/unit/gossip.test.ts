@@ -1,36 +1,23 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import { fromBase64Url, toBase64Url, utf8 } from '../../src/core/bytes.ts';
+import {
+  MAX_ANNOUNCEMENT_BYTES, MAX_FILE_NAME, MAX_HOPS, MAX_MIME, parseAnnouncement, signedBytes, verifyAnnouncement, type Announcement,
+} from '../../src/core/gossip/announcement.ts';
+import { packByBytes } from '../../src/core/gossip/pack.ts';
 import { MAX_FILE_SIZE } from '../../src/core/manifest/manifest.ts';
-import { MAX_FILE_NAME, MAX_HOPS, MAX_MIME, parseAnnouncement, type Announcement } from '../../src/core/gossip/announcement.ts';
-import { Catalogue, MAX_FILES_PER_ORIGIN } from '../../src/core/gossip/catalogue.ts';
-import { GossipRouter } from '../../src/core/gossip/router.ts';
-import { mulberry32 } from './helpers/random.ts';
+import { MAX_JSON_BYTES } from '../../src/core/wire/frames.ts';
+import { fileId, idOf, makeKey, meta, signed, verify, type TestKey } from './helpers/gossip-keys.ts';
 
-
-const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
-/** A valid peer id (16 base64url characters) for node `n`. */
-const peerId = (n: number): string => `peer${String(n).padStart(12, '0')}`;
-const fileId = (n: number): string => hex(n, 64);
-
-let nextMessage = 1;
-function announce(origin: string, file: number, kind: 'add' | 'remove' = 'add', hops = MAX_HOPS): Announcement {
-  return {
-    id: hex(nextMessage++, 32),
-    origin,
-    hops,
-    kind,
-    file: { id: fileId(file), name: `file ${file}.bin`, size: 1000 + file, mime: 'application/octet-stream' },
-  };
-}
+let alice: TestKey;
+let bob: TestKey;
+let valid: Announcement;
+before(async () => {
+  [alice, bob] = await Promise.all([makeKey(), makeKey()]);
+  valid = await signed(alice, { id: 'f'.repeat(64), name: 'notes.txt', size: 42, mime: 'text/plain' }, 1_700_000_000_000, 'add', 3);
+});
 
 describe('parseAnnouncement', () => {
-  const valid = {
-    id: '0123456789abcdef0123456789abcdef',
-    origin: 'AbCdEfGh_-012345',
-    hops: 3,
-    kind: 'add',
-    file: { id: 'f'.repeat(64), name: 'notes.txt', size: 42, mime: 'text/plain' },
-  };
   type Fields = Record<string, unknown>;
   const withField = (field: string, value: unknown): Fields => ({ ...valid, [field]: value });
   const withFile = (field: string, value: unknown): Fields => ({ ...valid, file: { ...valid.file, [field]: value } });
@@ -43,16 +30,16 @@ describe('parseAnnouncement', () => {
   }
 
   test('accepts a valid announcement and keeps only known fields', () => {
-    assert.deepEqual(parseAnnouncement(valid), { ok: true, value: valid });
+    assert.deepEqual(parseAnnouncement(JSON.parse(JSON.stringify(valid))), { ok: true, value: valid });
     const noisy = { ...valid, extra: 'x', file: { ...valid.file, path: '/etc/passwd' } };
     assert.deepEqual(parseAnnouncement(noisy), { ok: true, value: valid });
   });
 
   test('accepts the edges of every range', () => {
     for (const v of [
-      withField('hops', 0), withField('hops', MAX_HOPS), withField('kind', 'remove'),
-      withFile('name', 'n'.repeat(MAX_FILE_NAME)), withFile('mime', 'm'.repeat(MAX_MIME)), withFile('mime', ''),
-      withFile('size', 0), withFile('size', MAX_FILE_SIZE),
+      withField('hops', 0), withField('hops', MAX_HOPS), withField('kind', 'remove'), withField('seq', 0),
+      withField('seq', Number.MAX_SAFE_INTEGER), withFile('name', 'n'.repeat(MAX_FILE_NAME)), withFile('mime', 'm'.repeat(MAX_MIME)),
+      withFile('mime', ''), withFile('size', 0), withFile('size', MAX_FILE_SIZE),
     ]) {
       assert.equal(parseAnnouncement(v).ok, true, JSON.stringify(v).slice(0, 120));
     }
@@ -62,17 +49,33 @@ describe('parseAnnouncement', () => {
     for (const v of [null, undefined, [], [valid], 'x', 42, true, JSON.stringify(valid)]) rejects(v, `${JSON.stringify(v)}`.slice(0, 60));
   });
 
-  test('rejects a bad message id', () => {
-    for (const id of [undefined, 7, '', 'a'.repeat(31), 'a'.repeat(33), 'A'.repeat(32), 'g'.repeat(32), ` ${'a'.repeat(31)}`]) {
-      rejects(withField('id', id), `id ${String(id)}`);
-    }
-    rejects(without('id'), 'missing id');
+  test('rejects a missing or unknown version', () => {
+    for (const v of [undefined, 0, 2, '1', null]) rejects(withField('v', v), `v ${String(v)}`);
+    rejects(without('v'), 'missing v');
   });
 
   test('rejects a bad origin', () => {
-    for (const origin of [undefined, null, 1, '', 'a'.repeat(15), 'a'.repeat(17), 'abcdefgh+/012345', 'abcdefgh=1234567', 'abcdefgh 1234567']) {
+    for (const origin of [undefined, null, 1, '', 'a'.repeat(15), 'a'.repeat(17), 'abcdefgh+/012345', 'abcdefgh 1234567']) {
       rejects(withField('origin', origin), `origin ${String(origin)}`);
     }
+  });
+
+  test('rejects a key or signature that is not canonical base64url of the right length', () => {
+    const key = valid.key;
+    const sig = valid.sig;
+    for (const k of [undefined, 7, '', key.slice(1), `${key}A`, `${key.slice(0, -1)}+`, `${key}=`, toBase64Url(new Uint8Array(33))]) {
+      rejects(withField('key', k), `key ${String(k)}`);
+    }
+    // 43 characters carry 258 bits: with a spare bit set, another spelling decodes to the same 32 bytes.
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sloppyKey = key.slice(0, -1) + ALPHABET[ALPHABET.indexOf(key.at(-1)!) ^ 1];
+    assert.deepEqual(fromBase64Url(sloppyKey), fromBase64Url(key), 'same bytes, other spelling');
+    rejects(withField('key', sloppyKey), 'non-canonical key');
+    for (const s of [undefined, '', sig.slice(2), `${sig}AA`, toBase64Url(new Uint8Array(63))]) rejects(withField('sig', s), `sig ${String(s)}`);
+  });
+
+  test('rejects a seq that is negative, fractional or unsafe', () => {
+    for (const seq of [-1, 1.5, NaN, Infinity, Number.MAX_SAFE_INTEGER + 1, '5', null, undefined]) rejects(withField('seq', seq), `seq ${String(seq)}`);
   });
 
   test('rejects hops out of range or not a whole number', () => {
@@ -83,270 +86,105 @@ describe('parseAnnouncement', () => {
     for (const kind of ['added', 'ADD', '', null, 1, undefined]) rejects(withField('kind', kind), `kind ${String(kind)}`);
   });
 
-  test('rejects a missing or non-object file', () => {
+  test('rejects a bad file', () => {
     for (const file of [undefined, null, 'x', 42, []]) rejects(withField('file', file), `file ${JSON.stringify(file)}`);
-  });
-
-  test('rejects a file id that is not a lowercase hex SHA-256', () => {
     for (const id of [undefined, 1, '', 'f'.repeat(63), 'f'.repeat(65), 'F'.repeat(64), 'x'.repeat(64)]) rejects(withFile('id', id), `file id ${String(id)}`);
-  });
-
-  test('rejects an empty, too long or non-string name', () => {
     for (const name of ['', 'n'.repeat(MAX_FILE_NAME + 1), undefined, null, 5, ['a']]) rejects(withFile('name', name), `name ${String(name).slice(0, 20)}`);
-  });
-
-  test('rejects a size that is negative, fractional, not a number or too large', () => {
     for (const size of [-1, 1.5, NaN, Infinity, MAX_FILE_SIZE + 1, '42', null, undefined]) rejects(withFile('size', size), `size ${String(size)}`);
-  });
-
-  test('rejects a mime type that is too long or not a string', () => {
     for (const mime of ['m'.repeat(MAX_MIME + 1), undefined, null, 0]) rejects(withFile('mime', mime), `mime ${String(mime).slice(0, 20)}`);
   });
 });
 
-describe('GossipRouter', () => {
-  const A = peerId(1);
-  const B = peerId(2);
-  const C = peerId(3);
-  const ORIGIN = peerId(9);
+describe('announcement size bound', () => {
+  const worstStrings = {
+    'control characters (\\u00XX, 6 bytes each)': '\u0001',
+    'lone surrogates (\\udXXX, 6 bytes each)': '\ud800',
+    '4-byte UTF-8 characters (2 code units each)': '😀',
+    'CJK (3 bytes each)': '漢',
+    'quotes (2 bytes each)': '"',
+  };
+  for (const [what, unit] of Object.entries(worstStrings)) {
+    test(`any accepted announcement fits in MAX_ANNOUNCEMENT_BYTES: ${what}`, () => {
+      const fill = (units: number) => unit.repeat(Math.floor(units / unit.length));
+      const worst = {
+        ...valid, seq: Number.MAX_SAFE_INTEGER, hops: MAX_HOPS, kind: 'remove',
+        file: { id: 'f'.repeat(64), name: fill(MAX_FILE_NAME), size: MAX_FILE_SIZE, mime: fill(MAX_MIME) },
+      };
+      const parsed = parseAnnouncement(worst);
+      assert.ok(parsed.ok, 'the worst case is accepted');
+      const bytes = utf8(JSON.stringify(parsed.value)).length;
+      assert.ok(bytes <= MAX_ANNOUNCEMENT_BYTES, `${bytes} bytes > ${MAX_ANNOUNCEMENT_BYTES}`);
+    });
+  }
 
-  test('delivers a message once, forwarding to every neighbour but the sender, with one hop less', () => {
-    const router = new GossipRouter();
-    const m = announce(ORIGIN, 1, 'add', 4);
-    const first = router.receive(m, A, [A, B, C], 0);
-    assert.equal(first.fresh, true);
-    assert.deepEqual(first.forwardTo, [B, C]);
-    assert.deepEqual(first.message, { ...m, hops: 3 });
-    assert.equal(m.hops, 4, 'the received message is not mutated');
-  });
-
-  test('drops duplicates from any neighbour', () => {
-    const router = new GossipRouter();
-    const m = announce(ORIGIN, 1);
-    router.receive(m, A, [A, B, C], 0);
-    for (const from of [A, B, C]) assert.deepEqual(router.receive(m, from, [A, B, C], 1), { fresh: false, forwardTo: [], message: m });
-  });
-
-  test('never forwards back to the origin', () => {
-    const router = new GossipRouter();
-    const routed = router.receive(announce(ORIGIN, 1), A, [A, ORIGIN, B], 0);
-    assert.deepEqual(routed.forwardTo, [B]);
-  });
-
-  test('delivers but does not forward once hops reach 0', () => {
-    const router = new GossipRouter();
-    const last = router.receive(announce(ORIGIN, 1, 'add', 1), A, [A, B, C], 0);
-    assert.equal(last.fresh, true);
-    assert.equal(last.message.hops, 0);
-    assert.deepEqual(last.forwardTo, []);
-    const spent = router.receive(announce(ORIGIN, 2, 'add', 0), A, [A, B, C], 0);
-    assert.equal(spent.fresh, true);
-    assert.deepEqual(spent.forwardTo, []);
-  });
-
-  test('our own announcement goes to every neighbour and its echo is dropped', () => {
-    const router = new GossipRouter();
-    const m = announce(A, 1, 'add', MAX_HOPS);
-    assert.deepEqual(router.originate(m, [B, C], 0), [B, C]);
-    assert.equal(router.receive({ ...m, hops: m.hops - 2 }, C, [B, C], 5).fresh, false);
-  });
-
-  test('forgets a message id once its TTL has passed', () => {
-    const router = new GossipRouter(1000, 100);
-    const m = announce(ORIGIN, 1);
-    assert.equal(router.receive(m, A, [A], 10_000).fresh, true);
-    assert.equal(router.receive(m, A, [A], 10_999).fresh, false);
-    assert.equal(router.receive(m, A, [A], 11_000).fresh, true, 'expired at exactly now + ttl');
-    assert.equal(router.receive(m, A, [A], 11_500).fresh, false, 're-remembered with a new TTL');
-  });
-
-  test('remembers at most maxSeen ids, forgetting the oldest first', () => {
-    const router = new GossipRouter(60_000, 3);
-    const [m1, m2, m3, m4] = [1, 2, 3, 4].map((f) => announce(ORIGIN, f));
-    for (const [i, m] of [m1!, m2!, m3!, m4!].entries()) assert.equal(router.receive(m, A, [A], i).fresh, true);
-    for (const m of [m2!, m3!, m4!]) assert.equal(router.receive(m, A, [A], 10).fresh, false);
-    assert.equal(router.receive(m1!, A, [A], 10).fresh, true, 'the oldest id was evicted');
-    assert.equal(router.receive(m2!, A, [A], 11).fresh, true, 'and re-seeing it evicted the next oldest');
-    assert.equal(router.receive(m4!, A, [A], 12).fresh, false);
+  test('a catalogue frame always has room for several announcements', () => {
+    // "[" a "," b ... "]": the array wrapper costs 2 bytes plus a comma between items.
+    assert.ok(2 + 8 * MAX_ANNOUNCEMENT_BYTES + 7 <= MAX_JSON_BYTES);
   });
 });
 
-describe('flooding simulation', () => {
-  interface Flood {
-    deliveries: number[];
-    transmissions: number;
-  }
+describe('signatures', () => {
+  test('a signed announcement verifies; the origin must be its key\'s id', async () => {
+    assert.equal(valid.origin, idOf(fromBase64Url(valid.key)!));
+    assert.deepEqual(await verifyAnnouncement(valid, verify, idOf), { ok: true, value: valid });
+    const wrongOrigin = await verifyAnnouncement({ ...valid, origin: bob.id }, verify, idOf);
+    assert.equal(wrongOrigin.ok ? 'ok' : wrongOrigin.code, 'bad-origin');
+  });
 
-  /** A random connected graph: a random tree, plus random extra edges up to `edges`. */
-  function randomGraph(nodes: number, edges: number, random: () => number): Set<number>[] {
-    const adj = Array.from({ length: nodes }, () => new Set<number>());
-    const link = (a: number, b: number) => {
-      adj[a]!.add(b);
-      adj[b]!.add(a);
-    };
-    for (let i = 1; i < nodes; i++) link(i, Math.floor(random() * i));
-    let count = nodes - 1;
-    while (count < edges) {
-      const a = Math.floor(random() * nodes);
-      const b = Math.floor(random() * nodes);
-      if (a === b || adj[a]!.has(b)) continue;
-      link(a, b);
-      count++;
-    }
-    return adj;
-  }
-
-  function distancesFrom(adj: Set<number>[], start: number): number[] {
-    const dist = adj.map(() => Infinity);
-    dist[start] = 0;
-    const queue = [start];
-    for (let at = 0; at < queue.length; at++) {
-      for (const n of adj[queue[at]!]!) {
-        if (dist[n] === Infinity) {
-          dist[n] = dist[queue[at]!]! + 1;
-          queue.push(n);
-        }
-      }
-    }
-    return dist;
-  }
-
-  /** Floods one announcement from `origin`; every link has the same latency, so messages are handled in FIFO order. */
-  function flood(adj: Set<number>[], origin: number): Flood {
-    const routers = adj.map(() => new GossipRouter());
-    const neighbours = adj.map((s) => [...s].map(peerId));
-    const index = new Map(adj.map((_, i) => [peerId(i), i]));
-    const deliveries = adj.map(() => 0);
-    const message = announce(peerId(origin), 1, 'add', MAX_HOPS);
-    const queue: { to: number; from: number; message: Announcement }[] = [];
-    for (const to of routers[origin]!.originate(message, neighbours[origin]!, 0)) queue.push({ to: index.get(to)!, from: origin, message });
-    let transmissions = queue.length;
-    for (let at = 0; at < queue.length; at++) {
-      const { to, from, message: m } = queue[at]!;
-      const routed = routers[to]!.receive(m, peerId(from), neighbours[to]!, at);
-      if (!routed.fresh) continue;
-      deliveries[to]!++;
-      for (const next of routed.forwardTo) queue.push({ to: index.get(next)!, from: to, message: routed.message });
-      transmissions += routed.forwardTo.length;
-    }
-    return { deliveries, transmissions };
-  }
-
-  test('30 nodes of degree ~3: every node gets the announcement exactly once, cheaply', () => {
-    const NODES = 30;
-    const DEGREE = 3;
-    for (let seed = 1; seed <= 20; seed++) {
-      const adj = randomGraph(NODES, (NODES * DEGREE) / 2, mulberry32(seed));
-      const origin = seed % NODES;
-      const dist = distancesFrom(adj, origin);
-      assert.ok(Math.max(...dist) <= MAX_HOPS, `seed ${seed}: graph too deep for this test (${Math.max(...dist)} hops)`);
-      const { deliveries, transmissions } = flood(adj, origin);
-      const expected = adj.map((_, i) => (i === origin ? 0 : 1));
-      assert.deepEqual(deliveries, expected, `seed ${seed}: deliveries per node`);
-      assert.ok(transmissions < NODES * DEGREE, `seed ${seed}: ${transmissions} transmissions`);
-      assert.ok(transmissions >= NODES - 1, `seed ${seed}: at least one transmission per receiver`);
+  test('forwarders may change hops, and only hops', async () => {
+    assert.equal((await verifyAnnouncement({ ...valid, hops: 0 }, verify, idOf)).ok, true);
+    const tampered: Announcement[] = [
+      { ...valid, seq: valid.seq + 1 }, { ...valid, kind: 'remove' },
+      { ...valid, file: { ...valid.file, size: 43 } }, { ...valid, file: { ...valid.file, name: 'notes.txt ' } },
+      { ...valid, file: { ...valid.file, mime: 'text/html' } }, { ...valid, file: { ...valid.file, id: fileId(5) } },
+      { ...valid, key: toBase64Url(bob.publicKey), origin: bob.id }, // Alice's signature, passed off as Bob's
+    ];
+    for (const a of tampered) {
+      const r = await verifyAnnouncement(a, verify, idOf);
+      assert.equal(r.ok ? 'ok' : r.code, 'bad-signature', JSON.stringify(a).slice(0, 100));
     }
   });
 
-  test('on a line the announcement dies out after MAX_HOPS hops', () => {
-    const NODES = MAX_HOPS + 4;
-    const adj = Array.from({ length: NODES }, (_, i) => new Set([i - 1, i + 1].filter((n) => n >= 0 && n < NODES)));
-    const { deliveries, transmissions } = flood(adj, 0);
-    assert.deepEqual(deliveries, adj.map((_, i) => (i >= 1 && i <= MAX_HOPS ? 1 : 0)));
-    assert.equal(transmissions, MAX_HOPS);
+  test('signedBytes is a fixed-order array with a context string, without hops or sig', () => {
+    const text = new TextDecoder().decode(signedBytes(valid));
+    assert.deepEqual(JSON.parse(text), ['meshdrop/v1/announce', 1, valid.origin, valid.key, valid.seq, 'add', valid.file.id, 'notes.txt', 42, 'text/plain']);
+    const forwarded: Announcement = { ...valid, hops: 0 };
+    assert.deepEqual(signedBytes(forwarded), signedBytes(valid));
   });
 
-  test('on a ring each node delivers once and the waves stop where they meet', () => {
-    const NODES = 10;
-    const adj = Array.from({ length: NODES }, (_, i) => new Set([(i + 1) % NODES, (i + NODES - 1) % NODES]));
-    const { deliveries, transmissions } = flood(adj, 0);
-    assert.deepEqual(deliveries, adj.map((_, i) => (i === 0 ? 0 : 1)));
-    // The two waves meet at node 5: it forwards the copy from 4 to 6, which already has it.
-    // Every link carries the message once, except 5-6 which carries it both ways.
-    assert.equal(transmissions, NODES + 1);
+  test('a verifier that throws is a failure to verify, not proof against the sender', async () => {
+    const r = await verifyAnnouncement(valid, async () => {
+      throw new Error('no Ed25519 here');
+    }, idOf);
+    assert.equal(r.ok ? 'ok' : r.code, 'verify-failed');
   });
 });
 
-describe('Catalogue', () => {
-  const ALICE = peerId(1);
-  const BOB = peerId(2);
+describe('packByBytes', () => {
+  const size = (chunk: unknown[]) => utf8(JSON.stringify(chunk)).length;
 
-  test('add makes the origin a holder; re-adding changes nothing', () => {
-    const cat = new Catalogue();
-    const a = announce(ALICE, 1);
-    assert.equal(cat.apply(a), 'changed');
-    assert.equal(cat.apply(announce(ALICE, 1)), 'unchanged');
-    assert.deepEqual(cat.holders(fileId(1)), [ALICE]);
-    assert.deepEqual(cat.meta(fileId(1)), a.file);
-    assert.deepEqual(cat.entries(), [{ meta: a.file, holders: [ALICE] }]);
+  test('every chunk fits, order is kept and nothing is lost', () => {
+    const items = Array.from({ length: 500 }, (_, i) => ({ n: i, name: '漢字'.repeat(i % 97), pad: 'x'.repeat((i * 37) % 300) }));
+    // The largest item is ~900 bytes.
+    for (const max of [1000, 4096, MAX_JSON_BYTES]) {
+      const chunks = packByBytes(items, max);
+      for (const c of chunks) assert.ok(size(c) <= max, `${size(c)} > ${max}`);
+      assert.deepEqual(chunks.flat(), items);
+    }
   });
 
-  test('several origins hold one file', () => {
-    const cat = new Catalogue();
-    cat.apply(announce(ALICE, 1));
-    assert.equal(cat.apply(announce(BOB, 1)), 'changed');
-    assert.deepEqual(cat.holders(fileId(1)).sort(), [ALICE, BOB].sort());
-    assert.equal(cat.entries().length, 1);
+  test('chunks are full: each would overflow with the next item', () => {
+    const items = Array.from({ length: 100 }, (_, i) => 'é'.repeat(i));
+    const chunks = packByBytes(items, 1000);
+    for (let i = 0; i + 1 < chunks.length; i++) assert.ok(size([...chunks[i]!, chunks[i + 1]![0]]) > 1000);
   });
 
-  test('remove drops a holder and the file with its last holder', () => {
-    const cat = new Catalogue();
-    cat.apply(announce(ALICE, 1));
-    cat.apply(announce(BOB, 1));
-    assert.equal(cat.apply(announce(ALICE, 1, 'remove')), 'changed');
-    assert.equal(cat.apply(announce(ALICE, 1, 'remove')), 'unchanged');
-    assert.deepEqual(cat.holders(fileId(1)), [BOB]);
-    assert.equal(cat.apply(announce(BOB, 1, 'remove')), 'changed');
-    assert.deepEqual(cat.holders(fileId(1)), []);
-    assert.equal(cat.meta(fileId(1)), undefined);
-    assert.deepEqual(cat.entries(), []);
-  });
-
-  test('removing an unknown file or a non-holder changes nothing', () => {
-    const cat = new Catalogue();
-    assert.equal(cat.apply(announce(ALICE, 7, 'remove')), 'unchanged');
-    cat.apply(announce(ALICE, 1));
-    assert.equal(cat.apply(announce(BOB, 1, 'remove')), 'unchanged');
-    assert.deepEqual(cat.holders(fileId(1)), [ALICE]);
-  });
-
-  test('removePeer: a file disappears when its last holder leaves', () => {
-    const cat = new Catalogue();
-    cat.apply(announce(ALICE, 1));
-    cat.apply(announce(ALICE, 2));
-    cat.apply(announce(BOB, 2));
-    assert.equal(cat.removePeer(ALICE), true);
-    assert.deepEqual(cat.entries().map((e) => [e.meta.id, e.holders]), [[fileId(2), [BOB]]]);
-    assert.equal(cat.removePeer(ALICE), false);
-    assert.equal(cat.removePeer(peerId(99)), false);
-    assert.equal(cat.removePeer(BOB), true);
-    assert.deepEqual(cat.entries(), []);
-  });
-
-  test('announcements() brings a new neighbour to the same catalogue', () => {
-    const cat = new Catalogue();
-    for (const [origin, file] of [[ALICE, 1], [ALICE, 2], [BOB, 2], [BOB, 3]] as const) cat.apply(announce(origin, file));
-    cat.apply(announce(BOB, 3, 'remove'));
-    const replay = cat.announcements();
-    assert.equal(replay.length, 3);
-    assert.ok(replay.every((a) => a.kind === 'add'));
-    const copy = new Catalogue();
-    for (const a of replay) assert.equal(copy.apply(a), 'changed');
-    assert.deepEqual(copy.entries(), cat.entries());
-    for (const a of replay) assert.ok(parseAnnouncement(JSON.parse(JSON.stringify(a))).ok, 'replayed announcements survive the wire');
-  });
-
-  test('one origin may hold at most MAX_FILES_PER_ORIGIN files', () => {
-    const cat = new Catalogue();
-    for (let f = 0; f < MAX_FILES_PER_ORIGIN; f++) assert.equal(cat.apply(announce(ALICE, f)), 'changed');
-    assert.equal(cat.apply(announce(ALICE, MAX_FILES_PER_ORIGIN)), 'over-limit');
-    assert.equal(cat.holders(fileId(MAX_FILES_PER_ORIGIN)).length, 0);
-    assert.equal(cat.apply(announce(ALICE, 0)), 'unchanged', 'a repeat of a held file is not over the limit');
-    assert.equal(cat.apply(announce(BOB, MAX_FILES_PER_ORIGIN)), 'changed', 'other origins are not affected');
-    assert.equal(cat.apply(announce(ALICE, 5, 'remove')), 'changed');
-    assert.equal(cat.apply(announce(ALICE, MAX_FILES_PER_ORIGIN)), 'changed', 'a removal frees a slot');
-    assert.equal(cat.apply(announce(ALICE, MAX_FILES_PER_ORIGIN + 1)), 'over-limit');
-    cat.removePeer(ALICE);
-    assert.equal(cat.apply(announce(ALICE, MAX_FILES_PER_ORIGIN + 1)), 'changed', 'leaving resets the count');
+  test('an item exactly filling the limit gets a chunk of its own; a bigger one is left out and reported', () => {
+    const exact = 'a'.repeat(96); // ["aaa…"] is 100 bytes
+    const tooBig = 'b'.repeat(97);
+    const left: unknown[] = [];
+    assert.deepEqual(packByBytes(['x', exact, tooBig, 'y'], 100, (item) => left.push(item)), [['x'], [exact], ['y']]);
+    assert.deepEqual(left, [tooBig]);
+    assert.deepEqual(packByBytes([], 100), []);
   });
 });

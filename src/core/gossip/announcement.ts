@@ -1,29 +1,98 @@
+import { fromBase64Url, toBase64Url, utf8 } from '../bytes.ts';
 import { checkFileSize, type FileMeta } from '../manifest/manifest.ts';
 import { err, ok, type Result } from '../result.ts';
 
 /**
- * An announcement says "origin holds this file" (add) or no longer does
- * (remove). It is flooded through the mesh Gnutella-style: a random id for
- * duplicate suppression and a hop limit so it dies out in a partial mesh.
+ * A signed statement by `origin`: "I hold this file" (add) or "I no longer
+ * do" (remove). The origin's Ed25519 key travels with it and the origin id
+ * must be derived from that key, so nobody can speak in someone else's name;
+ * the signature covers everything but `hops`, so forwarders can only count
+ * down hops. `seq` orders one origin's statements about one file: the newest
+ * wins, whatever order copies arrive in.
  */
 export interface Announcement {
-  id: string;
+  v: 1;
   origin: string;
-  hops: number;
+  /** The origin's raw Ed25519 public key, base64url (32 bytes). */
+  key: string;
+  seq: number;
   kind: 'add' | 'remove';
   file: FileMeta;
+  hops: number;
+  /** Ed25519 signature over signedBytes(), base64url (64 bytes). */
+  sig: string;
 }
 
+export type UnsignedAnnouncement = Omit<Announcement, 'v' | 'sig'>;
+export type Signer = (data: Uint8Array) => Promise<Uint8Array>;
+export type Verifier = (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => Promise<boolean>;
+/** The peer id a public key stands for (the identity module's peerIdFromPublicKey). */
+export type IdOf = (publicKey: Uint8Array) => string;
+
 export const MAX_HOPS = 6;
+/** UTF-16 code units, as String.length counts them. */
 export const MAX_FILE_NAME = 255;
 export const MAX_MIME = 127;
+/**
+ * JSON.stringify of any announcement parseAnnouncement accepts is at most
+ * this many UTF-8 bytes (worst case ~2.6 KB: every name and mime character
+ * escaped as \u00XX). Proven by a test, so a catalogue frame can always hold
+ * several (MAX_JSON_BYTES is 32 KiB).
+ */
+export const MAX_ANNOUNCEMENT_BYTES = 3 * 1024;
+export const SIGNING_CONTEXT = 'meshdrop/v1/announce';
 
-const MSG_ID_RE = /^[0-9a-f]{32}$/;
+const PUBLIC_KEY_BYTES = 32;
+const SIGNATURE_BYTES = 64;
 const FILE_ID_RE = /^[0-9a-f]{64}$/;
 const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
 
+/**
+ * The bytes the origin signs: a fixed-order JSON array, so two honest
+ * implementations agree byte for byte (JSON.stringify of strings and safe
+ * integers is fully specified). `hops` is left out: forwarders change it.
+ */
+export function signedBytes(a: Omit<UnsignedAnnouncement, 'hops'>): Uint8Array {
+  const { origin, key, seq, kind, file } = a;
+  return utf8(JSON.stringify([SIGNING_CONTEXT, 1, origin, key, seq, kind, file.id, file.name, file.size, file.mime]));
+}
+
+export async function signAnnouncement(fields: UnsignedAnnouncement, sign: Signer): Promise<Announcement> {
+  const { origin, key, seq, kind, file, hops } = fields;
+  const copy = { origin, key, seq, kind, file: { id: file.id, name: file.name, size: file.size, mime: file.mime }, hops };
+  return { v: 1, ...copy, sig: toBase64Url(await sign(signedBytes(copy))) };
+}
+
+export type VerifyCode = 'bad-origin' | 'bad-signature' | 'verify-failed';
+
+/**
+ * Checks that `origin` is the key's id and the signature is the key's.
+ * 'bad-origin' and 'bad-signature' are proof that whoever sent it forged or
+ * altered it (honest peers verify before forwarding); 'verify-failed' means
+ * our own verifier threw, which proves nothing about the sender.
+ */
+export async function verifyAnnouncement(a: Announcement, verify: Verifier, idOf: IdOf): Promise<Result<Announcement, VerifyCode>> {
+  const key = fromBase64Url(a.key);
+  const sig = fromBase64Url(a.sig);
+  if (!key || !sig) return err('bad-signature', 'key or signature is not base64url'); // parseAnnouncement rules this out
+  if (idOf(key) !== a.origin) return err('bad-origin', `origin ${a.origin} is not the id of the announcement's key`);
+  try {
+    if (!(await verify(key, signedBytes(a), sig))) return err('bad-signature', `bad signature on an announcement from ${a.origin}`);
+  } catch (e) {
+    return err('verify-failed', `could not check a signature: ${(e as Error).message}`);
+  }
+  return ok(a);
+}
+
+/** Canonical base64url of exactly `bytes` bytes: one spelling per value, so equal strings mean equal bytes. */
+function isBase64UrlOf(v: unknown, bytes: number): v is string {
+  if (typeof v !== 'string' || v.length !== Math.ceil((bytes * 4) / 3)) return false;
+  const decoded = fromBase64Url(v);
+  return decoded !== null && decoded.length === bytes && toBase64Url(decoded) === v;
+}
+
 function parseFileMeta(v: unknown): Result<FileMeta> {
-  if (typeof v !== 'object' || v === null) return err('bad-announcement', 'file is not an object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return err('bad-announcement', 'file is not an object');
   const f = v as Record<string, unknown>;
   if (typeof f.id !== 'string' || !FILE_ID_RE.test(f.id)) return err('bad-announcement', 'file id is not a SHA-256');
   if (typeof f.name !== 'string' || f.name.length === 0 || f.name.length > MAX_FILE_NAME) {
@@ -35,17 +104,27 @@ function parseFileMeta(v: unknown): Result<FileMeta> {
   return ok({ id: f.id, name: f.name, size: size.value, mime: f.mime });
 }
 
-/** Validates gossip JSON from a peer; never throws. */
+function checkHeader(a: Record<string, unknown>): string | null {
+  if (a.v !== 1) return 'unknown announcement version';
+  if (typeof a.origin !== 'string' || !PEER_ID_RE.test(a.origin)) return 'bad origin';
+  if (!isBase64UrlOf(a.key, PUBLIC_KEY_BYTES)) return 'bad public key';
+  if (typeof a.seq !== 'number' || !Number.isSafeInteger(a.seq) || a.seq < 0) return 'bad sequence number';
+  if (a.kind !== 'add' && a.kind !== 'remove') return 'bad kind';
+  if (typeof a.hops !== 'number' || !Number.isInteger(a.hops) || a.hops < 0 || a.hops > MAX_HOPS) return 'bad hop count';
+  if (!isBase64UrlOf(a.sig, SIGNATURE_BYTES)) return 'bad signature encoding';
+  return null;
+}
+
+/** Validates gossip JSON from a peer (shape and limits, not the signature); never throws; drops unknown fields. */
 export function parseAnnouncement(v: unknown): Result<Announcement> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return err('bad-announcement', 'not an object');
   const a = v as Record<string, unknown>;
-  if (typeof a.id !== 'string' || !MSG_ID_RE.test(a.id)) return err('bad-announcement', 'bad message id');
-  if (typeof a.origin !== 'string' || !PEER_ID_RE.test(a.origin)) return err('bad-announcement', 'bad origin');
-  if (typeof a.hops !== 'number' || !Number.isInteger(a.hops) || a.hops < 0 || a.hops > MAX_HOPS) {
-    return err('bad-announcement', 'bad hop count');
-  }
-  if (a.kind !== 'add' && a.kind !== 'remove') return err('bad-announcement', 'bad kind');
+  const problem = checkHeader(a);
+  if (problem) return err('bad-announcement', problem);
   const file = parseFileMeta(a.file);
   if (!file.ok) return file;
-  return ok({ id: a.id, origin: a.origin, hops: a.hops, kind: a.kind, file: file.value });
+  return ok({
+    v: 1, origin: a.origin as string, key: a.key as string, seq: a.seq as number,
+    kind: a.kind as Announcement['kind'], file: file.value, hops: a.hops as number, sig: a.sig as string,
+  });
 }

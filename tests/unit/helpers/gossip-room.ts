@@ -1,0 +1,93 @@
+import { RoomGossip, type RoomGossipDeps } from '../../../src/app/room-gossip.ts';
+import { decodeFrame, encodeFrame } from '../../../src/core/wire/frames.ts';
+import { fakeVerify, idOf, type TestKey } from './gossip-keys.ts';
+
+/**
+ * RoomGossip instances wired by in-memory links. Every message is encoded
+ * with the real frame codec (which throws on a frame over 32 KiB) and decoded
+ * at the far end, then delivered in FIFO order by run().
+ */
+export interface GossipNode {
+  id: string;
+  key: TestKey;
+  gossip: RoomGossip;
+  links: Set<string>;
+  bans: { peer: string; code: string; detail: string }[];
+  /** Frames this node sent, with their encoded sizes. */
+  sent: { to: string; type: 'gossip' | 'catalogue'; bytes: number }[];
+  verifications: number;
+}
+
+interface InFlight {
+  from: string;
+  to: string;
+  frame: Uint8Array;
+}
+
+export class GossipRoom {
+  readonly nodes = new Map<string, GossipNode>();
+  /** Room members as the relay would list them (all nodes, unless told otherwise). */
+  readonly present = new Set<string>();
+  clock = 0;
+  private queue: InFlight[] = [];
+
+  constructor(private readonly options: { verify?: RoomGossipDeps['verify']; limits?: RoomGossipDeps['limits'] } = {}) {}
+
+  add(key: TestKey): GossipNode {
+    const verify = this.options.verify ?? fakeVerify;
+    const node: GossipNode = { id: key.id, key, links: new Set(), bans: [], sent: [], verifications: 0, gossip: undefined! };
+    node.gossip = new RoomGossip({
+      self: key,
+      verify: (k, d, s) => {
+        node.verifications++;
+        return verify(k, d, s);
+      },
+      idOf,
+      neighbours: () => [...node.links],
+      members: () => new Set([...this.present, ...node.links]),
+      send: (peer, m) => {
+        const frame = encodeFrame(m);
+        node.sent.push({ to: peer, type: m.type, bytes: frame.length });
+        this.queue.push({ from: node.id, to: peer, frame });
+      },
+      now: () => this.clock,
+      wallClock: () => 1_700_000_000_000 + this.clock,
+      changed: () => undefined,
+      ban: (peer, code, detail) => node.bans.push({ peer, code, detail }),
+      limits: this.options.limits,
+    });
+    this.nodes.set(node.id, node);
+    this.present.add(node.id);
+    return node;
+  }
+
+  link(a: GossipNode, b: GossipNode): void {
+    a.links.add(b.id);
+    b.links.add(a.id);
+  }
+
+  fullMesh(nodes: GossipNode[]): void {
+    for (const a of nodes) for (const b of nodes) if (a !== b) this.link(a, b);
+  }
+
+  /** A raw frame from `from` to `to`, as a hostile peer would send it. */
+  inject(from: string, to: GossipNode, type: 'gossip' | 'catalogue', json: unknown): void {
+    this.queue.push({ from, to: to.id, frame: encodeFrame({ type, json }) });
+  }
+
+  async run(): Promise<void> {
+    while (this.queue.length > 0) {
+      const { from, to, frame } = this.queue.shift()!;
+      const node = this.nodes.get(to)!;
+      const decoded = decodeFrame(frame);
+      if (!decoded.ok) throw new Error(`undecodable frame: ${decoded.error}`);
+      const m = decoded.value;
+      if (m.type === 'gossip') await node.gossip.receive(from, m.json, true);
+      else if (m.type === 'catalogue') await node.gossip.receiveCatalogue(from, m.json);
+    }
+  }
+
+  allBans(): string[] {
+    return [...this.nodes.values()].flatMap((n) => n.bans.map((b) => `${n.id} banned ${b.peer}: ${b.code} ${b.detail}`));
+  }
+}
