@@ -93,6 +93,7 @@ export function createEngine(deps: EngineDeps): Engine {
     now: deps.now, wallClock: deps.wallClock,
     changed: () => {
       announcers.clear();
+      availability.invalidate();
       for (const d of downloads.all()) for (const p of openPeers()) d.peerUpdated(p);
       changed();
     },
@@ -175,6 +176,7 @@ export function createEngine(deps: EngineDeps): Engine {
     manifestOf: (fileId) => library.get(fileId)?.manifest,
     checkHello: (session, m) => checkHello(m, session.id, deps.room, session.fingerprints, deps.verify, deps.idOf),
     onReady(session) {
+      availability.invalidate();
       marks.identify(session);
       for (const d of downloads.all()) d.peerUpdated(session.id);
       changed();
@@ -203,6 +205,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const onPeerClose = (peer: string) => {
     sessions.delete(peer);
+    availability.invalidate();
     availability.removePeer(peer);
     uploader.removePeer(peer);
     for (const d of downloads.all()) d.peerGone(peer);

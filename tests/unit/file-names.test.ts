@@ -71,7 +71,7 @@ describe('nameForSharing', () => {
     for (const raw of names) {
       const { name } = nameForSharing(raw);
       const announcement = {
-        id: '0'.repeat(32), origin: 'A'.repeat(16), hops: 0, kind: 'add',
+        v: 1, origin: 'A'.repeat(16), key: 'A'.repeat(43), seq: 1, hops: 0, kind: 'add', sig: 'A'.repeat(86),
         file: { id: 'a'.repeat(64), name, size: 1, mime: 'text/plain' },
       };
       const parsed = parseAnnouncement(announcement);

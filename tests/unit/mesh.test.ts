@@ -104,9 +104,9 @@ describe('shouldAccept', () => {
 });
 
 describe('shouldDropOnLeave', () => {
-  test('drops a peer that left only if we have a link to it', () => {
+  test('a leave stops a connection attempt, never an open link (presence is not proof)', () => {
     const v = view('zzzzzzzzzzzzzzzz', { present: [], links: [['aaaaaaaaaaaaaaaa', 'open'], ['bbbbbbbbbbbbbbbb', 'connecting']] });
-    assert.equal(shouldDropOnLeave(v, 'aaaaaaaaaaaaaaaa'), true);
+    assert.equal(shouldDropOnLeave(v, 'aaaaaaaaaaaaaaaa'), false);
     assert.equal(shouldDropOnLeave(v, 'bbbbbbbbbbbbbbbb'), true);
     assert.equal(shouldDropOnLeave(v, 'cccccccccccccccc'), false);
   });

@@ -38,6 +38,8 @@ export interface AvailabilitySources {
 
 export class Availability {
   private byPeer = new Map<string, Map<string, Holding>>();
+  /** Bumped on every change: views recount rarity only when something changed. */
+  private version = 0;
   /** Bits we could not keep because a peer named too many files: dropped and counted. */
   dropped = 0;
 
@@ -45,6 +47,7 @@ export class Availability {
 
   /** The peer's BITFIELD for a file replaces what it said before. */
   setBitfield(peer: string, fileId: string, bits: Uint8Array): void {
+    this.version++;
     const h = this.holding(peer, fileId);
     if (!h) return;
     h.bits = new Uint8Array(MAX_PIECES / 8);
@@ -53,6 +56,7 @@ export class Availability {
   }
 
   setHave(peer: string, fileId: string, piece: number): void {
+    this.version++;
     if (piece < 0 || piece >= MAX_PIECES) return;
     const h = this.holding(peer, fileId);
     if (!h) return;
@@ -63,6 +67,8 @@ export class Availability {
 
   /** The peer refused a piece it claimed: it lacks it after all. */
   setLacks(peer: string, fileId: string, piece: number): void {
+    if (piece < 0 || piece >= MAX_PIECES) return;
+    this.version++;
     const h = this.holding(peer, fileId);
     if (!h) return;
     h.lacks.add(piece);
@@ -71,7 +77,13 @@ export class Availability {
 
   /** The link ended: everything it told us goes with it. */
   removePeer(peer: string): void {
+    this.version++;
     this.byPeer.delete(peer);
+  }
+
+  /** Something the record reads from elsewhere changed (the catalogue's holders, which links are open). */
+  invalidate(): void {
+    this.version++;
   }
 
   holds(peer: string, fileId: string, piece: number): boolean {
@@ -103,15 +115,19 @@ export class Availability {
 
   /** A live view of one file, for its piece scheduler. */
   view(fileId: string, pieceCount: number): PieceView {
+    let cached: Uint16Array | null = null;
+    let cachedAt = -1;
     return {
       holds: (peer, piece) => piece < pieceCount && this.holds(peer, fileId, piece),
       counts: () => {
+        if (cached && cachedAt === this.version) return cached;
         const announcers = this.sources.announcers(fileId);
         const counts = new Uint16Array(pieceCount);
         for (const peer of this.peersWith(fileId)) {
           for (let i = 0; i < pieceCount; i++) if (this.holdsLinked(peer, fileId, i, announcers)) counts[i]!++;
         }
-        return counts;
+        cachedAt = this.version;
+        return (cached = counts);
       },
       peers: () => this.peersWith(fileId),
     };

@@ -160,7 +160,7 @@ export class PieceScheduler {
 
   /**
    * A verified piece arrived and goes to storage. Returns peers whose duplicate
-   * requests (endgame) should be cancelled. Call stored() or storeFailed() after.
+   * requests (endgame) should be cancelled. Call settled() once storage has answered.
    */
   completed(peer: string, piece: number): string[] {
     this.arriving.add(piece);

@@ -1,15 +1,15 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesEqual, concatBytes, toBase64Url, utf8 } from '../../../src/core/bytes.ts';
-import { createWebCryptoIdentity, idOfPublicKey, webCryptoVerify, type GossipIdentity } from '../../../src/app/gossip-identity.ts';
+import { generateIdentity, openIdentity, peerIdFromPublicKey, verifySignature, type Identity } from '../../../src/core/crypto/identity.ts';
 import { MAX_HOPS, signAnnouncement, type Announcement } from '../../../src/core/gossip/announcement.ts';
 import type { FileMeta } from '../../../src/core/manifest/manifest.ts';
 
 /** Real Ed25519 (WebCrypto in Node) keys and signed announcements for gossip tests. */
-export type TestKey = GossipIdentity;
+export type TestKey = Identity;
 
-export const makeKey = (): Promise<TestKey> => createWebCryptoIdentity();
-export const verify = webCryptoVerify;
-export const idOf = idOfPublicKey;
+export const makeKey = async (): Promise<TestKey> => openIdentity(await generateIdentity());
+export const verify = verifySignature;
+export const idOf = peerIdFromPublicKey;
 
 export const fileId = (n: number): string => n.toString(16).padStart(64, '0');
 export const meta = (n: number, over: Partial<FileMeta> = {}): FileMeta => ({
@@ -34,7 +34,7 @@ export function makeFakeKey(n: number): TestKey {
     const h = sha256(concatBytes([publicKey, data]));
     return concatBytes([h, h]);
   };
-  return { id: idOfPublicKey(publicKey), publicKey, sign: async (data) => sig(data) };
+  return { id: peerIdFromPublicKey(publicKey), publicKey, sign: async (data) => sig(data) };
 }
 
 export async function fakeVerify(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
