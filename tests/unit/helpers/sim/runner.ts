@@ -65,7 +65,12 @@ function peerId(random: () => number): string {
   return Buffer.from(bytes).toString('base64url');
 }
 
-export async function runScenario(scenario: Scenario): Promise<RunResult> {
+export interface RunOptions {
+  /** Called just before the final checks: lets a test plant a fault to prove the invariants catch it. */
+  beforeFinalCheck?(st: RunState): void;
+}
+
+export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Promise<RunResult> {
   const random = mulberry32(scenario.seed ^ 0x5eed);
   const clock = createClock();
   const world: SimWorld = { clock, relay: createRelay(clock, random), net: createSimNetwork({ clock, random }) };
@@ -90,6 +95,7 @@ export async function runScenario(scenario: Scenario): Promise<RunResult> {
     await clock.run(t + PRESENCE_CHECK_MS);
     const early = await checkInvariants(st, 'presence');
     await clock.run(t + QUIESCE_MS);
+    opts.beforeFinalCheck?.(st);
     const violations = [...early, ...(await checkInvariants(st, 'final'))];
     return { violations, log: st.log, events: clock.eventsRun, virtualMs: clock.now(), wanted: st.wanted };
   } finally {

@@ -1,19 +1,24 @@
 import { runScenario, type RunResult } from './runner.ts';
+import type { Violation } from './invariants.ts';
 import type { Scenario } from './scenario.ts';
 
 /**
- * Makes a failing scenario smaller while it still breaks `invariant`:
+ * Makes a failing scenario smaller while it still breaks `invariant` (a letter,
+ * or a test on the violation, to chase one kind of failure):
  * drops chunks of ops (halves, then quarters, down to single ops), then
- * peers nobody uses and contents nobody shares, then zeroes gaps it can.
+ * then shortens gaps where it can.
  */
-export async function shrinkScenario(s: Scenario, invariant: string, maxRuns = 300): Promise<{ scenario: Scenario; result: RunResult }> {
+export async function shrinkScenario(
+  s: Scenario, invariant: string | ((v: Violation) => boolean), maxRuns = 300,
+): Promise<{ scenario: Scenario; result: RunResult }> {
   let best = s;
   let bestResult = await runScenario(s);
   let runs = 0;
+  const matches = typeof invariant === 'string' ? (v: Violation) => v.invariant === invariant : invariant;
   const stillFails = async (candidate: Scenario) => {
     if (runs++ >= maxRuns) return false;
     const r = await runScenario(candidate);
-    if (!r.violations.some((v) => v.invariant === invariant)) return false;
+    if (!r.violations.some(matches)) return false;
     best = candidate;
     bestResult = r;
     return true;
