@@ -56,7 +56,7 @@ describe('randomized scenarios over the real engine', () => {
   });
 
   test('the same seed replays the same story', async () => {
-    const s = generateScenario(FIRST_SEED);
+    const s = generateScenario(14); // a seed with reloads, downloads and violations today
     const [a, b] = [await runScenario(s), await runScenario(s)];
     assert.deepEqual(a.log, b.log);
     assert.equal(a.events, b.events);
