@@ -5,6 +5,10 @@ export interface MemoryStore extends Store {
   pieceBytes(): number;
   dropPiece(fileId: string, index: number): void;
   corruptPiece(fileId: string, index: number): void;
+  /** Test hook: every stored piece as `fileId:index`. */
+  pieceKeys(): string[];
+  /** Test hook: the ids of every stored file record. */
+  fileIds(): string[];
 }
 
 export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemoryStore {
@@ -82,5 +86,7 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
       const p = pieces.get(key(fileId, index));
       if (p) p[0] = p[0]! ^ 0xff;
     },
+    pieceKeys: () => [...pieces.keys()],
+    fileIds: () => [...files.keys()],
   };
 }
