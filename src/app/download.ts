@@ -300,6 +300,8 @@ export class Download {
 
   private fillAll(): void {
     if (!this.scheduler) return;
+    // The same bytes may have been completed another way (shared again from the person's file).
+    if (this.local?.have.complete) return this.complete();
     const open = new Set(this.deps.openPeers());
     for (const peer of this.deps.availability.peersWith(this.fileId)) if (open.has(peer)) this.fill(peer);
   }

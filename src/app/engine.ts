@@ -113,6 +113,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const library = new Library(deps.store, deps.sha256, deps.now, deps.room, {
     pieceLost(file, _index, why) {
       notices.error(`Part of ${file.meta.name} was lost from this browser's storage (${why}); fetching it again.`);
+      // We no longer hold it whole: the room hears so (our HAVEs still offer what is left) until it is repaired.
+      if (gossip.catalogue.latest(self, file.meta.id)?.kind === 'add') void gossip.announce('remove', file.meta);
       repair(file);
     },
     persistFailed: (e) => notices.error(`Could not save file progress: ${e.message}`),

@@ -296,23 +296,28 @@ export class Library {
   private markDirty(fileId: string): void {
     this.dirty.add(fileId);
     if (this.persisting) return;
-    const run: Promise<void> = this.persist().finally(() => {
-      if (this.persisting === run) this.persisting = null;
-    });
-    this.persisting = run;
+    this.persisting = this.persist();
     // Failures surface through flush() and the next piece write; keep the rejection observed here.
-    run.catch((e: Error) => this.events.persistFailed(e));
+    this.persisting.catch((e: Error) => this.events.persistFailed(e));
   }
 
-  /** Coalesces record writes: while one runs, further changes wait for the next round. */
+  /**
+   * Coalesces record writes: while one runs, further changes wait for the next
+   * round. `persisting` is cleared in the same step as the last check of
+   * `dirty`, so a change can never slip between them unwritten.
+   */
   private async persist(): Promise<void> {
-    while (this.dirty.size > 0) {
-      const ids = [...this.dirty];
-      this.dirty.clear();
-      for (const id of ids) {
-        const f = this.files.get(id);
-        if (f) await this.store.putFile(toRecord(f));
+    try {
+      while (this.dirty.size > 0) {
+        const ids = [...this.dirty];
+        this.dirty.clear();
+        for (const id of ids) {
+          const f = this.files.get(id);
+          if (f) await this.store.putFile(toRecord(f));
+        }
       }
+    } finally {
+      this.persisting = null;
     }
   }
 

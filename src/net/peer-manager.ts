@@ -108,7 +108,10 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
         // Presence never closes an open link (a link ends by itself when the peer goes); attempts stop.
         if (shouldDropOnLeave(view(), p)) destroyPeer(p, 'ERR_PEER_LEFT');
       }
-      for (const p of peers) present.add(p);
+      for (const p of peers) {
+        present.add(p);
+        failures.delete(p); // fresh word from the relay: links that failed during an outage get new tries
+      }
       apply();
     },
     joined(peer) {

@@ -30,9 +30,7 @@ export class PieceWriter {
   write(fileId: string, index: number, data: Uint8Array): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.queue.push({ fileId, entry: { index, data }, resolve, reject });
-      this.writing ??= this.flush().finally(() => {
-        this.writing = null;
-      });
+      this.writing ??= this.flush();
     });
   }
 
@@ -51,17 +49,22 @@ export class PieceWriter {
     while (this.writing) await this.writing;
   }
 
+  /** Writes until the queue is empty; `writing` is cleared in the same step as that last check, so no write is stranded. */
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      const byFile = new Map<string, PieceEntry[]>();
-      for (const item of batch) byFile.set(item.fileId, [...(byFile.get(item.fileId) ?? []), item.entry]);
-      try {
-        for (const [fileId, entries] of byFile) await this.store.putPieces(fileId, entries);
-        for (const item of batch) item.resolve(true);
-      } catch (e) {
-        for (const item of batch) item.reject(e);
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        const byFile = new Map<string, PieceEntry[]>();
+        for (const item of batch) byFile.set(item.fileId, [...(byFile.get(item.fileId) ?? []), item.entry]);
+        try {
+          for (const [fileId, entries] of byFile) await this.store.putPieces(fileId, entries);
+          for (const item of batch) item.resolve(true);
+        } catch (e) {
+          for (const item of batch) item.reject(e);
+        }
       }
+    } finally {
+      this.writing = null;
     }
   }
 }

@@ -31,11 +31,13 @@ describe('engine over a real relay and in-memory links', () => {
     const bob = await peer(net, 'Bob', topic);
     await until(alice.engine, () => openPeers(alice).some((p) => p.name === 'Bob'), 'Alice to see Bob');
     await until(bob.engine, () => openPeers(bob).some((p) => p.name === 'Alice'), 'Bob to see Alice');
-    // Both ends show the same verification code for their connection.
-    const code = (p: NodePeer, other: NodePeer) => p.engine.getState().peers.find((x) => x.id === other.id)?.verificationCode;
-    await until(bob.engine, () => !!code(bob, alice) && !!code(alice, bob), 'verification codes');
-    assert.match(code(alice, bob)!, /^\d{3} \d{3}$/);
-    assert.equal(code(alice, bob), code(bob, alice));
+    // Both ends show the same safety number (from both identity keys), not yet marked verified.
+    const view = (p: NodePeer, other: NodePeer) => p.engine.getState().peers.find((x) => x.id === other.id);
+    await until(alice.engine, () => !!view(alice, bob)?.safetyNumber, 'Alice\'s safety number');
+    await until(bob.engine, () => !!view(bob, alice)?.safetyNumber, 'Bob\'s safety number');
+    assert.match(view(alice, bob)!.safetyNumber!, /^\d{5} \d{5} \d{5} \d{5}$/);
+    assert.equal(view(alice, bob)!.safetyNumber, view(bob, alice)!.safetyNumber);
+    assert.equal(view(alice, bob)!.verified, false);
 
     const original = new Uint8Array(randomBytes(3 * 1024 * 1024 + 12345));
     await alice.engine.share([fileOf(original, 'data.bin')]);
@@ -90,9 +92,12 @@ describe('engine over a real relay and in-memory links', () => {
     assert.equal(await victim.engine.download(id), true);
     const saved = await victim.engine.save(id);
     assert.equal(await blobSha256(saved!.blob), sha(original));
-    assert.ok(victim.engine.internals.peers().isBanned(liar.id), 'the liar is banned');
+    const manager = victim.engine.internals.peers()!;
+    assert.ok(manager.isBanned(liar.id), 'the liar is banned');
+    assert.ok(!manager.isBanned(honest.id), 'the honest peer is not');
+    assert.ok(victim.engine.stats().downloads[id]!.badPieces >= 3, 'it took three bad pieces');
     assert.ok(victim.engine.internals.downloads.size === 0);
-    assert.ok(victim.engine.getState().notices.some((n) => n.text.includes('failed verification')));
+    assert.ok(victim.engine.getState().notices.some((n) => n.text.includes('3 pieces failed verification')));
   });
 
   test('garbage frames from a peer end that link without harming the app', { timeout: 20_000 }, async () => {
@@ -103,7 +108,7 @@ describe('engine over a real relay and in-memory links', () => {
     await until(a.engine, () => openPeers(a).length === 1, 'A and B to connect');
     const link = b.engine.internals.sessions.get(a.id)!.link;
     link.send(new Uint8Array([0x42, 1, 2, 3])); // unknown frame type
-    await until(a.engine, () => a.engine.internals.peers().isBanned(b.id), 'B to be banned');
+    await until(a.engine, () => a.engine.internals.peers()!.isBanned(b.id), 'B to be banned');
     assert.ok(a.engine.getState().notices.some((n) => n.text.includes('unknown frame type')));
     // A keeps working: it can still share.
     await a.engine.share([fileOf(new Uint8Array(randomBytes(1000)), 'ok.txt', 'text/plain')]);

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { HASH_BYTES, MAX_PIECES, MAX_PIECE_SIZE } from '../../src/core/manifest/manifest.ts';
+import { HASH_BYTES, MAX_FILE_SIZE, MAX_PIECES, MAX_PIECE_SIZE } from '../../src/core/manifest/manifest.ts';
+import { MAX_NAME_BYTES } from '../../src/core/names.ts';
 import type { Result } from '../../src/core/result.ts';
 import { PieceAssembler } from '../../src/core/wire/assembler.ts';
 import {
-  DATA_CHUNK, HASHES_PER_PART, MANIFEST_PIECE, MAX_FRAME_BYTES, MAX_JSON_BYTES, MAX_NAME_LENGTH, RejectReason,
+  DATA_CHUNK, HASHES_PER_PART, MANIFEST_PIECE, MAX_FRAME_BYTES, MAX_JSON_BYTES, RejectReason,
   WIRE_VERSION, decodeFrame, encodeFrame, type WireErrorCode, type WireMessage,
 } from '../../src/core/wire/frames.ts';
+import { checkHello, makeHello, type Fingerprints } from '../../src/app/hello.ts';
+import { peerIdFromPublicKey, verifySignature } from '../../src/core/crypto/identity.ts';
 import { mulberry32 } from './helpers/random.ts';
+import { newTestIdentity } from './helpers/signed-join.ts';
 
 /**
  * The wire decoder is the first code to touch a hostile peer's bytes. Besides
@@ -27,6 +31,12 @@ const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify
 const u32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 const u16 = (n: number): number[] => [(n >>> 8) & 0xff, n & 0xff];
 const idBytes = (): Uint8Array => new Uint8Array(Buffer.from(ID, 'hex'));
+/** A MANIFEST_PART's u64 size field: two big-endian u32 halves. */
+const u64 = (n: number): number[] => [...u32(Math.floor(n / 2 ** 32)), ...u32(n % 2 ** 32)];
+/** base64url of a 32-byte key and a 64-byte signature, as HELLO carries them (checked against the link by app/hello.ts). */
+const KEY = Buffer.from(randomBytes(32)).toString('base64url');
+const SIG = Buffer.from(randomBytes(64)).toString('base64url');
+const hello = (name: string, version = WIRE_VERSION): WireMessage => ({ type: 'hello', version, name, key: KEY, sig: SIG });
 
 function roundTrip(m: WireMessage): void {
   assert.deepEqual(decodeFrame(encodeFrame(m)), { ok: true, value: m });
@@ -48,24 +58,30 @@ function decoded(frame: Uint8Array): WireMessage {
 }
 
 const announcement = {
-  id: '0123456789abcdef0123456789abcdef',
+  v: 1,
   origin: 'AbCdEfGh_-012345',
-  hops: 6,
+  key: KEY,
+  seq: 1_700_000_000_000,
   kind: 'add',
   file: { id: ID, name: 'holiday photos.zip', size: 123_456, mime: 'application/zip' },
+  hops: 6,
+  sig: SIG,
 };
 
 /** At least one valid message of every type: the round-trip set and the fuzz seed corpus. */
 const VALID: [string, WireMessage][] = [
-  ['hello', { type: 'hello', version: WIRE_VERSION, name: 'Amber Otter' }],
-  ['hello with a 64-character non-ASCII name', { type: 'hello', version: 7, name: 'é'.repeat(MAX_NAME_LENGTH) }],
-  ['hello with an empty name', { type: 'hello', version: WIRE_VERSION, name: '' }],
+  ['hello', hello('Amber Otter')],
+  ['hello with a non-ASCII name of exactly MAX_NAME_BYTES', hello('é'.repeat(MAX_NAME_BYTES / 2), 7)],
+  ['hello with an empty name', hello('')],
   ['gossip', { type: 'gossip', json: announcement }],
   ['catalogue', { type: 'catalogue', json: [announcement, { ...announcement, kind: 'remove' }] }],
   ['empty catalogue', { type: 'catalogue', json: [] }],
   ['want-manifest', { type: 'want-manifest', fileId: ID }],
-  ['manifest-part with one hash', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, hashes: bytes(HASH_BYTES) }],
-  ['last manifest-part of four, full', { type: 'manifest-part', fileId: ID, part: 3, parts: 4, hashes: bytes(HASHES_PER_PART * HASH_BYTES) }],
+  ['manifest-part with one hash', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 1000, hashes: bytes(HASH_BYTES) }],
+  ['manifest-part of an empty file', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 0, hashes: new Uint8Array(0) }],
+  ['manifest-part with a size past 4 GiB (both u32 halves)', { type: 'manifest-part', fileId: ID, part: 1, parts: 2, size: 5 * 2 ** 30 + 7, hashes: bytes(HASH_BYTES) }],
+  ['manifest-part of the largest file', { type: 'manifest-part', fileId: ID, part: 0, parts: 4, size: MAX_FILE_SIZE, hashes: bytes(HASH_BYTES) }],
+  ['last manifest-part of four, full', { type: 'manifest-part', fileId: ID, part: 3, parts: 4, size: 4 * 2 ** 30, hashes: bytes(HASHES_PER_PART * HASH_BYTES) }],
   ['request piece 0', { type: 'request', fileId: ID, piece: 0 }],
   ['request the last possible piece', { type: 'request', fileId: ID, piece: MAX_PIECES - 1 }],
   ['cancel', { type: 'cancel', fileId: ID, piece: 17 }],
@@ -96,7 +112,11 @@ describe('encodeFrame / decodeFrame round trip', () => {
       encodeFrame({ type: 'data', fileId: ID, piece: 9, offset: DATA_CHUNK, bytes: Uint8Array.from([7, 8]) }),
       concat([0x08], idBytes(), u32(9), u32(DATA_CHUNK), [7, 8]),
     );
-    assert.deepEqual(encodeFrame({ type: 'hello', version: 1, name: 'x' }), concat([0x01, 0x01], json({ name: 'x' })));
+    assert.deepEqual(encodeFrame(hello('x', 1)), concat([0x01, 0x01], json({ name: 'x', key: KEY, sig: SIG })));
+    assert.deepEqual(
+      encodeFrame({ type: 'manifest-part', fileId: ID, part: 1, parts: 2, size: 2 ** 32 + 5, hashes: Uint8Array.from([9]) }),
+      concat([0x04], idBytes(), u16(1), u16(2), [0, 0, 0, 1, 0, 0, 0, 5], [9]),
+    );
   });
 
   test('every frame that fits the biggest data chunk fits MAX_FRAME_BYTES', () => {
@@ -145,8 +165,9 @@ describe('decodeFrame rejections', () => {
   });
 
   test('variable frames below their minimum or above their maximum', () => {
-    rejects(concat([0x04], idBytes(), u16(0), u16(1)), 'ERR_FRAME_LENGTH', 'manifest part without hashes');
-    rejects(concat([0x04], idBytes(), u16(0), u16(1), bytes((HASHES_PER_PART + 1) * HASH_BYTES)), 'ERR_FRAME_LENGTH', 'manifest part of 1,025 hashes');
+    rejects(concat([0x04], idBytes(), u16(0), u16(1)), 'ERR_FRAME_LENGTH', 'manifest part without its size');
+    rejects(concat([0x04], idBytes(), u16(0), u16(1), u32(0), [0, 0, 1]), 'ERR_FRAME_LENGTH', 'manifest part with a cut size');
+    rejects(concat([0x04], idBytes(), u16(0), u16(1), u64(1000), bytes((HASHES_PER_PART + 1) * HASH_BYTES)), 'ERR_FRAME_LENGTH', 'manifest part of 1,025 hashes');
     rejects(concat([0x08], idBytes(), u32(0), u32(0)), 'ERR_FRAME_LENGTH', 'data without bytes');
     rejects(concat([0x0a], idBytes()), 'ERR_FRAME_LENGTH', 'empty bitfield');
     rejects(concat([0x0a], idBytes(), bytes(MAX_PIECES / 8 + 1)), 'ERR_FRAME_LENGTH', 'bitfield for 4,104 pieces');
@@ -189,13 +210,21 @@ describe('decodeFrame rejections', () => {
   });
 
   test('manifest parts with bad part numbers or a ragged hash list', () => {
-    const part = (p: number, n: number, hashBytes: number) => concat([0x04], idBytes(), u16(p), u16(n), bytes(hashBytes));
+    const part = (p: number, n: number, hashBytes: number) => concat([0x04], idBytes(), u16(p), u16(n), u64(1000), bytes(hashBytes));
     rejects(part(0, 0, HASH_BYTES), 'ERR_FRAME_FIELD', 'parts = 0');
     rejects(part(1, 1, HASH_BYTES), 'ERR_FRAME_FIELD', 'part = parts');
     rejects(part(5, 4, HASH_BYTES), 'ERR_FRAME_FIELD', 'part > parts');
     rejects(part(0, MAX_PIECES / HASHES_PER_PART + 1, HASH_BYTES), 'ERR_FRAME_FIELD', 'more parts than a manifest can have');
     rejects(part(0xffff, 0xffff, HASH_BYTES), 'ERR_FRAME_FIELD', 'parts = 65535');
     for (const n of [HASH_BYTES + 1, 2 * HASH_BYTES - 1, 3 * HASH_BYTES + 5]) rejects(part(0, 1, n), 'ERR_FRAME_FIELD', `${n} hash bytes`);
+  });
+
+  test('manifest parts claiming a file larger than MAX_FILE_SIZE', () => {
+    const sized = (size: number[]) => concat([0x04], idBytes(), u16(0), u16(1), size, bytes(HASH_BYTES));
+    assert.equal(decodeFrame(sized(u64(MAX_FILE_SIZE))).ok, true, 'the largest file is fine');
+    rejects(sized(u64(MAX_FILE_SIZE + 1)), 'ERR_FRAME_FIELD', 'one byte over');
+    rejects(sized([0, 0, 0, 0x10, 0, 0, 0, 0]), 'ERR_FRAME_FIELD', '64 GiB');
+    rejects(sized([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 'ERR_FRAME_FIELD', '2^64 - 1 (not even a safe integer)');
   });
 
   test('hello with a body that is not UTF-8, not JSON, or has no valid name', () => {
@@ -206,10 +235,21 @@ describe('decodeFrame rejections', () => {
     for (const text of ['', '{', 'name', "{'name':'x'}", '{"name":"x",}']) {
       rejects(hello(new TextEncoder().encode(text)), 'ERR_FRAME_FIELD', `not JSON: ${text}`);
     }
-    rejects(hello(json({ name: 'x'.repeat(MAX_NAME_LENGTH + 1) })), 'ERR_FRAME_FIELD', 'name too long');
-    for (const body of [{ name: 42 }, { name: null }, { name: ['x'] }, { name: { toString: 'x' } }, {}, null, 'x', ['x'], 7]) {
-      rejects(hello(json(body)), 'ERR_FRAME_FIELD', `name from ${JSON.stringify(body)}`);
+    rejects(hello(json({ name: 'x'.repeat(MAX_NAME_BYTES + 1), key: KEY, sig: SIG })), 'ERR_FRAME_FIELD', 'name too long');
+    rejects(hello(json({ name: 'é'.repeat(MAX_NAME_BYTES / 2) + 'x', key: KEY, sig: SIG })), 'ERR_FRAME_FIELD', 'name one UTF-8 byte too long');
+    for (const name of [42, null, ['x'], { toString: 'x' }, undefined]) {
+      rejects(hello(json({ name, key: KEY, sig: SIG })), 'ERR_FRAME_FIELD', `name ${JSON.stringify(name)}`);
     }
+    for (const body of [{}, null, 'x', ['x'], 7]) rejects(hello(json(body)), 'ERR_FRAME_FIELD', `body ${JSON.stringify(body)}`);
+  });
+
+  test('hello without a well-formed identity key and signature', () => {
+    const hello = (fields: Record<string, unknown>) => concat([0x01, WIRE_VERSION], json({ name: 'Amber Otter', key: KEY, sig: SIG, ...fields }));
+    assert.equal(decodeFrame(hello({})).ok, true, 'the base frame is valid');
+    const badKeys = [undefined, null, 42, '', KEY.slice(1), KEY + 'A', `${KEY.slice(0, -1)}=`, `${KEY.slice(0, -1)}+`, `${KEY.slice(0, -1)}/`, SIG, [KEY]];
+    for (const key of badKeys) rejects(hello({ key }), 'ERR_FRAME_FIELD', `key ${JSON.stringify(key)}`);
+    const badSigs = [undefined, null, 42, '', SIG.slice(1), SIG + 'A', `${SIG.slice(0, -1)}=`, `${SIG.slice(0, -1)} `, KEY, { sig: SIG }];
+    for (const sig of badSigs) rejects(hello({ sig }), 'ERR_FRAME_FIELD', `sig ${JSON.stringify(sig)}`);
   });
 
   test('gossip and catalogue with invalid JSON or UTF-8', () => {
@@ -224,6 +264,68 @@ describe('decodeFrame rejections', () => {
   test('gossip JSON that parses is passed on for the gossip layer to validate', () => {
     assert.deepEqual(decoded(concat([0x02], json(null))), { type: 'gossip', json: null });
     assert.deepEqual(decoded(concat([0x0b], json({ not: 'a list' }))), { type: 'catalogue', json: { not: 'a list' } });
+  });
+});
+
+describe('HELLO binds the link to the identity (app/hello.ts)', () => {
+  const TOPIC = 'topic-of-this-room';
+  /** What each end of one link sees: its own certificate is `local`. */
+  const aSees: Fingerprints = { local: 'AA:11', remote: 'BB:22' };
+  const bSees: Fingerprints = { local: 'BB:22', remote: 'AA:11' };
+  type Hello = Extract<WireMessage, { type: 'hello' }>;
+
+  /** A's HELLO as B receives it: through the encoder and the decoder. */
+  async function helloOnTheWire(...args: Parameters<typeof makeHello>): Promise<Hello> {
+    const m = decoded(encodeFrame(await makeHello(...args)));
+    assert.equal(m.type, 'hello');
+    return m as Hello;
+  }
+
+  async function refused(m: Hello, peer: string, fps: Fingerprints | null, code: string, why: string): Promise<void> {
+    const r = await checkHello(m, peer, TOPIC, fps, verifySignature, peerIdFromPublicKey);
+    assert.equal(r.ok, false, `${why}: accepted`);
+    if (!r.ok) assert.equal(r.code, code, why);
+  }
+
+  test('an honest HELLO is accepted and yields the key the peer id derives from', async () => {
+    const alice = newTestIdentity();
+    const m = await helloOnTheWire(alice, 'Alice', TOPIC, aSees);
+    const r = await checkHello(m, alice.id, TOPIC, bSees, verifySignature, peerIdFromPublicKey);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.deepEqual(r.value, alice.publicKey);
+  });
+
+  test('a key other than the one the peer was admitted with is refused', async () => {
+    const alice = newTestIdentity();
+    const mallory = newTestIdentity();
+    const m = await helloOnTheWire(mallory, 'Alice', TOPIC, aSees); // a valid HELLO, but for Mallory's identity
+    await refused(m, alice.id, bSees, 'ERR_IDENTITY', 'Mallory\'s key on Alice\'s link');
+  });
+
+  test('a signature that is not by the key, or not over this link, is refused', async () => {
+    const alice = newTestIdentity();
+    const mallory = newTestIdentity();
+    const honest = await helloOnTheWire(alice, 'Alice', TOPIC, aSees);
+    const byMallory = await helloOnTheWire(mallory, 'Alice', TOPIC, aSees);
+    await refused({ ...honest, sig: byMallory.sig }, alice.id, bSees, 'ERR_IDENTITY', 'Alice\'s key, Mallory\'s signature');
+    const flipped = Buffer.from(honest.sig, 'base64url');
+    flipped[0]! ^= 1;
+    await refused({ ...honest, sig: flipped.toString('base64url') }, alice.id, bSees, 'ERR_IDENTITY', 'one bit flipped');
+    // Someone in the middle ends DTLS with its own certificate: B sees another remote fingerprint.
+    await refused(honest, alice.id, { local: 'BB:22', remote: 'EE:99' }, 'ERR_IDENTITY', 'a relayed HELLO (man in the middle)');
+    await refused(honest, alice.id, { local: 'CC:33', remote: 'AA:11' }, 'ERR_IDENTITY', 'replayed onto a link with another receiver');
+    await refused(honest, alice.id, null, 'ERR_IDENTITY', 'a link without fingerprints');
+    const otherRoom = await helloOnTheWire(alice, 'Alice', 'another-room', aSees);
+    await refused(otherRoom, alice.id, bSees, 'ERR_IDENTITY', 'signed for another room');
+  });
+
+  test('another wire version, or a key or signature that is not base64url, is refused without a throw', async () => {
+    const alice = newTestIdentity();
+    const honest = await helloOnTheWire(alice, 'Alice', TOPIC, aSees);
+    await refused({ ...honest, version: WIRE_VERSION + 1 }, alice.id, bSees, 'ERR_VERSION', 'a newer version');
+    await refused({ ...honest, version: 1 }, alice.id, bSees, 'ERR_VERSION', 'version 1 (no identity)');
+    await refused({ ...honest, key: '!'.repeat(43) }, alice.id, bSees, 'ERR_FRAME_FIELD', 'key not base64url');
+    await refused({ ...honest, sig: '' }, alice.id, bSees, 'ERR_IDENTITY', 'empty signature');
   });
 });
 

@@ -160,7 +160,7 @@ function bans(st: RunState, fail: Fail): void {
   }
   for (const { p, i } of online(st)) {
     for (const [j, q] of st.peers.entries()) {
-      if (p.engine!.internals.peers().isBanned(q.id)) fail('d', `p${i} banned p${j}`);
+      if (p.engine!.internals.peers()?.isBanned(q.id)) fail('d', `p${i} banned p${j}`);
     }
   }
 }

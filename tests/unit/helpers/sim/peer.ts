@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { createEngine, type Engine, type EngineDeps } from '../../../../src/app/engine.ts';
+import { peerIdFromPublicKey, type Identity } from '../../../../src/core/crypto/identity.ts';
 import type { Sha256 } from '../../../../src/core/hash.ts';
 import { createMemoryStore, type MemoryStore } from '../../../../src/storage/memory-store.ts';
 import { mulberry32 } from '../random.ts';
@@ -29,8 +31,28 @@ export function seededBytes(random: () => number): (n: number) => Uint8Array {
   };
 }
 
+/**
+ * An Ed25519 identity on node:crypto: synchronous inside (deterministic in the
+ * sim) and fast, unlike pure-JS signing. Same keys and signatures as WebCrypto.
+ */
+export function simIdentity(seed: Uint8Array): Identity {
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
+  const publicKey = new Uint8Array(Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url'));
+  return { id: peerIdFromPublicKey(publicKey), publicKey, sign: async (data) => new Uint8Array(sign(null, data, privateKey)) };
+}
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+export async function simVerify(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' });
+    return verify(null, data, key, signature);
+  } catch {
+    return false; // not a key: the signature cannot be good
+  }
+}
+
 export interface SimPeerSpec {
-  id: string;
+  identity: Identity;
   name: string;
   store: MemoryStore;
   /** Seed of this engine's randomness (differs per start, as a fresh page's would). */
@@ -40,14 +62,18 @@ export interface SimPeerSpec {
 export function simEngineDeps(world: SimWorld, spec: SimPeerSpec): EngineDeps {
   const random = mulberry32(spec.seed);
   return {
-    self: spec.id,
+    self: spec.identity,
+    verify: simVerify,
+    idOf: peerIdFromPublicKey,
+    room: 'sim-room',
     name: spec.name,
     store: spec.store,
     sha256: syncSha256,
     now: world.clock.now,
+    wallClock: () => 1_800_000_000_000 + world.clock.now(),
     random,
     randomBytes: seededBytes(random),
-    connectRelay: (h) => world.relay.connect(spec.id, h),
+    connectRelay: (h) => world.relay.connect(spec.identity.id, h),
     createConnection: world.net.factory(spec.name),
     every: (ms, fn) => world.clock.every(ms, fn),
   };
@@ -74,7 +100,11 @@ export class SimPeer {
   /** Engines started so far (a reload starts a new one). */
   starts = 0;
 
-  constructor(private readonly world: SimWorld, readonly id: string, readonly name: string, private readonly seed: number) {}
+  constructor(private readonly world: SimWorld, readonly identity: Identity, readonly name: string, private readonly seed: number) {}
+
+  get id(): string {
+    return this.identity.id;
+  }
 
   get online(): boolean {
     return this.engine !== null;
@@ -83,7 +113,7 @@ export class SimPeer {
   start(): Engine {
     if (this.engine) return this.engine;
     this.starts++;
-    const spec = { id: this.id, name: this.name, store: this.store, seed: (this.seed * 7919 + this.starts) >>> 0 };
+    const spec = { identity: this.identity, name: this.name, store: this.store, seed: (this.seed * 7919 + this.starts) >>> 0 };
     this.engine = createEngine(simEngineDeps(this.world, spec));
     return this.engine;
   }

@@ -3,7 +3,8 @@ import { mulberry32 } from '../random.ts';
 import { createClock, drainMicrotasks, type SimClock } from './clock.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { createSimNetwork } from './link.ts';
-import { SimFile, SimPeer, syncSha256, type SimWorld } from './peer.ts';
+import type { Identity } from '../../../../src/core/crypto/identity.ts';
+import { SimFile, SimPeer, simIdentity, syncSha256, type SimWorld } from './peer.ts';
 import { createRelay } from './relay.ts';
 import { contentBytes, formatOp, type Op, type Scenario } from './scenario.ts';
 
@@ -60,9 +61,8 @@ async function makeContents(s: Scenario): Promise<Content[]> {
   }));
 }
 
-function peerId(random: () => number): string {
-  const bytes = Array.from({ length: 12 }, () => Math.floor(random() * 256));
-  return Buffer.from(bytes).toString('base64url');
+function peerIdentity(random: () => number): Identity {
+  return simIdentity(new Uint8Array(Array.from({ length: 32 }, () => Math.floor(random() * 256))));
 }
 
 export interface RunOptions {
@@ -74,7 +74,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const random = mulberry32(scenario.seed ^ 0x5eed);
   const clock = createClock();
   const world: SimWorld = { clock, relay: createRelay(clock, random), net: createSimNetwork({ clock, random }) };
-  const peers = Array.from({ length: scenario.peerCount }, (_, i) => new SimPeer(world, peerId(random), `p${i}`, scenario.seed + i));
+  const peers = Array.from({ length: scenario.peerCount }, (_, i) => new SimPeer(world, peerIdentity(random), `p${i}`, scenario.seed + i));
   const st: RunState = {
     scenario, clock, world, peers, contents: await makeContents(scenario), wanted: new Map(),
     notices: peers.map(() => []), log: [], rejections: [],
