@@ -27,7 +27,8 @@ export default defineConfig({
   webServer: {
     command: 'npx tsx signaling/start.ts',
     url: `http://127.0.0.1:${PORT}`,
-    env: { PORT: String(PORT), HOST: '127.0.0.1' },
+    // Every test browser comes from 127.0.0.1, and each context is a new identity.
+    env: { PORT: String(PORT), HOST: '127.0.0.1', MAX_CONNECTIONS_PER_ADDRESS: '1000', MAX_IDENTITIES_PER_ADDRESS: '100000' },
     reuseExistingServer: false,
     stdout: 'ignore',
     stderr: 'pipe',

@@ -3,6 +3,7 @@
  * with the signalling relay. Configured by environment:
  *   PORT (default 8080), HOST (default 0.0.0.0), TLS_CERT + TLS_KEY (PEM file paths),
  *   ICE_SERVERS (JSON list of RTCIceServer, e.g. [{"urls":"stun:stun.example.org"}]; default none: LAN only),
+ *   MAX_CONNECTIONS_PER_ADDRESS, MAX_IDENTITIES_PER_ADDRESS (relay caps per client address; see limits.ts),
  *   ALLOWED_ORIGINS (comma-separated, e.g. https://drop.example.org,http://localhost:8080; default: any
  *   origin, see admission.ts). When set, list every origin the app is opened from, including this
  *   server's own URLs and Vite's dev server (http://localhost:5173) if you use `npm run dev`.
@@ -60,6 +61,21 @@ function parseIceServers(raw: string | undefined): unknown[] {
   return value as unknown[];
 }
 
+/**
+ * Per-address caps (MAX_CONNECTIONS_PER_ADDRESS, MAX_IDENTITIES_PER_ADDRESS): an
+ * operator whose users share one address (an office NAT, a test machine) raises them.
+ */
+function readAddressLimits(env: NodeJS.ProcessEnv): { maxConnectionsPerAddress?: number; maxIdentitiesPerAddress?: number } {
+  const read = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (!/^\d{1,7}$/.test(raw) || Number(raw) < 1) throw new UsageError(`${name} must be a whole number from 1 up, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+  };
+  const limits = { maxConnectionsPerAddress: read('MAX_CONNECTIONS_PER_ADDRESS'), maxIdentitiesPerAddress: read('MAX_IDENTITIES_PER_ADDRESS') };
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)); // unset keeps the relay's default
+}
+
 /** Newest modification time under a file or directory (0 if it does not exist). */
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
@@ -104,7 +120,8 @@ async function main(): Promise<void> {
   const iceServers = parseIceServers(process.env.ICE_SERVERS);
   const allowedOrigins = readAllowedOrigins(process.env.ALLOWED_ORIGINS);
   if (buildIsStale()) await buildApp();
-  const server = await startServer({ port, host, distDir: DIST, tls, iceServers, relay: { allowedOrigins } });
+  const limits = readAddressLimits(process.env);
+  const server = await startServer({ port, host, distDir: DIST, tls, iceServers, relay: { allowedOrigins, limits } });
   console.log(banner(server, allowedOrigins));
 
   let stopping = false;

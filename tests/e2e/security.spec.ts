@@ -1,11 +1,15 @@
-import { expect, test, type Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.ts';
 import { DESKTOP, displayName, expectPeer, fileRow, joinRoom, newPage, randomFile, shareFile, startRoom } from './helpers.ts';
 
 /**
  * What the relay sees, from inside real browsers: every WebSocket frame either
  * way. Signalling is sealed, so no SDP, ICE candidate, display name, file name
- * or room secret may appear in any of them. Both ends show the same
- * verification code, derived from the DTLS fingerprints.
+ * or room secret may appear in any of them. Both ends show the same safety
+ * number, derived from both identity keys, and it survives reloads.
  */
 function recordRelayFrames(page: Page): string[] {
   const frames: string[] = [];
@@ -16,15 +20,15 @@ function recordRelayFrames(page: Page): string[] {
   return frames;
 }
 
-async function verificationCode(page: Page, peerName: string): Promise<string> {
+async function safetyNumber(page: Page, peerName: string): Promise<string> {
   const peer = page.locator('.peer:not(.self)').filter({ hasText: peerName });
-  await peer.locator('summary').click();
+  if (!(await peer.locator('details').evaluate((d) => (d as HTMLDetailsElement).open))) await peer.locator('summary').click();
   const code = peer.locator('.code');
-  await expect(code).toHaveText(/^\d{3} \d{3}$/);
+  await expect(code).toHaveText(/^\d{5} \d{5} \d{5} \d{5}$/);
   return code.innerText();
 }
 
-test('the relay sees only sealed signalling; both ends show the same verification code', async ({ browser }) => {
+test('the relay sees only sealed signalling; both ends show the same safety number', async ({ browser }) => {
   const alice = await newPage(browser, DESKTOP);
   const bob = await newPage(browser, DESKTOP);
   const frames = [...[alice.page, bob.page].map(recordRelayFrames)];
@@ -38,10 +42,10 @@ test('the relay sees only sealed signalling; both ends show the same verificatio
   await shareFile(alice.page, 'tax-return-2026.pdf', randomFile(300_000), 'application/pdf');
   await expect(fileRow(bob.page, 'tax-return-2026.pdf')).toBeVisible();
 
-  const codeAtAlice = await verificationCode(alice.page, bobName);
-  const codeAtBob = await verificationCode(bob.page, 'Zanzibar Quokka');
+  const codeAtAlice = await safetyNumber(alice.page, bobName);
+  const codeAtBob = await safetyNumber(bob.page, 'Zanzibar Quokka');
   expect(codeAtAlice).toBe(codeAtBob);
-  await alice.page.screenshot({ path: 'test-results/screenshots/verification-code-desktop.png' });
+  await alice.page.screenshot({ path: 'test-results/screenshots/safety-number-desktop.png' });
 
   const all = frames.flat();
   const signals = all.filter((f) => f.includes('"signal"'));
@@ -54,4 +58,45 @@ test('the relay sees only sealed signalling; both ends show the same verificatio
   }
   await alice.context.close();
   await bob.context.close();
+});
+
+/** A browser profile on disk: its IndexedDB (and so its identity) outlives a reload. */
+async function persistentBrowser(dir: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, args: CHROMIUM_ARGS, baseURL: test.info().project.use.baseURL, ...DESKTOP,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page };
+}
+
+test('the safety number is the same on both sides and after a reload; a verified mark persists', async () => {
+  const dirs = [mkdtempSync(join(tmpdir(), 'meshdrop-a-')), mkdtempSync(join(tmpdir(), 'meshdrop-b-'))];
+  const alice = await persistentBrowser(dirs[0]!);
+  const bob = await persistentBrowser(dirs[1]!);
+  try {
+    const link = await startRoom(alice.page);
+    await joinRoom(bob.page, link);
+    const aliceName = await displayName(alice.page);
+    const bobName = await displayName(bob.page);
+    await expectPeer(alice.page, bobName);
+    await expectPeer(bob.page, aliceName);
+    const before = await safetyNumber(alice.page, bobName);
+    expect(await safetyNumber(bob.page, aliceName)).toBe(before);
+
+    // Alice marks Bob verified; both reload (same browsers, same identities): same number, mark kept.
+    await alice.page.locator('.peer:not(.self)').filter({ hasText: bobName }).getByLabel(/mark .* as verified/).check();
+    await alice.page.reload();
+    await bob.page.reload();
+    await expectPeer(alice.page, bobName);
+    await expectPeer(bob.page, aliceName);
+    expect(await safetyNumber(alice.page, bobName)).toBe(before);
+    expect(await safetyNumber(bob.page, aliceName)).toBe(before);
+    const bobAtAlice = alice.page.locator('.peer:not(.self)').filter({ hasText: bobName });
+    await expect(bobAtAlice.locator('.tag.verified')).toBeVisible();
+    await expect(bobAtAlice.getByLabel(/mark .* as verified/)).toBeChecked();
+  } finally {
+    await alice.context.close();
+    await bob.context.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
 });

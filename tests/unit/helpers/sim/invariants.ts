@@ -6,7 +6,7 @@ import type { SimPeer } from './peer.ts';
  * from the memory stores (never from the app's private fields):
  *   a  asked-for downloads with reachable sources completed (and their promises said so)
  *   b  every stored piece is the original bytes
- *   c  holders shown are the online peers that really hold the whole file
+ *   c  whole-file holders shown are the online peers that really hold the whole file; partial holders shown are online
  *   d  no honest peer was banned or disconnected
  *   e  no stored piece without a file record
  *   f  nobody is listed as present who is not online
@@ -128,7 +128,12 @@ async function holders(st: RunState, fail: Fail): Promise<void> {
     const { real, unnoticedLoss } = await completeHolders(st, content.fileId, content.pieceCount);
     for (const { p, i } of online(st)) {
       const view = p.engine!.getState().files.find((f) => f.meta.id === content.fileId);
-      const shown = new Set((view?.holders ?? []).map((h) => st.peers.findIndex((q) => q.id === h.id)));
+      // Whole-file holders; partial ones ("Bob 40%") must at least be peers that are online.
+      const shown = new Set((view?.holders ?? []).filter((h) => h.share >= 1).map((h) => st.peers.findIndex((q) => q.id === h.id)));
+      for (const h of view?.holders ?? []) {
+        const j = st.peers.findIndex((q) => q.id === h.id);
+        if (h.share < 1 && !st.peers[j]?.online) fail('c', `p${i} shows p${j} holding ${Math.round(h.share * 100)}% of c${c}, but p${j} is gone`);
+      }
       // A peer must see the holders it is linked to (and itself); others it may not have heard of.
       const missing = [...real].filter((j) => (j === i || linked(p, st.peers[j]!)) && !shown.has(j));
       const extra = [...shown].filter((j) => !real.has(j) && !unnoticedLoss.has(j));
