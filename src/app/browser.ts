@@ -96,7 +96,12 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
       : undefined,
   });
   // Read-only counters for tests, the benchmark and curious people in the console.
-  (globalThis as { __meshdrop?: unknown }).__meshdrop = { self, stats: () => engine.stats() };
+  // sendFrame lets a test (or a curious person) play a hostile peer: anything sent is checked by the receiver as usual.
+  (globalThis as { __meshdrop?: unknown }).__meshdrop = {
+    self,
+    stats: () => engine.stats(),
+    sendFrame: (peer: string, bytes: Uint8Array) => engine.internals.sessions.get(peer)?.link.send(bytes),
+  };
   return engine;
 }
 

@@ -114,7 +114,10 @@ export function createEngine(deps: EngineDeps): Engine {
     pieceLost(file, _index, why) {
       notices.error(`Part of ${file.meta.name} was lost from this browser's storage (${why}); fetching it again.`);
       // We no longer hold it whole: the room hears so (our HAVEs still offer what is left) until it is repaired.
-      if (gossip.catalogue.latest(self, file.meta.id)?.kind === 'add') void gossip.announce('remove', file.meta);
+      if (gossip.catalogue.latest(self, file.meta.id)?.kind === 'add') {
+        void gossip.announce('remove', file.meta);
+        for (const s of readySessions()) s.send({ type: 'bitfield', fileId: file.meta.id, bits: file.have.bytes });
+      }
       repair(file);
     },
     persistFailed: (e) => notices.error(`Could not save file progress: ${e.message}`),
@@ -196,14 +199,18 @@ export function createEngine(deps: EngineDeps): Engine {
   const onPeerOpen = (peer: string, link: PeerConnection) => {
     const session = new Session(peer, link, sessionContext, link.fingerprints());
     sessions.set(peer, session);
-    void makeHello(deps.self, intents.name(), deps.room, session.fingerprints).then((hello) => {
+    const name = intents.name();
+    void makeHello(deps.self, name, deps.room, session.fingerprints).then((hello) => {
       if (sessions.get(peer) !== session) return;
       session.start(hello);
+      if (intents.name() !== name) sendHelloTo(session, intents.name()); // renamed while we were signing
       gossip.syncTo(peer);
       // Partial files: our bitfield, so the peer can fetch from us what we already have.
       for (const f of library.roomFiles()) if (!f.have.complete && f.have.count > 0) session.send({ type: 'bitfield', fileId: f.meta.id, bits: f.have.bytes });
     });
   };
+
+  const sendHelloTo = (s: Session, name: string) => void makeHello(deps.self, name, deps.room, s.fingerprints).then((h) => s.send(h));
 
   const onPeerClose = (peer: string) => {
     sessions.delete(peer);
@@ -241,7 +248,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const intents = createIntents({
     deps, library, downloads, gossip, notices, marks, budget, changed, announce,
     sendHello: (name) => {
-      for (const s of readySessions()) void makeHello(deps.self, name, deps.room, s.fingerprints).then((h) => s.send(h));
+      for (const s of sessions.values()) if (s.started) sendHelloTo(s, name);
     },
   });
 

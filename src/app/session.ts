@@ -82,6 +82,11 @@ export class Session {
     return this.publicKey !== null;
   }
 
+  /** Our HELLO has gone out: later ones (renames) may follow it. */
+  get started(): boolean {
+    return this.outbox === null;
+  }
+
   /** Everything we send waits for our own HELLO, which must be the first frame on the link. */
   send(m: WireMessage): void {
     if (this.outbox) this.outbox.push(m);
