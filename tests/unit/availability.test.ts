@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { FakeSources } from './helpers/fake-sources.ts';
 import { Bitfield } from '../../src/core/bitfield.ts';
 import { MAX_PIECES } from '../../src/core/manifest/manifest.ts';
-import { Availability, MAX_FILES_PER_PEER, type AvailabilitySources } from '../../src/core/swarm/availability.ts';
+import { Availability, MAX_FILES_PER_PEER } from '../../src/core/swarm/availability.ts';
 import { mulberry32 } from './helpers/random.ts';
 
 const F = 'f'.repeat(64);
@@ -11,20 +12,6 @@ const A = 'peerAAAAAAAAAAAA';
 const B = 'peerBBBBBBBBBBBB';
 const C = 'peerCCCCCCCCCCCC';
 
-/** The catalogue's announcements and the open links: every peer linked unless unlinked. */
-class FakeSources implements AvailabilitySources {
-  readonly announced = new Map<string, Set<string>>();
-  readonly unlinked = new Set<string>();
-  announcers(fileId: string): ReadonlySet<string> {
-    return this.announced.get(fileId) ?? new Set();
-  }
-  linked(peer: string): boolean {
-    return !this.unlinked.has(peer);
-  }
-  announce(fileId: string, peer: string): void {
-    this.announced.set(fileId, new Set([...this.announcers(fileId), peer]));
-  }
-}
 
 function record(maxFiles?: number) {
   const sources = new FakeSources();

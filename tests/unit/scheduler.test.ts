@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { FakeSources } from './helpers/fake-sources.ts';
 import { Bitfield } from '../../src/core/bitfield.ts';
 import { RateMeter } from '../../src/core/rate.ts';
-import { Availability, type AvailabilitySources } from '../../src/core/swarm/availability.ts';
+import { Availability } from '../../src/core/swarm/availability.ts';
 import {
   ENDGAME_AFTER_MS, MAX_PIPELINE, MIN_PIPELINE, PIPELINE_SECONDS, PieceScheduler, STALL_MS, STALL_PENALTY_MS,
 } from '../../src/core/swarm/scheduler.ts';
@@ -25,17 +26,6 @@ function bits(length: number, pieces: Iterable<number>): Bitfield {
 const range = (n: number): number[] => [...Array(n).keys()];
 const sorted = (xs: readonly number[]): number[] => [...xs].sort((x, y) => x - y);
 
-/** The catalogue and the links, as the engine gives them to the Availability: every peer linked until it leaves. */
-class FakeSources implements AvailabilitySources {
-  readonly announced = new Map<string, Set<string>>();
-  readonly unlinked = new Set<string>();
-  announcers(fileId: string): ReadonlySet<string> {
-    return this.announced.get(fileId) ?? new Set();
-  }
-  linked(peer: string): boolean {
-    return !this.unlinked.has(peer);
-  }
-}
 
 /**
  * A scheduler wired as download.ts wires it: `have` is the library's live
