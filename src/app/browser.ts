@@ -2,7 +2,7 @@ import { RELAY_PATH } from '../../signaling/protocol.ts';
 import { sha256 } from '../core/hash.ts';
 import { randomDisplayName } from '../core/names.ts';
 import { peerIdFromPublicKey, verifySignature } from '../core/crypto/identity.ts';
-import { deriveRoomKeys } from '../core/crypto/room-keys.ts';
+import { deriveRoomKeys, type RoomKeys } from '../core/crypto/room-keys.ts';
 import type { Room } from '../core/room.ts';
 import { RateLimit } from '../core/throttle.ts';
 import { createRtcPeer } from '../net/rtc-peer.ts';
@@ -10,6 +10,7 @@ import { sealSignals } from '../net/sealed-signal.ts';
 import { createSignalClient } from '../net/signal-client.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
 import { createEngine, type Engine } from './engine.ts';
+import { askForRoom, holdRoom, roomsOpenElsewhere } from './tab-lock.ts';
 import { loadOrCreateIdentity } from './identity-store.ts';
 
 /**
@@ -43,14 +44,39 @@ function uploadThrottle(): ((bytes: number) => Promise<void>) | undefined {
   return (bytes) => new Promise((resolve) => setTimeout(resolve, bucket.book(bytes, performance.now())));
 }
 
-export async function startBrowserEngine(room: Room): Promise<Engine> {
+export type StartResult = { kind: 'started'; engine: Engine } | { kind: 'open-elsewhere' };
+
+/**
+ * Starts this tab's engine in `room`, unless another tab of this browser has
+ * the room open (then 'open-elsewhere'; with `takeOver` that tab is asked to
+ * let go first). `onTakenOver` runs when another tab takes the room from us:
+ * our engine is closed by then.
+ */
+export async function startBrowserEngine(room: Room, opts: { takeOver: boolean; onTakenOver(): void }): Promise<StartResult> {
+  const keys = await deriveRoomKeys(room, randomBytes);
+  if (opts.takeOver) askForRoom(keys.topic);
+  let engine: Engine | null = null;
+  const hold = await holdRoom(keys.topic, opts.takeOver, () => {
+    engine?.close();
+    opts.onTakenOver();
+  });
+  if (!hold) return { kind: 'open-elsewhere' };
+  engine = await createBrowserEngine(keys);
+  const close = engine.close;
+  engine.close = () => {
+    close();
+    hold.release();
+  };
+  return { kind: 'started', engine };
+}
+
+async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
   const store = createIdbStore();
   // One identity per browser, kept across reloads: the relay admits us by signing its challenge.
   const loaded = await loadOrCreateIdentity({ get: (k) => store.getValue(k), set: (k, v) => store.setValue(k, v) });
   if (loaded.replacedBroken) console.warn(`meshdrop: the stored identity was unusable (${loaded.problem}); made a new one`);
   const { identity } = loaded;
   const self = identity.id;
-  const keys = await deriveRoomKeys(room, randomBytes);
   const topic = keys.topic;
   const [iceServers, storedName] = await Promise.all([loadIceServers(), store.getPref('name')]);
   const name = storedName ?? randomDisplayName(Math.random);
@@ -85,6 +111,7 @@ export async function startBrowserEngine(room: Room): Promise<Engine> {
       return () => clearInterval(h);
     },
     throttle: uploadThrottle(),
+    openElsewhere: (rooms) => roomsOpenElsewhere(rooms, topic),
     storage: navigator.storage?.estimate
       ? {
           estimate: async () => {

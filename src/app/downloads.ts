@@ -87,7 +87,7 @@ export class Downloads {
     this.errors.delete(fileId);
     if (d) this.end(d, false);
     const local = this.deps.library.get(fileId);
-    if (local && !local.completedOnce && !local.have.complete) await this.deps.library.remove(fileId);
+    if (local && !local.completedOnce && !local.have.complete) await this.deps.library.discard(fileId);
     this.deps.changed();
   }
 

@@ -47,6 +47,8 @@ export interface EngineDeps {
   throttle?(bytes: number): Promise<void>;
   /** The browser's storage budget (navigator.storage); absent in Node tests. */
   storage?: BrowserStorage;
+  /** Whether another tab of this browser has one of these rooms open (Web Locks); absent: no other tabs. */
+  openElsewhere?(rooms: string[]): Promise<boolean>;
 }
 
 export interface Engine extends Intents {
@@ -122,6 +124,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     persistFailed: (e) => notices.error(`Could not save file progress: ${e.message}`),
     readFailed: (file, index, why) => notices.error(`Could not read piece ${index} of ${file.meta.name} from storage (${why}); it is kept and tried again later.`),
+    openElsewhere: deps.openElsewhere,
   });
   const uploader = new Uploader({
     readPiece: (f, i) => library.readPiece(f, i),

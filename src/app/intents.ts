@@ -108,9 +108,12 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
       await downloads.cancel(fileId);
     },
     async remove(fileId) {
+      const name = library.get(fileId)?.meta.name ?? 'The file';
       withdraw(fileId);
       downloads.forget(fileId);
-      await library.remove(fileId);
+      if ((await library.discard(fileId)) === 'kept') {
+        notices.info(`${name} is open in another tab of this browser, in another room: it was removed from this room only.`);
+      }
       x.changed();
     },
     async stopSharing(fileId) {

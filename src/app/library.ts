@@ -34,6 +34,8 @@ export interface LibraryEvents {
   persistFailed(e: Error): void;
   /** Storage failed to read a piece several times; it is still ours, only unreadable for now. */
   readFailed(file: LocalFile, index: number, why: string): void;
+  /** Whether another tab of this browser has one of these rooms open (and may be serving the file). */
+  openElsewhere?(rooms: string[]): Promise<boolean>;
 }
 
 /** Pieces read ahead while importing: enough to keep storage busy, little memory. */
@@ -230,6 +232,23 @@ export class Library {
     }
     this.markDirty(fileId);
     return false;
+  }
+
+  /**
+   * Deletes the file from this browser, unless another tab has one of its other
+   * rooms open: then it only leaves this room, so one tab never deletes what
+   * another serves. Says which it did.
+   */
+  async discard(fileId: string): Promise<'deleted' | 'kept'> {
+    const f = this.files.get(fileId);
+    if (!f) return 'deleted';
+    const others = f.rooms.filter((r) => r !== this.room);
+    if (others.length > 0 && (await this.events.openElsewhere?.(others))) {
+      await this.leaveRoom(fileId);
+      return 'kept';
+    }
+    await this.remove(fileId);
+    return 'deleted';
   }
 
   /**

@@ -24,24 +24,65 @@ export function App() {
   return room ? <RoomPage room={room} /> : <Landing />;
 }
 
+type Phase = 'starting' | 'running' | 'open-elsewhere' | 'moved';
+
 function RoomPage({ room }: { room: Room }) {
   const [engine, setEngine] = useState<Engine | null>(null);
+  const [phase, setPhase] = useState<Phase>('starting');
+  /** Times the person asked to use the room here: each asks the other tab to let go. */
+  const [takeOvers, setTakeOvers] = useState(0);
   const [failure, setFailure] = useState<string | null>(null);
   useEffect(() => {
     let live: Engine | null = null;
-    startBrowserEngine(room).then(
-      (e) => {
-        live = e;
-        setEngine(e);
+    let cancelled = false;
+    const onTakenOver = () => {
+      setEngine(null);
+      setPhase('moved');
+    };
+    startBrowserEngine(room, { takeOver: takeOvers > 0, onTakenOver }).then(
+      (started) => {
+        if (started.kind === 'open-elsewhere') return setPhase('open-elsewhere');
+        live = started.engine;
+        if (cancelled) return live.close();
+        setEngine(live);
+        setPhase('running');
       },
       (e: Error) => setFailure(e.message),
     );
-    return () => live?.close();
-  }, [room]);
+    return () => {
+      cancelled = true;
+      live?.close();
+    };
+  }, [room, takeOvers]);
   const intents = useFileIntents(engine);
   if (failure) return <p class="fatal" role="alert">meshdrop could not start: {failure}</p>;
+  if (phase === 'open-elsewhere' || phase === 'moved') {
+    const useHere = () => {
+      setPhase('starting');
+      setTakeOvers((n) => n + 1);
+    };
+    return <OpenElsewhere moved={phase === 'moved'} useHere={useHere} />;
+  }
   if (!engine || !intents) return <p class="loading">Joining the room…</p>;
   return <RoomView engine={engine} room={room} intents={intents} />;
+}
+
+/** The room is open in another tab of this browser: one tab per room (the same person twice would confuse everyone). */
+function OpenElsewhere({ moved, useHere }: { moved: boolean; useHere(): void }) {
+  return (
+    <main class="landing">
+      <h1 class="logo">
+        mesh<span>drop</span>
+      </h1>
+      <p class="tagline" role="status">
+        {moved ? 'This room is now open in another tab of this browser.' : 'This room is already open in another tab of this browser.'}
+      </p>
+      <button class="primary big" onClick={useHere}>
+        Use it here
+      </button>
+      <p class="hint">The other tab leaves the room; transfers carry on here.</p>
+    </main>
+  );
 }
 
 /**

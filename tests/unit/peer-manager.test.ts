@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { LinkHandlers, PeerConnection, PeerConnectionFactory } from '../../src/net/link.ts';
+import { CONNECT_TIMEOUT_MS, MAX_RETRIES, createPeerManager, type PeerManager } from '../../src/net/peer-manager.ts';
+
+/**
+ * The peer manager driven by hand: a fake connection factory records every
+ * connection made and lets the test open it or make it fail; the clock is a
+ * variable. Peer ids are one letter so who initiates (the lower id) is plain:
+ * we are 'm', so we dial 'y' and 'z' and wait for offers from 'a' and 'b'.
+ */
+const SELF = 'm';
+
+interface FakeConn {
+  initiator: boolean;
+  handlers: LinkHandlers;
+  conn: PeerConnection;
+  signals: string[];
+  destroyed: { code: string; detail?: string }[];
+  /** The peer this connection is for, learned from the signal it sends out. */
+  peer: string;
+}
+
+function setup(opts: { banned?: string[] } = {}) {
+  let clock = 1_000;
+  const conns: FakeConn[] = [];
+  const sentSignals: { to: string; data: string }[] = [];
+  const closes: { peer: string; code: string }[] = [];
+  const opened: string[] = [];
+  const factory: PeerConnectionFactory = ({ initiator }, handlers) => {
+    let closed = false;
+    const fake: FakeConn = {
+      initiator, handlers, signals: [], destroyed: [], peer: '',
+      conn: {
+        send: () => undefined,
+        bufferedAmount: 0,
+        drained: () => Promise.resolve(),
+        signal: (data) => fake.signals.push(data),
+        fingerprints: () => null,
+        destroy: (code, detail) => {
+          fake.destroyed.push({ code, detail });
+          if (closed) return;
+          closed = true;
+          handlers.onClose(code, detail);
+        },
+      },
+    };
+    conns.push(fake);
+    // Every connection says hello at once, so the test learns which peer it is for.
+    handlers.onSignal(`probe-${conns.length}`);
+    fake.peer = sentSignals.at(-1)!.to;
+    return fake.conn;
+  };
+  const pm: PeerManager = createPeerManager(
+    {
+      self: SELF, banned: opts.banned, createConnection: factory, now: () => clock,
+      sendSignal: (to, data) => sentSignals.push({ to, data }),
+    },
+    {
+      onOpen: (peer) => opened.push(peer),
+      onFrame: () => undefined,
+      onClose: (peer, code) => closes.push({ peer, code }),
+      onPresence: () => undefined,
+    },
+  );
+  const to = (peer: string) => conns.filter((c) => c.peer === peer);
+  const latest = (peer: string) => to(peer).at(-1)!;
+  /** The link failing by itself (ICE failure): a close the manager did not ask for. */
+  const fail = (c: FakeConn) => c.conn.destroy('ERR_ICE');
+  const setClock = (t: number) => (clock = t);
+  return { pm, conns, to, latest, fail, closes, opened, setClock };
+}
+
+test('only the side with the lower id dials', () => {
+  const { pm, conns, to } = setup();
+  pm.welcome(['a', 'b', 'y', 'z', SELF]);
+  assert.deepEqual(conns.map((c) => c.peer).sort(), ['y', 'z']);
+  assert.ok(conns.every((c) => c.initiator));
+  assert.equal(to('a').length, 0);
+  assert.equal(pm.linkState('y'), 'connecting');
+  assert.equal(pm.linkState('a'), undefined);
+  pm.joined('n');
+  assert.equal(to('n').length, 1);
+  pm.joined('c');
+  assert.equal(to('c').length, 0, 'c has the lower id: it offers, we answer');
+});
+
+test('a welcome replaces the membership: a missing peer is gone, its attempt stops, its open link stays', () => {
+  const { pm, latest, closes } = setup();
+  pm.welcome(['y', 'z']);
+  latest('z').handlers.onOpen();
+  assert.equal(pm.linkState('z'), 'open');
+  pm.welcome(['a']);
+  assert.deepEqual([...pm.present()], ['a']);
+  assert.deepEqual(latest('y').destroyed.map((d) => d.code), ['ERR_PEER_LEFT']);
+  assert.equal(pm.linkState('y'), undefined);
+  assert.deepEqual(latest('z').destroyed, [], 'presence is not proof: the open link is not closed');
+  assert.equal(pm.linkState('z'), 'open');
+  assert.deepEqual(closes, [{ peer: 'y', code: 'ERR_PEER_LEFT' }]);
+});
+
+test('left() stops an attempt but never closes an open link, and the attempt is not retried', () => {
+  const { pm, to, latest } = setup();
+  pm.welcome(['y', 'z']);
+  latest('z').handlers.onOpen();
+  pm.left('z');
+  pm.left('y');
+  assert.deepEqual(latest('z').destroyed, []);
+  assert.equal(pm.linkState('z'), 'open');
+  assert.deepEqual(latest('y').destroyed.map((d) => d.code), ['ERR_PEER_LEFT']);
+  assert.equal(to('y').length, 1, 'a peer that left is not dialled again');
+  assert.ok(!pm.present().has('y') && !pm.present().has('z'));
+});
+
+test('a banned peer is dropped with the ban code and never dialled again', () => {
+  const { pm, to, latest } = setup();
+  pm.welcome(['y', 'z']);
+  latest('z').handlers.onOpen();
+  pm.ban('z', 'ERR_BAD_PIECE', 'hash mismatch');
+  pm.ban('y', 'ERR_BAD_FRAME');
+  assert.deepEqual(latest('z').destroyed, [{ code: 'ERR_BAD_PIECE', detail: 'hash mismatch' }]);
+  assert.deepEqual(latest('y').destroyed.map((d) => d.code), ['ERR_BAD_FRAME']);
+  assert.ok(pm.isBanned('z') && pm.isBanned('y'));
+  pm.joined('z');
+  pm.welcome(['y', 'z']);
+  assert.equal(to('z').length, 1);
+  assert.equal(to('y').length, 1);
+});
+
+test('bans passed at creation (remembered for the room) hold: no dial, no answer', () => {
+  const { pm, conns } = setup({ banned: ['z', 'a'] });
+  assert.ok(pm.isBanned('z'));
+  pm.welcome(['a', 'z', 'y']);
+  assert.deepEqual(conns.map((c) => c.peer), ['y']);
+  pm.signal('a', 'offer');
+  pm.joined('z');
+  assert.deepEqual(conns.map((c) => c.peer), ['y']);
+});
+
+test('failed links are retried MAX_RETRIES times, then left alone until the peer is listed again', () => {
+  const { pm, to, latest, fail } = setup();
+  pm.welcome(['z']);
+  for (let i = 0; i < MAX_RETRIES; i++) {
+    fail(latest('z'));
+    assert.equal(to('z').length, i + 2, `retry ${i + 1}`);
+  }
+  fail(latest('z'));
+  assert.equal(to('z').length, 1 + MAX_RETRIES, 'given up');
+  assert.equal(pm.linkState('z'), undefined);
+  pm.tick(10 ** 9);
+  pm.joined('y');
+  assert.equal(to('z').length, 1 + MAX_RETRIES, 'other events do not revive it');
+  pm.welcome(['y', 'z']);
+  assert.equal(to('z').length, 2 + MAX_RETRIES, 'a fresh welcome listing it resets the retries');
+  for (let i = 0; i < MAX_RETRIES; i++) fail(latest('z'));
+  assert.equal(to('z').length, 2 + 2 * MAX_RETRIES, 'with a full set of new tries');
+});
+
+test('a rejoin resets the retries too, and a link that opened clears its failures', () => {
+  const { pm, to, latest, fail } = setup();
+  pm.welcome(['z']);
+  for (let i = 0; i <= MAX_RETRIES; i++) fail(latest('z'));
+  pm.left('z');
+  pm.joined('z');
+  assert.equal(to('z').length, 2 + MAX_RETRIES);
+  latest('z').handlers.onOpen();
+  fail(latest('z'));
+  for (let i = 0; i < MAX_RETRIES; i++) fail(latest('z'));
+  assert.equal(to('z').length, 3 + 2 * MAX_RETRIES, 'an open link that drops gets a full set of retries');
+});
+
+test('tick() gives up on links connecting longer than CONNECT_TIMEOUT_MS, not on open ones', () => {
+  const { pm, latest, setClock } = setup();
+  setClock(0);
+  pm.welcome(['y', 'z']);
+  const y = latest('y');
+  latest('z').handlers.onOpen();
+  pm.tick(CONNECT_TIMEOUT_MS);
+  assert.deepEqual(y.destroyed, [], 'not yet');
+  pm.tick(CONNECT_TIMEOUT_MS + 1);
+  assert.deepEqual(y.destroyed.map((d) => d.code), ['ERR_CONNECT_TIMEOUT']);
+  assert.deepEqual(latest('z').destroyed, []);
+  assert.notEqual(latest('y'), y, 'a timeout is a failure like any other: it is retried');
+});
+
+test('offers: accepted from a present lower-id peer, ignored from an absent, banned or higher-id one', () => {
+  const { pm, conns, to, latest } = setup();
+  pm.welcome(['a', 'b']);
+  pm.signal('c', 'offer-from-absent');
+  pm.signal('n', 'offer-from-higher-id');
+  assert.equal(conns.length, 0);
+  pm.signal('a', 'offer-a');
+  assert.equal(to('a').length, 1);
+  assert.equal(latest('a').initiator, false);
+  assert.deepEqual(latest('a').signals, ['offer-a']);
+  pm.signal('a', 'candidate-a');
+  assert.deepEqual(latest('a').signals, ['offer-a', 'candidate-a'], 'later signals go to the same connection');
+  pm.ban('b', 'ERR_BAD_FRAME');
+  pm.signal('b', 'offer-b');
+  assert.equal(to('b').length, 0);
+});
+
+test('close() destroys every link with ERR_SHUTDOWN and dials nothing after', () => {
+  const { pm, conns, latest } = setup();
+  pm.welcome(['a', 'y', 'z']);
+  pm.signal('a', 'offer');
+  latest('z').handlers.onOpen();
+  const before = conns.length;
+  pm.close();
+  assert.equal(before, 3);
+  assert.equal(conns.length, before);
+  for (const c of conns) assert.deepEqual(c.destroyed.map((d) => d.code), ['ERR_SHUTDOWN']);
+  assert.equal(pm.linkState('z'), undefined);
+});
