@@ -1,6 +1,6 @@
 /**
- * What the relay exposes (options, stats, handle) and the plain socket and
- * server helpers it uses; the room logic itself is in relay.ts.
+ * What the relay exposes (options, stats, handle), the per-socket state it keeps,
+ * and the plain socket and server helpers it uses; the room logic itself is in rooms.ts.
  */
 import type http from 'node:http';
 import type https from 'node:https';
@@ -64,6 +64,26 @@ export interface RelayStats {
   droppedSlow: number;
 }
 export type Counters = Omit<RelayStats, 'connections' | 'rooms'>;
+
+/** One accepted socket, as relay.ts and rooms.ts see it. */
+export interface Conn {
+  /** Derived from the public key of the first join; null before it. */
+  id: string | null;
+  ws: WebSocket;
+  /** This socket's challenge: every join on it must sign it. */
+  nonce: string;
+  /** For the per-address caps only; never logged. */
+  address: string;
+  topics: Set<string>;
+  /** Cleared when we ping, set again by the pong. */
+  alive: boolean;
+  bad: number;
+  takeMessage: () => boolean;
+  takeJoin: () => boolean;
+  /** Token buckets per target peer id, oldest first (bounded: see takePairSignal in rooms.ts). */
+  pairSignals: Map<string, () => boolean>;
+  cancelJoinTimer: () => void;
+}
 
 export interface Relay {
   ready: Promise<void>;

@@ -8,31 +8,35 @@
  *   so nobody can impersonate; a reconnecting browser reclaims its id;
  * - every limit (room size, rooms per socket, sockets overall and per address, new
  *   identities per address, join deadline, message, join and per-pair signal rates,
- *   send backlog) is enforced here, because the relay is the one shared, public component;
+ *   send backlog) is enforced by the relay (here and in rooms.ts), because it is the one
+ *   shared, public component;
  * - load never gets an honest client closed: over a rate or a receiver's backlog,
  *   messages are dropped and counted; only malformed input and bad signatures count
  *   towards closing a socket;
  * - nothing a client sends can throw out of a handler and take the process down.
  *
+ * This file wires sockets: upgrade, connection, message dispatch, heartbeat, shutdown.
+ * Room membership and signal forwarding are in rooms.ts.
+ *
  * Logs are one JSON object per event and carry counts and short hashes only: never a
  * topic in clear, a key, a peer id, signal data, a peer's address or an Origin header value.
  * Every `statsLogMs` a 'stats' line sums up traffic and refusals (see RelayStats).
  */
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { addressKey, createAddressBook } from './address-book.ts';
 import { originChecker, refuseUpgrade } from './admission.ts';
-import { newNonce, verifyJoin } from './join-auth.ts';
+import { newNonce } from './join-auth.ts';
 import { DEFAULT_LIMITS, tokenBucket, type RelayLimits } from './limits.ts';
 import {
   STATS_LOG_MS, closed, defaultTimer, errorText, listen, logJson, rawText, whenListening, withTimeout,
-  type Counters, type Relay, type RelayOptions, type RelayStats,
+  type Conn, type Counters, type Relay, type RelayOptions, type RelayStats,
 } from './relay-support.ts';
 import {
   MAX_FRAME_BYTES, RELAY_PATH, encodeMessage, parseClientMessage, type RelayErrorCode, type RelayMessage,
 } from './protocol.ts';
+import { createRooms } from './rooms.ts';
 
 export { STATS_LOG_MS, type Relay, type RelayOptions, type RelayStats } from './relay-support.ts';
 export {
@@ -41,28 +45,6 @@ export {
   MAX_ROOMS_PER_CONNECTION, MESSAGES_PER_SECOND, MESSAGE_BURST, PAIR_SIGNALS_PER_SECOND, PAIR_SIGNAL_BURST,
   type RelayLimits,
 } from './limits.ts';
-
-interface Conn {
-  /** Derived from the public key of the first join; null before it. */
-  id: string | null;
-  ws: WebSocket;
-  /** This socket's challenge: every join on it must sign it. */
-  nonce: string;
-  /** For the per-address caps only; never logged. */
-  address: string;
-  topics: Set<string>;
-  /** Cleared when we ping, set again by the pong. */
-  alive: boolean;
-  bad: number;
-  takeMessage: () => boolean;
-  takeJoin: () => boolean;
-  /** Token buckets per target peer id, oldest first (bounded: see takePairSignal). */
-  pairSignals: Map<string, () => boolean>;
-  cancelJoinTimer: () => void;
-}
-
-/** Logs may say which room is busy, never which topic it is: only a short hash of it. */
-const topicTag = (topic: string): string => createHash('sha256').update(topic).digest('hex').slice(0, 8);
 
 export function createRelay(opts: RelayOptions = {}): Relay {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -75,14 +57,13 @@ export function createRelay(opts: RelayOptions = {}): Relay {
     refusedOrigin: 0, refusedConnections: 0, refusedRooms: 0, refusedRoomFull: 0,
     refusedAddress: 0, refusedIdentities: 0, badSignatures: 0, joinTimeouts: 0, droppedSlow: 0,
   };
-  const stats = (): RelayStats => ({ connections: conns.size, rooms: rooms.size, ...counters });
+  const stats = (): RelayStats => ({ connections: conns.size, rooms: rooms.count(), ...counters });
   const ownsServer = !opts.server;
   const server = opts.server ?? http.createServer((_req, res) => {
     res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`WebSocket only, at ${RELAY_PATH}\n`);
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const conns = new Set<Conn>();
-  const rooms = new Map<string, Map<string, Conn>>();
   const addresses = createAddressBook(limits, now);
 
   /**
@@ -112,128 +93,15 @@ export function createRelay(opts: RelayOptions = {}): Relay {
     }
   }
 
-  /**
-   * The same identity on a new socket in a room where an older socket of it sits: the
-   * browser reconnected before its old socket was noticed dead, or another tab of it
-   * opened the same room. The old one leaves that room silently (the room keeps its
-   * peer links to this identity) and is told why; once in no room it is closed. Its
-   * other rooms are untouched: one browser identity may be in two rooms from two tabs.
-   */
-  function evictStale(id: string, by: Conn, topic: string): void {
-    const room = rooms.get(topic);
-    const old = room?.get(id);
-    if (!room || !old || old === by) return;
-    room.delete(id);
-    old.topics.delete(topic);
-    fail(old, 'replaced', 'another connection of this identity joined this room');
-    if (old.topics.size === 0) old.ws.close(4000, 'replaced');
-    log({ event: 'replaced-stale-socket' });
-  }
-
-  /** Checks the signature and who may join as what; the identity once that holds. */
-  function admit(conn: Conn, topic: string, key: string, sig: string): string | null {
-    const check = verifyJoin(conn.nonce, topic, key, sig);
-    if (!check.ok) {
-      counters.badSignatures += 1;
-      bad(conn, 'bad-signature', check.error);
-      return null;
-    }
-    if (conn.id !== null) {
-      if (conn.id === check.id) return check.id;
-      bad(conn, 'bad-message', 'a connection keeps the identity of its first join');
-      return null;
-    }
-    if (!addresses.admitIdentity(conn.address, check.id)) {
-      counters.refusedIdentities += 1;
-      log({ event: 'too-many-identities' });
-      fail(conn, 'too-many-identities', `at most ${limits.maxIdentitiesPerAddress} new identities per address per hour`);
-      return null;
-    }
-    conn.id = check.id;
-    conn.cancelJoinTimer();
-    return check.id;
-  }
-
-  /** Why a join may not enter `topic` (which it is not in yet), or null when it may. */
-  function refuseEntry(conn: Conn, room: Map<string, Conn> | undefined): [RelayErrorCode, string] | null {
-    if (conn.topics.size >= limits.maxRoomsPerConnection) {
-      return ['too-many-rooms', `at most ${limits.maxRoomsPerConnection} rooms per connection`];
-    }
-    if (room && room.size >= limits.maxPeersPerRoom) {
-      counters.refusedRoomFull += 1;
-      return ['room-full', `room already has ${limits.maxPeersPerRoom} peers`];
-    }
-    if (!room && rooms.size >= limits.maxRooms) {
-      counters.refusedRooms += 1;
-      log({ event: 'server-full', rooms: rooms.size });
-      return ['server-full', 'relay has too many rooms; try again later'];
-    }
-    return null;
-  }
-
-  function join(conn: Conn, topic: string, key: string, sig: string): void {
-    // The join token first: it bounds the signature checks a socket can make us do.
-    if (!conn.takeJoin()) return rateLimited(conn, 'too many joins; slow down');
-    const id = admit(conn, topic, key, sig);
-    if (id === null) return;
-    evictStale(id, conn, topic);
-    let room = rooms.get(topic);
-    const others = room ? [...room.keys()].filter((other) => other !== id) : [];
-    // A repeated join (e.g. a client resyncing) is answered again but announced only once.
-    if (!conn.topics.has(topic)) {
-      const refusal = refuseEntry(conn, room);
-      if (refusal) return fail(conn, ...refusal);
-      if (!room) rooms.set(topic, (room = new Map()));
-      room.set(id, conn);
-      conn.topics.add(topic);
-      for (const other of room.values()) {
-        if (other !== conn) send(other.ws, { type: 'peer-joined', topic, peer: id });
-      }
-      log({ event: 'join', topic: topicTag(topic), size: room.size });
-    }
-    send(conn.ws, { type: 'welcome', topic, self: id, peers: others });
-  }
-
-  /** Leaving a room one is not in is a no-op, so leave is idempotent. */
-  function leave(conn: Conn, topic: string): void {
-    const room = rooms.get(topic);
-    if (!conn.topics.delete(topic) || !room || conn.id === null || room.get(conn.id) !== conn) return;
-    room.delete(conn.id);
-    if (room.size === 0) rooms.delete(topic);
-    for (const other of room.values()) send(other.ws, { type: 'peer-left', topic, peer: conn.id });
-  }
-
-  /** One bucket per (sender, target); the map is capped at what one socket can reach. */
-  function takePairSignal(conn: Conn, to: string): boolean {
-    let take = conn.pairSignals.get(to);
-    if (!take) {
-      if (conn.pairSignals.size >= limits.maxPeersPerRoom * limits.maxRoomsPerConnection) {
-        conn.pairSignals.delete(conn.pairSignals.keys().next().value!);
-      }
-      take = tokenBucket(limits.pairSignalBurst, limits.pairSignalsPerSecond, now);
-      conn.pairSignals.set(to, take);
-    }
-    return take();
-  }
-
-  /** Forwards to exactly one peer, and only between two members of the same room. */
-  function signal(conn: Conn, topic: string, to: string, data: string): void {
-    const room = rooms.get(topic);
-    if (!room || !conn.topics.has(topic) || conn.id === null) return fail(conn, 'not-in-room', 'join the topic before signalling in it');
-    const target = room.get(to);
-    if (!target) return fail(conn, 'unknown-peer', 'no such peer in this room');
-    if (!takePairSignal(conn, to)) return rateLimited(conn, 'too many signals to this peer; slow down');
-    // "from" is longer than "to" and escapes can differ: a frame that only just fitted
-    // coming in may not fit going out, and the receiving client would refuse it.
-    const text = encodeMessage({ type: 'signal', topic, from: conn.id, data });
-    if (Buffer.byteLength(text) > MAX_FRAME_BYTES) return fail(conn, 'too-large', 'signal too large to forward');
-    send(target.ws, text);
-  }
-
   function rateLimited(conn: Conn, message: string): void {
     counters.rateLimited += 1;
     fail(conn, 'rate-limited', message);
   }
+
+  const rooms = createRooms({
+    limits, counters, now, log, send, bad, rateLimited,
+    admitIdentity: (address, id) => addresses.admitIdentity(address, id),
+  });
 
   function onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
     if (conn.ws.readyState !== WebSocket.OPEN) return; // frames still arriving after we closed
@@ -244,16 +112,16 @@ export function createRelay(opts: RelayOptions = {}): Relay {
     const parsed = parseClientMessage(rawText(data));
     if (!parsed.ok) return bad(conn, parsed.code, parsed.error);
     const msg = parsed.value;
-    if (msg.type === 'join') join(conn, msg.topic, msg.key, msg.sig);
-    else if (msg.type === 'leave') leave(conn, msg.topic);
-    else signal(conn, msg.topic, msg.to, msg.data);
+    if (msg.type === 'join') rooms.join(conn, msg.topic, msg.key, msg.sig);
+    else if (msg.type === 'leave') rooms.leave(conn, msg.topic);
+    else rooms.signal(conn, msg.topic, msg.to, msg.data);
   }
 
   function onClose(conn: Conn): void {
     if (!conns.delete(conn)) return;
     conn.cancelJoinTimer();
     addresses.disconnect(conn.address);
-    for (const topic of [...conn.topics]) leave(conn, topic);
+    for (const topic of [...conn.topics]) rooms.leave(conn, topic);
     log({ event: 'disconnect', connections: conns.size });
   }
 

@@ -19,7 +19,7 @@ const have = async (page: Page) =>
 /** Our own server process on its own port, so this test can kill it. */
 async function startServer(port: number): Promise<ChildProcess> {
   const child = spawn('npx', ['tsx', 'signaling/start.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MAX_CONNECTIONS_PER_ADDRESS: '1000', MAX_IDENTITIES_PER_ADDRESS: '100000' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -69,6 +69,35 @@ test('killing the relay mid-transfer: the transfer goes on, and newcomers join w
 
     expect(sha256((await saved).bytes)).toBe(sha256(original));
     for (const p of [alice, bob, carol]) await p.context.close();
+  } finally {
+    kill(server);
+  }
+});
+
+test('no ghosts after a relay restart: someone who left while it was down disappears, with their files', async ({ browser }) => {
+  const port = 4177;
+  const base = `http://127.0.0.1:${port}`;
+  let server = await startServer(port);
+  try {
+    const alice = await newPage(browser, DESKTOP);
+    await alice.page.goto(base);
+    const room = new URL(await startRoom(alice.page, false)).hash;
+    const carol = await newPage(browser, DESKTOP);
+    await joinRoom(carol.page, `${base}/${room}`);
+    const carolName = await carol.page.getByLabel('Your name in this room').inputValue();
+    await expectPeer(alice.page, carolName);
+    await shareFile(carol.page, 'carols-notes.txt', Buffer.from('notes\n'.repeat(100)), 'text/plain');
+    await expect(fileRow(alice.page, 'carols-notes.txt')).toBeVisible();
+
+    kill(server);
+    await expect(alice.page.getByRole('status').filter({ hasText: 'Server unreachable' })).toBeVisible();
+    await carol.context.close(); // gone while nobody could tell the room
+    server = await startServer(port);
+    await expect(alice.page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible({ timeout: 15_000 });
+    await expect(alice.page.locator('.peer:not(.self)').filter({ hasText: carolName })).toHaveCount(0, { timeout: 15_000 });
+    await expect(alice.page.locator('.peer:not(.self)')).toHaveCount(0);
+    await expect(fileRow(alice.page, 'carols-notes.txt')).toHaveCount(0);
+    await alice.context.close();
   } finally {
     kill(server);
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
@@ -48,9 +48,16 @@ test('a reloaded downloader resumes without refetching; a reloaded sharer serves
   const heldBefore = (await statsOf(downloader.page))!;
   expect(heldBefore.have).toBeLessThan(heldBefore.pieceCount);
 
+  // The person asked for the file before the reload: the resumed download saves it once it completes.
+  const saves: Promise<{ name: string; bytes: Buffer }>[] = [];
+  downloader.page.on('download', (d) => saves.push(d.path().then((p) => ({ name: d.suggestedFilename(), bytes: readFileSync(p) }))));
   await downloader.page.reload();
   // Unfinished downloads resume by themselves after a reload.
   await expect(fileRow(downloader.page, 'resume.bin')).toContainText('you share it too', { timeout: 60_000 });
+  await expect.poll(() => saves.length, { message: 'the resumed download was saved by itself' }).toBe(1);
+  const autoSaved = await saves[0]!;
+  expect(autoSaved.name).toBe('resume.bin');
+  expect(sha256(autoSaved.bytes)).toBe(sha256(original));
   const after = (await statsOf(downloader.page))!;
   expect(after.resumedWith).toBeGreaterThan(0);
   expect(after.resumedWith).toBeGreaterThanOrEqual(heldBefore.have - 16); // at most the unstored tail is lost
@@ -59,6 +66,7 @@ test('a reloaded downloader resumes without refetching; a reloaded sharer serves
   const resumed = await save(downloader.page, 'resume.bin');
   expect(resumed.name).toBe('resume.bin');
   expect(sha256(resumed.bytes)).toBe(sha256(original));
+  expect(saves.length, 'Save saves again, once').toBe(2);
 
   // The sharer reloads: its file comes back from IndexedDB and it serves a newcomer alone.
   await downloader.context.close();
