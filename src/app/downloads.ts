@@ -31,6 +31,8 @@ export interface DownloadsDeps {
   stored(fileId: string, piece: number): void;
   /** A download finished: the file is now ours to announce and serve. */
   completed(file: LocalFile): void;
+  /** Its partial data is going: linked peers must stop counting on our pieces. */
+  dropped(file: LocalFile): void;
   changed(): void;
 }
 
@@ -87,7 +89,10 @@ export class Downloads {
     this.errors.delete(fileId);
     if (d) this.end(d, false);
     const local = this.deps.library.get(fileId);
-    if (local && !local.completedOnce && !local.have.complete) await this.deps.library.discard(fileId);
+    if (local && !local.completedOnce && !local.have.complete) {
+      this.deps.dropped(local);
+      await this.deps.library.discard(fileId);
+    }
     this.deps.changed();
   }
 

@@ -141,6 +141,11 @@ export function createEngine(deps: EngineDeps): Engine {
     changed();
   };
 
+  const dropped = (local: LocalFile) => {
+    const none = new Uint8Array(Math.ceil(local.manifest.pieceCount / 8));
+    for (const s of readySessions()) s.send({ type: 'bitfield', fileId: local.meta.id, bits: none });
+  };
+
   const downloads = new Downloads({
     library, availability, sha256: deps.sha256, now: deps.now, random: deps.random, openPeers,
     send: (peer, m) => sessions.get(peer)?.send(m),
@@ -152,6 +157,7 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const s of readySessions()) s.send({ type: 'have', fileId, piece });
     },
     completed: announce,
+    dropped,
     changed,
   });
 
@@ -221,7 +227,8 @@ export function createEngine(deps: EngineDeps): Engine {
     availability.removePeer(peer);
     uploader.removePeer(peer);
     for (const d of downloads.all()) d.peerGone(peer);
-    if (!present().has(peer)) gossip.peerGone(peer);
+    // What it said about its files held for this link: a reloaded peer says it again, afresh, when it is back.
+    gossip.peerGone(peer);
     changed();
   };
 
@@ -249,7 +256,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const budget = new StorageBudget(deps.storage, notices);
   const intents = createIntents({
-    deps, library, downloads, gossip, notices, marks, budget, changed, announce,
+    deps, library, downloads, gossip, notices, marks, budget, changed, announce, dropped,
     sendHello: (name) => {
       for (const s of sessions.values()) if (s.started) sendHelloTo(s, name);
     },

@@ -43,6 +43,8 @@ export interface IntentsDeps {
   budget: StorageBudget;
   changed(): void;
   announce(local: LocalFile): void;
+  /** We hold none of the file any more: tell linked peers. */
+  dropped(local: LocalFile): void;
   sendHello(name: string): void;
 }
 
@@ -69,9 +71,12 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     x.changed();
   };
 
+  /** The room hears we no longer offer the file: a signed remove, and no pieces either (our HAVEs said otherwise). */
   const withdraw = (fileId: string) => {
     const local = library.get(fileId);
-    if (local?.rooms.includes(deps.room) && local.have.complete) void gossip.announce('remove', local.meta);
+    if (!local?.rooms.includes(deps.room)) return;
+    if (local.have.complete) void gossip.announce('remove', local.meta);
+    x.dropped(local);
   };
 
   return {

@@ -127,8 +127,10 @@ export class GossipRules {
   }
 
   /** The origin left: its budget starts afresh if it comes back. */
+  /** The origin is gone from our view: its budget and what we saw of it go too, so it is heard afresh when back. */
   forget(origin: string): void {
     this.buckets.delete(origin);
+    this.seen.forgetOrigin(origin);
   }
 
   private cheapReason(a: Announcement, s: Situation): DropReason | null {
@@ -176,6 +178,11 @@ export class SeenCache {
 
   get size(): number {
     return this.expiries.size;
+  }
+
+  forgetOrigin(origin: string): void {
+    const prefix = `${origin}:`;
+    for (const key of this.expiries.keys()) if (key.startsWith(prefix)) this.expiries.delete(key);
   }
 
   /** Map iteration is insertion order, so expired and surplus entries are at the front. */

@@ -177,9 +177,25 @@ function execute(st: RunState, op: Op): string {
       engine.share([new SimFile(st.contents[op.content]!.bytes, op.name)]).catch((e: unknown) => st.rejections.push(e));
       return '';
     }
+    case 'remove':
+    case 'stop-sharing':
+      return withdraw(st, op);
     default:
       return intent(st, op);
   }
+}
+
+/** Remove from this device, or stop sharing: the file goes (any download of it too) and the room hears so. */
+function withdraw(st: RunState, op: Extract<Op, { kind: 'remove' | 'stop-sharing' }>): string {
+  const engine = st.peers[op.peer]!.engine;
+  if (!engine) return 'skipped: offline';
+  const fileId = st.contents[op.content]!.fileId;
+  const view = engine.getState().files.find((f) => f.meta.id === fileId);
+  if (!view || (view.status === 'available' && view.bytesDone === 0)) return 'skipped: not held';
+  st.wanted.get(op.peer)?.delete(op.content);
+  const act = op.kind === 'remove' ? engine.remove(fileId) : engine.stopSharing(fileId);
+  act.catch((e: unknown) => st.rejections.push(e));
+  return `was ${view.status}`;
 }
 
 function losePiece(st: RunState, i: number, c: number, piece: number): string {

@@ -11,6 +11,7 @@ export type Op =
   | { kind: 'join' | 'leave' | 'reload'; peer: number }
   | { kind: 'share'; peer: number; content: number; name: string }
   | { kind: 'download' | 'download-twice' | 'cancel' | 'download-after-cancel'; peer: number; content: number }
+  | { kind: 'remove' | 'stop-sharing'; peer: number; content: number }
   | { kind: 'lose-piece'; peer: number; content: number; piece: number }
   | { kind: 'relay-down' | 'relay-up' };
 
@@ -84,6 +85,11 @@ export function generateScenario(seed: number, limits: ScenarioLimits = DEFAULT_
       const c = pickOf([...m.shared]);
       return p === null || c === null ? null : { kind, peer: p, content: c };
     }]),
+    ...(['remove', 'stop-sharing'] as const).map((kind): Proposal => [3, () => {
+      const p = onlinePeer();
+      const c = pickOf([...m.shared]);
+      return p === null || c === null ? null : { kind, peer: p, content: c };
+    }]),
     [5, () => {
       const p = int(0, peerCount - 1);
       const c = pickOf([...m.shared]);
@@ -118,7 +124,7 @@ export function formatOp(op: Op): string {
   switch (op.kind) {
     case 'share': return `${who}share c${op.content} as "${op.name}"`;
     case 'lose-piece': return `${who}lose-piece c${op.content}#${op.piece}`;
-    case 'download': case 'download-twice': case 'cancel': case 'download-after-cancel':
+    case 'download': case 'download-twice': case 'cancel': case 'download-after-cancel': case 'remove': case 'stop-sharing':
       return `${who}${op.kind} c${op.content}`;
     default: return `${who}${op.kind}`;
   }
