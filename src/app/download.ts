@@ -219,6 +219,9 @@ export class Download {
 
   tick(now: number): void {
     if (this.status === 'manifest') {
+      // The same bytes were shared here meanwhile: their verified manifest is already ours.
+      const held = this.deps.library.get(this.fileId);
+      if (held?.rooms.includes(this.deps.library.room)) return this.begin(held);
       if (this.manifestFrom && now > this.manifestFrom.deadline) this.nextManifestPeer(this.manifestFrom.peer);
       else if (!this.manifestFrom) this.requestManifest();
       return;

@@ -81,6 +81,12 @@ export function createEngine(deps: EngineDeps): Engine {
   const sessions = new Map<string, Session>();
   const readySessions = () => [...sessions.values()].filter((s) => s.ready);
   const openPeers = () => readySessions().map((s) => s.id);
+  /**
+   * Links our HELLO and catalogue have gone out on. Everything we say about
+   * ourselves (announcements, HAVEs) goes to all of them: what we say after a
+   * link's catalogue sync must reach it too, even before its HELLO is checked.
+   */
+  const startedSessions = () => [...sessions.values()].filter((s) => s.started);
   const marks = new PeerMarks({ store: deps.store, room: deps.room, selfKey: deps.self.publicKey, sha256: deps.sha256, changed });
   let peers: PeerManager | undefined;
   let closed = false;
@@ -89,7 +95,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const gossip = new RoomGossip({
     self: deps.self, verify: deps.verify, idOf: deps.idOf,
-    neighbours: openPeers,
+    neighbours: () => startedSessions().map((s) => s.id),
     members: () => new Set([...present(), ...openPeers()]),
     send: (peer, m) => sessions.get(peer)?.send(m),
     now: deps.now, wallClock: deps.wallClock,
@@ -118,7 +124,7 @@ export function createEngine(deps: EngineDeps): Engine {
       // We no longer hold it whole: the room hears so (our HAVEs still offer what is left) until it is repaired.
       if (gossip.catalogue.latest(self, file.meta.id)?.kind === 'add') {
         void gossip.announce('remove', file.meta);
-        for (const s of readySessions()) s.send({ type: 'bitfield', fileId: file.meta.id, bits: file.have.bytes });
+        for (const s of startedSessions()) s.send({ type: 'bitfield', fileId: file.meta.id, bits: file.have.bytes });
       }
       repair(file);
     },
@@ -143,7 +149,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const dropped = (local: LocalFile) => {
     const none = new Uint8Array(Math.ceil(local.manifest.pieceCount / 8));
-    for (const s of readySessions()) s.send({ type: 'bitfield', fileId: local.meta.id, bits: none });
+    for (const s of startedSessions()) s.send({ type: 'bitfield', fileId: local.meta.id, bits: none });
   };
 
   const downloads = new Downloads({
@@ -154,7 +160,7 @@ export function createEngine(deps: EngineDeps): Engine {
     misbehaved: (peer, what) => strike(peer, what),
     // Every linked peer hears of every piece we store: partial holders are sources for everyone.
     stored: (fileId, piece) => {
-      for (const s of readySessions()) s.send({ type: 'have', fileId, piece });
+      for (const s of startedSessions()) s.send({ type: 'have', fileId, piece });
     },
     completed: announce,
     dropped,
