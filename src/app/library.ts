@@ -326,6 +326,7 @@ export class Library {
    * `dirty`, so a change can never slip between them unwritten.
    */
   private async persist(): Promise<void> {
+    await null; // let markDirty store this promise before the finally below may clear it
     try {
       while (this.dirty.size > 0) {
         const ids = [...this.dirty];

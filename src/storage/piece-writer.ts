@@ -51,6 +51,7 @@ export class PieceWriter {
 
   /** Writes until the queue is empty; `writing` is cleared in the same step as that last check, so no write is stranded. */
   private async flush(): Promise<void> {
+    await null; // let write() store this promise before the finally below may clear it
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
