@@ -162,7 +162,12 @@ export async function startServer(cleanup: Cleanup, sources: string, distDir: st
     port: 0,
     host: '127.0.0.1',
     distDir,
-    relay: { log: (event) => log.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`) },
+    relay: {
+      log: (event) => log.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`),
+      // Every benchmark browser comes from 127.0.0.1 with a fresh identity: lift the per-address caps
+      // (older source trees ignore the unknown keys).
+      limits: { maxConnectionsPerAddress: 10_000, maxIdentitiesPerAddress: 100_000 } as Record<string, number>,
+    },
   });
   cleanup.add('stop the server', () => server.close());
   return server.url;
