@@ -1,10 +1,11 @@
 import { Bitfield } from '../core/bitfield.ts';
 import type { Sha256 } from '../core/hash.ts';
 import {
-  buildManifest, checkFileSize, fileIdFromHashes, pieceCountFor, pieceRange, pieceSizeFor, verifyPiece, type FileMeta, type Manifest,
+  buildManifest, checkFileSize, fileIdFromHashes, verifyPiece, type FileMeta, type Manifest,
 } from '../core/manifest/manifest.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { PieceWriter } from '../storage/piece-writer.ts';
+import { hashPieces, storeAll } from './file-import.ts';
 import type { FileRecord, Store } from '../storage/store.ts';
 
 /**
@@ -38,8 +39,6 @@ export interface LibraryEvents {
   openElsewhere?(rooms: string[]): Promise<boolean>;
 }
 
-/** Pieces read ahead while importing: enough to keep storage busy, little memory. */
-const IMPORT_WINDOW = 8;
 /** A failing read is tried this many times before we give up on it for now (never demoting the file). */
 const READ_ATTEMPTS = 3;
 
@@ -123,7 +122,7 @@ export class Library {
     if (!sized.ok) return sized;
     let hashes: Uint8Array[];
     try {
-      hashes = await this.hashPieces(file, (b) => onProgress(b / 2));
+      hashes = await hashPieces(file, this.sha256, (b) => onProgress(b / 2));
     } catch (e) {
       return err('ERR_READ', `could not read ${name}: ${(e as Error).message}`);
     }
@@ -142,7 +141,8 @@ export class Library {
     }
     this.importing.add(meta.id);
     try {
-      await this.storeAll(local, file, (b) => onProgress(file.size / 2 + b / 2));
+      await storeAll(local, file, (i, data) => this.storePiece(local, i, data), (b) => onProgress(file.size / 2 + b / 2));
+      await this.flush();
     } catch (e) {
       this.importing.delete(meta.id);
       // A new file leaves nothing behind; bytes we held before stay as they were.
@@ -339,34 +339,6 @@ export class Library {
     } finally {
       this.persisting = null;
     }
-  }
-
-  private async hashPieces(file: Blob, onProgress: (bytes: number) => void): Promise<Uint8Array[]> {
-    const m = { size: file.size, pieceSize: pieceSizeFor(file.size) };
-    const hashes: Uint8Array[] = [];
-    for (let i = 0; i < pieceCountFor(file.size, m.pieceSize); i++) {
-      const { start, end } = pieceRange(m, i);
-      hashes.push(await this.sha256(new Uint8Array(await file.slice(start, end).arrayBuffer())));
-      onProgress(end);
-    }
-    return hashes;
-  }
-
-  private async storeAll(local: LocalFile, file: Blob, onProgress: (bytes: number) => void): Promise<void> {
-    const pending = new Set<Promise<void>>();
-    for (let i = 0; i < local.manifest.pieceCount; i++) {
-      if (local.have.get(i)) continue; // a partial download of the same bytes: keep what is there
-      const { start, end } = pieceRange(local.manifest, i);
-      const data = new Uint8Array(await file.slice(start, end).arrayBuffer());
-      const p: Promise<void> = this.storePiece(local, i, data).then(() => {
-        pending.delete(p);
-        onProgress(end);
-      });
-      pending.add(p);
-      if (pending.size >= IMPORT_WINDOW) await Promise.race(pending);
-    }
-    await Promise.all(pending);
-    await this.flush();
   }
 }
 
