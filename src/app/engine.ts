@@ -293,8 +293,11 @@ export function createEngine(deps: EngineDeps): Engine {
     const now = deps.now();
     peers?.tick(now);
     for (const d of downloads.all()) d.tick(now);
-    // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
-    for (const s of readySessions()) if (uploader.hasWork(s.id)) s.send({ type: 'keepalive' });
+    for (const s of readySessions()) {
+      // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
+      if (uploader.hasWork(s.id)) s.send({ type: 'keepalive' });
+      s.applyRename(now);
+    }
     if (downloads.size > 0) changed();
   });
 

@@ -60,8 +60,9 @@ export class Session {
   lastReceived = 0;
   /** Last piece data from this peer: whether it uploads to us (fairness). */
   lastData = 0;
-  /** Renames dropped for coming too fast. */
+  /** Renames superseded by a newer one before the budget let them show. */
   droppedRenames = 0;
+  private pendingName: string | null = null;
   /** Pieces we asked this peer for and no longer expect (done, cancelled, refused): late data is harmless. */
   private retired = new Set<string>();
   private firstHello: Hello | null = null;
@@ -185,17 +186,26 @@ export class Session {
   private onRename(m: Hello): void {
     const first = this.firstHello!;
     if (m.key !== first.key || m.sig !== first.sig) return this.ctx.ban(this.id, 'ERR_PROTOCOL', 'hello with another identity on the same link');
-    const now = this.lastReceived;
-    this.renameTokens = Math.min(RENAME_BURST, this.renameTokens + ((now - this.renameRefilled) / 1000) * RENAMES_PER_SECOND);
-    this.renameRefilled = now;
-    if (this.renameTokens < 1) {
-      this.droppedRenames++;
-      return;
-    }
-    this.renameTokens--;
     const clean = cleanDisplayName(m.name);
     if (!clean) return; // nothing visible: keep the name we had
-    this.name = clean;
+    if (this.pendingName !== null) this.droppedRenames++; // superseded before it was shown
+    this.pendingName = clean;
+    this.applyRename(this.lastReceived);
+  }
+
+  /**
+   * Shows the latest rename if the budget allows: renames beyond it wait (the
+   * newest replacing older ones, which are dropped and counted) and are shown
+   * on a later tick, so the name on screen is never left stale.
+   */
+  applyRename(now: number): void {
+    if (this.pendingName === null) return;
+    this.renameTokens = Math.min(RENAME_BURST, this.renameTokens + ((now - this.renameRefilled) / 1000) * RENAMES_PER_SECOND);
+    this.renameRefilled = now;
+    if (this.renameTokens < 1) return;
+    this.renameTokens--;
+    this.name = this.pendingName;
+    this.pendingName = null;
     this.ctx.onRenamed(this);
   }
 

@@ -115,6 +115,26 @@ describe('engine over a real relay and in-memory links', () => {
     assert.equal(fileView(a, 'ok.txt')?.status, 'complete');
   });
 
+  test('the same bytes under two names show both names; re-sharing one\'s own file under a new name renames it', { timeout: 20_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'room-names';
+    const alice = await peer(net, 'Alice', topic);
+    const bob = await peer(net, 'Bob', topic);
+    const carol = await peer(net, 'Carol', topic);
+    await until(carol.engine, () => openPeers(carol).length === 2, 'Carol to meet both');
+    const bytes = new Uint8Array(randomBytes(300_000));
+    await alice.engine.share([fileOf(bytes, 'holiday.jpg')]);
+    await bob.engine.share([fileOf(bytes, 'IMG_0042.jpg')]);
+    const only = () => carol.engine.getState().files;
+    await until(carol.engine, () => only().length === 1 && only()[0]!.holders.length === 2, 'one file, two holders');
+    const names = () => new Set([only()[0]!.meta.name, ...only()[0]!.otherNames]);
+    assert.deepEqual(names(), new Set(['holiday.jpg', 'IMG_0042.jpg']), 'each name its holders gave it');
+
+    await alice.engine.share([fileOf(bytes, 'beach.jpg')]);
+    await until(carol.engine, () => names().has('beach.jpg') && !names().has('holiday.jpg'), 'Alice\'s new name to replace her old one');
+    assert.equal(alice.engine.getState().files.find((f) => f.meta.id === only()[0]!.meta.id)?.meta.name, 'beach.jpg');
+  });
+
   test('a display name change reaches the other peers', { timeout: 20_000 }, async () => {
     const net = createMemoryNetwork();
     const topic = 'room-e';
@@ -191,5 +211,20 @@ describe('engine over a real relay and in-memory links', () => {
     assert.equal(await blobSha256((await carol.engine.save(id))!.blob), sha(original));
     await until(bob.engine, () => fileView(bob, 'repair.bin')?.status === 'complete', 'Bob to repair piece 0');
     again.engine.close();
+  });
+});
+
+describe('renames are budgeted, never lost', () => {
+  test('a burst of renames shows the last one; the ones in between are dropped and counted, nobody is banned', { timeout: 20_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'room-renames';
+    const alice = await peer(net, 'Alice', topic);
+    const bob = await peer(net, 'Bob', topic);
+    await until(bob.engine, () => openPeers(bob).some((p) => p.name === 'Alice'), 'Bob to see Alice');
+    for (let i = 1; i <= 20; i++) alice.engine.setName(`Alice ${i}`);
+    await until(bob.engine, () => openPeers(bob).some((p) => p.name === 'Alice 20'), 'the last name to show', 15_000);
+    const session = bob.engine.internals.sessions.get(alice.id)!;
+    assert.ok(session.droppedRenames > 0, 'the renames in between were dropped and counted');
+    assert.equal(bob.engine.internals.peers()?.isBanned(alice.id), false);
   });
 });
