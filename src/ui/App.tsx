@@ -5,6 +5,7 @@ import { parseRoomFragment, type Room } from '../core/room.ts';
 import type { FileIntents } from './FileRow.tsx';
 import { Landing } from './Landing.tsx';
 import { RoomView } from './RoomView.tsx';
+import { usePageLife } from './use-page-life.ts';
 
 /**
  * Routes on the URL fragment: no room -> landing page; a room -> its engine.
@@ -32,6 +33,8 @@ function RoomPage({ room }: { room: Room }) {
   /** Times the person asked to use the room here: each asks the other tab to let go. */
   const [takeOvers, setTakeOvers] = useState(0);
   const [failure, setFailure] = useState<string | null>(null);
+  /** Fresh engines after the page came back from the background (see usePageLife). */
+  const [restarts, setRestarts] = useState(0);
   useEffect(() => {
     let live: Engine | null = null;
     let cancelled = false;
@@ -53,7 +56,12 @@ function RoomPage({ room }: { room: Room }) {
       cancelled = true;
       live?.close();
     };
-  }, [room, takeOvers]);
+  }, [room, takeOvers, restarts]);
+  usePageLife(phase === 'running' ? engine : null, () => {
+    setEngine(null);
+    setPhase('starting');
+    setRestarts((n) => n + 1);
+  });
   const intents = useFileIntents(engine);
   if (failure) return <p class="fatal" role="alert">meshdrop could not start: {failure}</p>;
   if (phase === 'open-elsewhere' || phase === 'moved') {

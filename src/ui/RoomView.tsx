@@ -8,6 +8,7 @@ import { NameEditor } from './NameEditor.tsx';
 import { Notices } from './Notices.tsx';
 import { PeerList } from './PeerList.tsx';
 import { ShareBox } from './ShareBox.tsx';
+import { StorageMeter } from './StorageMeter.tsx';
 import { useEngineState } from './use-engine.ts';
 
 const RELAY_TEXT: Record<AppState['relay'], string> = {
@@ -59,7 +60,12 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
                 <FileRow key={f.meta.id} file={f} intents={intents} />
               ))}
             </ul>
-            {files.length === 0 && state.imports.length === 0 && <p class="hint">No files shared in this room yet.</p>}
+            {files.length === 0 && state.imports.length === 0 && (
+              <p class="hint empty">
+                No files here yet. Share a file with the button above, or send the room link to someone who has one.
+              </p>
+            )}
+            <StorageMeter state={state} />
           </section>
           {state.elsewhere.length > 0 && <StoredElsewhere files={state.elsewhere} shareHere={(id) => engine.shareHere(id)} />}
         </main>

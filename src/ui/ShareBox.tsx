@@ -1,19 +1,25 @@
 import { useRef } from 'preact/hooks';
 
-/** A real file input behind a big button; dropping anywhere on the page works too (see RoomView). */
+/**
+ * A real button that opens a hidden file input (a label would take no focus
+ * ring); dropping anywhere on the page works too (see RoomView). On touch
+ * screens the button fills the box and the drop hint is hidden (styles.css).
+ */
 export function ShareBox({ onFiles, dragging }: { onFiles(files: File[]): void; dragging: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   return (
     <section class={`card share ${dragging ? 'dragging' : ''}`}>
-      <label class="share-button primary big" for="file-input">
+      <button type="button" class="share-button primary big" onClick={() => input.current?.click()}>
         Share files
-      </label>
+      </button>
       <input
         ref={input}
         id="file-input"
         class="visually-hidden"
         type="file"
         multiple
+        tabIndex={-1}
+        aria-hidden="true"
         onChange={(e) => {
           const el = e.target as HTMLInputElement;
           const files = [...(el.files ?? [])];
@@ -21,7 +27,7 @@ export function ShareBox({ onFiles, dragging }: { onFiles(files: File[]): void; 
           if (files.length) onFiles(files);
         }}
       />
-      <p class="hint">or drop files anywhere on this page</p>
+      <p class="hint drop-hint">or drop files anywhere on this page</p>
     </section>
   );
 }

@@ -1,0 +1,44 @@
+import { useEffect } from 'preact/hooks';
+import type { Engine } from '../app/engine.ts';
+import { transferRunning, watchPageLife, type PageLifeDeps } from '../app/page-life.ts';
+
+/** The engine's state is rebuilt per piece while downloading; the wake lock needs to hear of it only this often. */
+const RECHECK_MS = 500;
+
+/**
+ * Keeps `engine` alive through the phone's habits (see src/app/page-life.ts):
+ * wake lock while transferring, a warning before closing mid-transfer, a clean
+ * close on pagehide, and `restart()` when the page comes back needing a fresh engine.
+ */
+export function usePageLife(engine: Engine | null, restart: () => void): void {
+  useEffect(() => {
+    if (!engine) return;
+    const wakeLock = 'wakeLock' in navigator ? (navigator.wakeLock as PageLifeDeps['wakeLock']) : undefined;
+    return watchPageLife({
+      window,
+      document,
+      wakeLock,
+      now: () => performance.now(),
+      running: () => transferRunning(engine.getState()),
+      relayOnline: () => engine.getState().relay === 'online',
+      subscribe: (fn) => coalesced(engine, fn),
+      closeEngine: () => engine.close(),
+      restart,
+      warn: (message, error) => console.warn(message, error),
+    });
+  }, [engine]);
+}
+
+function coalesced(engine: Engine, fn: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const unsubscribe = engine.subscribe(() => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      fn();
+    }, RECHECK_MS);
+  });
+  return () => {
+    unsubscribe();
+    clearTimeout(timer);
+  };
+}
