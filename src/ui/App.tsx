@@ -5,6 +5,7 @@ import { parseRoomFragment, type Room } from '../core/room.ts';
 import type { FileIntents } from './FileRow.tsx';
 import { Landing } from './Landing.tsx';
 import { RoomView } from './RoomView.tsx';
+import { isShareRoute, SharePicker, useSharedFilesInto } from './SharePicker.tsx';
 
 /**
  * Routes on the URL fragment: no room -> landing page; a room -> its engine.
@@ -12,15 +13,18 @@ import { RoomView } from './RoomView.tsx';
  * reloads the page rather than tearing the mesh down by hand.
  */
 export function App() {
-  const [room] = useState<Room | null>(() => parseRoomFragment(location.hash));
+  const [sharing] = useState(() => isShareRoute(location.hash));
+  const [room] = useState<Room | null>(() => (sharing ? null : parseRoomFragment(location.hash)));
   useEffect(() => {
     const onHash = () => {
+      if (isShareRoute(location.hash) !== sharing) return location.reload();
       const next = parseRoomFragment(location.hash);
       if (next?.secret !== room?.secret) location.reload();
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, [room]);
+  }, [room, sharing]);
+  if (sharing) return <SharePicker />;
   return room ? <RoomPage room={room} /> : <Landing />;
 }
 
@@ -55,6 +59,7 @@ function RoomPage({ room }: { room: Room }) {
     };
   }, [room, takeOvers]);
   const intents = useFileIntents(engine);
+  useSharedFilesInto(engine, room);
   if (failure) return <p class="fatal" role="alert">meshdrop could not start: {failure}</p>;
   if (phase === 'open-elsewhere' || phase === 'moved') {
     const useHere = () => {
