@@ -55,6 +55,10 @@ function staticHandler(distDir: string, iceServers: unknown[]): http.RequestList
   });
   return (req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === SHARE_TARGET) {
+      answerShareWithoutWorker(res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n');
       return;
@@ -67,6 +71,18 @@ function staticHandler(distDir: string, iceServers: unknown[]): http.RequestList
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
     });
   };
+}
+
+/** The manifest's share_target action: the service worker answers it; this is the first visit, before one runs. */
+export const SHARE_TARGET = '/share-target';
+
+/**
+ * Without a service worker the shared files cannot be kept (the server never
+ * stores files), so the page is told to explain that. The body is never read:
+ * closing the connection drops whatever upload is still coming.
+ */
+function answerShareWithoutWorker(res: http.ServerResponse): void {
+  res.writeHead(303, { Location: '/#share', Connection: 'close', 'Cache-Control': 'no-store' }).end();
 }
 
 const isWildcard = (host: string): boolean => host === '' || host === '0.0.0.0' || host === '::';

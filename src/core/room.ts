@@ -16,6 +16,8 @@ const SECRET_RE = /^[A-Za-z0-9_-]{22}$/;
 export const MAX_ROOM_NAME = 100;
 /** Marks a fragment as a typed name. Read case-insensitively, so a hand-typed #Name:x works too. */
 export const NAME_MARKER = 'name:';
+/** #share is the share-target picker's page, not a room: a room typed as "share" gets the marker. */
+export const SHARE_FRAGMENT = 'share';
 
 export interface Room {
   secret: string;
@@ -61,6 +63,6 @@ export function parseRoomFragment(hash: string): Room | null {
 export function roomFragmentForName(name: string): string {
   const clean = name.trim();
   if (clean.length === 0) return '';
-  const needsMarker = SECRET_RE.test(clean) || hasNameMarker(clean);
+  const needsMarker = SECRET_RE.test(clean) || hasNameMarker(clean) || clean.toLowerCase() === SHARE_FRAGMENT;
   return (needsMarker ? NAME_MARKER : '') + encodeURIComponent(clean);
 }

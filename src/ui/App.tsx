@@ -5,6 +5,7 @@ import { parseRoomFragment, type Room } from '../core/room.ts';
 import type { FileIntents } from './FileRow.tsx';
 import { Landing } from './Landing.tsx';
 import { RoomView } from './RoomView.tsx';
+import { isShareRoute, SharePicker, useSharedFilesInto } from './SharePicker.tsx';
 import { usePageLife } from './use-page-life.ts';
 
 /**
@@ -13,15 +14,18 @@ import { usePageLife } from './use-page-life.ts';
  * reloads the page rather than tearing the mesh down by hand.
  */
 export function App() {
-  const [room] = useState<Room | null>(() => parseRoomFragment(location.hash));
+  const [sharing] = useState(() => isShareRoute(location.hash));
+  const [room] = useState<Room | null>(() => (sharing ? null : parseRoomFragment(location.hash)));
   useEffect(() => {
     const onHash = () => {
+      if (isShareRoute(location.hash) !== sharing) return location.reload();
       const next = parseRoomFragment(location.hash);
       if (next?.secret !== room?.secret) location.reload();
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, [room]);
+  }, [room, sharing]);
+  if (sharing) return <SharePicker />;
   return room ? <RoomPage room={room} /> : <Landing />;
 }
 
@@ -63,6 +67,7 @@ function RoomPage({ room }: { room: Room }) {
     setRestarts((n) => n + 1);
   });
   const intents = useFileIntents(engine);
+  useSharedFilesInto(engine, room);
   if (failure) return <p class="fatal" role="alert">meshdrop could not start: {failure}</p>;
   if (phase === 'open-elsewhere' || phase === 'moved') {
     const useHere = () => {

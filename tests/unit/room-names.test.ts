@@ -126,6 +126,13 @@ describe('roomFragmentForName (the Join box)', () => {
     assert.equal(roomFragmentForName('abcdefghijklmnopqrstuvw'), 'abcdefghijklmnopqrstuvw');
   });
 
+  test('"share" is the share picker\'s fragment, so a room typed as "share" gets the marker', () => {
+    assert.equal(roomFragmentForName('share'), 'name:share');
+    assert.equal(roomFragmentForName(' Share '), 'name:Share');
+    assert.deepEqual(join('share'), { secret: 'share', named: true });
+    assert.equal(roomFragmentForName('shared'), 'shared');
+  });
+
   test('a name that starts with the marker keeps it as part of the name', () => {
     assert.equal(roomFragmentForName('name:x'), 'name:name%3Ax');
     assert.deepEqual(join('name:x'), { secret: 'name:x', named: true });
