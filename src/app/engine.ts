@@ -1,6 +1,6 @@
 import type { Sha256 } from '../core/hash.ts';
 import { Availability } from '../core/swarm/availability.ts';
-import type { LinkRoute, PeerConnection, PeerConnectionFactory } from '../net/link.ts';
+import type { PeerConnection, PeerConnectionFactory } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
 import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
 import type { Store } from '../storage/store.ts';
@@ -8,6 +8,7 @@ import { Downloads, type DownloadReport } from './downloads.ts';
 import { checkHello, makeHello, type Signer, type Verify } from './hello.ts';
 import { createIntents, type Intents } from './intents.ts';
 import { Library, type LocalFile } from './library.ts';
+import { LinkRoutes } from './link-routes.ts';
 import { PeerMarks } from './peer-marks.ts';
 import { RoomGossip } from './room-gossip.ts';
 import { Session, type SessionContext } from './session.ts';
@@ -211,22 +212,13 @@ export function createEngine(deps: EngineDeps): Engine {
     ban: banPeer,
   };
 
-  /** Each open link and how it runs (direct or through TURN), read from its stats on open and every tick. */
-  const routes = new Map<string, { link: PeerConnection; via: LinkRoute | null }>();
-  const pollRoute = (peer: string, link: PeerConnection) => {
-    void link.route?.().then((via) => {
-      const r = routes.get(peer);
-      if (r?.link !== link || r.via === via) return;
-      r.via = via;
-      changed();
-    });
-  };
+  /** Each open link's route (direct or through TURN), for the peer list. */
+  const routes = new LinkRoutes(changed);
 
   const onPeerOpen = (peer: string, link: PeerConnection) => {
     const session = new Session(peer, link, sessionContext, link.fingerprints());
     sessions.set(peer, session);
-    routes.set(peer, { link, via: null });
-    pollRoute(peer, link);
+    routes.opened(peer, link);
     const name = intents.name();
     void makeHello(deps.self, name, deps.room, session.fingerprints).then((hello) => {
       if (sessions.get(peer) !== session) return;
@@ -242,7 +234,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const onPeerClose = (peer: string) => {
     sessions.delete(peer);
-    routes.delete(peer);
+    routes.closed(peer);
     availability.invalidate();
     availability.removePeer(peer);
     uploader.removePeer(peer);
@@ -306,7 +298,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const stopTicking = deps.every(TICK_MS, () => {
     const now = deps.now();
     peers?.tick(now);
-    for (const [peer, r] of routes) pollRoute(peer, r.link); // ICE can move a link (e.g. to a relay) at any time
+    routes.poll();
     for (const d of downloads.all()) d.tick(now);
     // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
     for (const s of readySessions()) if (uploader.hasWork(s.id)) s.send({ type: 'keepalive' });
@@ -315,7 +307,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const internals: EngineInternals = {
     self, room: deps.room, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
-    imports: intents.imports, name: intents.name, route: (peer) => routes.get(peer)?.via ?? null,
+    imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer),
   };
 
   return {
