@@ -16,6 +16,10 @@
  *   { type: 'welcome',     topic, self, peers }  answer to join: your id, and the COMPLETE current
  *                                                membership besides you (clients replace their list,
  *                                                not add to it: a repeated join resyncs)
+ *                        [iceServers, iceTtl]   optional: TURN servers with credentials minted for
+ *                                                this peer (see ice.ts), valid for iceTtl seconds.
+ *                                                Clients refresh them by joining again (a repeated
+ *                                                join, newly signed), well before iceTtl runs out.
  *   { type: 'peer-joined', topic, peer }
  *   { type: 'peer-left',   topic, peer }
  *   { type: 'signal',      topic, from, data }   `from` is stamped by the relay
@@ -78,11 +82,54 @@ export type RelayErrorCode =
 
 export type RelayMessage =
   | { type: 'challenge'; nonce: string }
-  | { type: 'welcome'; topic: string; self: string; peers: string[] }
+  | { type: 'welcome'; topic: string; self: string; peers: string[]; iceServers?: IceServer[]; iceTtl?: number }
   | { type: 'peer-joined'; topic: string; peer: string }
   | { type: 'peer-left'; topic: string; peer: string }
   | { type: 'signal'; topic: string; from: string; data: string }
   | { type: 'error'; code: RelayErrorCode; message: string };
+
+/** RTCIceServer as the relay hands it out (and as /config.json serves it). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+/** Most ICE server entries (and URLs per entry) anyone accepts: browsers try every one. */
+export const MAX_ICE_SERVERS = 8;
+const ICE_URL_RE = /^(stuns?|turns?):[^\s,]{1,250}$/;
+
+/** Why `value` is not an RTCIceServer we accept (bounded sizes, known schemes), or null. */
+export function checkIceServer(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'each entry must be an object';
+  const s = value as Record<string, unknown>;
+  const urls = typeof s.urls === 'string' ? [s.urls] : s.urls;
+  if (!Array.isArray(urls) || urls.length === 0 || urls.length > MAX_ICE_SERVERS) return `"urls" must be a URL or a list of 1 to ${MAX_ICE_SERVERS} URLs`;
+  const bad = urls.find((u) => typeof u !== 'string' || !ICE_URL_RE.test(u));
+  if (bad !== undefined) return `${JSON.stringify(typeof bad === 'string' ? bad.slice(0, 60) : typeof bad)} is not a stun:, stuns:, turn: or turns: URL`;
+  for (const key of ['username', 'credential'] as const) {
+    if (s[key] !== undefined && (typeof s[key] !== 'string' || (s[key] as string).length > 512)) return `"${key}" must be a string of at most 512 characters`;
+  }
+  return null;
+}
+
+/** A copy holding only the fields browsers use: nothing else from the wire reaches RTCPeerConnection. */
+function cleanIceServer(s: IceServer): IceServer {
+  const out: IceServer = { urls: typeof s.urls === 'string' ? s.urls : [...s.urls] };
+  if (s.username !== undefined) out.username = s.username;
+  if (s.credential !== undefined) out.credential = s.credential;
+  return out;
+}
+
+/** The optional ICE part of a welcome, or an error text. */
+function parseWelcomeIce(m: Record<string, unknown>): { iceServers?: IceServer[]; iceTtl?: number } | string {
+  if (m.iceServers === undefined) return m.iceTtl === undefined ? {} : 'welcome: iceTtl without iceServers';
+  if (!Array.isArray(m.iceServers) || m.iceServers.length > MAX_ICE_SERVERS) return 'welcome: bad iceServers';
+  const problem = m.iceServers.map(checkIceServer).find((p) => p !== null);
+  if (problem) return `welcome: bad iceServers (${problem})`;
+  const ttl = m.iceTtl;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 30 * 24 * 3600) return 'welcome: iceTtl must be whole seconds';
+  return { iceServers: (m.iceServers as IceServer[]).map(cleanIceServer), iceTtl: ttl };
+}
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; code: RelayErrorCode; error: string };
 
@@ -172,7 +219,9 @@ export function parseRelayMessage(raw: string): Parsed<RelayMessage> {
       if (!Array.isArray(peers) || peers.length > MAX_PEERS_PER_ROOM || !peers.every(isPeerId)) {
         return fail('bad-message', 'welcome: bad peer list');
       }
-      return { ok: true, value: { type: 'welcome', topic: m.topic, self: m.self, peers: peers as string[] } };
+      const ice = parseWelcomeIce(m);
+      if (typeof ice === 'string') return fail('bad-message', ice);
+      return { ok: true, value: { type: 'welcome', topic: m.topic, self: m.self, peers: peers as string[], ...ice } };
     }
     case 'peer-joined':
     case 'peer-left':

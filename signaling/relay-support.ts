@@ -6,6 +6,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import { WebSocket, type RawData } from 'ws';
 import type { RelayLimits } from './limits.ts';
+import type { IceServer } from './protocol.ts';
 
 /** How often the relay logs a 'stats' line by default. */
 export const STATS_LOG_MS = 60_000;
@@ -30,6 +31,11 @@ export interface RelayOptions {
    * HTTP 403 before the upgrade. Unset: every origin may (see admission.ts for why).
    */
   allowedOrigins?: readonly string[];
+  /**
+   * TURN servers with credentials minted for one peer (ice.ts), sent in every welcome to it.
+   * Its results are never logged.
+   */
+  mintIceServers?: (peerId: string) => { iceServers: IceServer[]; iceTtl: number };
 }
 
 /** `connections` and `rooms` are current; the rest count events since the relay started. */

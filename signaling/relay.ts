@@ -99,7 +99,7 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   }
 
   const rooms = createRooms({
-    limits, counters, now, log, send, bad, rateLimited,
+    limits, counters, now, log, send, bad, rateLimited, mintIceServers: opts.mintIceServers,
     admitIdentity: (address, id) => addresses.admitIdentity(address, id),
   });
 

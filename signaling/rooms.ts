@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { verifyJoin } from './join-auth.ts';
 import { tokenBucket, type RelayLimits } from './limits.ts';
-import { MAX_FRAME_BYTES, encodeMessage, type RelayErrorCode, type RelayMessage } from './protocol.ts';
+import { MAX_FRAME_BYTES, encodeMessage, type IceServer, type RelayErrorCode, type RelayMessage } from './protocol.ts';
 import type { Conn, Counters } from './relay-support.ts';
 
 export interface RoomDeps {
@@ -26,6 +26,8 @@ export interface RoomDeps {
   rateLimited: (conn: Conn, message: string) => void;
   /** Whether `address` may bring in one more new identity (see address-book.ts). */
   admitIdentity: (address: string, id: string) => boolean;
+  /** TURN credentials for this peer, added to each welcome (a repeated join gets fresh ones). */
+  mintIceServers?: (peerId: string) => { iceServers: IceServer[]; iceTtl: number };
 }
 
 export interface Rooms {
@@ -134,7 +136,7 @@ export function createRooms(deps: RoomDeps): Rooms {
     const others = room ? [...room.keys()].filter((other) => other !== id) : [];
     // A repeated join (e.g. a client resyncing) is answered again but announced only once.
     if (!conn.topics.has(topic) && !enter(conn, id, topic)) return;
-    send(conn.ws, { type: 'welcome', topic, self: id, peers: others });
+    send(conn.ws, { type: 'welcome', topic, self: id, peers: others, ...deps.mintIceServers?.(id) });
   }
 
   function leave(conn: Conn, topic: string): void {

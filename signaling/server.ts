@@ -19,6 +19,8 @@ export interface ServerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Served as /config.json to the browser: ICE servers (STUN/TURN) for connecting beyond the LAN. */
   iceServers?: unknown[];
+  /** Served in /config.json: 'relay' makes browsers use TURN-relayed candidates only (ICE_POLICY). */
+  iceTransportPolicy?: 'all' | 'relay';
   /** Passed through to createRelay (logging, limits, heartbeat, origin allow-list). */
   relay?: Omit<RelayOptions, 'server' | 'port' | 'host'>;
 }
@@ -44,8 +46,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 /** Vite fingerprints everything under /assets/, so those files can be cached for ever. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-function staticHandler(distDir: string, iceServers: unknown[]): http.RequestListener {
-  const config = JSON.stringify({ iceServers });
+function staticHandler(distDir: string, iceServers: unknown[], iceTransportPolicy: 'all' | 'relay'): http.RequestListener {
+  const config = JSON.stringify({ iceServers, iceTransportPolicy });
   const serve = sirv(distDir, {
     dev: false,
     etag: true,
@@ -106,7 +108,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (!existsSync(join(distDir, 'index.html'))) {
     throw new Error(`no built app at ${join(distDir, 'index.html')}; run "npm run build" first (npm start builds automatically)`);
   }
-  const handler = staticHandler(distDir, opts.iceServers ?? []);
+  const handler = staticHandler(distDir, opts.iceServers ?? [], opts.iceTransportPolicy ?? 'all');
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler);
   const relay = createRelay({ ...opts.relay, server });
 

@@ -2,7 +2,8 @@
  * `npm start`: build the app if the build is missing or stale, then serve it together
  * with the signalling relay. Configured by environment:
  *   PORT (default 8080), HOST (default 0.0.0.0), TLS_CERT + TLS_KEY (PEM file paths),
- *   ICE_SERVERS (JSON list of RTCIceServer, e.g. [{"urls":"stun:stun.example.org"}]; default none: LAN only),
+ *   ICE_SERVERS (JSON list of RTCIceServer, e.g. [{"urls":"stun:stun.example.org"}]; default: a few public
+ *   STUN servers; [] for none), TURN_URLS + TURN_SECRET (+ TURN_TTL), ICE_POLICY=relay (see ice.ts),
  *   MAX_CONNECTIONS_PER_ADDRESS, MAX_IDENTITIES_PER_ADDRESS (relay caps per client address; see limits.ts),
  *   ALLOWED_ORIGINS (comma-separated, e.g. https://drop.example.org,http://localhost:8080; default: any
  *   origin, see admission.ts). When set, list every origin the app is opened from, including this
@@ -13,6 +14,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllowedOrigins } from './admission.ts';
+import { mintTurnServer, parseIceConfig, type IceConfig, type TurnConfig } from './ice.ts';
+import type { RelayOptions } from './relay.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,17 +51,16 @@ function readAllowedOrigins(raw: string | undefined): string[] | undefined {
   }
 }
 
-function parseIceServers(raw: string | undefined): unknown[] {
-  if (!raw) return [];
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new UsageError('ICE_SERVERS must be JSON, e.g. [{"urls":"stun:stun.example.org:3478"}]');
-  }
-  const valid = Array.isArray(value) && value.every((s) => typeof s === 'object' && s !== null && 'urls' in s);
-  if (!valid) throw new UsageError('ICE_SERVERS must be a JSON list of objects with "urls"');
-  return value as unknown[];
+function readIceConfig(env: NodeJS.ProcessEnv): IceConfig {
+  const parsed = parseIceConfig(env);
+  if (!parsed.ok) throw new UsageError(parsed.error);
+  return parsed.value;
+}
+
+/** What the relay adds to each welcome: TURN credentials minted for that peer, or nothing. */
+function turnMinter(turn: TurnConfig | null): RelayOptions['mintIceServers'] {
+  if (!turn) return undefined;
+  return (peerId) => ({ iceServers: [mintTurnServer(turn, peerId, Date.now())], iceTtl: turn.ttlSeconds });
 }
 
 /**
@@ -117,12 +119,17 @@ async function main(): Promise<void> {
   const port = parsePort(process.env.PORT);
   const host = process.env.HOST || '0.0.0.0';
   const tls = readTls(process.env);
-  const iceServers = parseIceServers(process.env.ICE_SERVERS);
+  const ice = readIceConfig(process.env);
   const allowedOrigins = readAllowedOrigins(process.env.ALLOWED_ORIGINS);
   if (buildIsStale()) await buildApp();
   const limits = readAddressLimits(process.env);
-  const server = await startServer({ port, host, distDir: DIST, tls, iceServers, relay: { allowedOrigins, limits } });
+  const server = await startServer({
+    port, host, distDir: DIST, tls, iceServers: ice.iceServers, iceTransportPolicy: ice.policy,
+    relay: { allowedOrigins, limits, mintIceServers: turnMinter(ice.turn) },
+  });
   console.log(banner(server, allowedOrigins));
+  // Where the TURN server is, never its secret nor any credential.
+  if (ice.turn) console.log(`TURN: ${ice.turn.urls.join(', ')} (credentials minted per peer, valid ${ice.turn.ttlSeconds} s)${ice.policy === 'relay' ? '; relay only' : ''}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -19,18 +19,34 @@ import { loadOrCreateIdentity } from './identity-store.ts';
  */
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
-/** ICE servers come from the server's /config.json (env ICE_SERVERS); none means LAN only. */
-async function loadIceServers(): Promise<RTCIceServer[]> {
+interface IceConfig {
+  iceServers: RTCIceServer[];
+  iceTransportPolicy: RTCIceTransportPolicy;
+}
+
+/**
+ * ICE servers and policy come from the server's /config.json (env ICE_SERVERS, ICE_POLICY);
+ * none means LAN only. TURN credentials come later, minted for us in the relay's welcome.
+ */
+async function loadIceConfig(): Promise<IceConfig> {
+  const none: IceConfig = { iceServers: [], iceTransportPolicy: 'all' };
   try {
     const res = await fetch('/config.json', { cache: 'no-store' });
-    if (!res.ok) return [];
-    const body = (await res.json()) as { iceServers?: unknown };
-    return Array.isArray(body.iceServers) ? (body.iceServers as RTCIceServer[]) : [];
+    if (!res.ok) return none;
+    const body = (await res.json()) as { iceServers?: unknown; iceTransportPolicy?: unknown };
+    return {
+      iceServers: Array.isArray(body.iceServers) ? (body.iceServers as RTCIceServer[]) : [],
+      iceTransportPolicy: body.iceTransportPolicy === 'relay' ? 'relay' : 'all',
+    };
   } catch (e) {
     console.warn('meshdrop: no /config.json, using no ICE servers', e);
-    return [];
+    return none;
   }
 }
+
+export const TURN_REFUSED_TEXT =
+  'The TURN server refused our credentials (they expired, or this meshdrop server and its TURN server do not share the same secret). ' +
+  'Friends on other networks may not connect until it is fixed; reloading the page fetches new credentials.';
 
 /**
  * `?uplimit=<bytes per second>` caps this page's upload rate: for people on
@@ -78,7 +94,9 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
   const { identity } = loaded;
   const self = identity.id;
   const topic = keys.topic;
-  const [iceServers, storedName] = await Promise.all([loadIceServers(), store.getPref('name')]);
+  const [ice, storedName] = await Promise.all([loadIceConfig(), store.getPref('name')]);
+  /** The TURN servers minted for us in the relay's latest welcome: links made later use the freshest. */
+  let turnServers: RTCIceServer[] = [];
   const name = storedName ?? randomDisplayName(Math.random);
   if (!storedName) await store.setPref('name', name);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -103,9 +121,19 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
           setTimeout: (fn, ms) => setTimeout(fn, ms),
           clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
         },
-        handlers,
+        { ...handlers, onIceServers: (servers) => void (turnServers = servers) },
       )),
-    createConnection: (opts, handlers) => createRtcPeer({ ...opts, iceServers }, handlers),
+    createConnection: (opts, handlers) =>
+      createRtcPeer(
+        {
+          ...opts,
+          iceServers: () => [...ice.iceServers, ...turnServers],
+          iceTransportPolicy: ice.iceTransportPolicy,
+          // 401: the TURN server refused the credentials; other errors (an unreachable STUN server) are routine.
+          onIceError: (code) => code === 401 && engine.internals.notices.error(TURN_REFUSED_TEXT),
+        },
+        handlers,
+      ),
     every(ms, fn) {
       const h = setInterval(fn, ms);
       return () => clearInterval(h);
@@ -127,6 +155,8 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
   (globalThis as { __meshdrop?: unknown }).__meshdrop = {
     self,
     stats: () => engine.stats(),
+    /** Per open peer: 'direct', 'relay' (through TURN) or null (not read yet). */
+    routes: () => Object.fromEntries(engine.getState().peers.filter((p) => p.link === 'open').map((p) => [p.id, p.via])),
     sendFrame: (peer: string, bytes: Uint8Array) => engine.internals.sessions.get(peer)?.link.send(bytes),
   };
   return engine;

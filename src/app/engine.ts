@@ -8,6 +8,7 @@ import { Downloads, type DownloadReport } from './downloads.ts';
 import { checkHello, makeHello, type Signer, type Verify } from './hello.ts';
 import { createIntents, type Intents } from './intents.ts';
 import { Library, type LocalFile } from './library.ts';
+import { LinkRoutes } from './link-routes.ts';
 import { PeerMarks } from './peer-marks.ts';
 import { RoomGossip } from './room-gossip.ts';
 import { Session, type SessionContext } from './session.ts';
@@ -211,9 +212,13 @@ export function createEngine(deps: EngineDeps): Engine {
     ban: banPeer,
   };
 
+  /** Each open link's route (direct or through TURN), for the peer list. */
+  const routes = new LinkRoutes(changed);
+
   const onPeerOpen = (peer: string, link: PeerConnection) => {
     const session = new Session(peer, link, sessionContext, link.fingerprints());
     sessions.set(peer, session);
+    routes.opened(peer, link);
     const name = intents.name();
     void makeHello(deps.self, name, deps.room, session.fingerprints).then((hello) => {
       if (sessions.get(peer) !== session) return;
@@ -229,6 +234,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const onPeerClose = (peer: string) => {
     sessions.delete(peer);
+    routes.closed(peer);
     availability.invalidate();
     availability.removePeer(peer);
     uploader.removePeer(peer);
@@ -292,6 +298,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const stopTicking = deps.every(TICK_MS, () => {
     const now = deps.now();
     peers?.tick(now);
+    routes.poll();
     for (const d of downloads.all()) d.tick(now);
     for (const s of readySessions()) {
       // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
@@ -303,7 +310,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const internals: EngineInternals = {
     self, room: deps.room, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
-    imports: intents.imports, name: intents.name,
+    imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer),
   };
 
   return {

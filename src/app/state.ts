@@ -4,6 +4,7 @@ import { pieceCountFor } from '../core/manifest/manifest.ts';
 import type { Availability } from '../core/swarm/availability.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
 import type { PeerManager } from '../net/peer-manager.ts';
+import type { LinkRoute } from '../net/link.ts';
 import type { RelayStatus } from '../net/signal-client.ts';
 import type { Downloads } from './downloads.ts';
 import type { Library } from './library.ts';
@@ -18,6 +19,8 @@ export interface PeerView {
   id: string;
   name: string | null;
   link: 'connecting' | 'open' | 'none';
+  /** How an open link runs, from its selected ICE candidate pair: straight, or relayed through TURN. */
+  via: LinkRoute | null;
   /** From both identity keys: the same on both screens, every session, unless someone is in the middle. */
   safetyNumber: string | null;
   /** The person compared the safety number and marked this identity as verified. */
@@ -98,6 +101,8 @@ export interface EngineInternals {
   imports: Map<number, Omit<ImportView, 'id'>>;
   notices: Notices;
   name(): string;
+  /** The open link's route to this peer, once read from its stats. */
+  route(peer: string): LinkRoute | null;
 }
 
 export const MAX_NOTICES = 5;
@@ -152,7 +157,7 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; now:
   const peers: PeerView[] = [...peerIds].map((id) => {
     const s = e.sessions.get(id);
     const link = s?.ready ? 'open' : e.peers()?.linkState(id) ? 'connecting' : 'none';
-    return { id, name: nameOf(id), link, safetyNumber: e.marks.safetyNumber(id), verified: e.marks.isVerified(id) };
+    return { id, name: nameOf(id), link, via: link === 'open' ? e.route(id) : null, safetyNumber: e.marks.safetyNumber(id), verified: e.marks.isVerified(id) };
   });
   const ids = new Set([...e.catalogue.entries().map((x) => x.meta.id), ...e.library.roomFiles().map((f) => f.meta.id)]);
   const files = [...ids].map((id) => fileView(e, id, nameOf, extra.now)).filter((f): f is FileView => f !== null);

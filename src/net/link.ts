@@ -25,7 +25,14 @@ export interface PeerConnection extends DataLink {
   signal(data: string): void;
   /** The two DTLS certificate fingerprints once connected (for the verification code), else null. */
   fingerprints(): { local: string; remote: string } | null;
+  /**
+   * How the link's selected candidate pair runs: 'relay' when our side is a TURN relay
+   * candidate, 'direct' otherwise, null when not known (yet). Absent on in-memory links.
+   */
+  route?(): Promise<LinkRoute | null>;
 }
+
+export type LinkRoute = 'direct' | 'relay';
 
 export type PeerConnectionFactory = (opts: { initiator: boolean }, handlers: LinkHandlers) => PeerConnection;
 

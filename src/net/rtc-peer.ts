@@ -1,17 +1,43 @@
 import SimplePeer from 'simple-peer';
 import { sdpFingerprint } from '../core/crypto/verification-code.ts';
-import { LOW_WATER, type LinkHandlers, type PeerConnection } from './link.ts';
+import { LOW_WATER, type LinkHandlers, type LinkRoute, type PeerConnection } from './link.ts';
+
+export interface RtcPeerOptions {
+  initiator: boolean;
+  /** Read when the link is made, so a link made later gets fresh TURN credentials. */
+  iceServers: () => RTCIceServer[];
+  /** 'relay': TURN-relayed candidates only, so the other side never learns our address. */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** A STUN/TURN server refused us (e.g. 401: wrong or expired TURN credentials). */
+  onIceError?(errorCode: number, url: string, text: string): void;
+}
+
+/** Which way the selected candidate pair runs, from getStats(): our side relayed through TURN, or not. */
+export async function selectedRoute(pc: RTCPeerConnection): Promise<LinkRoute | null> {
+  const stats = await pc.getStats();
+  let pairId: string | undefined;
+  stats.forEach((r: { type: string; selectedCandidatePairId?: string }) => {
+    if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
+  });
+  if (!pairId) {
+    stats.forEach((r: { type: string; id: string; nominated?: boolean; state?: string }) => {
+      if (!pairId && r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pairId = r.id;
+    });
+  }
+  const pair = pairId ? (stats.get(pairId) as { localCandidateId?: string } | undefined) : undefined;
+  const local = pair?.localCandidateId ? (stats.get(pair.localCandidateId) as { candidateType?: string } | undefined) : undefined;
+  if (!local?.candidateType) return null;
+  return local.candidateType === 'relay' ? 'relay' : 'direct';
+}
 
 /**
  * The only file that knows simple-peer. Wraps one WebRTC peer connection with
  * one data channel behind PeerConnection: one destroy path, string error
  * codes, onClose exactly once, and bufferedamountlow-driven backpressure.
  */
-export function createRtcPeer(
-  opts: { initiator: boolean; iceServers: RTCIceServer[] },
-  h: LinkHandlers,
-): PeerConnection {
-  const peer = new SimplePeer({ initiator: opts.initiator, trickle: true, config: { iceServers: opts.iceServers } });
+export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnection {
+  const config: RTCConfiguration = { iceServers: opts.iceServers(), iceTransportPolicy: opts.iceTransportPolicy ?? 'all' };
+  const peer = new SimplePeer({ initiator: opts.initiator, trickle: true, config });
   let closed = false;
   let opened = false;
   /** simple-peer can deliver the other side's first frames before its own 'connect': hold them. */
@@ -19,6 +45,11 @@ export function createRtcPeer(
   let waiters: (() => void)[] = [];
   const channel = (): RTCDataChannel | undefined => (peer as unknown as { _channel?: RTCDataChannel })._channel;
   const connection = (): RTCPeerConnection | undefined => (peer as unknown as { _pc?: RTCPeerConnection })._pc;
+
+  connection()?.addEventListener('icecandidateerror', (ev) => {
+    const e = ev as RTCPeerConnectionIceErrorEvent;
+    opts.onIceError?.(e.errorCode, e.url ?? '', e.errorText ?? '');
+  });
 
   const wake = () => {
     const w = waiters;
@@ -96,6 +127,15 @@ export function createRtcPeer(
       const local = sdpFingerprint(pc?.localDescription?.sdp);
       const remote = sdpFingerprint(pc?.remoteDescription?.sdp);
       return local && remote ? { local, remote } : null;
+    },
+    async route() {
+      const pc = connection();
+      if (closed || !pc) return null;
+      try {
+        return await selectedRoute(pc);
+      } catch {
+        return null; // getStats on a connection closing under us: simply not known
+      }
     },
     destroy,
   };

@@ -1,5 +1,5 @@
 import {
-  encodeMessage, joinChallengeText, parseRelayMessage, type ClientMessage, type RelayErrorCode,
+  encodeMessage, joinChallengeText, parseRelayMessage, type ClientMessage, type IceServer, type RelayErrorCode,
 } from '../../signaling/protocol.ts';
 import { toBase64Url, utf8 } from '../core/bytes.ts';
 
@@ -26,7 +26,15 @@ export interface SignalHandlers {
   onSignal(from: string, data: string): void;
   onStatus(status: RelayStatus): void;
   onError(code: SignalErrorCode, message: string): void;
+  /** TURN servers minted for us by the relay (latest welcome); new links should use these. */
+  onIceServers?(servers: IceServer[]): void;
 }
+
+/**
+ * When to fetch fresh TURN credentials: at 80% of their lifetime (at least 30 s), by
+ * joining again on the same socket; the relay answers a repeated join with a new welcome.
+ */
+export const iceRefreshMs = (ttlSeconds: number): number => Math.max(30, ttlSeconds * 0.8) * 1000;
 
 export interface SignalDeps {
   url: string;
@@ -54,9 +62,25 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
   let attempt = 0;
   let retry: unknown = null;
   let closed = false;
+  let iceRefresh: unknown = null;
+  let lastNonce: string | null = null;
 
   const send = (m: ClientMessage) => {
     if (socket?.readyState === deps.WebSocket.OPEN) socket.send(encodeMessage(m));
+  };
+
+  const cancelIceRefresh = () => {
+    if (iceRefresh !== null) deps.clearTimeout(iceRefresh);
+    iceRefresh = null;
+  };
+
+  /** Fresh credentials before these expire: a repeated join on this socket, signed again for its nonce. */
+  const scheduleIceRefresh = (ws: WebSocket, ttlSeconds: number) => {
+    cancelIceRefresh();
+    iceRefresh = deps.setTimeout(() => {
+      iceRefresh = null;
+      if (socket === ws && lastNonce !== null) void answerChallenge(ws, lastNonce);
+    }, iceRefreshMs(ttlSeconds));
   };
 
   /** Signs this socket's challenge; a socket replaced meanwhile gets nothing. */
@@ -74,6 +98,7 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
   /** Another tab of this browser took our place in the room: reconnecting would only take it back. */
   const stepAside = (message: string) => {
     closed = true;
+    cancelIceRefresh();
     socket?.close();
     socket = null;
     h.onStatus('offline');
@@ -89,10 +114,15 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
     if ('topic' in m && m.topic !== deps.topic) return; // not our room: ignore
     switch (m.type) {
       case 'challenge':
+        lastNonce = m.nonce;
         return void answerChallenge(ws, m.nonce);
       case 'welcome':
         if (m.self !== deps.self) return h.onError('bad-relay-message', 'the relay gave us an id that does not match our key');
         attempt = 0;
+        if (m.iceServers && m.iceTtl !== undefined) {
+          h.onIceServers?.(m.iceServers);
+          scheduleIceRefresh(ws, m.iceTtl);
+        }
         h.onStatus('online');
         return h.onWelcome(m.peers.filter((p) => p !== deps.self));
       case 'peer-joined':
@@ -134,6 +164,7 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
+      cancelIceRefresh();
       if (closed) return;
       h.onStatus('offline');
       scheduleReconnect();
@@ -146,6 +177,7 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
     close() {
       closed = true;
       if (retry !== null) deps.clearTimeout(retry);
+      cancelIceRefresh();
       socket?.close();
       socket = null;
     },

@@ -31,6 +31,12 @@ function Peer({ peer: p, setVerified }: { peer: PeerView; setVerified(peer: stri
           <span class="peer-name">{p.name ?? 'Someone'}</span>
           {p.verified && <span class="tag verified" title="You compared safety numbers">✓ verified</span>}
           {p.link !== 'open' && <span class="tag">connecting…</span>}
+          {p.via === 'direct' && <span class="tag via" title="Connected straight to this peer">direct</span>}
+          {p.via === 'relay' && (
+            <span class="tag via" title="Connected through the TURN server, which passes on encrypted data it cannot read">
+              via TURN relay
+            </span>
+          )}
         </summary>
         {p.safetyNumber ? (
           <div class="verify">
