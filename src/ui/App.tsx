@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { saveBlob, startBrowserEngine } from '../app/browser.ts';
 import type { Engine } from '../app/engine.ts';
+import { recordRoomVisit } from '../app/recent-rooms.ts';
+import { createIdbStore } from '../storage/idb-store.ts';
 import { parseRoomFragment, type Room } from '../core/room.ts';
 import type { FileIntents } from './FileRow.tsx';
 import { Landing } from './Landing.tsx';
@@ -53,6 +55,7 @@ function RoomPage({ room }: { room: Room }) {
         if (cancelled) return live.close();
         setEngine(live);
         setPhase('running');
+        rememberVisit(room);
       },
       (e: Error) => setFailure(e.message),
     );
@@ -78,6 +81,11 @@ function RoomPage({ room }: { room: Room }) {
   }
   if (!engine || !intents) return <p class="loading">Joining the room…</p>;
   return <RoomView engine={engine} room={room} intents={intents} />;
+}
+
+/** Lists the room on the landing page's recent rooms; failing to is worth a warning, not the room. */
+function rememberVisit(room: Room): void {
+  recordRoomVisit(createIdbStore(), room, Date.now()).catch((e: Error) => console.warn('meshdrop: could not remember the room', e));
 }
 
 /** The room is open in another tab of this browser: one tab per room (the same person twice would confuse everyone). */

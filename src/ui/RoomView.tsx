@@ -3,6 +3,7 @@ import type { Engine } from '../app/engine.ts';
 import type { AppState } from '../app/state.ts';
 import type { Room } from '../core/room.ts';
 import { FileRow, type FileIntents } from './FileRow.tsx';
+import { currentRoomLink, InvitePanel } from './InvitePanel.tsx';
 import { formatBytes, percent } from './format.ts';
 import { NameEditor } from './NameEditor.tsx';
 import { Notices } from './Notices.tsx';
@@ -31,8 +32,9 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
         <span class={`relay ${online ? state.relay : 'offline'}`} role="status">
           {online ? RELAY_TEXT[state.relay] : 'You are offline; waiting for the network…'}
         </span>
+        <InvitePanel link={currentRoomLink()} />
       </header>
-      <RoomLink room={room} />
+      <NamedRoomWarning room={room} />
       <Notices notices={state.notices} dismiss={(id) => engine.dismissNotice(id)} />
       <div class="layout">
         <aside>
@@ -101,35 +103,14 @@ function StoredElsewhere({ files, shareHere }: { files: AppState['elsewhere']; s
   );
 }
 
-function RoomLink({ room }: { room: Room }) {
-  const [copied, setCopied] = useState(false);
-  // The room is the fragment; query knobs such as ?uplimit= are this page's own, not the room's.
-  const link = `${location.origin}${location.pathname}${location.hash}`;
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(link);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 2000);
-    } catch {
-      prompt('Copy this room link:', link); // no clipboard permission (plain http): let the person copy it
-    }
-  };
-  const share = () => void navigator.share({ title: 'meshdrop room', url: link }).catch(() => undefined);
+/** A named room is guessable: say so where everyone in it can see. */
+function NamedRoomWarning({ room }: { room: Room }) {
+  if (!room.named) return null;
   return (
-    <section class="card roomlink">
-      <label for="room-link">Room link: everyone who opens it joins this room</label>
-      <div class="row">
-        <input id="room-link" readOnly value={link} onFocus={(e) => (e.target as HTMLInputElement).select()} />
-        <button onClick={copy}>{copied ? 'Copied' : 'Copy link'}</button>
-        {'share' in navigator && <button onClick={share}>Share…</button>}
-      </div>
-      {room.named && (
-        <p class="warning" role="note">
-          This room has a name, not a secret key: anyone who guesses “{room.secret}” can join and see its files. Start a
-          new room for a private link.
-        </p>
-      )}
-    </section>
+    <p class="warning named-room" role="note">
+      This room has a name, not a secret key: anyone who guesses “{room.secret}” can join and see its files. Start a new
+      room for a private link.
+    </p>
   );
 }
 
