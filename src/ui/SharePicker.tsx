@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Engine } from '../app/engine.ts';
 import { newRoomSecret, parseRoomFragment, SHARE_FRAGMENT, type Room } from '../core/room.ts';
+import { loadRecentRooms, timeAgo, type RecentRoom } from '../app/recent-rooms.ts';
+import { createIdbStore } from '../storage/idb-store.ts';
 import { clearSharedInbox, readSharedInbox, type SharedInbox } from '../sw/share-inbox.ts';
 import { formatBytes } from './format.ts';
 
@@ -63,6 +65,7 @@ function Pick({ inbox, discard }: { inbox: SharedInbox; discard(): void }) {
           ))}
         </ul>
       </section>
+      <RecentRoomChoices />
       <button class="primary big" onClick={() => goShare(newRoomSecret((b) => crypto.getRandomValues(b)))}>
         Start a new room with them
       </button>
@@ -71,6 +74,30 @@ function Pick({ inbox, discard }: { inbox: SharedInbox; discard(): void }) {
         Discard them
       </button>
     </>
+  );
+}
+
+/** The rooms this browser visited lately, newest first: one tap shares the files there. */
+function RecentRoomChoices() {
+  const [rooms, setRooms] = useState<RecentRoom[]>([]);
+  useEffect(() => {
+    loadRecentRooms(createIdbStore()).then(setRooms, (e: Error) => console.warn('meshdrop: could not read recent rooms', e));
+  }, []);
+  if (rooms.length === 0) return null;
+  const now = Date.now();
+  return (
+    <section class="card recent" aria-labelledby="share-recent-title">
+      <h2 id="share-recent-title">Share them into a recent room</h2>
+      <ul>
+        {rooms.map((r) => (
+          <li key={r.fragment}>
+            <button onClick={() => goShare(r.fragment)} aria-label={`Share into ${r.name}`}>
+              {r.name} <span class="hint">· last visit {timeAgo(r.lastVisit, now)}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

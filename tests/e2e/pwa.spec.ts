@@ -149,6 +149,8 @@ test('Share → meshdrop: the shared files wait in the picker, and go into a new
   await page.goto('/');
   await shareFromAnotherApp(page, [{ name: 'later.txt', size: 300 }]);
   await expect(page.locator('.share-picker li.file')).toHaveCount(1);
+  // The room just used is offered among the recent rooms.
+  await expect(page.getByRole('button', { name: /^Share into Room / })).toHaveCount(1);
   const paste = page.getByLabel('or paste a room link');
   await paste.fill('https://elsewhere.example/#abcdefghijklmnopqrstuv');
   await page.getByRole('button', { name: 'Share there' }).click();
@@ -158,6 +160,13 @@ test('Share → meshdrop: the shared files wait in the picker, and go into a new
   await expect(fileRow(page, 'later.txt').getByText('Shared by you')).toBeVisible();
   expect(page.url()).toBe(room);
   await expect(page.locator('li.file')).toHaveCount(3);
+
+  // A recent room takes one tap.
+  await page.goto('/');
+  await shareFromAnotherApp(page, [{ name: 'one-tap.txt', size: 100 }]);
+  await page.getByRole('button', { name: /^Share into Room / }).click();
+  await expect(fileRow(page, 'one-tap.txt').getByText('Shared by you')).toBeVisible();
+  expect(page.url()).toBe(room);
 
   await page.goto('/#share');
   await expect(page.getByRole('status')).toContainText('Nothing is waiting to be shared');
