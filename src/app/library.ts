@@ -5,6 +5,7 @@ import {
 } from '../core/manifest/manifest.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { PieceWriter } from '../storage/piece-writer.ts';
+import { fromRecord, toRecord } from './file-record.ts';
 import { hashPieces, storeAll } from './file-import.ts';
 import type { FileRecord, Store } from '../storage/store.ts';
 
@@ -341,27 +342,3 @@ export class Library {
     }
   }
 }
-
-const fromRecord = (r: FileRecord): LocalFile => ({
-  meta: r.meta,
-  manifest: { id: r.meta.id, size: r.meta.size, pieceSize: r.pieceSize, pieceCount: r.pieceCount, hashes: r.hashes },
-  have: new Bitfield(r.pieceCount, r.have),
-  source: r.source,
-  addedAt: r.addedAt,
-  rooms: r.rooms ?? [],
-  completedOnce: r.completedOnce ?? new Bitfield(r.pieceCount, r.have).complete,
-  saveWanted: r.saveWanted ?? false,
-});
-
-const toRecord = (f: LocalFile): FileRecord => ({
-  meta: f.meta,
-  pieceSize: f.manifest.pieceSize,
-  pieceCount: f.manifest.pieceCount,
-  hashes: f.manifest.hashes,
-  have: f.have.bytes.slice(),
-  source: f.source,
-  addedAt: f.addedAt,
-  rooms: [...f.rooms],
-  completedOnce: f.completedOnce,
-  saveWanted: f.saveWanted,
-});
