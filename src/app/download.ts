@@ -290,11 +290,12 @@ export class Download {
     this.deps.changed();
   }
 
-  private fill(peer: string): void {
+  /** Requests for `peer`; `open` lets fillAll look up the open links once, not once per peer. */
+  private fill(peer: string, open: ReadonlySet<string> = new Set(this.deps.openPeers())): void {
     const s = this.scheduler;
     const local = this.local;
     if (!s || !local || this.status !== 'downloading' || this.unstored >= MAX_UNSTORED) return;
-    if (!this.deps.openPeers().includes(peer)) return;
+    if (!open.has(peer)) return;
     for (const piece of s.fill(peer, this.deps.now())) {
       this.deps.expect(peer, piece, pieceLength(local.manifest, piece));
       this.deps.send(peer, { type: 'request', fileId: this.fileId, piece });
@@ -306,6 +307,6 @@ export class Download {
     // The same bytes may have been completed another way (shared again from the person's file).
     if (this.local?.have.complete) return this.complete();
     const open = new Set(this.deps.openPeers());
-    for (const peer of this.deps.availability.peersWith(this.fileId)) if (open.has(peer)) this.fill(peer);
+    for (const peer of this.deps.availability.peersWith(this.fileId)) if (open.has(peer)) this.fill(peer, open);
   }
 }

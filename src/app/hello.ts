@@ -1,4 +1,4 @@
-import { bytesEqual, fromBase64Url, toBase64Url, utf8 } from '../core/bytes.ts';
+import { fromBase64Url, toBase64Url, utf8 } from '../core/bytes.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { WIRE_VERSION, type WireMessage } from '../core/wire/frames.ts';
 
@@ -51,7 +51,3 @@ export async function checkHello(
   const good = await verify(key, bindingText(topic, fps?.remote ?? '', fps?.local ?? ''), sig);
   return good ? ok(key) : err('ERR_IDENTITY', 'hello: the signature does not bind this connection');
 }
-
-/** A later HELLO on the same link (a rename) must carry the very same proof. */
-export const sameProof = (a: Extract<WireMessage, { type: 'hello' }>, key: Uint8Array, sig: string, firstSig: string): boolean =>
-  sig === firstSig && bytesEqual(fromBase64Url(a.key) ?? new Uint8Array(0), key);

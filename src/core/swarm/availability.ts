@@ -98,7 +98,7 @@ export class Availability {
     return n;
   }
 
-  /** The peer's raw bits for a file: how long they claim the file is (malformed-frame checks). */
+  /** The peer's raw bits for a file as recorded (what the record keeps, for inspection and tests). */
   bitsOf(peer: string, fileId: string): Uint8Array | undefined {
     return this.byPeer.get(peer)?.get(fileId)?.bits ?? undefined;
   }
