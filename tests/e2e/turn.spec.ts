@@ -1,91 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { DESKTOP, displayName, download, expectPeer, joinRoom, newPage, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
+import { hasTurnserver, killGroup, startCoturn, startMeshdrop, stopCoturn, TURN_SECRET, type Turn } from './servers.ts';
 
 /**
- * Friends on other networks: a real coturn (Debian's `coturn`, installed by
- * tests/e2e/ensure-coturn.sh) on loopback, and meshdrop servers of our own that
- * mint credentials for it with ICE_POLICY=relay, so every byte between the two
- * browsers goes through TURN. Without `turnserver` the tests skip, saying why.
+ * Friends on other networks: a real coturn on loopback, and meshdrop servers of
+ * our own that mint credentials for it with ICE_POLICY=relay, so every byte
+ * between the two browsers goes through TURN. Without `turnserver` the tests skip, saying why.
  */
-const TURN_SECRET = 'e2e-static-auth-secret';
 const KiB = 1024;
-
-function hasTurnserver(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v turnserver'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A TCP port free right now (coturn listens on it for UDP and TCP). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once `child` prints `marker`; fails (with what it printed) if it exits or takes too long. */
-function waitFor(child: ChildProcess, marker: string, what: string, output: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${output.join('')}`)), 30_000);
-    const onData = (d: Buffer) => {
-      output.push(String(d));
-      if (output.join('').includes(marker)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => output.push(String(d)));
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${output.join('')}`)));
-  });
-}
-
-interface Turn { port: number; child: ChildProcess; log: string[]; dir: string }
-
-async function startCoturn(): Promise<Turn> {
-  const port = await freePort();
-  const relayBase = 50_000 + Math.floor(Math.random() * 10_000); // relay ports for allocations
-  const dir = mkdtempSync(join(tmpdir(), 'meshdrop-turn-'));
-  const child = spawn('turnserver', [
-    '-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
-    `--min-port=${relayBase}`, `--max-port=${relayBase + 200}`,
-    // Without it coturn refuses peers on 127.x, and ICE fails without a word.
-    '--allow-loopback-peers',
-    '--no-cli', '--no-tls', '--no-dtls', '--no-stun', '--fingerprint', '--no-software-attribute',
-    '--verbose', '--use-auth-secret', `--static-auth-secret=${TURN_SECRET}`, '--realm=meshdrop',
-    '--log-file=stdout', '--simple-log', `--pidfile=${join(dir, 'turn.pid')}`, `--userdb=${join(dir, 'turndb')}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log: string[] = [];
-  await waitFor(child, 'Total General servers', 'turnserver', log);
-  return { port, child, log, dir };
-}
-
-/** A meshdrop server process of our own, with the TURN environment under test. */
-async function startMeshdrop(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn('npx', ['tsx', 'signaling/start.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MAX_CONNECTIONS_PER_ADDRESS: '1000', MAX_IDENTITIES_PER_ADDRESS: '100000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  await waitFor(child, 'meshdrop is running', 'meshdrop server', []);
-  return child;
-}
-const killGroup = (child: ChildProcess) => {
-  if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL'); // npx and node
-};
 
 const routes = (page: Page) =>
   page.evaluate(() => Object.values((globalThis as unknown as { __meshdrop: { routes(): Record<string, string | null> } }).__meshdrop.routes()));
@@ -96,10 +18,7 @@ test.describe('TURN relay (coturn)', () => {
   test.beforeAll(async () => {
     turn = await startCoturn();
   });
-  test.afterAll(() => {
-    if (turn?.child.exitCode === null) turn.child.kill('SIGKILL');
-    if (turn) rmSync(turn.dir, { recursive: true, force: true });
-  });
+  test.afterAll(() => stopCoturn(turn));
   const turnEnv = (secret: string) => ({
     TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`, TURN_SECRET: secret, ICE_POLICY: 'relay', ICE_SERVERS: '[]',
   });
