@@ -9,6 +9,7 @@ import { createRtcPeer } from '../net/rtc-peer.ts';
 import { sealSignals } from '../net/sealed-signal.ts';
 import { createSignalClient } from '../net/signal-client.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
+import { addressPrivacy, icePolicy, isTurnServer } from './address-privacy.ts';
 import { createEngine, type Engine } from './engine.ts';
 import { askForRoom, holdRoom, roomsOpenElsewhere } from './tab-lock.ts';
 import { loadOrCreateIdentity } from './identity-store.ts';
@@ -43,6 +44,9 @@ async function loadIceConfig(): Promise<IceConfig> {
     return none;
   }
 }
+
+/** This browser's "hide my address" choice, kept across reloads and rooms. */
+const HIDE_ADDRESS_PREF = 'hide-address';
 
 export const TURN_REFUSED_TEXT =
   'The TURN server refused our credentials (they expired, or this meshdrop server and its TURN server do not share the same secret). ' +
@@ -94,9 +98,15 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
   const { identity } = loaded;
   const self = identity.id;
   const topic = keys.topic;
-  const [ice, storedName] = await Promise.all([loadIceConfig(), store.getPref('name')]);
+  const [ice, storedName, hideAddress] = await Promise.all([loadIceConfig(), store.getPref('name'), store.getPref(HIDE_ADDRESS_PREF)]);
   /** The TURN servers minted for us in the relay's latest welcome: links made later use the freshest. */
   let turnServers: RTCIceServer[] = [];
+  let hidden = hideAddress === 'on';
+  const privacyFacts = () => ({
+    enforced: ice.iceTransportPolicy === 'relay',
+    turnKnown: turnServers.length > 0 || ice.iceServers.some(isTurnServer),
+    hidden,
+  });
   const name = storedName ?? randomDisplayName(Math.random);
   if (!storedName) await store.setPref('name', name);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -128,7 +138,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
         {
           ...opts,
           iceServers: () => [...ice.iceServers, ...turnServers],
-          iceTransportPolicy: ice.iceTransportPolicy,
+          iceTransportPolicy: () => icePolicy(privacyFacts()),
           // 401: the TURN server refused the credentials; other errors (an unreachable STUN server) are routine.
           onIceError: (code) => code === 401 && engine.internals.notices.error(TURN_REFUSED_TEXT),
         },
@@ -139,6 +149,13 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
       return () => clearInterval(h);
     },
     throttle: uploadThrottle(),
+    privacy: {
+      view: () => addressPrivacy(privacyFacts()),
+      setHidden(on) {
+        hidden = on;
+        return store.setPref(HIDE_ADDRESS_PREF, on ? 'on' : 'off');
+      },
+    },
     openElsewhere: (rooms) => roomsOpenElsewhere(rooms, topic),
     storage: navigator.storage?.estimate
       ? {

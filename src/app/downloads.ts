@@ -42,6 +42,8 @@ export class Downloads {
   private errors = new Map<string, string>();
   private finished = new Map<string, DownloadReport>();
   private waiters = new Map<string, ((done: boolean) => void)[]>();
+  /** Cancels still deleting partial data: a new download of the file waits for them. */
+  private cancelling = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: DownloadsDeps) {}
 
@@ -84,16 +86,33 @@ export class Downloads {
    * queued writes settle); a repair of a file we once had whole keeps what is
    * left, so cancelling a repair never destroys a file.
    */
-  async cancel(fileId: string): Promise<void> {
+  cancel(fileId: string): Promise<void> {
     const d = this.active.get(fileId);
     this.errors.delete(fileId);
     if (d) this.end(d, false);
     const local = this.deps.library.get(fileId);
-    if (local && !local.completedOnce && !local.have.complete) {
-      this.deps.dropped(local);
-      await this.deps.library.discard(fileId);
+    if (!local || local.completedOnce || local.have.complete) {
+      this.deps.changed();
+      return this.settled(fileId);
     }
-    this.deps.changed();
+    this.deps.dropped(local);
+    const discarding = this.settled(fileId)
+      .then(() => this.deps.library.discard(fileId))
+      .then(() => undefined)
+      .finally(() => {
+        if (this.cancelling.get(fileId) === discarding) this.cancelling.delete(fileId);
+        this.deps.changed();
+      });
+    this.cancelling.set(fileId, discarding);
+    return discarding;
+  }
+
+  /**
+   * Resolves once no cancel of the file is still deleting its data: a download
+   * started before that would build on a record about to vanish.
+   */
+  settled(fileId: string): Promise<void> {
+    return this.cancelling.get(fileId) ?? Promise.resolve();
   }
 
   /** Stops any download of the file without touching storage (the caller removes it). */

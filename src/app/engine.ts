@@ -9,7 +9,9 @@ import { checkHello, makeHello, type Signer, type Verify } from './hello.ts';
 import { createIntents, type Intents } from './intents.ts';
 import { Library, type LocalFile } from './library.ts';
 import { LinkRoutes } from './link-routes.ts';
+import type { PrivacyControl } from './address-privacy.ts';
 import { PeerMarks } from './peer-marks.ts';
+import { RelayLink } from './relay-link.ts';
 import { RoomGossip } from './room-gossip.ts';
 import { Session, type SessionContext } from './session.ts';
 import { buildState, Notices, type AppState, type EngineInternals } from './state.ts';
@@ -50,6 +52,8 @@ export interface EngineDeps {
   storage?: BrowserStorage;
   /** Whether another tab of this browser has one of these rooms open (Web Locks); absent: no other tabs. */
   openElsewhere?(rooms: string[]): Promise<boolean>;
+  /** "Hide my address" (relay-only links), where the browser offers it; absent: no such choice. */
+  privacy?: PrivacyControl;
 }
 
 export interface Engine extends Intents {
@@ -60,6 +64,10 @@ export interface Engine extends Intents {
   /** Resolves once startup (stored files loaded and re-announced) is done. */
   ready: Promise<void>;
   internals: EngineInternals;
+  /** The device's network changed or came back: a new relay socket, and every link looks for a new path. */
+  networkChanged(): void;
+  /** Turns relay-only links on or off for this browser; every link is made anew under the new policy. */
+  setHideAddress(hidden: boolean): Promise<void>;
   close(): void;
 }
 
@@ -244,27 +252,9 @@ export function createEngine(deps: EngineDeps): Engine {
     changed();
   };
 
-  let relay: AppState['relay'] = 'connecting';
-  let signal: SignalClient | null = null;
-  const relayHandlers: SignalHandlers = {
-    onWelcome(list) {
-      peers?.welcome(list);
-      if (gossip.keepOnly(new Set([...list, ...sessions.keys()]))) changed();
-      changed();
-    },
-    onPeerJoined: (p) => peers?.joined(p),
-    onPeerLeft(p) {
-      peers?.left(p);
-      if (!sessions.has(p)) gossip.peerGone(p);
-      changed();
-    },
-    onSignal: (from, data) => peers?.signal(from, data),
-    onStatus(status) {
-      relay = status;
-      changed();
-    },
-    onError: (code, message) => notices.error(relayErrorText(code, message)),
-  };
+  const relay = new RelayLink({
+    connect: deps.connectRelay, peers: () => peers, gossip, sessionIds: () => sessions.keys(), notices, changed,
+  });
 
   const budget = new StorageBudget(deps.storage, notices);
   const intents = createIntents({
@@ -277,10 +267,10 @@ export function createEngine(deps: EngineDeps): Engine {
   const ready = (async () => {
     await marks.load();
     peers = createPeerManager(
-      { self, banned: marks.banned(), sendSignal: (to, data) => signal?.sendSignal(to, data), createConnection: deps.createConnection, now: deps.now },
+      { self, banned: marks.banned(), sendSignal: (to, data) => relay.send(to, data), createConnection: deps.createConnection, now: deps.now },
       { onOpen: onPeerOpen, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: onPeerClose, onPresence: changed },
     );
-    if (!closed) signal = deps.connectRelay(relayHandlers);
+    if (!closed) relay.start();
     const { files, damaged, dropped } = await library.load();
     if (dropped > 0) notices.info(`${dropped} stored ${dropped === 1 ? 'file was' : 'files were'} from an older version of meshdrop and ${dropped === 1 ? 'was' : 'were'} removed.`);
     for (const { file, missing } of damaged) {
@@ -310,12 +300,12 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const internals: EngineInternals = {
     self, room: deps.room, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
-    imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer),
+    imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer), lost: (peer) => peers?.isLost(peer) ?? false,
   };
 
   return {
     ...intents,
-    getState: () => buildState(internals, { relay, now: deps.now() }),
+    getState: () => buildState(internals, { relay: relay.status, privacy: deps.privacy?.view() ?? 'unavailable', now: deps.now() }),
     subscribe(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
@@ -323,21 +313,25 @@ export function createEngine(deps: EngineDeps): Engine {
     stats: () => ({ uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), droppedAvailability: availability.dropped }),
     ready,
     internals,
+    networkChanged() {
+      if (closed) return;
+      relay.reconnect();
+      peers?.networkChanged();
+      changed();
+    },
+    async setHideAddress(hidden) {
+      if (!deps.privacy) return;
+      // The choice applies at once; only remembering it for the next visit can fail.
+      await deps.privacy.setHidden(hidden).catch((e: Error) => notices.error(`This browser could not remember the choice: ${e.message}`));
+      // Links made before used the old policy: make them again (the peer already saw any address it was given).
+      if (!closed) peers?.renewAll('ERR_ICE_POLICY');
+      changed();
+    },
     close() {
       closed = true;
       stopTicking();
-      signal?.close();
+      relay.close();
       peers?.close();
     },
   };
-}
-
-function relayErrorText(code: string, message: string): string {
-  switch (code) {
-    case 'room-full': return 'This room is full. Try again later or start a new room.';
-    case 'server-full': return 'The meshdrop server is busy. It will retry by itself.';
-    case 'rate-limited': return 'Too many messages to the server; slowing down.';
-    case 'unauthenticated': return message;
-    default: return `The signalling server reported a problem (${code}): ${message}`;
-  }
 }

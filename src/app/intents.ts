@@ -87,6 +87,7 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
       await Promise.all(files.map(shareOne));
     },
     async download(fileId) {
+      await downloads.settled(fileId); // Download right after Cancel: a new download, once the old data is gone
       const held = library.inRoom(fileId);
       if (held?.have.complete && !downloads.get(fileId)) return true;
       const running = downloads.get(fileId);

@@ -11,6 +11,9 @@ import type { AppState } from './state.ts';
  * - warn before unload only while a transfer runs (an idle room loses nothing);
  * - on `pagehide`, close the engine: links close with a code and the relay
  *   socket closes, so peers see us leave at once instead of timing out;
+ * - when the device's network changes (Wi-Fi to mobile data, back online),
+ *   tell the engine: it replaces the relay socket, which may be silently dead,
+ *   and restarts ICE on every link, without a reload;
  * - when the page comes back, start a fresh engine if the old one was closed
  *   by `pagehide`, thawed from a freeze (`resume`), or hidden long enough that
  *   its relay connection is gone. A fresh engine resumes downloads by itself
@@ -61,6 +64,9 @@ export interface PageLifeDeps {
   relayOnline(): boolean;
   /** Calls back when the engine's state changes; returns an unsubscribe. */
   subscribe(fn: () => void): () => void;
+  /** navigator.connection where the browser has it: its 'change' event is a network change. */
+  connection?: EventTarget;
+  networkChanged(): void;
   closeEngine(): void;
   restart(): void;
   warn(message: string, error: unknown): void;
@@ -101,6 +107,7 @@ export function watchPageLife(d: PageLifeDeps): () => void {
     if ((e as PageTransitionEvent).persisted) comeBack('pageshow');
   };
   const onResume = () => comeBack('resume');
+  const onNetwork = () => d.networkChanged();
   const unsubscribe = d.subscribe(() => wake.sync(visible()));
   const listen: [EventTarget, string, (e: Event) => void][] = [
     [d.document, 'visibilitychange', onVisibility],
@@ -108,6 +115,8 @@ export function watchPageLife(d: PageLifeDeps): () => void {
     [d.window, 'beforeunload', onBeforeUnload],
     [d.window, 'pagehide', onPageHide],
     [d.window, 'pageshow', onPageShow],
+    [d.window, 'online', onNetwork],
+    ...(d.connection ? [[d.connection, 'change', onNetwork] as [EventTarget, string, () => void]] : []),
   ];
   for (const [target, type, fn] of listen) target.addEventListener(type, fn);
   wake.sync(visible());

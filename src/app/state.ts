@@ -6,6 +6,7 @@ import type { FileMeta } from '../core/manifest/manifest.ts';
 import type { PeerManager } from '../net/peer-manager.ts';
 import type { LinkRoute } from '../net/link.ts';
 import type { RelayStatus } from '../net/signal-client.ts';
+import type { AddressPrivacy } from './address-privacy.ts';
 import type { Downloads } from './downloads.ts';
 import type { Library } from './library.ts';
 import type { PeerMarks } from './peer-marks.ts';
@@ -21,6 +22,8 @@ export interface PeerView {
   link: 'connecting' | 'open' | 'none';
   /** How an open link runs, from its selected ICE candidate pair: straight, or relayed through TURN. */
   via: LinkRoute | null;
+  /** The open link lost its path (e.g. the network changed) and is looking for a new one. */
+  lost: boolean;
   /** From both identity keys: the same on both screens, every session, unless someone is in the middle. */
   safetyNumber: string | null;
   /** The person compared the safety number and marked this identity as verified. */
@@ -79,6 +82,8 @@ export interface Notice {
 export interface AppState {
   self: { id: string; name: string };
   relay: RelayStatus;
+  /** Whether this person hides their address from peers (relay-only links), and whether they can. */
+  privacy: AddressPrivacy;
   peers: PeerView[];
   files: FileView[];
   elsewhere: StoredElsewhereView[];
@@ -103,6 +108,8 @@ export interface EngineInternals {
   name(): string;
   /** The open link's route to this peer, once read from its stats. */
   route(peer: string): LinkRoute | null;
+  /** The open link to this peer lost its path and is recovering. */
+  lost(peer: string): boolean;
 }
 
 export const MAX_NOTICES = 5;
@@ -149,7 +156,7 @@ function shownName(name: string): string {
   return shown;
 }
 
-export function buildState(e: EngineInternals, extra: { relay: RelayStatus; now: number }): AppState {
+export function buildState(e: EngineInternals, extra: { relay: RelayStatus; privacy: AddressPrivacy; now: number }): AppState {
   const name = e.name();
   const nameOf = (id: string) => (id === e.self ? name : e.sessions.get(id)?.name ?? null);
   const peerIds = new Set([...e.present(), ...e.sessions.keys()]);
@@ -157,7 +164,7 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; now:
   const peers: PeerView[] = [...peerIds].map((id) => {
     const s = e.sessions.get(id);
     const link = s?.ready ? 'open' : e.peers()?.linkState(id) ? 'connecting' : 'none';
-    return { id, name: nameOf(id), link, via: link === 'open' ? e.route(id) : null, safetyNumber: e.marks.safetyNumber(id), verified: e.marks.isVerified(id) };
+    return { id, name: nameOf(id), link, via: link === 'open' ? e.route(id) : null, lost: link === 'open' && e.lost(id), safetyNumber: e.marks.safetyNumber(id), verified: e.marks.isVerified(id) };
   });
   const ids = new Set([...e.catalogue.entries().map((x) => x.meta.id), ...e.library.roomFiles().map((f) => f.meta.id)]);
   const files = [...ids].map((id) => fileView(e, id, nameOf, extra.now)).filter((f): f is FileView => f !== null);
@@ -167,6 +174,7 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; now:
   return {
     self: { id: e.self, name },
     relay: extra.relay,
+    privacy: extra.privacy,
     peers,
     files,
     elsewhere,

@@ -18,6 +18,11 @@ export interface LinkHandlers {
   onOpen(): void;
   onFrame(bytes: Uint8Array): void;
   onClose(code: string, detail?: string): void;
+  /**
+   * The open link's path stopped answering (ICE 'disconnected', e.g. a phone leaving
+   * Wi-Fi) or answers again. The data channel stays open meanwhile: nothing is lost yet.
+   */
+  onHealth?(lost: boolean): void;
 }
 
 export interface PeerConnection extends DataLink {
@@ -26,10 +31,15 @@ export interface PeerConnection extends DataLink {
   /** The two DTLS certificate fingerprints once connected (for the verification code), else null. */
   fingerprints(): { local: string; remote: string } | null;
   /**
-   * How the link's selected candidate pair runs: 'relay' when our side is a TURN relay
+   * How the link's selected candidate pair runs: 'relay' when either side is a TURN relay
    * candidate, 'direct' otherwise, null when not known (yet). Absent on in-memory links.
    */
   route?(): Promise<LinkRoute | null>;
+  /**
+   * Looks for a new path without closing the link (an ICE restart: new candidates,
+   * the same DTLS session and data channel), e.g. after a network change.
+   */
+  restartIce?(): void;
 }
 
 export type LinkRoute = 'direct' | 'relay';

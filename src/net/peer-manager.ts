@@ -34,13 +34,27 @@ export interface PeerManager {
   present(): ReadonlySet<string>;
   linkState(peer: string): LinkState | undefined;
   isBanned(peer: string): boolean;
-  /** Gives up on links that have been connecting for too long. */
+  /** The open link to `peer` lost its path and is looking for a new one. */
+  isLost(peer: string): boolean;
+  /**
+   * The device's network changed (Wi-Fi to mobile data, back online): every open link
+   * looks for a new path at once, and peers we gave up on get new tries.
+   */
+  networkChanged(): void;
+  /** Replaces every link with a new one (e.g. after the ICE policy changed); the initiators reconnect. */
+  renewAll(code: string): void;
+  /** Gives up on links that have been connecting, or lost, for too long. */
   tick(now: number): void;
   close(): void;
 }
 
 /** A link that has not opened by then will not: ICE gathering and checks take a few seconds at most. */
 export const CONNECT_TIMEOUT_MS = 20_000;
+/**
+ * A link whose path is lost gets an ICE restart at once; one that has not found a
+ * new path by then is replaced by a fresh link (new candidates, new TURN allocation).
+ */
+export const LOST_GIVE_UP_MS = 15_000;
 /** Failed links to a peer that is still here are retried this many times, then left until it rejoins. */
 export const MAX_RETRIES = 3;
 const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN']);
@@ -48,7 +62,7 @@ const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN']);
 export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): PeerManager {
   const present = new Set<string>();
   const banned = new Set<string>(deps.banned ?? []);
-  const conns = new Map<string, { conn: PeerConnection; state: LinkState; since: number }>();
+  const conns = new Map<string, { conn: PeerConnection; state: LinkState; since: number; lostSince: number | null }>();
   const failures = new Map<string, number>();
 
   const view = (): MeshView => ({
@@ -60,7 +74,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   });
 
   const open = (peer: string, initiator: boolean): PeerConnection => {
-    const entry = { state: 'connecting' as LinkState, since: deps.now(), conn: undefined as unknown as PeerConnection };
+    const entry = { state: 'connecting' as LinkState, since: deps.now(), lostSince: null as number | null, conn: undefined as unknown as PeerConnection };
     entry.conn = deps.createConnection(
       { initiator },
       {
@@ -72,6 +86,12 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
           events.onPresence();
         },
         onFrame: (bytes) => events.onFrame(peer, bytes),
+        onHealth: (lost) => {
+          if (lost === (entry.lostSince !== null)) return;
+          entry.lostSince = lost ? deps.now() : null;
+          if (lost) entry.conn.restartIce?.();
+          events.onPresence();
+        },
         onClose: (code, detail) => {
           if (conns.get(peer) === entry) conns.delete(peer);
           events.onClose(peer, code, detail);
@@ -140,9 +160,19 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     present: () => present,
     linkState: (peer) => conns.get(peer)?.state,
     isBanned: (peer) => banned.has(peer),
+    isLost: (peer) => conns.get(peer)?.lostSince != null,
+    networkChanged() {
+      for (const c of conns.values()) if (c.state === 'open') c.conn.restartIce?.();
+      failures.clear();
+      apply();
+    },
+    renewAll(code) {
+      for (const peer of [...conns.keys()]) destroyPeer(peer, code);
+    },
     tick(now) {
       for (const [peer, c] of conns) {
         if (c.state === 'connecting' && now - c.since > CONNECT_TIMEOUT_MS) destroyPeer(peer, 'ERR_CONNECT_TIMEOUT');
+        else if (c.lostSince !== null && now - c.lostSince > LOST_GIVE_UP_MS) destroyPeer(peer, 'ERR_LINK_LOST', 'no new path was found');
       }
     },
     close() {

@@ -6,13 +6,16 @@ export interface RtcPeerOptions {
   initiator: boolean;
   /** Read when the link is made, so a link made later gets fresh TURN credentials. */
   iceServers: () => RTCIceServer[];
-  /** 'relay': TURN-relayed candidates only, so the other side never learns our address. */
-  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** 'relay': TURN-relayed candidates only, so the other side never learns our address. Read when the link is made. */
+  iceTransportPolicy?: () => RTCIceTransportPolicy;
   /** A STUN/TURN server refused us (e.g. 401: wrong or expired TURN credentials). */
   onIceError?(errorCode: number, url: string, text: string): void;
 }
 
-/** Which way the selected candidate pair runs, from getStats(): our side relayed through TURN, or not. */
+/**
+ * Which way the selected candidate pair runs, from getStats(): through a TURN relay
+ * (ours, or the other side's when it hides its address), or straight.
+ */
 export async function selectedRoute(pc: RTCPeerConnection): Promise<LinkRoute | null> {
   const stats = await pc.getStats();
   let pairId: string | undefined;
@@ -24,10 +27,12 @@ export async function selectedRoute(pc: RTCPeerConnection): Promise<LinkRoute | 
       if (!pairId && r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pairId = r.id;
     });
   }
-  const pair = pairId ? (stats.get(pairId) as { localCandidateId?: string } | undefined) : undefined;
-  const local = pair?.localCandidateId ? (stats.get(pair.localCandidateId) as { candidateType?: string } | undefined) : undefined;
-  if (!local?.candidateType) return null;
-  return local.candidateType === 'relay' ? 'relay' : 'direct';
+  const pair = pairId ? (stats.get(pairId) as { localCandidateId?: string; remoteCandidateId?: string } | undefined) : undefined;
+  const typeOf = (id: string | undefined) => (id ? (stats.get(id) as { candidateType?: string } | undefined)?.candidateType : undefined);
+  const local = typeOf(pair?.localCandidateId);
+  const remote = typeOf(pair?.remoteCandidateId);
+  if (!local || !remote) return null;
+  return local === 'relay' || remote === 'relay' ? 'relay' : 'direct';
 }
 
 /**
@@ -36,8 +41,10 @@ export async function selectedRoute(pc: RTCPeerConnection): Promise<LinkRoute | 
  * codes, onClose exactly once, and bufferedamountlow-driven backpressure.
  */
 export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnection {
-  const config: RTCConfiguration = { iceServers: opts.iceServers(), iceTransportPolicy: opts.iceTransportPolicy ?? 'all' };
-  const peer = new SimplePeer({ initiator: opts.initiator, trickle: true, config });
+  const config: RTCConfiguration = { iceServers: opts.iceServers(), iceTransportPolicy: opts.iceTransportPolicy?.() ?? 'all' };
+  // Every offer restarts ICE: the first one has nothing to restart, and any later
+  // one exists only to find a new path (we never add tracks).
+  const peer = new SimplePeer({ initiator: opts.initiator, trickle: true, config, offerOptions: { iceRestart: true } });
   let closed = false;
   let opened = false;
   /** simple-peer can deliver the other side's first frames before its own 'connect': hold them. */
@@ -87,6 +94,12 @@ export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnec
     }
     h.onFrame(data);
   });
+  peer.on('iceStateChange', (state: RTCIceConnectionState) => {
+    // 'failed' is not here: simple-peer destroys the link then, and the peer manager makes a new one.
+    if (!opened || closed) return;
+    if (state === 'disconnected') h.onHealth?.(true);
+    else if (state === 'connected' || state === 'completed') h.onHealth?.(false);
+  });
   peer.on('error', (e: Error & { code?: string }) => destroy(e.code ?? 'ERR_WEBRTC', e.message));
   peer.on('close', () => destroy('ERR_CLOSED', 'the connection closed'));
 
@@ -135,6 +148,15 @@ export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnec
         return await selectedRoute(pc);
       } catch {
         return null; // getStats on a connection closing under us: simply not known
+      }
+    },
+    restartIce() {
+      if (closed || !opened) return;
+      try {
+        // The initiator sends an ICE-restart offer; the other side asks the initiator to.
+        (peer as unknown as { negotiate(): void }).negotiate(); // missing from @types/simple-peer
+      } catch (e) {
+        destroy('ERR_ICE_RESTART', (e as Error).message);
       }
     },
     destroy,

@@ -111,6 +111,7 @@ export function sealSignals(
           client.sendSignal(to, `${seq}.${await keys.seal(context(self, to, seq), data)}`);
         });
       },
+      reconnect: () => client.reconnect(),
       close: () => client.close(),
     };
   };

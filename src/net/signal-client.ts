@@ -54,6 +54,11 @@ export const BACKOFF_MAX_MS = 8_000;
 
 export interface SignalClient {
   sendSignal(to: string, data: string): void;
+  /**
+   * Replaces the relay socket now, without backoff: after a network change the old
+   * socket may be dead without knowing it (no close until TCP times out, minutes later).
+   */
+  reconnect(): void;
   close(): void;
 }
 
@@ -174,6 +179,17 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
   connect();
   return {
     sendSignal: (to, data) => send({ type: 'signal', topic: deps.topic, to, data }),
+    reconnect() {
+      if (closed) return;
+      if (retry !== null) deps.clearTimeout(retry);
+      retry = null;
+      cancelIceRefresh();
+      const old = socket;
+      socket = null; // its close, whenever it comes, is no longer ours to handle
+      old?.close();
+      attempt = 0;
+      connect();
+    },
     close() {
       closed = true;
       if (retry !== null) deps.clearTimeout(retry);

@@ -1,7 +1,13 @@
 import type { AppState, PeerView } from '../app/state.ts';
+import { PrivacySwitch } from './PrivacySwitch.tsx';
+
+export interface PeerIntents {
+  setVerified(peer: string, verified: boolean): void;
+  setHideAddress(hidden: boolean): void;
+}
 
 /** Who is in the room. Display names are chosen by peers: rendered as text only. */
-export function PeerList({ state, setVerified }: { state: AppState; setVerified(peer: string, verified: boolean): void }) {
+export function PeerList({ state, intents }: { state: AppState; intents: PeerIntents }) {
   return (
     <section class="card peers" aria-labelledby="peers-title">
       <h2 id="peers-title">
@@ -13,10 +19,11 @@ export function PeerList({ state, setVerified }: { state: AppState; setVerified(
           <span class="peer-name">{state.self.name}</span> <span class="tag">you</span>
         </li>
         {state.peers.map((p) => (
-          <Peer key={p.id} peer={p} setVerified={setVerified} />
+          <Peer key={p.id} peer={p} setVerified={intents.setVerified} />
         ))}
       </ul>
       {state.peers.length === 0 && <p class="hint">Nobody else yet. Send the room link to someone.</p>}
+      <PrivacySwitch privacy={state.privacy} setHidden={intents.setHideAddress} />
     </section>
   );
 }
@@ -27,16 +34,10 @@ function Peer({ peer: p, setVerified }: { peer: PeerView; setVerified(peer: stri
     <li class="peer" data-peer-id={p.id}>
       <details>
         <summary>
-          <span class={`dot ${p.link}`} aria-hidden="true" />
+          <span class={`dot ${p.lost ? 'lost' : p.link}`} aria-hidden="true" />
           <span class="peer-name">{p.name ?? 'Someone'}</span>
           {p.verified && <span class="tag verified" title="You compared safety numbers">✓ verified</span>}
-          {p.link !== 'open' && <span class="tag">connecting…</span>}
-          {p.via === 'direct' && <span class="tag via" title="Connected straight to this peer">direct</span>}
-          {p.via === 'relay' && (
-            <span class="tag via" title="Connected through the TURN server, which passes on encrypted data it cannot read">
-              via TURN relay
-            </span>
-          )}
+          <Route peer={p} />
         </summary>
         {p.safetyNumber ? (
           <div class="verify">
@@ -58,4 +59,25 @@ function Peer({ peer: p, setVerified }: { peer: PeerView; setVerified(peer: stri
       </details>
     </li>
   );
+}
+
+/** How the link runs: connecting, direct, through the TURN relay, or lost and looking for a new path. */
+function Route({ peer: p }: { peer: PeerView }) {
+  if (p.link !== 'open') return <span class="tag">connecting…</span>;
+  if (p.lost) {
+    return (
+      <span class="tag lost" title="The connection stopped answering (a network change?); looking for a new path">
+        connection lost, reconnecting…
+      </span>
+    );
+  }
+  if (p.via === 'direct') return <span class="tag via" title="Connected straight to this peer">direct</span>;
+  if (p.via === 'relay') {
+    return (
+      <span class="tag via" title="Connected through the TURN server, which passes on encrypted data it cannot read">
+        via TURN relay
+      </span>
+    );
+  }
+  return null;
 }

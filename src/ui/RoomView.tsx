@@ -39,7 +39,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
       <div class="layout">
         <aside>
           <NameEditor name={state.self.name} onRename={(n) => engine.setName(n)} />
-          <PeerList state={state} setVerified={(peer, v) => engine.setVerified(peer, v)} />
+          <PeerList state={state} intents={{ setVerified: (peer, v) => engine.setVerified(peer, v), setHideAddress: (h) => void engine.setHideAddress(h) }} />
         </aside>
         <main>
           <ShareBox onFiles={(f) => void engine.share(f)} dragging={dragging} />

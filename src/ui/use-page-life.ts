@@ -22,6 +22,8 @@ export function usePageLife(engine: Engine | null, restart: () => void): void {
       running: () => transferRunning(engine.getState()),
       relayOnline: () => engine.getState().relay === 'online',
       subscribe: (fn) => coalesced(engine, fn),
+      connection: (navigator as { connection?: EventTarget }).connection,
+      networkChanged: () => engine.networkChanged(),
       closeEngine: () => engine.close(),
       restart,
       warn: (message, error) => console.warn(message, error),

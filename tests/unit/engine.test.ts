@@ -135,6 +135,28 @@ describe('engine over a real relay and in-memory links', () => {
     assert.equal(alice.engine.getState().files.find((f) => f.meta.id === only()[0]!.meta.id)?.meta.name, 'beach.jpg');
   });
 
+  test('Download clicked again while its Cancel is still deleting the partial data: a new download that completes intact', { timeout: 30_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'room-cancel-race';
+    const alice = await peer(net, 'Alice', topic, 2 * 1024 * 1024);
+    const bob = await peer(net, 'Bob', topic);
+    const original = new Uint8Array(randomBytes(2 * 1024 * 1024 + 7));
+    await alice.engine.share([fileOf(original, 'race.bin')]);
+    await until(bob.engine, () => fileView(bob, 'race.bin')?.status === 'available', 'the announcement');
+    const id = fileView(bob, 'race.bin')!.meta.id;
+    const first = bob.engine.download(id);
+    await until(bob.engine, () => (fileView(bob, 'race.bin')?.bytesDone ?? 0) > 0, 'some pieces stored');
+    const cancelled = bob.engine.cancel(id); // not awaited: the person taps Download again at once
+    const again = bob.engine.download(id);
+    assert.equal(await first, false, 'the cancelled download reports it stopped');
+    await cancelled;
+    assert.equal(await again, true, 'the new download completes');
+    const saved = await bob.engine.save(id);
+    assert.ok(saved);
+    assert.equal(await blobSha256(saved.blob), sha(original));
+    for (const p of [alice, bob]) p.engine.close();
+  });
+
   test('a display name change reaches the other peers', { timeout: 20_000 }, async () => {
     const net = createMemoryNetwork();
     const topic = 'room-e';

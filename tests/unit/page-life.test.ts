@@ -18,6 +18,7 @@ function beforeUnload(): Event {
 /** A page, a wake lock and an engine, all fake, driven by the test. */
 function fakePage() {
   const win = new EventTarget();
+  const connection = new EventTarget();
   const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' });
   const log: string[] = [];
   const listeners = new Set<() => void>();
@@ -41,12 +42,14 @@ function fakePage() {
       doc.visibilityState = v;
       doc.dispatchEvent(new Event('visibilitychange'));
     },
-    win, doc,
+    win, doc, connection,
   };
   const deps: PageLifeDeps = {
     window: win, document: doc, wakeLock: world.wakeLock,
     now: () => world.now, running: () => world.running, relayOnline: () => world.relayOnline,
     subscribe: (fn) => (listeners.add(fn), () => listeners.delete(fn)),
+    connection,
+    networkChanged: () => log.push('network'),
     closeEngine: () => log.push('close'),
     restart: () => log.push('restart'),
     warn: () => log.push('warn'),
@@ -115,6 +118,18 @@ describe('watchPageLife', () => {
     await tick();
     assert.deepEqual(world.log, ['request', 'warn', 'request']);
     stop();
+  });
+
+  test('a network change (back online, or the connection type changed) reaches the engine, without a restart', () => {
+    const { world, deps } = fakePage();
+    const stop = watchPageLife(deps);
+    world.win.dispatchEvent(new Event('online'));
+    world.connection.dispatchEvent(new Event('change'));
+    assert.deepEqual(world.log, ['network', 'network']);
+    stop();
+    world.win.dispatchEvent(new Event('online'));
+    world.connection.dispatchEvent(new Event('change'));
+    assert.deepEqual(world.log, ['network', 'network'], 'unwired');
   });
 
   test('warns before unload only while a transfer runs', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LinkHandlers, PeerConnection, PeerConnectionFactory } from '../../src/net/link.ts';
-import { CONNECT_TIMEOUT_MS, MAX_RETRIES, createPeerManager, type PeerManager } from '../../src/net/peer-manager.ts';
+import { CONNECT_TIMEOUT_MS, LOST_GIVE_UP_MS, MAX_RETRIES, createPeerManager, type PeerManager } from '../../src/net/peer-manager.ts';
 
 /**
  * The peer manager driven by hand: a fake connection factory records every
@@ -17,6 +17,7 @@ interface FakeConn {
   conn: PeerConnection;
   signals: string[];
   destroyed: { code: string; detail?: string }[];
+  restarts: number;
   /** The peer this connection is for, learned from the signal it sends out. */
   peer: string;
 }
@@ -30,13 +31,14 @@ function setup(opts: { banned?: string[] } = {}) {
   const factory: PeerConnectionFactory = ({ initiator }, handlers) => {
     let closed = false;
     const fake: FakeConn = {
-      initiator, handlers, signals: [], destroyed: [], peer: '',
+      initiator, handlers, signals: [], destroyed: [], restarts: 0, peer: '',
       conn: {
         send: () => undefined,
         bufferedAmount: 0,
         drained: () => Promise.resolve(),
         signal: (data) => fake.signals.push(data),
         fingerprints: () => null,
+        restartIce: () => void fake.restarts++,
         destroy: (code, detail) => {
           fake.destroyed.push({ code, detail });
           if (closed) return;
@@ -211,4 +213,69 @@ test('close() destroys every link with ERR_SHUTDOWN and dials nothing after', ()
   assert.equal(conns.length, before);
   for (const c of conns) assert.deepEqual(c.destroyed.map((d) => d.code), ['ERR_SHUTDOWN']);
   assert.equal(pm.linkState('z'), undefined);
+});
+
+test('a lost path gets an ICE restart at once; found again, the link carries on; still lost after LOST_GIVE_UP_MS, a fresh link replaces it', () => {
+  const { pm, to, latest, setClock } = setup();
+  pm.welcome(['y', 'a']);
+  latest('y').handlers.onOpen();
+  pm.signal('a', 'offer-from-a'); // a dials us
+  latest('a').handlers.onOpen();
+  assert.ok(!pm.isLost('y'));
+
+  setClock(2_000);
+  latest('y').handlers.onHealth!(true);
+  latest('y').handlers.onHealth!(true); // said twice: one restart
+  assert.ok(pm.isLost('y'));
+  assert.equal(latest('y').restarts, 1);
+  latest('y').handlers.onHealth!(false); // the restart found a path
+  assert.ok(!pm.isLost('y'));
+  pm.tick(2_000 + LOST_GIVE_UP_MS + 1);
+  assert.deepEqual(latest('y').destroyed, [], 'recovered links are kept');
+
+  // Lost again, and no path is found: both the side that dials and the side that answers give up.
+  setClock(100_000);
+  for (const p of ['y', 'a']) latest(p).handlers.onHealth!(true);
+  pm.tick(100_000 + LOST_GIVE_UP_MS - 1);
+  assert.deepEqual(latest('y').destroyed, [], 'not yet');
+  pm.tick(100_000 + LOST_GIVE_UP_MS + 1);
+  assert.deepEqual(to('y')[0]!.destroyed.map((d) => d.code), ['ERR_LINK_LOST']);
+  assert.deepEqual(to('a')[0]!.destroyed.map((d) => d.code), ['ERR_LINK_LOST']);
+  assert.equal(to('y').length, 2, 'we dial y again at once');
+  assert.equal(to('a').length, 1, 'a dials us again: we wait for its offer');
+  assert.ok(!pm.isLost('y'), 'the new link is not lost');
+});
+
+test('a network change restarts ICE on every open link (not on attempts) and gives peers we gave up on new tries', () => {
+  const { pm, to, latest, fail } = setup();
+  pm.welcome(['y', 'z']);
+  latest('y').handlers.onOpen();
+  for (let i = 0; i <= MAX_RETRIES; i++) fail(latest('z'));
+  const tries = to('z').length;
+  pm.tick(0);
+  assert.equal(to('z').length, tries, 'given up on z');
+  pm.networkChanged();
+  assert.equal(latest('y').restarts, 1);
+  assert.equal(to('z').length, tries + 1, 'z is dialled again');
+  assert.equal(latest('z').restarts, 0, 'an attempt has no path to restart');
+  pm.networkChanged(); // two changes in a row: another restart, no duplicate dial
+  assert.equal(latest('y').restarts, 2);
+  assert.equal(to('z').length, tries + 1);
+});
+
+test('renewAll() remakes every link under a new ICE policy: we dial who we dial, the others dial us', () => {
+  const { pm, to, latest, opened } = setup();
+  pm.welcome(['y', 'a']);
+  latest('y').handlers.onOpen();
+  pm.signal('a', 'offer-from-a');
+  latest('a').handlers.onOpen();
+  assert.deepEqual(opened, ['y', 'a']);
+  pm.renewAll('ERR_ICE_POLICY');
+  assert.deepEqual(to('y')[0]!.destroyed.map((d) => d.code), ['ERR_ICE_POLICY']);
+  assert.deepEqual(to('a')[0]!.destroyed.map((d) => d.code), ['ERR_ICE_POLICY']);
+  assert.equal(to('y').length, 2);
+  assert.equal(pm.linkState('a'), undefined);
+  pm.signal('a', 'new-offer-from-a'); // its side of the close: it dials again
+  assert.equal(to('a').length, 2);
+  assert.deepEqual(to('a')[1]!.signals, ['new-offer-from-a']);
 });

@@ -34,7 +34,7 @@ async function pair() {
     onSignal: (_from, data) => into.push(data),
     onError: (code, message) => errors.push({ code, message }),
   });
-  const fakeClient = (onSend: (to: string, data: string) => void): SignalClient => ({ sendSignal: onSend, close: () => undefined });
+  const fakeClient = (onSend: (to: string, data: string) => void): SignalClient => ({ sendSignal: onSend, reconnect: () => undefined, close: () => undefined });
 
   const startA = () => sealSignals(keys, A, () => fakeClient((_to, data) => wire.push(data)), { now: () => clock.a })(handlers([]));
   let a = startA();

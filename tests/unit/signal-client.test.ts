@@ -63,3 +63,43 @@ test('signs each socket\'s challenge; a "replaced" error stops reconnecting', as
   assert.equal(timers.length, 0, 'no reconnect: the other tab holds the room');
   assert.equal(statuses.at(-1), 'offline');
 });
+
+test('reconnect() after a network change: a new socket at once, and the old one\'s late close or messages change nothing', async () => {
+  FakeSocket.all = [];
+  const identity = identityFromSeed(new Uint8Array(32).fill(6));
+  const topic = 'd'.repeat(64);
+  const statuses: string[] = [];
+  const welcomes: string[][] = [];
+  const timers: (() => void)[] = [];
+  const client = createSignalClient({
+    url: 'ws://relay/ws', topic, identity, self: identity.id,
+    WebSocket: FakeSocket as unknown as typeof WebSocket, random: () => 0.5,
+    setTimeout: (fn) => timers.push(fn), clearTimeout: () => undefined,
+  }, {
+    onWelcome: (peers) => welcomes.push(peers), onPeerJoined: () => undefined, onPeerLeft: () => undefined, onSignal: () => undefined,
+    onStatus: (s) => statuses.push(s), onError: (code) => assert.fail(`unexpected error ${code}`),
+  });
+  const [stale, fresh] = [7, 8].map((n) => identityFromSeed(new Uint8Array(32).fill(n)).id);
+  const first = FakeSocket.all[0]!;
+  // A socket that looks open but is dead (the phone left Wi-Fi): no close event arrives.
+  client.reconnect();
+  assert.equal(FakeSocket.all.length, 2, 'a new socket at once, without waiting for a backoff timer');
+  assert.equal(timers.length, 0);
+  assert.equal(first.readyState, 3, 'the old socket is closed by us');
+  const second = FakeSocket.all[1]!;
+  first.receive({ type: 'welcome', topic, self: identity.id, peers: [stale] });
+  assert.deepEqual(welcomes, [], 'the old socket is no longer heard');
+  second.receive({ type: 'challenge', nonce: 'K'.repeat(43) });
+  await until(() => second.sent.length === 1);
+  second.receive({ type: 'welcome', topic, self: identity.id, peers: [fresh] });
+  assert.deepEqual(welcomes, [[fresh]]);
+  assert.equal(statuses.at(-1), 'online');
+
+  client.reconnect(); // two network changes in a row
+  client.reconnect();
+  assert.equal(FakeSocket.all.length, 4);
+  assert.equal(FakeSocket.all.filter((s) => s.readyState === FakeSocket.OPEN).length, 1, 'only the newest socket stays open');
+  client.close();
+  client.reconnect(); // closed for good: stays closed
+  assert.equal(FakeSocket.all.length, 4);
+});

@@ -115,6 +115,16 @@ export function createRelay(clock: SimClock, random: () => number): SimRelay {
       open(c);
       return {
         sendSignal: (to, data) => signal(c, to, data),
+        reconnect() {
+          // A new socket at once, as signal-client does; the relay swaps it in for the old one.
+          if (c.closed) return;
+          c.cancelRetry?.();
+          c.cancelRetry = null;
+          c.socket++;
+          c.joined = false;
+          c.attempt = 0;
+          open(c);
+        },
         close() {
           if (c.closed) return;
           if (isUp) leave(c);

@@ -160,6 +160,12 @@ function execute(st: RunState, op: Op): string {
       if (st.peers[op.peer]!.online) return 'skipped: already online';
       startPeer(st, op.peer);
       return '';
+    case 'network-change': {
+      const engine = st.peers[op.peer]!.engine;
+      if (!engine) return 'skipped: offline';
+      engine.networkChanged();
+      return '';
+    }
     case 'lose-piece':
       return losePiece(st, op.peer, op.content, op.piece);
     case 'leave':
@@ -220,7 +226,13 @@ function intent(st: RunState, op: Extract<Op, { kind: 'download' | 'download-twi
   }
   if (view.status !== 'downloading' && view.status !== 'manifest') return `skipped: ${view.status}, not running`;
   st.wanted.get(op.peer)?.delete(op.content);
-  engine.cancel(fileId).catch((e: unknown) => st.rejections.push(e));
-  if (op.kind === 'download-after-cancel') callDownload(st, op.peer, op.content);
+  const cancelled = engine.cancel(fileId);
+  cancelled.catch((e: unknown) => st.rejections.push(e));
+  if (op.kind !== 'download-after-cancel') return '';
+  // Download again as soon as the person can: the row may be gone by then (nobody offers the file any more).
+  void cancelled.then(() => {
+    if (engine !== st.peers[op.peer]!.engine) return;
+    if (engine.getState().files.some((f) => f.meta.id === fileId)) callDownload(st, op.peer, op.content);
+  });
   return '';
 }

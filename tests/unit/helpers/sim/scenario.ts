@@ -8,7 +8,7 @@ import { mulberry32 } from '../random.ts';
  * replayed and shrunk; an op that makes no sense when it runs is skipped.
  */
 export type Op =
-  | { kind: 'join' | 'leave' | 'reload'; peer: number }
+  | { kind: 'join' | 'leave' | 'reload' | 'network-change'; peer: number }
   | { kind: 'share'; peer: number; content: number; name: string }
   | { kind: 'download' | 'download-twice' | 'cancel' | 'download-after-cancel'; peer: number; content: number }
   | { kind: 'remove' | 'stop-sharing'; peer: number; content: number }
@@ -75,6 +75,8 @@ export function generateScenario(seed: number, limits: ScenarioLimits = DEFAULT_
     [12, () => { const p = pickOf(all.filter((i) => !m.online.has(i))); return p === null ? null : { kind: 'join', peer: p }; }],
     [5, () => { const p = m.online.size > 1 ? onlinePeer() : null; return p === null ? null : { kind: 'leave', peer: p }; }],
     [6, () => { const p = onlinePeer(); return p === null ? null : { kind: 'reload', peer: p }; }],
+    // The phone's Wi-Fi to mobile data: a new relay socket at once (signals in flight on the old one are lost).
+    [4, () => { const p = onlinePeer(); return p === null ? null : { kind: 'network-change', peer: p }; }],
     [12, () => {
       const p = onlinePeer();
       const c = int(0, contentSizes.length - 1);

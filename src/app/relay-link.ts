@@ -1,0 +1,76 @@
+import type { PeerManager } from '../net/peer-manager.ts';
+import type { RelayStatus, SignalClient, SignalHandlers } from '../net/signal-client.ts';
+import type { RoomGossip } from './room-gossip.ts';
+import type { Notices } from './state.ts';
+
+export interface RelayLinkDeps {
+  connect(h: SignalHandlers): SignalClient;
+  peers(): PeerManager | undefined;
+  gossip: RoomGossip;
+  /** Peers we have an open session with: their links outlive the relay's word. */
+  sessionIds(): Iterable<string>;
+  notices: Notices;
+  changed(): void;
+}
+
+/**
+ * The engine's side of the relay: what the relay says goes to the peer manager
+ * (membership, signals) and to gossip (who is gone); its status and errors reach
+ * the person. The relay only introduces: open links never depend on it.
+ */
+export class RelayLink {
+  status: RelayStatus = 'connecting';
+  private client: SignalClient | null = null;
+
+  constructor(private readonly d: RelayLinkDeps) {}
+
+  start(): void {
+    this.client ??= this.d.connect(this.handlers());
+  }
+
+  send(to: string, data: string): void {
+    this.client?.sendSignal(to, data);
+  }
+
+  /** After a network change: a new socket now, rather than one that may be dead. */
+  reconnect(): void {
+    this.client?.reconnect();
+  }
+
+  close(): void {
+    this.client?.close();
+  }
+
+  private handlers(): SignalHandlers {
+    const { d } = this;
+    return {
+      onWelcome(list) {
+        d.peers()?.welcome(list);
+        d.gossip.keepOnly(new Set([...list, ...d.sessionIds()]));
+        d.changed();
+      },
+      onPeerJoined: (p) => d.peers()?.joined(p),
+      onPeerLeft(p) {
+        d.peers()?.left(p);
+        if (![...d.sessionIds()].includes(p)) d.gossip.peerGone(p);
+        d.changed();
+      },
+      onSignal: (from, data) => d.peers()?.signal(from, data),
+      onStatus: (status) => {
+        this.status = status;
+        d.changed();
+      },
+      onError: (code, message) => d.notices.error(relayErrorText(code, message)),
+    };
+  }
+}
+
+function relayErrorText(code: string, message: string): string {
+  switch (code) {
+    case 'room-full': return 'This room is full. Try again later or start a new room.';
+    case 'server-full': return 'The meshdrop server is busy. It will retry by itself.';
+    case 'rate-limited': return 'Too many messages to the server; slowing down.';
+    case 'unauthenticated': return message;
+    default: return `The signalling server reported a problem (${code}): ${message}`;
+  }
+}
