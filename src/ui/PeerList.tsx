@@ -67,7 +67,7 @@ function Route({ peer: p }: { peer: PeerView }) {
   if (p.lost) {
     return (
       <span class="tag lost" title="The connection stopped answering (a network change?); looking for a new path">
-        connection lost, reconnecting…
+        lost, reconnecting…
       </span>
     );
   }
