@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { dirname, join } from 'node:path';
+import { devices, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 
 /** Helpers shared by the e2e specs: open a room, share a file, download it and hash what was saved. */
 export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -12,6 +14,12 @@ export function randomFile(bytes: number): Buffer {
 
 export const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 export const DESKTOP = { viewport: { width: 1280, height: 800 } };
+
+/** A real phone's descriptor (viewport, touch, user agent), run in our Chromium: its browser type is dropped. */
+export function phoneDevice(name: 'Pixel 7' | 'iPhone 15') {
+  const { defaultBrowserType: _ignored, ...descriptor } = devices[name];
+  return descriptor;
+}
 
 export async function newPage(browser: Browser, opts: Parameters<Browser['newContext']>[0] = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext(opts);
@@ -64,9 +72,37 @@ export const download = (page: Page, name: string) => clickAndSave(page, name, /
 /** Clicks Save on a complete file. */
 export const save = (page: Page, name: string) => clickAndSave(page, name, /^Save/);
 
-/** Saves a screenshot next to the test output, for people to look at. */
-export async function screenshot(page: Page, file: string): Promise<void> {
-  const dir = join('test-results', 'screenshots');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, file), fullPage: true });
+/** How far the page reaches past the right edge of the screen, in CSS px (0 or less: no sideways scrolling). */
+export const horizontalOverflow = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+/** Opens the Invite panel by its button; returns the panel. */
+export async function openInvite(page: Page) {
+  await page.getByRole('button', { name: /Invite/ }).click();
+  const panel = page.getByRole('dialog', { name: 'Invite people' });
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+/** Reads the Invite panel's QR code the way a phone camera would: from the pixels on screen, with a real QR reader. */
+export async function decodeQr(page: Page): Promise<string | null> {
+  const png = PNG.sync.read(await page.getByRole('img', { name: 'QR code' }).screenshot());
+  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
+}
+
+/**
+ * Saves a screenshot under test-results/screenshots, for people to look at: the
+ * whole page, or with `fullPage: false` the screen as it is (a modal panel sits
+ * in the screen, not the page). Not Playwright's fullPage capture: that
+ * re-emulates the screen and loses a phone's touch pointer, so the phone layout
+ * would not show; the viewport is stretched to the page's height instead.
+ */
+export async function screenshot(page: Page, file: string, { fullPage = true } = {}): Promise<void> {
+  const path = join('test-results', 'screenshots', file);
+  mkdirSync(dirname(path), { recursive: true });
+  const own = page.viewportSize()!;
+  const height = fullPage ? await page.evaluate(() => document.documentElement.scrollHeight) : own.height;
+  if (height > own.height) await page.setViewportSize({ width: own.width, height });
+  await page.screenshot({ path, animations: 'disabled' }); // transitions finished: a scheme just switched shows its own colours
+  if (height > own.height) await page.setViewportSize(own);
 }

@@ -1,7 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
-import { DESKTOP, joinRoom, newPage, PHONE, screenshot, startRoom } from './helpers.ts';
+import { decodeQr, DESKTOP, horizontalOverflow, joinRoom, newPage, openInvite, PHONE, phoneDevice, screenshot, startRoom } from './helpers.ts';
 
 /**
  * Invite and join: the Invite panel's link, Copy and QR code (decoded here
@@ -9,22 +7,6 @@ import { DESKTOP, joinRoom, newPage, PHONE, screenshot, startRoom } from './help
  * the landing page's recent rooms.
  */
 test.describe.configure({ timeout: 60_000 });
-
-/** Reads the QR code the way a phone camera would: from the pixels on screen. */
-async function decodeQr(page: Page): Promise<string | null> {
-  const png = PNG.sync.read(await page.getByRole('img', { name: 'QR code' }).screenshot());
-  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
-}
-
-const openInvite = async (page: Page) => {
-  await page.getByRole('button', { name: /Invite/ }).click();
-  const panel = page.getByRole('dialog', { name: 'Invite people' });
-  await expect(panel).toBeVisible();
-  return panel;
-};
-
-const horizontalOverflow = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 test('the Invite panel shows the room link, copies it, and its QR code scans to the same link', async ({ browser, baseURL }) => {
   const { context, page } = await newPage(browser, { ...DESKTOP, permissions: ['clipboard-read', 'clipboard-write'] });
@@ -51,22 +33,31 @@ test('the Invite panel shows the room link, copies it, and its QR code scans to 
   await context.close();
 });
 
-test('on a phone the Invite panel fits the screen, its buttons are big enough, and its QR code scans', async ({ browser }) => {
-  const { context, page } = await newPage(browser, PHONE);
-  await page.goto('/#Our-Holiday-Photos');
-  await expect(page.getByLabel('Your name in this room')).toBeVisible();
-  await expect(page.getByRole('note')).toContainText('has a name, not a secret key'); // still said in the room
-  const panel = await openInvite(page);
-  expect(await decodeQr(page)).toBe(page.url());
-  expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
-  for (const button of await panel.getByRole('button').all()) {
-    const box = (await button.boundingBox())!;
-    expect(box.height, await button.textContent() ?? '').toBeGreaterThanOrEqual(44);
-    expect(box.width, await button.textContent() ?? '').toBeGreaterThanOrEqual(44);
-  }
-  await screenshot(page, 'invite-phone.png');
-  await context.close();
-});
+/** Our 360 px phone, and real phones' descriptors: each draws the code at its own size and pixel density. */
+const PHONES = [
+  ['a 360 px phone', PHONE, 'invite-phone.png'],
+  ['a Pixel 7', phoneDevice('Pixel 7'), null],
+  ['an iPhone 15', phoneDevice('iPhone 15'), null],
+] as const;
+
+for (const [phone, device, shot] of PHONES) {
+  test(`on ${phone} the Invite panel fits the screen, its buttons are big enough, and its QR code scans`, async ({ browser }) => {
+    const { context, page } = await newPage(browser, device);
+    await page.goto('/#Our-Holiday-Photos');
+    await expect(page.getByLabel('Your name in this room')).toBeVisible();
+    await expect(page.getByRole('note')).toContainText('has a name, not a secret key'); // still said in the room
+    const panel = await openInvite(page);
+    expect(await decodeQr(page)).toBe(page.url());
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    for (const button of await panel.getByRole('button').all()) {
+      const box = (await button.boundingBox())!;
+      expect(box.height, await button.textContent() ?? '').toBeGreaterThanOrEqual(44);
+      expect(box.width, await button.textContent() ?? '').toBeGreaterThanOrEqual(44);
+    }
+    if (shot) await screenshot(page, shot, { fullPage: false });
+    await context.close();
+  });
+}
 
 /** The recent rooms as stored, read straight from IndexedDB: the visit is written just after the room opens. */
 const storedRoomCount = (page: Page) =>

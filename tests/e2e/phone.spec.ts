@@ -1,7 +1,5 @@
-import { devices, expect, test, type Browser, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { displayName, expectPeer, fileRow, newPage, randomFile, sha256 } from './helpers.ts';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { displayName, expectPeer, fileRow, horizontalOverflow, newPage, phoneDevice, randomFile, screenshot, sha256 } from './helpers.ts';
 
 /**
  * meshdrop on phones, by tapping: Pixel 7 and iPhone 15 descriptors (run in
@@ -10,11 +8,6 @@ import { displayName, expectPeer, fileRow, newPage, randomFile, sha256 } from '.
  * target at least 44 × 44; Tab shows a focus ring on "Share files"; the
  * storage meter shows; closing mid-download warns, closing idle does not.
  */
-const phone = (name: 'Pixel 7' | 'iPhone 15', colorScheme: 'light' | 'dark') => {
-  const { defaultBrowserType: _ignored, ...descriptor } = devices[name];
-  return { ...descriptor, colorScheme };
-};
-
 const LONG_NAME = `${'x'.repeat(38)}.bin`; // 42 characters, no spaces
 const KiB = 1024;
 
@@ -23,8 +16,8 @@ async function expectNoSidewaysScroll(page: Page, screen: string): Promise<void>
   const own = page.viewportSize()!;
   for (const width of [own.width, 360]) {
     await page.setViewportSize({ width, height: own.height });
-    const sizes = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
-    expect(sizes.scroll, `${screen} at ${width} px: page is ${sizes.scroll} px wide`).toBeLessThanOrEqual(sizes.inner);
+    const over = await horizontalOverflow(page);
+    expect(over, `${screen} at ${width} px: page is ${over} px wider than the screen`).toBeLessThanOrEqual(0);
   }
   await page.setViewportSize(own);
 }
@@ -76,22 +69,8 @@ async function tapDownload(page: Page, name: string): Promise<Buffer> {
   return readFileSync(await dl.path());
 }
 
-/**
- * The whole page at phone size. Not helpers' fullPage capture: that re-emulates
- * the screen and loses the touch pointer, so the phone layout would not show.
- */
-async function screenshot(page: Page, file: string): Promise<void> {
-  const own = page.viewportSize()!;
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  await page.setViewportSize({ width: own.width, height: Math.max(own.height, height) });
-  const dir = join('test-results', 'screenshots');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, file) });
-  await page.setViewportSize(own);
-}
-
 async function openPhone(browser: Browser, name: 'Pixel 7' | 'iPhone 15', colorScheme: 'light' | 'dark') {
-  return newPage(browser, phone(name, colorScheme));
+  return newPage(browser, { ...phoneDevice(name), colorScheme });
 }
 
 test('two phones share a file by tapping; every screen fits and is touchable', async ({ browser, baseURL }) => {
