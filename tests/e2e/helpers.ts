@@ -36,6 +36,21 @@ export async function startRoom(page: Page, open = true): Promise<string> {
   return page.url();
 }
 
+/** Opens `base` (a server of the test's own; `query` e.g. `?uplimit=...`) and starts a room there; returns its fragment. */
+export async function startRoomAt(page: Page, base: string, query = ''): Promise<string> {
+  await page.goto(`${base}/${query}`);
+  return new URL(await startRoom(page, false)).hash;
+}
+
+/** Alice starts a room on `base` and Bob joins it, each in a desktop context of their own. */
+export async function pairAt(browser: Browser, base: string, aliceQuery = '') {
+  const alice = await newPage(browser, DESKTOP);
+  const room = await startRoomAt(alice.page, base, aliceQuery);
+  const bob = await newPage(browser, DESKTOP);
+  await joinRoom(bob.page, `${base}/${room}`);
+  return { alice, bob, room };
+}
+
 export async function joinRoom(page: Page, link: string): Promise<void> {
   await page.goto(link);
   await expect(page.getByLabel('Your name in this room')).toBeVisible();

@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import {
   decodeQr, DESKTOP, fileRow, horizontalOverflow, joinRoom, newPage, openInvite, PHONE, randomFile, screenshot, startRoom,
 } from './helpers.ts';
-import { hasTurnserver, killGroup, startCoturn, startMeshdrop, stopCoturn, TURN_SECRET, type Turn } from './servers.ts';
+import { killGroup, startMeshdrop, TURN_SECRET, useCoturn } from './servers.ts';
 
 /**
  * The screens people see, at phone and desktop size, light and dark, saved as
@@ -79,18 +79,13 @@ for (const [size, device] of SIZES) {
 }
 
 test.describe('a peer connected through TURN', () => {
-  test.skip(!hasTurnserver(), 'coturn is not installed (no turnserver): run "sudo apt-get install -y coturn"');
-  let turn: Turn;
-  test.beforeAll(async () => {
-    turn = await startCoturn();
-  });
-  test.afterAll(() => stopCoturn(turn));
+  const turn = useCoturn();
 
   test('phone and desktop each show the other "via TURN relay"', async ({ browser }) => {
     const port = Number(process.env.E2E_PORT ?? 4173) + 1;
     const base = `http://127.0.0.1:${port}`;
     const server = await startMeshdrop(port, {
-      TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`, TURN_SECRET, ICE_POLICY: 'relay', ICE_SERVERS: '[]',
+      TURN_URLS: `turn:127.0.0.1:${turn().port}?transport=udp`, TURN_SECRET, ICE_POLICY: 'relay', ICE_SERVERS: '[]',
     });
     try {
       const [phone, desktop] = [await newPage(browser, PHONE), await newPage(browser, DESKTOP)];

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from '@playwright/test';
 
 /**
  * Servers a test starts for itself: a real coturn (Debian's `coturn`, installed by
@@ -84,6 +85,17 @@ export const killGroup = (child: ChildProcess) => {
   if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL'); // npx and node
 };
 
+
+/** A coturn for the tests of the calling describe block (skipped, saying why, where coturn is not installed). */
+export function useCoturn(): () => Turn {
+  test.skip(!hasTurnserver(), 'coturn is not installed (no turnserver): run "sudo apt-get install -y coturn" to run the TURN tests');
+  let turn: Turn | undefined;
+  test.beforeAll(async () => {
+    turn = await startCoturn();
+  });
+  test.afterAll(() => stopCoturn(turn));
+  return () => turn!;
+}
 
 export function stopCoturn(turn: Turn | undefined): void {
   if (turn?.child.exitCode === null) turn.child.kill('SIGKILL');

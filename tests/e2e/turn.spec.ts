@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DESKTOP, displayName, download, expectPeer, fileRow, joinRoom, newPage, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
-import { hasTurnserver, killGroup, startCoturn, startMeshdrop, stopCoturn, TURN_SECRET, type Turn } from './servers.ts';
+import { DESKTOP, displayName, download, expectPeer, fileRow, joinRoom, newPage, pairAt, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
+import { hasTurnserver, killGroup, startCoturn, startMeshdrop, stopCoturn, TURN_SECRET, useCoturn } from './servers.ts';
 
 /**
  * Friends on other networks: a real coturn on loopback, and meshdrop servers of
@@ -13,14 +13,9 @@ const routes = (page: Page) =>
   page.evaluate(() => Object.values((globalThis as unknown as { __meshdrop: { routes(): Record<string, string | null> } }).__meshdrop.routes()));
 
 test.describe('TURN relay (coturn)', () => {
-  test.skip(!hasTurnserver(), 'coturn is not installed (no turnserver): run "sudo apt-get install -y coturn" to run the TURN tests');
-  let turn: Turn;
-  test.beforeAll(async () => {
-    turn = await startCoturn();
-  });
-  test.afterAll(() => stopCoturn(turn));
+  const turn = useCoturn();
   const turnEnv = (secret: string) => ({
-    TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`, TURN_SECRET: secret, ICE_POLICY: 'relay', ICE_SERVERS: '[]',
+    TURN_URLS: `turn:127.0.0.1:${turn().port}?transport=udp`, TURN_SECRET: secret, ICE_POLICY: 'relay', ICE_SERVERS: '[]',
   });
 
   test('relay only: two browsers share a file intact through TURN, and each shows "via TURN relay"', async ({ browser }) => {
@@ -33,12 +28,8 @@ test.describe('TURN relay (coturn)', () => {
       expect(JSON.stringify(config)).not.toContain(TURN_SECRET);
 
       const original = randomFile(600 * KiB);
-      const alice = await newPage(browser, DESKTOP);
-      await alice.page.goto(`${base}/`);
-      const room = new URL(await startRoom(alice.page, false)).hash;
+      const { alice, bob } = await pairAt(browser, base);
       await shareFile(alice.page, 'through-turn.bin', original);
-      const bob = await newPage(browser, DESKTOP);
-      await joinRoom(bob.page, `${base}/${room}`);
       await expectPeer(bob.page, await displayName(alice.page));
 
       // Read from each page's own getStats(): the selected pair's local candidate is a relay one.
@@ -49,7 +40,7 @@ test.describe('TURN relay (coturn)', () => {
       // coturn's own log: each browser allocated a relay with credentials minted for its peer id.
       for (const p of [alice.page, bob.page]) {
         const id = await p.evaluate(() => (globalThis as unknown as { __meshdrop: { self: string } }).__meshdrop.self);
-        expect(turn.log.join('')).toContain(`:${id}>: incoming packet ALLOCATE processed, success`);
+        expect(turn().log.join('')).toContain(`:${id}>: incoming packet ALLOCATE processed, success`);
       }
       await screenshot(bob.page, 'peer-via-turn-desktop.png');
       for (const p of [alice, bob]) await p.context.close();
@@ -64,11 +55,7 @@ test.describe('TURN relay (coturn)', () => {
     // This meshdrop mints with another secret than coturn checks against.
     const server = await startMeshdrop(port, turnEnv('not-the-coturn-secret'));
     try {
-      const alice = await newPage(browser, DESKTOP);
-      await alice.page.goto(`${base}/`);
-      const room = new URL(await startRoom(alice.page, false)).hash;
-      const bob = await newPage(browser, DESKTOP);
-      await joinRoom(bob.page, `${base}/${room}`);
+      const { alice, bob } = await pairAt(browser, base);
       for (const p of [alice.page, bob.page]) {
         await expect(p.getByRole('alert').filter({ hasText: 'The TURN server refused our credentials' })).toBeVisible();
       }
@@ -83,6 +70,7 @@ test.describe('TURN relay (coturn)', () => {
 
 test.describe('a person hides their address; links recover when the path dies', () => {
   test.skip(!hasTurnserver(), 'coturn is not installed (no turnserver): run "sudo apt-get install -y coturn" to run the TURN tests');
+  // Each test runs a coturn of its own: one is killed and restarted on purpose.
 
   test('"Hide my IP address" where TURN is offered: links are made again through the relay, and the choice survives a reload', async ({ browser }) => {
     const turn = await startCoturn();
@@ -91,11 +79,7 @@ test.describe('a person hides their address; links recover when the path dies', 
     // TURN is offered but not required: without the switch, loopback peers link directly.
     const server = await startMeshdrop(port, { TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`, TURN_SECRET, ICE_SERVERS: '[]' });
     try {
-      const alice = await newPage(browser, DESKTOP);
-      await alice.page.goto(`${base}/`);
-      const room = new URL(await startRoom(alice.page, false)).hash;
-      const bob = await newPage(browser, DESKTOP);
-      await joinRoom(bob.page, `${base}/${room}`);
+      const { alice, bob } = await pairAt(browser, base);
       await expectPeer(bob.page, await displayName(alice.page));
       for (const p of [alice.page, bob.page]) await expect.poll(() => routes(p)).toEqual(['direct']);
 
@@ -130,12 +114,8 @@ test.describe('a person hides their address; links recover when the path dies', 
     const server = await startMeshdrop(port, { TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`, TURN_SECRET, ICE_POLICY: 'relay', ICE_SERVERS: '[]' });
     try {
       const original = randomFile(3 * 1024 * KiB);
-      const alice = await newPage(browser, DESKTOP);
-      await alice.page.goto(`${base}/?uplimit=${200 * KiB}`); // about 15 s: time for the outage mid-way
-      const room = new URL(await startRoom(alice.page, false)).hash;
+      const { alice, bob } = await pairAt(browser, base, `?uplimit=${200 * KiB}`); // about 15 s: time for the outage mid-way
       await shareFile(alice.page, 'recover.bin', original);
-      const bob = await newPage(browser, DESKTOP);
-      await joinRoom(bob.page, `${base}/${room}`);
       await expectPeer(bob.page, await displayName(alice.page));
       const saved = download(bob.page, 'recover.bin');
       await expect.poll(() => downloaded(bob.page, 'recover.bin')).toBeGreaterThan(0.1);
