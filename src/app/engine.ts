@@ -76,6 +76,7 @@ export interface EngineStats {
   downloads: Record<string, DownloadReport>;
   gossip: Record<string, number>;
   droppedAvailability: number;
+  links: { iceRestarts: number; replacedLost: number };
 }
 
 const TICK_MS = 1_000;
@@ -310,7 +311,10 @@ export function createEngine(deps: EngineDeps): Engine {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    stats: () => ({ uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), droppedAvailability: availability.dropped }),
+    stats: () => ({
+      uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), droppedAvailability: availability.dropped,
+      links: peers?.stats() ?? { iceRestarts: 0, replacedLost: 0 },
+    }),
     ready,
     internals,
     networkChanged() {

@@ -45,6 +45,8 @@ export interface PeerManager {
   renewAll(code: string): void;
   /** Gives up on links that have been connecting, or lost, for too long. */
   tick(now: number): void;
+  /** ICE restarts asked for, and lost links replaced by fresh ones, since the start. */
+  stats(): { iceRestarts: number; replacedLost: number };
   close(): void;
 }
 
@@ -64,6 +66,12 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   const banned = new Set<string>(deps.banned ?? []);
   const conns = new Map<string, { conn: PeerConnection; state: LinkState; since: number; lostSince: number | null }>();
   const failures = new Map<string, number>();
+  const counts = { iceRestarts: 0, replacedLost: 0 };
+  const restart = (conn: PeerConnection) => {
+    if (!conn.restartIce) return;
+    counts.iceRestarts++;
+    conn.restartIce();
+  };
 
   const view = (): MeshView => ({
     self: deps.self,
@@ -89,7 +97,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
         onHealth: (lost) => {
           if (lost === (entry.lostSince !== null)) return;
           entry.lostSince = lost ? deps.now() : null;
-          if (lost) entry.conn.restartIce?.();
+          if (lost) restart(entry.conn);
           events.onPresence();
         },
         onClose: (code, detail) => {
@@ -162,7 +170,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     isBanned: (peer) => banned.has(peer),
     isLost: (peer) => conns.get(peer)?.lostSince != null,
     networkChanged() {
-      for (const c of conns.values()) if (c.state === 'open') c.conn.restartIce?.();
+      for (const c of conns.values()) if (c.state === 'open') restart(c.conn);
       failures.clear();
       apply();
     },
@@ -172,9 +180,13 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     tick(now) {
       for (const [peer, c] of conns) {
         if (c.state === 'connecting' && now - c.since > CONNECT_TIMEOUT_MS) destroyPeer(peer, 'ERR_CONNECT_TIMEOUT');
-        else if (c.lostSince !== null && now - c.lostSince > LOST_GIVE_UP_MS) destroyPeer(peer, 'ERR_LINK_LOST', 'no new path was found');
+        else if (c.lostSince !== null && now - c.lostSince > LOST_GIVE_UP_MS) {
+          counts.replacedLost++;
+          destroyPeer(peer, 'ERR_LINK_LOST', 'no new path was found');
+        }
       }
     },
+    stats: () => ({ ...counts }),
     close() {
       for (const peer of [...conns.keys()]) destroyPeer(peer, 'ERR_SHUTDOWN');
     },

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test, type Page } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.ts';
+import { killGroup, startMeshdrop } from './servers.ts';
 import { DESKTOP, download, expectPeer, fileRow, joinRoom, newPage, randomFile, save, sha256, shareFile, startRoom } from './helpers.ts';
 
 /**
@@ -12,32 +12,12 @@ import { DESKTOP, download, expectPeer, fileRow, joinRoom, newPage, randomFile, 
  * mid-download (Chrome's own quota, lowered through DevTools).
  */
 const MiB = 1024 * 1024;
-type Stats = { downloads: Record<string, { have: number }> };
+type Stats = { downloads: Record<string, { have: number }>; links: { iceRestarts: number } };
 const have = async (page: Page) =>
   page.evaluate(() => Object.values((globalThis as unknown as { __meshdrop: { stats(): Stats } }).__meshdrop.stats().downloads)[0]?.have ?? 0);
 
-/** Our own server process on its own port, so this test can kill it. */
-async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn('npx', ['tsx', 'signaling/start.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MAX_CONNECTIONS_PER_ADDRESS: '1000', MAX_IDENTITIES_PER_ADDRESS: '100000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start')), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      if (String(d).includes('meshdrop is running')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return child;
-}
-const kill = (child: ChildProcess) => {
-  if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL'); // the whole group: npx and node
-};
+/** Our own server process on its own port, so the test can kill it. */
+const startServer = (port: number) => startMeshdrop(port, {});
 
 test('killing the relay mid-transfer: the transfer goes on, and newcomers join within 10 s of its return', async ({ browser }) => {
   const port = 4176;
@@ -54,7 +34,7 @@ test('killing the relay mid-transfer: the transfer goes on, and newcomers join w
     const saved = download(bob.page, 'outage.bin');
     await expect.poll(() => have(bob.page)).toBeGreaterThan(4);
 
-    kill(server);
+    killGroup(server);
     await expect(bob.page.getByRole('status').filter({ hasText: 'Server unreachable' })).toBeVisible();
     const duringOutage = await have(bob.page);
     await expect.poll(() => have(bob.page), { message: 'pieces keep coming without the relay' }).toBeGreaterThan(duringOutage + 4);
@@ -70,7 +50,7 @@ test('killing the relay mid-transfer: the transfer goes on, and newcomers join w
     expect(sha256((await saved).bytes)).toBe(sha256(original));
     for (const p of [alice, bob, carol]) await p.context.close();
   } finally {
-    kill(server);
+    killGroup(server);
   }
 });
 
@@ -89,7 +69,7 @@ test('no ghosts after a relay restart: someone who left while it was down disapp
     await shareFile(carol.page, 'carols-notes.txt', Buffer.from('notes\n'.repeat(100)), 'text/plain');
     await expect(fileRow(alice.page, 'carols-notes.txt')).toBeVisible();
 
-    kill(server);
+    killGroup(server);
     await expect(alice.page.getByRole('status').filter({ hasText: 'Server unreachable' })).toBeVisible();
     await carol.context.close(); // gone while nobody could tell the room
     server = await startServer(port);
@@ -99,7 +79,7 @@ test('no ghosts after a relay restart: someone who left while it was down disapp
     await expect(fileRow(alice.page, 'carols-notes.txt')).toHaveCount(0);
     await alice.context.close();
   } finally {
-    kill(server);
+    killGroup(server);
   }
 });
 
@@ -112,6 +92,28 @@ test('going offline is shown, and the page recovers when the network returns', a
   await context.setOffline(false);
   await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible({ timeout: 15_000 });
   await context.close();
+});
+
+test('a network change mid-transfer (offline, then back, as a phone moving from Wi-Fi to mobile data): the transfer finishes intact, without a reload', async ({ browser, baseURL }) => {
+  const original = randomFile(4 * MiB);
+  const alice = await newPage(browser, DESKTOP);
+  await alice.page.goto(`${baseURL}/?uplimit=${512 * 1024}`);
+  const room = new URL(await startRoom(alice.page, false)).hash;
+  await shareFile(alice.page, 'moving.bin', original);
+  const bob = await newPage(browser, DESKTOP);
+  await joinRoom(bob.page, `${baseURL}/${room}`);
+  const saved = download(bob.page, 'moving.bin');
+  await expect.poll(() => have(bob.page)).toBeGreaterThan(2);
+  // The browser says offline, then online: the relay socket is replaced and every link restarts ICE.
+  await bob.context.setOffline(true);
+  await expect(bob.page.getByRole('status').filter({ hasText: 'You are offline' })).toBeVisible();
+  await bob.context.setOffline(false);
+  await expect(bob.page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible({ timeout: 10_000 });
+  await expect(bob.page.locator('.peer:not(.self) .dot.open')).toHaveCount(1);
+  expect(await bob.page.evaluate(() => (globalThis as unknown as { __meshdrop: { stats(): Stats } }).__meshdrop.stats().links.iceRestarts)).toBeGreaterThan(0);
+  expect(sha256((await saved).bytes)).toBe(sha256(original));
+  expect(await bob.page.evaluate(() => performance.getEntriesByType('navigation').length), 'no reload').toBe(1);
+  for (const p of [alice, bob]) await p.context.close();
 });
 
 test('storage running out mid-download stops that download clearly; other files stay usable', async ({ browser, baseURL }) => {

@@ -244,6 +244,7 @@ test('a lost path gets an ICE restart at once; found again, the link carries on;
   assert.equal(to('y').length, 2, 'we dial y again at once');
   assert.equal(to('a').length, 1, 'a dials us again: we wait for its offer');
   assert.ok(!pm.isLost('y'), 'the new link is not lost');
+  assert.deepEqual(pm.stats(), { iceRestarts: 3, replacedLost: 2 });
 });
 
 test('a network change restarts ICE on every open link (not on attempts) and gives peers we gave up on new tries', () => {
