@@ -1,4 +1,5 @@
 import { nameForSharing, safeFileName } from '../core/filename.ts';
+import { folderPathForSharing } from '../core/folder-path.ts';
 import { cleanDisplayName } from '../core/names.ts';
 import type { Downloads } from './downloads.ts';
 import type { EngineDeps } from './engine.ts';
@@ -7,6 +8,10 @@ import type { PeerMarks } from './peer-marks.ts';
 import type { RoomGossip } from './room-gossip.ts';
 import type { ImportView, Notices } from './state.ts';
 import type { StorageBudget } from './storage-budget.ts';
+import { librarySource, zipArchive, type ZipArchive } from './zip-archive.ts';
+
+/** A file to share: a File (its webkitRelativePath, if any, is its place in a folder), or one found walking a dropped folder. */
+export type ShareInput = File | { file: File; relativePath: string };
 
 /**
  * What the person can ask for. Every intent is idempotent: a second Download
@@ -14,9 +19,15 @@ import type { StorageBudget } from './storage-budget.ts';
  * repair keeps the file, and a file is saved once per request.
  */
 export interface Intents {
-  share(files: readonly File[]): Promise<void>;
-  /** Starts (or joins) the download; resolves true once complete, false if it stops. Saving is asked for once. */
-  download(fileId: string): Promise<boolean>;
+  share(files: readonly ShareInput[]): Promise<void>;
+  /**
+   * Starts (or joins) the download; resolves true once complete, false if it
+   * stops. Saving is asked for once, unless `save` is false (the file goes
+   * into a zip instead).
+   */
+  download(fileId: string, opts?: { save?: boolean }): Promise<boolean>;
+  /** These complete files as one streamed zip; null (with a notice) if one is not complete. */
+  zip(fileIds: readonly string[], name: string): ZipArchive | null;
   cancel(fileId: string): Promise<void>;
   /** Deletes the file from this browser (every room); the room hears we no longer have it. */
   remove(fileId: string): Promise<void>;
@@ -54,17 +65,20 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
   let importSeq = 0;
   let name = deps.name;
 
-  const shareOne = async (file: File) => {
+  const shareOne = async (input: ShareInput) => {
+    const file = input instanceof File ? input : input.file;
     if (file.size === 0) return notices.error(`${file.name} is empty: there is nothing to share.`);
-    const named = nameForSharing(file.name);
+    const placed = folderPathForSharing(input instanceof File ? file.webkitRelativePath : input.relativePath, file.name);
+    const named = nameForSharing(placed.name);
     if (named.shortened) notices.info(`The name of ${named.name} was too long for the room and was shortened.`);
+    if (placed.changed) notices.info(`The folder of ${named.name} had names too long, too deep or unusable; it is shared as ${placed.path ?? 'a loose file'}.`);
     const id = ++importSeq;
     imports.set(id, { name: named.name, size: file.size, done: 0 });
     x.changed();
     const result = await library.importFile(file, named.name, (done) => {
       imports.get(id)!.done = done;
       x.changed();
-    });
+    }, placed.path);
     imports.delete(id);
     if (result.ok) x.announce(result.value);
     else notices.error(`Could not share ${named.name}: ${result.error}`);
@@ -86,14 +100,17 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
       x.budget.askToPersist();
       await Promise.all(files.map(shareOne));
     },
-    async download(fileId) {
+    async download(fileId, opts) {
       await downloads.settled(fileId); // Download right after Cancel: a new download, once the old data is gone
+      const save = opts?.save ?? true;
       const held = library.inRoom(fileId);
       if (held?.have.complete && !downloads.get(fileId)) return true;
       const running = downloads.get(fileId);
       if (running) {
-        running.saveWanted = true;
-        library.setSaveWanted(fileId, true);
+        if (save) {
+          running.saveWanted = true;
+          library.setSaveWanted(fileId, true);
+        }
         return downloads.whenDone(fileId);
       }
       const meta = held?.meta ?? gossip.catalogue.meta(fileId);
@@ -105,9 +122,17 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
       }
       x.budget.askToPersist();
       const d = downloads.start(meta, held);
-      d.saveWanted = true;
-      library.setSaveWanted(fileId, true);
+      if (save) {
+        d.saveWanted = true;
+        library.setSaveWanted(fileId, true);
+      }
       return downloads.whenDone(fileId);
+    },
+    zip(fileIds, zipName) {
+      const archive = zipArchive(librarySource(library), fileIds, { name: zipName, now: new Date(deps.now()) });
+      if (archive.ok) return archive.value;
+      notices.error(`Could not make the zip: ${archive.error}.`);
+      return null;
     },
     async cancel(fileId) {
       library.setSaveWanted(fileId, false);
