@@ -42,6 +42,8 @@ export interface Intents {
   setName(name: string): boolean;
   setVerified(peer: string, verified: boolean): void;
   dismissNotice(id: number): void;
+  /** Something the page itself could not do for the person (e.g. read a dropped folder): shown like the engine's own errors. */
+  reportError(text: string): void;
 }
 
 export interface IntentsDeps {
@@ -68,7 +70,9 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
   const shareOne = async (input: ShareInput) => {
     const file = input instanceof File ? input : input.file;
     if (file.size === 0) return notices.error(`${file.name} is empty: there is nothing to share.`);
-    const placed = folderPathForSharing(input instanceof File ? file.webkitRelativePath : input.relativePath, file.name);
+    // webkitRelativePath is '' outside a picked folder, and missing where File lacks it (Node, old browsers).
+    const relative = input instanceof File ? ((file.webkitRelativePath as string | undefined) ?? '') : input.relativePath;
+    const placed = folderPathForSharing(relative, file.name);
     const named = nameForSharing(placed.name);
     if (named.shortened) notices.info(`The name of ${named.name} was too long for the room and was shortened.`);
     if (placed.changed) notices.info(`The folder of ${named.name} had names too long, too deep or unusable; it is shared as ${placed.path ?? 'a loose file'}.`);
@@ -186,5 +190,6 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     },
     setVerified: (peer, verified) => x.marks.setVerified(peer, verified),
     dismissNotice: (id) => notices.dismiss(id),
+    reportError: (text) => notices.error(text),
   };
 }

@@ -26,7 +26,7 @@ export function FolderEntry({ folder, engine, ...tree }: TreeProps & { folder: F
   const pct = percent(folder.bytesDone, folder.size);
   const listId = `folder-${folder.path}`;
   return (
-    <li class="file folder" data-folder={folder.path}>
+    <li class="folder" data-folder={folder.path}>
       <div class="file-main">
         <button type="button" class="disclosure" aria-expanded={open} aria-controls={listId} onClick={() => setOpen(!open)}>
           <span class="twisty" aria-hidden="true">{open ? '▾' : '▸'}</span>

@@ -24,7 +24,7 @@ const RELAY_TEXT: Record<AppState['relay'], string> = {
 
 export function RoomView({ engine, room, intents }: { engine: Engine; room: Room; intents: FileIntents }) {
   const state = useEngineState(engine);
-  const dragging = usePageDrop((files) => void engine.share(files));
+  const dragging = usePageDrop((files) => void engine.share(files), (e) => engine.reportError(`Could not read what was dropped: ${e.message}`));
   const online = useOnline();
   const selection = useSelection();
   const files = [...state.files].sort((a, b) => a.meta.name.localeCompare(b.meta.name));
@@ -119,7 +119,7 @@ function NamedRoomWarning({ room }: { room: Room }) {
 }
 
 /** Files and folders dropped anywhere on the page are shared; returns whether something is being dragged over it. */
-function usePageDrop(onFiles: (files: ShareInput[]) => void): boolean {
+function usePageDrop(onFiles: (files: ShareInput[]) => void, onError: (e: Error) => void): boolean {
   const [dragging, setDragging] = useState(false);
   useEffect(() => {
     let depth = 0;
@@ -144,7 +144,7 @@ function usePageDrop(onFiles: (files: ShareInput[]) => void): boolean {
       if (!e.dataTransfer) return;
       droppedFiles(e.dataTransfer).then(
         (files) => files.length > 0 && onFiles(files),
-        (err: Error) => console.error('meshdrop: could not read the dropped folder', err),
+        onError,
       );
     };
     window.addEventListener('dragenter', enter);

@@ -32,7 +32,8 @@ export function SelectBox({ file, selection }: { file: FileView; selection: Sele
   return (
     <label class="select-box">
       <input type="checkbox" checked={selection.has(file.meta.id)} onChange={() => selection.toggle(file.meta.id)} />
-      <span class="visually-hidden">Select {file.meta.name}</span>
+      {/* The folder is in the name: two folders can each hold an a.jpg. */}
+      <span class="visually-hidden">Select {file.meta.path ? `${file.meta.path}/` : ''}{file.meta.name}</span>
     </label>
   );
 }
