@@ -69,7 +69,10 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
 
   const shareOne = async (input: ShareInput) => {
     const file = input instanceof File ? input : input.file;
-    if (file.size === 0) return notices.error(`${file.name} is empty: there is nothing to share.`);
+    if (file.size === 0) {
+      notices.error(`${file.name} is empty: there is nothing to share.`);
+      return null;
+    }
     // webkitRelativePath is '' outside a picked folder, and missing where File lacks it (Node, old browsers).
     const relative = input instanceof File ? ((file.webkitRelativePath as string | undefined) ?? '') : input.relativePath;
     const placed = folderPathForSharing(relative, file.name);
@@ -87,6 +90,7 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     if (result.ok) x.announce(result.value);
     else notices.error(`Could not share ${named.name}: ${result.error}`);
     x.changed();
+    return result.ok ? result.value.meta.id : null;
   };
 
   /** The room hears we no longer offer the file: a signed remove, and no pieces either (our HAVEs said otherwise). */
@@ -102,7 +106,10 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     name: () => name,
     async share(files) {
       x.budget.askToPersist();
-      await Promise.all(files.map(shareOne));
+      const ids = (await Promise.all(files.map(shareOne))).filter((id): id is string => id !== null);
+      // A file is its bytes: identical files in one folder are one file, listed (and zipped) at one of their paths.
+      const same = ids.length - new Set(ids).size;
+      if (same > 0) notices.info(`${same} of the shared files had the same contents as another one and ${same === 1 ? 'is' : 'are'} listed once.`);
     },
     async download(fileId, opts) {
       await downloads.settled(fileId); // Download right after Cancel: a new download, once the old data is gone

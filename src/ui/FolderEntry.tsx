@@ -24,7 +24,7 @@ export function FolderEntry({ folder, engine, ...tree }: TreeProps & { folder: F
   const [phase, startZip] = useZipSave(engine);
   const files = filesUnder(folder);
   const pct = percent(folder.bytesDone, folder.size);
-  const listId = `folder-${folder.path}`;
+  const listId = `folder-${encodeURIComponent(folder.path)}`; // ids cannot hold spaces
   return (
     <li class="folder" data-folder={folder.path}>
       <div class="file-main">
@@ -66,7 +66,7 @@ function Branch({ node, ...tree }: TreeProps & { node: FolderNode<FileView> }) {
 
 function SubFolder({ node, ...tree }: TreeProps & { node: FolderNode<FileView> }) {
   const [open, setOpen] = useState(true);
-  const listId = `folder-${node.path}`;
+  const listId = `folder-${encodeURIComponent(node.path)}`;
   return (
     <li class="subfolder" data-folder={node.path}>
       <button type="button" class="disclosure" aria-expanded={open} aria-controls={listId} onClick={() => setOpen(!open)}>

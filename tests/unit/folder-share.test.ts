@@ -42,3 +42,17 @@ test('a shared folder reaches another peer with its paths; fetched without savin
     '_/_/evil/download': Buffer.from(bytes[2]!).toString('base64'),
   });
 });
+
+test('identical files in a folder are one file (content-addressed), and the sharer is told', { timeout: 30_000 }, async () => {
+  const net = createMemoryNetwork();
+  const alice = await relay.start(net, { name: 'Alice', room: 'dup-room' });
+  const same = new Uint8Array(randomBytes(5000));
+  await alice.engine.share([
+    { file: fileOf(same, 'LICENSE'), relativePath: 'repo/LICENSE' },
+    { file: fileOf(same, 'LICENSE'), relativePath: 'repo/vendor/LICENSE' },
+    { file: fileOf(new Uint8Array(randomBytes(10)), 'x'), relativePath: 'repo/x' },
+  ]);
+  const state = alice.engine.getState();
+  assert.equal(state.files.length, 2);
+  assert.ok(state.notices.some((n) => n.text === '1 of the shared files had the same contents as another one and is listed once.'));
+});

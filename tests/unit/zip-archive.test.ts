@@ -101,3 +101,26 @@ test('Zip64: the predicted length grows by Zip64 records only for archives past 
   assert.ok(zipLength(big, NOW) > BigInt(plain(big)), 'a 5 GiB entry has Zip64 sizes');
   assert.ok(zipLength(many, NOW) > BigInt(plain(many)), 'an entry starting past 4 GiB has a Zip64 offset');
 });
+
+test('two zips of the same files at once are both whole', async () => {
+  const { library, files } = await sharedFolder();
+  const ids = files.map((x) => x.f.meta.id);
+  const [one, two] = [0, 1].map(() => zipArchive(librarySource(library), ids, { name: 'a', now: NOW }));
+  assert.ok(one?.ok && two?.ok);
+  const [zipOne, zipTwo] = await Promise.all([readAll(one.value.stream), readAll(two.value.stream)]);
+  assert.deepEqual(zipOne, zipTwo);
+  assert.deepEqual(readZip(zipOne).map((e) => e.data.length), files.map((x) => x.f.bytes.length));
+});
+
+test('a file removed while its zip streams fails the zip, never a short archive', async () => {
+  const { library, files } = await sharedFolder();
+  const archive = zipArchive(librarySource(library), [files[0]!.f.meta.id, files[1]!.f.meta.id], { name: 'a', now: NOW });
+  assert.ok(archive.ok);
+  const reader = archive.value.stream.getReader();
+  await reader.read(); // the first piece is on its way
+  await library.remove(files[0]!.f.meta.id);
+  const rest = (async () => {
+    for (;;) if ((await reader.read()).done) return;
+  })();
+  await assert.rejects(rest, /could not be read back from storage/);
+});
