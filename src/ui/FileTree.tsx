@@ -26,16 +26,15 @@ export function FileTree({ files, engine, intents, selection }: { files: readonl
 /** Above the list: Download all (the whole room as one zip) and, once files are ticked, what to do with them. */
 export function FileActions({ files, engine, selection }: { files: readonly FileView[]; engine: Engine; selection: Selection }) {
   const [phase, startZip] = useZipSave(engine);
-  if (files.length < 2) return null;
   return (
     <div class="file-list-actions">
-      <ZipButton
+      {files.length > 1 && <ZipButton
         files={files}
         label="Download all"
         name="Download all files of this room as a zip"
         phase={phase}
         onStart={() => startZip(files.map((f) => f.meta.id), 'meshdrop room')}
-      />
+      />}
       <SelectionBar files={files} selection={selection} engine={engine} />
     </div>
   );

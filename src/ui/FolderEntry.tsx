@@ -4,7 +4,7 @@ import type { FileView } from '../app/state.ts';
 import { filesUnder, type FolderNode } from '../core/folder-tree.ts';
 import { FileRow, type FileIntents } from './FileRow.tsx';
 import { formatBytes, percent } from './format.ts';
-import type { Selection } from './SelectionBar.tsx';
+import { SelectFolderBox, type Selection } from './SelectionBar.tsx';
 import { useZipSave } from './use-zip-save.ts';
 import { ZipButton } from './ZipButton.tsx';
 
@@ -27,6 +27,7 @@ export function FolderEntry({ folder, engine, ...tree }: TreeProps & { folder: F
   const listId = `folder-${encodeURIComponent(folder.path)}`; // ids cannot hold spaces
   return (
     <li class="folder" data-folder={folder.path}>
+      <SelectFolderBox name={folder.path} fileIds={files.map((f) => f.meta.id)} selection={tree.selection} />
       <div class="file-main">
         <button type="button" class="disclosure" aria-expanded={open} aria-controls={listId} onClick={() => setOpen(!open)}>
           <span class="twisty" aria-hidden="true">{open ? '▾' : '▸'}</span>

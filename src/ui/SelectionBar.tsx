@@ -8,6 +8,8 @@ import { ZipButton } from './ZipButton.tsx';
 export interface Selection {
   has(id: string): boolean;
   toggle(id: string): void;
+  /** Ticks (or unticks) all of these at once: a folder's box. */
+  setAll(ids: readonly string[], on: boolean): void;
   clear(): void;
   ids: ReadonlySet<string>;
 }
@@ -23,8 +25,25 @@ export function useSelection(): Selection {
         if (!next.delete(id)) next.add(id);
         return next;
       }),
+    setAll: (some, on) =>
+      setIds((prev) => {
+        const next = new Set(prev);
+        for (const id of some) if (on) next.add(id); else next.delete(id);
+        return next;
+      }),
     clear: () => setIds(new Set()),
   };
+}
+
+/** A folder's checkbox: ticked when every file below is, and ticking it ticks them all. */
+export function SelectFolderBox({ name, fileIds, selection }: { name: string; fileIds: readonly string[]; selection: Selection }) {
+  const all = fileIds.length > 0 && fileIds.every((id) => selection.has(id));
+  return (
+    <label class="select-box">
+      <input type="checkbox" checked={all} onChange={() => selection.setAll(fileIds, !all)} />
+      <span class="visually-hidden">Select all files in {name}</span>
+    </label>
+  );
 }
 
 /** A file's checkbox, labelled with its name (a real <input>, so Space toggles it and screen readers say what it selects). */

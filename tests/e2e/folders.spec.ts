@@ -144,6 +144,16 @@ test('a folder shared through the picker is one entry with its tree; Download al
     ['loose.bin', loose],
   ]));
 
+  // A folder's box ticks all its files, and unticks them.
+  const selectionBar = bob.page.locator('.selection-bar');
+  await expect(selectionBar).toContainText('3 selected');
+  await bob.page.getByRole('checkbox', { name: 'Select all files in holiday' }).check();
+  await expect(selectionBar).toContainText('5 selected');
+  await expect(bob.page.getByRole('checkbox', { name: 'Select holiday/readme.txt' })).toBeChecked();
+  await screenshot(bob.page, 'folder-selected-desktop.png');
+  await bob.page.getByRole('checkbox', { name: 'Select all files in holiday' }).uncheck();
+  await expect(selectionBar).toContainText('1 selected');
+
   // Carol, on a phone in dark mode, saves the whole room through showSaveFilePicker.
   const carol = await newPage(browser, { ...PHONE, colorScheme: 'dark' });
   await carol.context.addInitScript(OPFS_PICKER);
@@ -152,6 +162,7 @@ test('a folder shared through the picker is one entry with its tree; Download al
   await carolHoliday.getByRole('button', { name: 'holiday', exact: true }).click();
   await expect(fileRow(carol.page, 'c.bin')).toBeVisible();
   await screenshot(carol.page, 'folder-expanded-phone-dark.png');
+  expect(await carol.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   await carol.page.getByRole('button', { name: 'Download all files of this room as a zip' }).click();
   const roomAction = carol.page.locator('.file-list-actions > .zip-action').getByRole('status');
   await expect(roomAction).toHaveText('Saved meshdrop room.zip', { timeout: 120_000 });
