@@ -1,4 +1,5 @@
 import { nameForSharing, safeFileName } from '../core/filename.ts';
+import { folderPathForSharing } from '../core/folder-path.ts';
 import { cleanDisplayName } from '../core/names.ts';
 import type { Downloads } from './downloads.ts';
 import type { EngineDeps } from './engine.ts';
@@ -7,6 +8,10 @@ import type { PeerMarks } from './peer-marks.ts';
 import type { RoomGossip } from './room-gossip.ts';
 import type { ImportView, Notices } from './state.ts';
 import type { StorageBudget } from './storage-budget.ts';
+import { librarySource, zipArchive, type ZipArchive } from './zip-archive.ts';
+
+/** A file to share: a File (its webkitRelativePath, if any, is its place in a folder), or one found walking a dropped folder. */
+export type ShareInput = File | { file: File; relativePath: string };
 
 /**
  * What the person can ask for. Every intent is idempotent: a second Download
@@ -14,9 +19,15 @@ import type { StorageBudget } from './storage-budget.ts';
  * repair keeps the file, and a file is saved once per request.
  */
 export interface Intents {
-  share(files: readonly File[]): Promise<void>;
-  /** Starts (or joins) the download; resolves true once complete, false if it stops. Saving is asked for once. */
-  download(fileId: string): Promise<boolean>;
+  share(files: readonly ShareInput[]): Promise<void>;
+  /**
+   * Starts (or joins) the download; resolves true once complete, false if it
+   * stops. Saving is asked for once, unless `save` is false (the file goes
+   * into a zip instead).
+   */
+  download(fileId: string, opts?: { save?: boolean }): Promise<boolean>;
+  /** These complete files as one streamed zip; null (with a notice) if one is not complete. */
+  zip(fileIds: readonly string[], name: string): ZipArchive | null;
   cancel(fileId: string): Promise<void>;
   /** Deletes the file from this browser (every room); the room hears we no longer have it. */
   remove(fileId: string): Promise<void>;
@@ -31,6 +42,8 @@ export interface Intents {
   setName(name: string): boolean;
   setVerified(peer: string, verified: boolean): void;
   dismissNotice(id: number): void;
+  /** Something the page itself could not do for the person (e.g. read a dropped folder): shown like the engine's own errors. */
+  reportError(text: string): void;
 }
 
 export interface IntentsDeps {
@@ -54,21 +67,30 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
   let importSeq = 0;
   let name = deps.name;
 
-  const shareOne = async (file: File) => {
-    if (file.size === 0) return notices.error(`${file.name} is empty: there is nothing to share.`);
-    const named = nameForSharing(file.name);
+  const shareOne = async (input: ShareInput) => {
+    const file = input instanceof File ? input : input.file;
+    if (file.size === 0) {
+      notices.error(`${file.name} is empty: there is nothing to share.`);
+      return null;
+    }
+    // webkitRelativePath is '' outside a picked folder, and missing where File lacks it (Node, old browsers).
+    const relative = input instanceof File ? ((file.webkitRelativePath as string | undefined) ?? '') : input.relativePath;
+    const placed = folderPathForSharing(relative, file.name);
+    const named = nameForSharing(placed.name);
     if (named.shortened) notices.info(`The name of ${named.name} was too long for the room and was shortened.`);
+    if (placed.changed) notices.info(`The folder of ${named.name} had names too long, too deep or unusable; it is shared as ${placed.path ?? 'a loose file'}.`);
     const id = ++importSeq;
     imports.set(id, { name: named.name, size: file.size, done: 0 });
     x.changed();
     const result = await library.importFile(file, named.name, (done) => {
       imports.get(id)!.done = done;
       x.changed();
-    });
+    }, placed.path);
     imports.delete(id);
     if (result.ok) x.announce(result.value);
     else notices.error(`Could not share ${named.name}: ${result.error}`);
     x.changed();
+    return result.ok ? result.value.meta.id : null;
   };
 
   /** The room hears we no longer offer the file: a signed remove, and no pieces either (our HAVEs said otherwise). */
@@ -84,16 +106,22 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     name: () => name,
     async share(files) {
       x.budget.askToPersist();
-      await Promise.all(files.map(shareOne));
+      const ids = (await Promise.all(files.map(shareOne))).filter((id): id is string => id !== null);
+      // A file is its bytes: identical files in one folder are one file, listed (and zipped) at one of their paths.
+      const same = ids.length - new Set(ids).size;
+      if (same > 0) notices.info(`${same} of the shared files had the same contents as another one and ${same === 1 ? 'is' : 'are'} listed once.`);
     },
-    async download(fileId) {
+    async download(fileId, opts) {
       await downloads.settled(fileId); // Download right after Cancel: a new download, once the old data is gone
+      const save = opts?.save ?? true;
       const held = library.inRoom(fileId);
       if (held?.have.complete && !downloads.get(fileId)) return true;
       const running = downloads.get(fileId);
       if (running) {
-        running.saveWanted = true;
-        library.setSaveWanted(fileId, true);
+        if (save) {
+          running.saveWanted = true;
+          library.setSaveWanted(fileId, true);
+        }
         return downloads.whenDone(fileId);
       }
       const meta = held?.meta ?? gossip.catalogue.meta(fileId);
@@ -105,9 +133,17 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
       }
       x.budget.askToPersist();
       const d = downloads.start(meta, held);
-      d.saveWanted = true;
-      library.setSaveWanted(fileId, true);
+      if (save) {
+        d.saveWanted = true;
+        library.setSaveWanted(fileId, true);
+      }
       return downloads.whenDone(fileId);
+    },
+    zip(fileIds, zipName) {
+      const archive = zipArchive(librarySource(library), fileIds, { name: zipName, now: new Date(deps.now()) });
+      if (archive.ok) return archive.value;
+      notices.error(`Could not make the zip: ${archive.error}.`);
+      return null;
     },
     async cancel(fileId) {
       library.setSaveWanted(fileId, false);
@@ -161,5 +197,6 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     },
     setVerified: (peer, verified) => x.marks.setVerified(peer, verified),
     dismissNotice: (id) => notices.dismiss(id),
+    reportError: (text) => notices.error(text),
   };
 }

@@ -118,7 +118,7 @@ export class Library {
    * local file of this room. Sharing bytes we already hold completes them,
    * brings them into this room and takes the new name.
    */
-  async importFile(file: Blob, name: string, onProgress: (bytes: number) => void): Promise<Result<LocalFile>> {
+  async importFile(file: Blob, name: string, onProgress: (bytes: number) => void, path?: string): Promise<Result<LocalFile>> {
     const sized = checkFileSize(file.size);
     if (!sized.ok) return sized;
     let hashes: Uint8Array[];
@@ -131,10 +131,12 @@ export class Library {
     if (!built.ok) return built;
     const manifest = built.value;
     await this.removing.get(manifest.id);
-    const meta: FileMeta = { id: manifest.id, name, size: file.size, mime: file.type || 'application/octet-stream' };
+    const placed = path === undefined ? {} : { path };
+    const meta: FileMeta = { id: manifest.id, name, size: file.size, mime: file.type || 'application/octet-stream', ...placed };
     const existing = this.files.get(manifest.id);
     const local = existing ?? this.newFile(meta, manifest, 'shared');
-    local.meta = { ...local.meta, name };
+    // Shared again: the new name and folder (or none) are the ones announced.
+    local.meta = { id: local.meta.id, name, size: local.meta.size, mime: local.meta.mime, ...placed };
     if (!local.rooms.includes(this.room)) local.rooms.push(this.room);
     if (local.have.complete) {
       this.markDirty(meta.id);

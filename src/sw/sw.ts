@@ -1,3 +1,4 @@
+import { acceptDownload, answerDownload, type DownloadMessageEvent } from './download-route.ts';
 import { inboxFromForm, putSharedInbox } from './share-inbox.ts';
 
 /**
@@ -11,6 +12,7 @@ import { inboxFromForm, putSharedInbox } from './share-inbox.ts';
  * - navigations: network first (a new deploy shows at once), else the cached shell;
  * - precached assets: cache first (their names carry content hashes);
  * - POST /share-target: keep the shared files in IndexedDB, 303 to the picker;
+ * - GET /download/<id>: a zip the page streamed to us (download-route.ts);
  * - anything else (the relay's /ws, /config.json, other origins): not touched.
  */
 declare const __PRECACHE__: string[];
@@ -27,6 +29,7 @@ interface FetchEvent extends ExtendableEvent {
 interface WorkerScope {
   addEventListener(type: 'install' | 'activate', fn: (e: ExtendableEvent) => void): void;
   addEventListener(type: 'fetch', fn: (e: FetchEvent) => void): void;
+  addEventListener(type: 'message', fn: (e: DownloadMessageEvent) => void): void;
   skipWaiting(): Promise<void>;
   clients: { claim(): Promise<void> };
   location: Location;
@@ -54,12 +57,16 @@ async function dropOldCaches(): Promise<void> {
   await Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
 }
 
+worker.addEventListener('message', (event) => void acceptDownload(event));
+
 worker.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (url.origin !== worker.location.origin) return;
   if (request.method === 'POST' && url.pathname === SHARE_TARGET) return event.respondWith(receiveShare(request));
   if (request.method !== 'GET') return;
+  const download = answerDownload(url);
+  if (download) return event.respondWith(download);
   if (request.mode === 'navigate') return event.respondWith(networkFirstShell(request));
   if (PRECACHED.has(url.pathname)) event.respondWith(cacheFirst(request));
 });

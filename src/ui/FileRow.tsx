@@ -1,5 +1,6 @@
 import type { FileView, HolderView } from '../app/state.ts';
 import { fileKind, formatBytes, formatSpeed, percent } from './format.ts';
+import { SelectBox, type Selection } from './SelectionBar.tsx';
 
 export interface FileIntents {
   download(id: string): void;
@@ -10,13 +11,14 @@ export interface FileIntents {
 }
 
 /** One shared file: what it is, who has it, and what you can do with it. Names render as text only. */
-export function FileRow({ file, intents }: { file: FileView; intents: FileIntents }) {
+export function FileRow({ file, intents, selection }: { file: FileView; intents: FileIntents; selection?: Selection }) {
   const { meta } = file;
   const pct = percent(file.bytesDone, meta.size);
   const busy = file.status === 'manifest' || file.status === 'downloading';
   const held = file.status === 'complete' || file.bytesDone > 0 || file.status === 'error';
   return (
     <li class={`file ${file.status}`} data-file-id={meta.id}>
+      {selection && <SelectBox file={file} selection={selection} />}
       <div class="file-main">
         <div class="file-name" title={meta.name}>
           {meta.name}

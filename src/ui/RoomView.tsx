@@ -1,13 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Engine } from '../app/engine.ts';
+import type { ShareInput } from '../app/intents.ts';
 import type { AppState } from '../app/state.ts';
 import type { Room } from '../core/room.ts';
-import { FileRow, type FileIntents } from './FileRow.tsx';
+import type { FileIntents } from './FileRow.tsx';
+import { FileActions, FileTree } from './FileTree.tsx';
+import { droppedFiles } from './dropped-files.ts';
 import { currentRoomLink, InvitePanel } from './InvitePanel.tsx';
 import { formatBytes, percent } from './format.ts';
 import { NameEditor } from './NameEditor.tsx';
 import { Notices } from './Notices.tsx';
 import { PeerList } from './PeerList.tsx';
+import { useSelection } from './SelectionBar.tsx';
 import { ShareBox } from './ShareBox.tsx';
 import { StorageMeter } from './StorageMeter.tsx';
 import { useEngineState } from './use-engine.ts';
@@ -20,8 +24,9 @@ const RELAY_TEXT: Record<AppState['relay'], string> = {
 
 export function RoomView({ engine, room, intents }: { engine: Engine; room: Room; intents: FileIntents }) {
   const state = useEngineState(engine);
-  const dragging = usePageDrop((files) => void engine.share(files));
+  const dragging = usePageDrop((files) => void engine.share(files), (e) => engine.reportError(`Could not read what was dropped: ${e.message}`));
   const online = useOnline();
+  const selection = useSelection();
   const files = [...state.files].sort((a, b) => a.meta.name.localeCompare(b.meta.name));
   return (
     <div class="room">
@@ -47,6 +52,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
             <h2 id="files-title">
               Files <span class="count">{files.length}</span>
             </h2>
+            <FileActions files={files} engine={engine} selection={selection} />
             <ul>
               {state.imports.map((i) => (
                 <li class="file importing" key={`import-${i.id}`}>
@@ -58,9 +64,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
                   </div>
                 </li>
               ))}
-              {files.map((f) => (
-                <FileRow key={f.meta.id} file={f} intents={intents} />
-              ))}
+              <FileTree files={files} engine={engine} intents={intents} selection={selection} />
             </ul>
             {files.length === 0 && state.imports.length === 0 && (
               <p class="hint empty">
@@ -114,8 +118,8 @@ function NamedRoomWarning({ room }: { room: Room }) {
   );
 }
 
-/** Files dropped anywhere on the page are shared; returns whether something is being dragged over it. */
-function usePageDrop(onFiles: (files: File[]) => void): boolean {
+/** Files and folders dropped anywhere on the page are shared; returns whether something is being dragged over it. */
+function usePageDrop(onFiles: (files: ShareInput[]) => void, onError: (e: Error) => void): boolean {
   const [dragging, setDragging] = useState(false);
   useEffect(() => {
     let depth = 0;
@@ -137,8 +141,11 @@ function usePageDrop(onFiles: (files: File[]) => void): boolean {
       e.preventDefault();
       depth = 0;
       setDragging(false);
-      const files = [...(e.dataTransfer?.files ?? [])];
-      if (files.length) onFiles(files);
+      if (!e.dataTransfer) return;
+      droppedFiles(e.dataTransfer).then(
+        (files) => files.length > 0 && onFiles(files),
+        onError,
+      );
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragleave', leave);

@@ -5,6 +5,7 @@ import {
   MAX_ANNOUNCEMENT_BYTES, MAX_FILE_NAME, MAX_HOPS, MAX_MIME, parseAnnouncement, signedBytes, verifyAnnouncement, type Announcement,
 } from '../../src/core/gossip/announcement.ts';
 import { packByBytes } from '../../src/core/gossip/pack.ts';
+import { MAX_FOLDER_DEPTH, MAX_FOLDER_PATH, MAX_FOLDER_SEGMENT } from '../../src/core/folder-path.ts';
 import { MAX_FILE_SIZE } from '../../src/core/manifest/manifest.ts';
 import { MAX_JSON_BYTES } from '../../src/core/wire/frames.ts';
 import { fileId, idOf, makeKey, meta, signed, verify, type TestKey } from './helpers/gossip-keys.ts';
@@ -31,7 +32,7 @@ describe('parseAnnouncement', () => {
 
   test('accepts a valid announcement and keeps only known fields', () => {
     assert.deepEqual(parseAnnouncement(JSON.parse(JSON.stringify(valid))), { ok: true, value: valid });
-    const noisy = { ...valid, extra: 'x', file: { ...valid.file, path: '/etc/passwd' } };
+    const noisy = { ...valid, extra: 'x', file: { ...valid.file, owner: '/etc/passwd' } };
     assert.deepEqual(parseAnnouncement(noisy), { ok: true, value: valid });
   });
 
@@ -103,12 +104,20 @@ describe('announcement size bound', () => {
     'CJK (3 bytes each)': '漢',
     'quotes (2 bytes each)': '"',
   };
+  // A path must be canonical (no controls, no lone surrogates), so its worst is 3 UTF-8 bytes per code unit: as
+  // many '漢' as the bounds allow, with the fewest '/' between (each part at most MAX_FOLDER_SEGMENT).
+  const parts: string[] = [];
+  for (let left = MAX_FOLDER_PATH; left > 0; left -= MAX_FOLDER_SEGMENT + 1) parts.push('漢'.repeat(Math.min(MAX_FOLDER_SEGMENT, left)));
+  const worstPath = parts.join('/');
+  test('the worst folder path is a canonical one at the bounds', () => {
+    assert.ok(worstPath.length === MAX_FOLDER_PATH && parts.length <= MAX_FOLDER_DEPTH);
+  });
   for (const [what, unit] of Object.entries(worstStrings)) {
     test(`any accepted announcement fits in MAX_ANNOUNCEMENT_BYTES: ${what}`, () => {
       const fill = (units: number) => unit.repeat(Math.floor(units / unit.length));
       const worst = {
         ...valid, seq: Number.MAX_SAFE_INTEGER, hops: MAX_HOPS, kind: 'remove',
-        file: { id: 'f'.repeat(64), name: fill(MAX_FILE_NAME), size: MAX_FILE_SIZE, mime: fill(MAX_MIME) },
+        file: { id: 'f'.repeat(64), name: fill(MAX_FILE_NAME), size: MAX_FILE_SIZE, mime: fill(MAX_MIME), path: worstPath },
       };
       const parsed = parseAnnouncement(worst);
       assert.ok(parsed.ok, 'the worst case is accepted');

@@ -1,4 +1,5 @@
 import { fromBase64Url, toBase64Url, utf8 } from '../bytes.ts';
+import { parseFolderPath } from '../folder-path.ts';
 import { checkFileSize, type FileMeta } from '../manifest/manifest.ts';
 import { err, ok, type Result } from '../result.ts';
 
@@ -35,11 +36,12 @@ export const MAX_FILE_NAME = 255;
 export const MAX_MIME = 127;
 /**
  * JSON.stringify of any announcement parseAnnouncement accepts is at most
- * this many UTF-8 bytes (worst case ~2.6 KB: every name and mime character
- * escaped as \u00XX). Proven by a test, so a catalogue frame can always hold
+ * this many UTF-8 bytes (worst case ~3.1 KB: every name and mime character
+ * escaped as \u00XX, a folder path of 3-byte characters: a path is clean, so
+ * never escaped). Proven by a test, so a catalogue frame can always hold
  * several (MAX_JSON_BYTES is 32 KiB).
  */
-export const MAX_ANNOUNCEMENT_BYTES = 3 * 1024;
+export const MAX_ANNOUNCEMENT_BYTES = 3.5 * 1024;
 export const SIGNING_CONTEXT = 'meshdrop/v1/announce';
 
 const PUBLIC_KEY_BYTES = 32;
@@ -51,15 +53,22 @@ const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
  * The bytes the origin signs: a fixed-order JSON array, so two honest
  * implementations agree byte for byte (JSON.stringify of strings and safe
  * integers is fully specified). `hops` is left out: forwarders change it.
+ * A folder path is appended only when there is one, so a file outside any
+ * folder signs exactly the bytes it always did.
  */
 export function signedBytes(a: Omit<UnsignedAnnouncement, 'hops'>): Uint8Array {
   const { origin, key, seq, kind, file } = a;
-  return utf8(JSON.stringify([SIGNING_CONTEXT, 1, origin, key, seq, kind, file.id, file.name, file.size, file.mime]));
+  const fields = [SIGNING_CONTEXT, 1, origin, key, seq, kind, file.id, file.name, file.size, file.mime];
+  return utf8(JSON.stringify(file.path === undefined ? fields : [...fields, file.path]));
 }
+
+/** The meta's own fields, nothing else a caller's object carries. */
+const metaFields = ({ id, name, size, mime, path }: FileMeta): FileMeta =>
+  path === undefined ? { id, name, size, mime } : { id, name, size, mime, path };
 
 export async function signAnnouncement(fields: UnsignedAnnouncement, sign: Signer): Promise<Announcement> {
   const { origin, key, seq, kind, file, hops } = fields;
-  const copy = { origin, key, seq, kind, file: { id: file.id, name: file.name, size: file.size, mime: file.mime }, hops };
+  const copy = { origin, key, seq, kind, file: metaFields(file), hops };
   return { v: 1, ...copy, sig: toBase64Url(await sign(signedBytes(copy))) };
 }
 
@@ -101,7 +110,10 @@ function parseFileMeta(v: unknown): Result<FileMeta> {
   if (typeof f.mime !== 'string' || f.mime.length > MAX_MIME) return err('bad-announcement', 'bad mime type');
   const size = checkFileSize(typeof f.size === 'number' ? f.size : NaN);
   if (!size.ok) return err('bad-announcement', size.error);
-  return ok({ id: f.id, name: f.name, size: size.value, mime: f.mime });
+  const meta = { id: f.id, name: f.name, size: size.value, mime: f.mime };
+  if (f.path === undefined) return ok(meta);
+  const path = parseFolderPath(f.path);
+  return path.ok ? ok({ ...meta, path: path.value }) : err('bad-announcement', path.error);
 }
 
 function checkHeader(a: Record<string, unknown>): string | null {

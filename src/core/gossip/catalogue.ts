@@ -92,7 +92,7 @@ export class Catalogue {
     const counted = new Map<string, { meta: FileMeta; count: number }>();
     for (const origin of this.holders(fileId)) {
       const meta = this.origins.get(origin)!.statements.get(fileId)!.file;
-      const key = JSON.stringify([meta.name, meta.size, meta.mime]);
+      const key = JSON.stringify([meta.name, meta.size, meta.mime, meta.path]);
       const seen = counted.get(key);
       if (seen) seen.count++;
       else counted.set(key, { meta, count: 1 });
@@ -172,4 +172,5 @@ export class Catalogue {
   }
 }
 
-const sameMeta = (x: FileMeta, y: FileMeta): boolean => x.name === y.name && x.size === y.size && x.mime === y.mime;
+const sameMeta = (x: FileMeta, y: FileMeta): boolean =>
+  x.name === y.name && x.size === y.size && x.mime === y.mime && x.path === y.path;

@@ -26,6 +26,12 @@ export interface FileMeta {
   name: string;
   size: number;
   mime: string;
+  /**
+   * The folder it was shared in ("photos/2024"), canonical as
+   * core/folder-path.ts defines; absent for a file shared on its own. Not part
+   * of the id: the same bytes in two folders are one file.
+   */
+  path?: string;
 }
 
 /** The verified list of piece hashes for one file. */
