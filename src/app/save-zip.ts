@@ -45,19 +45,34 @@ async function activeWorker(): Promise<ServiceWorker> {
   return worker;
 }
 
+/**
+ * The worker answers 'ready' at once and the browser fetches the one-time URL
+ * right after; a worker stopped by the browser in between would otherwise
+ * leave the person on "Saving the zip…" for ever.
+ */
+export const SW_HANDOVER_TIMEOUT_MS = 10_000;
+
 async function saveThroughServiceWorker(archive: ZipArchive): Promise<void> {
   const worker = await activeWorker();
   const id = crypto.randomUUID();
   const channel = new MessageChannel();
   let frame: HTMLIFrameElement | null = null;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
   const finished = new Promise<void>((resolve, reject) => {
+    const expectWithin = (what: string) => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => reject(new Error(`the browser did not ${what}; try again`)), SW_HANDOVER_TIMEOUT_MS);
+    };
+    expectWithin('take the zip (the service worker did not answer)');
     channel.port1.onmessage = (e: MessageEvent<{ type: string; error?: string }>) => {
       if (e.data.type === 'ready') {
+        expectWithin('start saving the zip');
         frame = document.createElement('iframe');
         frame.hidden = true;
         frame.src = `${DOWNLOAD_PREFIX}${id}`;
         document.body.append(frame);
-      } else if (e.data.type === 'done') resolve();
+      } else if (e.data.type === 'started') clearTimeout(watchdog); // a big archive may take as long as it takes
+      else if (e.data.type === 'done') resolve();
       else reject(new Error(e.data.error ?? 'the save failed'));
     };
   });
@@ -71,6 +86,7 @@ async function saveThroughServiceWorker(archive: ZipArchive): Promise<void> {
   try {
     await finished;
   } finally {
+    clearTimeout(watchdog);
     channel.port1.close();
     (frame as HTMLIFrameElement | null)?.remove();
   }

@@ -7,7 +7,8 @@
  * attachment, so the browser's download manager writes it to disk as it
  * comes. Nothing is buffered here: bytes flow page -> worker -> disk, and a
  * slow disk slows the page's reading of pieces. When the last byte has gone
- * (or the save failed), the port hears 'done' or 'failed'.
+ * (or the save failed), the port hears 'done' or 'failed'; 'started' when the
+ * browser fetched the one-time URL.
  *
  * Message from the page: { type: 'meshdrop-download', id, name, length, stream }
  * with the stream transferred and a MessagePort in event.ports[0].
@@ -67,6 +68,7 @@ export function answerDownload(url: URL): Response | null {
   const p = pending.get(id);
   if (!p) return new Response('This download link has been used or has expired.', { status: 404 });
   pending.delete(id);
+  p.port.postMessage({ type: 'started' });
   return new Response(withFailureReport(p.stream, p.port), {
     headers: {
       'Content-Type': 'application/zip',

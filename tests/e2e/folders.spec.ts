@@ -172,3 +172,23 @@ test('a folder shared through the picker is one entry with its tree; Download al
   for (const p of [alice, bob, carol]) await p.context.close();
   rmSync(root, { recursive: true });
 });
+
+test('a service worker that never takes the zip: the person is told, instead of "Saving…" for ever', async ({ browser }) => {
+  const alice = await newPage(browser, DESKTOP);
+  const link = await startRoom(alice.page);
+  await shareFile(alice.page, 'lonely.bin', randomFile(30_000));
+  await shareFile(alice.page, 'company.bin', randomFile(20_000)); // "Download all" is offered from two files on
+  const bob = await newPage(browser, DESKTOP);
+  await bob.context.addInitScript(HIDE_PICKER);
+  // As when the browser stops the worker between the hand-over and the download: nothing ever answers.
+  await bob.context.addInitScript(() => {
+    ServiceWorker.prototype.postMessage = () => undefined;
+  });
+  await joinRoom(bob.page, link);
+  await expect(fileRow(bob.page, 'lonely.bin')).toBeVisible();
+  await bob.page.getByRole('button', { name: 'Download all files of this room as a zip' }).click();
+  const status = bob.page.locator('.file-list-actions > .zip-action').getByRole('status');
+  await expect(status).toContainText('Could not save the zip: the browser did not take the zip', { timeout: 30_000 });
+  await expect(bob.page.getByRole('button', { name: 'Download all files of this room as a zip' })).toBeEnabled();
+  for (const p of [alice, bob]) await p.context.close();
+});
