@@ -40,6 +40,7 @@ export interface FileLinksDeps {
   /** The Download intent: resolves true once complete, false if it stops first. */
   download(fileId: string): Promise<boolean>;
   shareHere(fileId: string): void;
+  cancel(fileId: string): Promise<void>;
   changed(): void;
 }
 
@@ -71,9 +72,15 @@ export class FileLinks {
     return wait.done;
   }
 
-  /** The person stops waiting (a download already asked for carries on as any other). */
+  /**
+   * The person stops waiting. A download asked for that has stored nothing
+   * yet has no row of its own to cancel it from (its announcement may have
+   * gone with its holder), so it stops too.
+   */
   dismiss(fileId: string): void {
+    const asked = this.waits.get(fileId)?.asked ?? false;
     this.end(fileId, 'dismissed');
+    if (asked && this.deps.held(fileId) === null) void this.deps.cancel(fileId);
   }
 
   waiting(): LinkWaitView[] {
@@ -132,7 +139,7 @@ export class FileLinks {
 
 /** The engine's side of FileLinks: what the library, the catalogue and the downloads know. */
 export function wireFileLinks(x: {
-  library: Library; catalogue: Catalogue; downloads: Downloads; intents: Pick<Intents, 'download' | 'shareHere'>; changed(): void;
+  library: Library; catalogue: Catalogue; downloads: Downloads; intents: Pick<Intents, 'download' | 'shareHere' | 'cancel'>; changed(): void;
 }): FileLinks {
   return new FileLinks({
     held(fileId) {
@@ -145,6 +152,7 @@ export function wireFileLinks(x: {
     fetching: (fileId) => x.downloads.get(fileId)?.meta.name ?? null,
     download: (fileId) => x.intents.download(fileId),
     shareHere: (fileId) => x.intents.shareHere(fileId),
+    cancel: (fileId) => x.intents.cancel(fileId),
     changed: x.changed,
   });
 }

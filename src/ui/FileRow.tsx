@@ -35,7 +35,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
         <div class="file-meta">
           {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders holders={file.holders} />
         </div>
-        {busy && (
+        {(busy || file.status === 'paused') && (
           <div class="progress" role="progressbar" aria-label={`Downloading ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
             <div class="bar" style={{ width: `${pct}%` }} />
           </div>

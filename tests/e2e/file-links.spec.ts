@@ -38,6 +38,27 @@ async function fileIdOf(bytes: Buffer): Promise<string> {
   return fileIdFromHashes(bytes.length, new Uint8Array(Buffer.concat(hashes)), sha256Bytes);
 }
 
+/** A one-page PDF saying `text`, with a correct cross-reference table (viewers refuse a broken one). */
+function pdf(text: string): Buffer {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 120] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length + 30} >>\nstream\nBT /F1 24 Tf 20 50 Td (${text}) Tj ET\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = objects.map((body, i) => {
+    const at = out.length;
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
 /** A PNG of the given size with a gradient, so a thumbnail has something to show. */
 function png(width: number, height: number): Buffer {
   const img = new PNG({ width, height });
@@ -155,6 +176,16 @@ test('images show a thumbnail of the stored file and a larger view; text opens i
   await expect(text.locator('pre')).toHaveText('line one\n<b>not bold</b>\n', { useInnerText: false });
   await text.getByRole('button', { name: 'Close' }).click();
   await expect(text).toHaveCount(0);
+
+  // A PDF opens in the browser's viewer, from the stored bytes, typed as PDF whatever was announced.
+  await shareFile(alice.page, 'paper.pdf', pdf('Hello from meshdrop'), 'text/html');
+  await fileRow(alice.page, 'paper.pdf').getByRole('button', { name: 'Open paper.pdf' }).click();
+  const frame = alice.page.getByRole('dialog', { name: 'paper.pdf' }).locator('iframe');
+  await expect(frame).toHaveAttribute('src', /^blob:/);
+  // The frame holds the stored bytes as a PDF document (not blocked by the page's CSP, not read as the announced HTML).
+  await expect.poll(() => frame.evaluate((el: HTMLIFrameElement) => el.contentDocument?.contentType)).toBe('application/pdf');
+  await screenshot(alice.page, 'pdf-dialog-desktop.png');
+  await alice.page.keyboard.press('Escape');
   await alice.context.close();
   await bob.context.close();
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FileLinks, type FileLinksDeps, type LinkOutcome } from '../../src/app/file-links.ts';
 import { RateMeter } from '../../src/core/rate.ts';
+import { formatTimeLeft } from '../../src/ui/format.ts';
 import { fileLinkFor, parseFileLink, parseRoomFragment, roomFragmentForName, roomPartOf } from '../../src/core/room.ts';
 
 /** File links: the fragment format, and the wait-then-start logic on its own (the engine's side is in file-links-engine.test.ts). */
@@ -73,6 +74,14 @@ describe('time remaining', () => {
     assert.equal(m.secondsFor(-5, 1000), 0);
     assert.equal(m.secondsFor(1000, 10_000), null, 'a stalled download has no estimate');
   });
+
+  test('is shown rounded up, in the largest unit that reads well', () => {
+    assert.equal(formatTimeLeft(0.2), '1 s left');
+    assert.equal(formatTimeLeft(59.5), '1 min left');
+    assert.equal(formatTimeLeft(61), '2 min left');
+    assert.equal(formatTimeLeft(3600), '1 h left');
+    assert.equal(formatTimeLeft(3661), '1 h 2 min left');
+  });
 });
 
 /** A room and a browser reduced to what FileLinks asks about. */
@@ -83,6 +92,7 @@ function world() {
     fetching: new Map<string, string>(),
     downloads: [] as { id: string; end(complete: boolean): void }[],
     shared: [] as string[],
+    cancelled: [] as string[],
     changes: 0,
   };
   const deps: FileLinksDeps = {
@@ -93,6 +103,9 @@ function world() {
     shareHere(id) {
       w.shared.push(id);
       w.held.set(id, 'partial');
+    },
+    async cancel(id) {
+      w.cancelled.push(id);
     },
     changed: () => w.changes++,
   };
@@ -156,7 +169,7 @@ describe('FileLinks: waiting, then starting', () => {
   });
 
   test('a file that never appears waits until the person stops waiting; opening it twice is one wait', async () => {
-    const { links } = world();
+    const { w, links } = world();
     const first = links.open(ID);
     const second = links.open(ID);
     for (let i = 0; i < 5; i++) links.check();
@@ -166,6 +179,21 @@ describe('FileLinks: waiting, then starting', () => {
     assert.equal(await second, 'dismissed');
     assert.deepEqual(links.waiting(), []);
     links.dismiss(ID); // a second dismissal is harmless
+    assert.deepEqual(w.cancelled, [], 'nothing was asked for, nothing to cancel');
+  });
+
+  test('stopping the wait for a download that stored nothing yet stops it; one with a row of its own carries on', async () => {
+    const { w, links } = world();
+    const other = 'b'.repeat(64);
+    w.announced.set(ID, 'a');
+    w.announced.set(other, 'b');
+    void links.open(ID);
+    void links.open(other);
+    w.held.set(other, 'partial'); // its manifest came: a stored record, a row with its own Cancel
+    links.check();
+    links.dismiss(ID);
+    links.dismiss(other);
+    assert.deepEqual(w.cancelled, [ID]);
   });
 
   test('checks started from inside a check (starting a download changes the engine) are run, not lost', async () => {
