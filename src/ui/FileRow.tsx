@@ -36,7 +36,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
           {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders holders={file.holders} />
         </div>
         {(busy || file.status === 'paused') && (
-          <div class="progress" role="progressbar" aria-label={`Downloading ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+          <div class="progress" role="progressbar" aria-label={`${file.status === 'paused' ? 'Paused' : 'Downloading'} ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
             <div class="bar" style={{ width: `${pct}%` }} />
           </div>
         )}

@@ -8,10 +8,10 @@ import { formatBytes } from './format.ts';
  * image's thumbnail, or "Open" for text and PDF) that opens a larger view in
  * a dialog. Everything is drawn from the stored pieces (a Blob backed by
  * IndexedDB, not a copy in memory), never fetched from a server. Each object
- * URL lives exactly as long as the element showing it, so a room of a
- * thousand photos holds one URL per row on screen plus the open dialog.
- * Thumbnails are <img> scaled by CSS (object-fit) and decoded off the main
- * thread (decoding="async"); big images get no thumbnail at all.
+ * URL lives exactly as long as the element showing it (one per image row
+ * plus the open dialog; a URL is only a reference to the stored Blob).
+ * Thumbnails are <img> scaled by CSS (object-fit), loaded lazily and decoded
+ * off the main thread (decoding="async"); big images get no thumbnail.
  */
 export function Preview({ file, read }: { file: FileView; read(fileId: string): Promise<Blob | null> }) {
   const kind = previewKind(file.meta.mime, file.meta.name);
@@ -23,7 +23,7 @@ export function Preview({ file, read }: { file: FileView; read(fileId: string): 
   return (
     <>
       <button class="preview-tile" onClick={() => setOpen(true)} aria-haspopup="dialog" aria-label={`${kind === 'image' ? 'View' : 'Open'} ${name}`}>
-        {thumbnail ? <BlobImage blob={blob} class="thumb" alt="" /> : <span>{kind === 'image' ? 'View' : 'Open'}</span>}
+        {thumbnail ? <BlobImage blob={blob} class="thumb" alt="" lazy /> : <span>{kind === 'image' ? 'View' : 'Open'}</span>}
       </button>
       {open && <PreviewDialog kind={kind} name={name} blob={blob} close={() => setOpen(false)} />}
     </>
@@ -56,14 +56,16 @@ function useObjectUrl(blob: Blob): string | null {
   return url;
 }
 
-function BlobImage({ blob, alt, class: className, onSize }: { blob: Blob; alt: string; class: string; onSize?(w: number, h: number): void }) {
+/** `lazy`: decoded only once near the screen, so a room of a thousand photos decodes the few in view. */
+function BlobImage(props: { blob: Blob; alt: string; class: string; lazy?: boolean; onSize?(w: number, h: number): void }) {
+  const { blob, alt, class: className, lazy, onSize } = props;
   const url = useObjectUrl(blob);
   if (!url) return null;
   const loaded = (e: Event) => {
     const img = e.currentTarget as HTMLImageElement;
     onSize?.(img.naturalWidth, img.naturalHeight);
   };
-  return <img class={className} src={url} alt={alt} decoding="async" onLoad={loaded} />;
+  return <img class={className} src={url} alt={alt} decoding="async" loading={lazy ? 'lazy' : 'eager'} onLoad={loaded} />;
 }
 
 /** A native modal <dialog>: Escape, focus trapping and the backdrop come with it; closing it unmounts the view. */
