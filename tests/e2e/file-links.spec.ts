@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { sha256 as sha256Bytes } from '../../src/core/hash.ts';
 import { fileIdFromHashes } from '../../src/core/manifest/manifest.ts';
 import { fileLinkFor } from '../../src/core/room.ts';
-import { DESKTOP, PHONE, fileRow, newPage, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
+import { DESKTOP, PHONE, fileRow, horizontalOverflow, newPage, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
 
 /**
  * File links, previews and pause/resume in real Chromium: a link copied from
@@ -79,7 +79,8 @@ test('a copied file link opened in another browser fetches that file by itself',
   const alice = await newPage(browser, { ...DESKTOP, ...CLIPBOARD });
   await startRoom(alice.page);
   await shareFile(alice.page, 'linked.bin', original);
-  await shareFile(alice.page, 'other.bin', randomFile(100_000));
+  const otherBytes = randomFile(100_000);
+  await shareFile(alice.page, 'other.bin', otherBytes);
   const link = await copyLink(alice.page, 'linked.bin');
   expect(link).toMatch(/#[A-Za-z0-9_-]{22}\/file\/[0-9a-f]{64}$/);
 
@@ -93,6 +94,12 @@ test('a copied file link opened in another browser fetches that file by itself',
   await expect(fileRow(bob.page, 'linked.bin').getByRole('button', { name: /^Save/ })).toBeVisible();
   await expect(fileRow(bob.page, 'other.bin').getByRole('button', { name: /^Download/ })).toBeVisible(); // only the linked file
   expect(new URL(bob.page.url()).hash, 'the address is the room again once the link did its work').toBe(new URL(link).hash.replace(/\/file\/.*/, ''));
+
+  // A second file's link opened in the page that already shows the room is followed too.
+  const other = await copyLink(alice.page, 'other.bin');
+  const savedOther = nextSave(bob.page);
+  await bob.page.evaluate((href) => (location.href = href), other);
+  expect(sha256((await savedOther).bytes)).toBe(sha256(otherBytes));
   await alice.context.close();
   await bob.context.close();
 });
@@ -153,6 +160,7 @@ test('images show a thumbnail of the stored file and a larger view; text opens i
   expect(sha256((await saved).bytes)).toBe(sha256(image));
   await expect(thumbOf(bob.page)).toBeVisible();
   expect(await natural(bob.page)).toEqual([640, 360]);
+  expect(await horizontalOverflow(bob.page), 'no sideways scrolling at 360 px').toBeLessThanOrEqual(0);
   await screenshot(bob.page, 'thumbnail-row-phone.png');
   await screenshot(alice.page, 'thumbnail-row-desktop.png');
 
@@ -162,6 +170,7 @@ test('images show a thumbnail of the stored file and a larger view; text opens i
     await expect(dialog).toBeVisible();
     expect(await natural(page, dialog.locator('img.large'))).toEqual([640, 360]);
     await expect(dialog).toContainText('640 × 360 pixels');
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await screenshot(page, `preview-dialog-${label}.png`);
     await page.emulateMedia({ colorScheme: 'dark' });
     await screenshot(page, `preview-dialog-${label}-dark.png`);
