@@ -83,6 +83,22 @@ describe('file links through the engine', () => {
     assert.equal(await waiting, 'dismissed');
     assert.deepEqual(alice.engine.getState().linkWaits, []);
   });
+  test('a link to a file this browser keeps for another room offers it here, complete, without fetching', { timeout: 20_000 }, async () => {
+    const net = createMemoryNetwork();
+    const store = createMemoryStore();
+    const bytes = new Uint8Array(randomBytes(600_000));
+    const inA = await peer(net, 'Alice in A', 'links-c1', { store });
+    await inA.engine.share([fileOf(bytes, 'kept.bin')]);
+    await inA.engine.internals.library.flush();
+    inA.engine.close();
+    const inB = await peer(net, 'Alice in B', 'links-c2', { store });
+    await inB.engine.ready;
+    const id = await fileIdOf(bytes);
+    assert.equal(view(inB, id), undefined, 'not offered in room B unasked');
+    assert.equal(await inB.engine.openFileLink(id), 'complete');
+    assert.equal(view(inB, id)?.status, 'complete');
+    assert.equal(inB.engine.internals.downloads.size, 0);
+  });
 });
 
 describe('pause and resume', () => {
