@@ -15,17 +15,19 @@ import { formatBytes } from './format.ts';
  */
 export function Preview({ file, read }: { file: FileView; read(fileId: string): Promise<Blob | null> }) {
   const kind = previewKind(file.meta.mime, file.meta.name);
-  const blob = useStoredBlob(kind && file.status === 'complete' ? file.meta.id : null, read);
   const [open, setOpen] = useState(false);
-  if (!kind || !blob || file.status !== 'complete') return null;
-  const name = file.meta.name;
+  const ready = kind !== null && file.status === 'complete';
   const thumbnail = kind === 'image' && file.meta.size <= THUMBNAIL_MAX_BYTES;
+  // Read from storage only what is shown: a thumbnail at once, anything else when opened.
+  const blob = useStoredBlob(ready && (thumbnail || open) ? file.meta.id : null, read);
+  if (!ready) return null;
+  const name = file.meta.name;
   return (
     <>
       <button class="preview-tile" onClick={() => setOpen(true)} aria-haspopup="dialog" aria-label={`${kind === 'image' ? 'View' : 'Open'} ${name}`}>
-        {thumbnail ? <BlobImage blob={blob} class="thumb" alt="" lazy /> : <span>{kind === 'image' ? 'View' : 'Open'}</span>}
+        {thumbnail ? blob && <BlobImage blob={blob} class="thumb" alt="" lazy /> : <span>{kind === 'image' ? 'View' : 'Open'}</span>}
       </button>
-      {open && <PreviewDialog kind={kind} name={name} blob={blob} close={() => setOpen(false)} />}
+      {open && blob && <PreviewDialog kind={kind} name={name} blob={blob} close={() => setOpen(false)} />}
     </>
   );
 }
