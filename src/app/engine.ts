@@ -6,6 +6,7 @@ import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
 import type { Store } from '../storage/store.ts';
 import { Downloads, type DownloadReport } from './downloads.ts';
 import { checkHello, makeHello, type Signer, type Verify } from './hello.ts';
+import { wireFileLinks, type LinkOutcome } from './file-links.ts';
 import { createIntents, type Intents } from './intents.ts';
 import { Library, type LocalFile } from './library.ts';
 import { LinkRoutes } from './link-routes.ts';
@@ -57,6 +58,9 @@ export interface EngineDeps {
 }
 
 export interface Engine extends Intents {
+  /** Follows a file link once storage is loaded (see file-links.ts); resolves when its wait ends. */
+  openFileLink(fileId: string): Promise<LinkOutcome>;
+  dismissFileLink(fileId: string): void;
   getState(): AppState;
   subscribe(fn: () => void): () => void;
   /** The app's own counters, for tests and the benchmark. */
@@ -196,7 +200,7 @@ export function createEngine(deps: EngineDeps): Engine {
   function repair(file: LocalFile): void {
     const running = downloads.get(file.meta.id);
     if (running) return running.pieceLost();
-    if (file.rooms.includes(deps.room)) downloads.start(file.meta, file);
+    if (file.rooms.includes(deps.room) && !file.paused) downloads.start(file.meta, file);
     changed();
   }
 
@@ -265,6 +269,9 @@ export function createEngine(deps: EngineDeps): Engine {
     },
   });
 
+  const links = wireFileLinks({ library, catalogue: gossip.catalogue, downloads, intents, changed });
+  listeners.add(() => links.check());
+
   const ready = (async () => {
     await marks.load();
     peers = createPeerManager(
@@ -279,9 +286,9 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     for (const local of files) {
       if (!local.rooms.includes(deps.room)) continue;
-      // Complete files are announced; unfinished or damaged ones resume fetching by themselves.
+      // Complete files are announced; unfinished or damaged ones resume fetching by themselves, unless paused.
       if (local.have.complete) announce(local);
-      else downloads.start(local.meta, local);
+      else if (!local.paused) downloads.start(local.meta, local);
     }
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
@@ -301,11 +308,14 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const internals: EngineInternals = {
     self, room: deps.room, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
-    imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer), lost: (peer) => peers?.isLost(peer) ?? false,
+    imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer), lost: (peer) => peers?.isLost(peer) ?? false, links,
   };
 
   return {
     ...intents,
+    // Before storage is loaded every file would look unknown, and a partial one would be fetched afresh.
+    openFileLink: (fileId) => ready.then(() => links.open(fileId)),
+    dismissFileLink: (fileId) => links.dismiss(fileId),
     getState: () => buildState(internals, { relay: relay.status, privacy: deps.privacy?.view() ?? 'unavailable', now: deps.now() }),
     subscribe(fn) {
       listeners.add(fn);

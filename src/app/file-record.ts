@@ -12,6 +12,7 @@ export const fromRecord = (r: FileRecord): LocalFile => ({
   rooms: r.rooms ?? [],
   completedOnce: r.completedOnce ?? new Bitfield(r.pieceCount, r.have).complete,
   saveWanted: r.saveWanted ?? false,
+  paused: r.paused ?? false,
 });
 
 export const toRecord = (f: LocalFile): FileRecord => ({
@@ -25,4 +26,5 @@ export const toRecord = (f: LocalFile): FileRecord => ({
   rooms: [...f.rooms],
   completedOnce: f.completedOnce,
   saveWanted: f.saveWanted,
+  paused: f.paused,
 });

@@ -29,6 +29,10 @@ export interface Intents {
   /** These complete files as one streamed zip; null (with a notice) if one is not complete. */
   zip(fileIds: readonly string[], name: string): ZipArchive | null;
   cancel(fileId: string): Promise<void>;
+  /** Stops fetching but keeps every stored piece; stays paused across reloads until resumed. */
+  pause(fileId: string): void;
+  /** Fetches a paused file again from where it stopped. */
+  resume(fileId: string): void;
   /** Deletes the file from this browser (every room); the room hears we no longer have it. */
   remove(fileId: string): Promise<void>;
   /** Stops offering the file in this room; it stays stored only if another room has it. */
@@ -112,6 +116,7 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
       if (same > 0) notices.info(`${same} of the shared files had the same contents as another one and ${same === 1 ? 'is' : 'are'} listed once.`);
     },
     async download(fileId, opts) {
+      library.setPaused(fileId, false); // asking for a paused file is resuming it
       await downloads.settled(fileId); // Download right after Cancel: a new download, once the old data is gone
       const save = opts?.save ?? true;
       const held = library.inRoom(fileId);
@@ -148,6 +153,21 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     async cancel(fileId) {
       library.setSaveWanted(fileId, false);
       await downloads.cancel(fileId);
+    },
+    pause(fileId) {
+      const local = library.inRoom(fileId);
+      // Before its manifest there is nothing stored to keep: that is a cancel, not a pause.
+      if (!local || local.have.complete) return;
+      library.setPaused(fileId, true);
+      downloads.forget(fileId);
+      x.changed();
+    },
+    resume(fileId) {
+      const local = library.inRoom(fileId);
+      if (!local) return;
+      library.setPaused(fileId, false);
+      downloads.start(local.meta, local);
+      x.changed();
     },
     async remove(fileId) {
       const name = library.get(fileId)?.meta.name ?? 'The file';

@@ -27,6 +27,8 @@ export interface LocalFile {
   rooms: string[];
   completedOnce: boolean;
   saveWanted: boolean;
+  /** Paused by the person: kept, not fetched, until resumed. */
+  paused: boolean;
 }
 
 export interface LibraryEvents {
@@ -209,9 +211,17 @@ export class Library {
   }
 
   setSaveWanted(fileId: string, wanted: boolean): void {
+    this.setFlag(fileId, 'saveWanted', wanted);
+  }
+
+  setPaused(fileId: string, paused: boolean): void {
+    this.setFlag(fileId, 'paused', paused);
+  }
+
+  private setFlag(fileId: string, flag: 'saveWanted' | 'paused', value: boolean): void {
     const f = this.files.get(fileId);
-    if (!f || f.saveWanted === wanted) return;
-    f.saveWanted = wanted;
+    if (!f || f[flag] === value) return;
+    f[flag] = value;
     this.markDirty(fileId);
   }
 
@@ -290,7 +300,7 @@ export class Library {
   private newFile(meta: FileMeta, manifest: Manifest, source: LocalFile['source']): LocalFile {
     const local: LocalFile = {
       meta, manifest, have: new Bitfield(manifest.pieceCount), source, addedAt: this.now(),
-      rooms: [this.room], completedOnce: false, saveWanted: false,
+      rooms: [this.room], completedOnce: false, saveWanted: false, paused: false,
     };
     this.files.set(meta.id, local);
     this.markDirty(meta.id);

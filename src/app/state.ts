@@ -8,6 +8,7 @@ import type { LinkRoute } from '../net/link.ts';
 import type { RelayStatus } from '../net/signal-client.ts';
 import type { AddressPrivacy } from './address-privacy.ts';
 import type { Downloads } from './downloads.ts';
+import type { FileLinks, LinkWaitView } from './file-links.ts';
 import type { Library } from './library.ts';
 import type { PeerMarks } from './peer-marks.ts';
 import type { Session } from './session.ts';
@@ -30,7 +31,7 @@ export interface PeerView {
   verified: boolean;
 }
 
-export type FileStatus = 'available' | 'manifest' | 'downloading' | 'complete' | 'error';
+export type FileStatus = 'available' | 'manifest' | 'downloading' | 'paused' | 'complete' | 'error';
 
 export interface HolderView {
   id: string;
@@ -53,6 +54,8 @@ export interface FileView {
   bytesDone: number;
   /** Bytes per second while downloading. */
   speed: number;
+  /** Seconds until complete at the measured rate; null while unknown or not downloading. */
+  secondsLeft: number | null;
   /** Open peers that can send us pieces we lack. */
   sources: number;
   error: string | null;
@@ -89,6 +92,8 @@ export interface AppState {
   elsewhere: StoredElsewhereView[];
   imports: ImportView[];
   notices: Notice[];
+  /** Files opened by link that cannot start yet. */
+  linkWaits: LinkWaitView[];
 }
 
 export interface EngineInternals {
@@ -110,6 +115,7 @@ export interface EngineInternals {
   route(peer: string): LinkRoute | null;
   /** The open link to this peer lost its path and is recovering. */
   lost(peer: string): boolean;
+  links: FileLinks;
 }
 
 export const MAX_NOTICES = 5;
@@ -180,6 +186,7 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
     elsewhere,
     imports: [...e.imports].map(([id, i]) => ({ id, ...i, name: shownName(i.name) })),
     notices: e.notices.all(),
+    linkWaits: e.links.waiting().map((w) => ({ ...w, name: w.name === null ? null : shownName(w.name) })),
   };
 }
 
@@ -200,7 +207,8 @@ function fileView(e: EngineInternals, id: string, nameOf: (id: string) => string
     holders.push({ id: peer, name: nameOf(peer), self: false, share });
   }
   const error = e.downloads.error(id);
-  const status: FileStatus = complete && !d ? 'complete' : d ? (d.status === 'manifest' ? 'manifest' : 'downloading') : error ? 'error' : 'available';
+  const status: FileStatus = complete && !d ? 'complete' : d ? (d.status === 'manifest' ? 'manifest' : 'downloading') : error ? 'error' : local?.paused ? 'paused' : 'available';
+  const running = d?.status === 'downloading';
   const shown = shownName(meta.name);
   return {
     meta: { ...meta, name: shown },
@@ -210,8 +218,9 @@ function fileView(e: EngineInternals, id: string, nameOf: (id: string) => string
     sharedByMe: local?.source === 'shared',
     repairing: !!d && (local?.completedOnce ?? false),
     bytesDone: complete ? meta.size : d ? d.bytesDone : Math.min(meta.size, (local?.have.count ?? 0) * (local?.manifest.pieceSize ?? 0)),
-    speed: d && d.status === 'downloading' ? d.rate.rate(now) : 0,
-    sources: d && d.status === 'downloading' ? d.sources : 0,
+    speed: running ? d.rate.rate(now) : 0,
+    secondsLeft: running ? d.rate.secondsFor(meta.size - d.bytesDone, now) : null,
+    sources: running ? d.sources : 0,
     error,
     saveReady: complete && (local?.saveWanted ?? false),
   };

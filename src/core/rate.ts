@@ -22,6 +22,17 @@ export class RateMeter {
     return (this.total * 1000) / span;
   }
 
+  /**
+   * Seconds until `remaining` more bytes arrive at the measured rate; null
+   * while unknown: fewer than two samples in the window (one piece says
+   * nothing about a rate), or nothing arriving at all.
+   */
+  secondsFor(remaining: number, now: number): number | null {
+    const rate = this.rate(now);
+    if (this.samples.length < 2 || rate <= 0) return null;
+    return Math.max(0, remaining) / rate;
+  }
+
   private trim(now: number): void {
     while (this.samples.length > 0 && this.samples[0]!.at < now - this.windowMs) this.total -= this.samples.shift()!.bytes;
   }

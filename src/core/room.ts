@@ -1,4 +1,5 @@
 import { toBase64Url } from './bytes.ts';
+import { err, ok, type Result } from './result.ts';
 
 /**
  * A room is named by the URL fragment, which browsers never send to a server.
@@ -41,9 +42,9 @@ function namedRoom(name: string): Room | null {
   return { secret: typed.normalize('NFC').toLowerCase(), named: true };
 }
 
-/** Reads a room from location.hash. Null when there is none (the landing page). */
+/** Reads a room from location.hash (a file link gives its room). Null when there is none (the landing page). */
 export function parseRoomFragment(hash: string): Room | null {
-  let raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  let raw = splitFileLink(hash).room;
   try {
     raw = decodeURIComponent(raw);
   } catch {
@@ -65,4 +66,46 @@ export function roomFragmentForName(name: string): string {
   if (clean.length === 0) return '';
   const needsMarker = SECRET_RE.test(clean) || hasNameMarker(clean) || clean.toLowerCase() === SHARE_FRAGMENT;
   return (needsMarker ? NAME_MARKER : '') + encodeURIComponent(clean);
+}
+
+/**
+ * A file link is a room link plus one file's id: #<room>/file/<64 hex digits>.
+ * The room part is kept exactly as written, so any room link (secret, name,
+ * name: marker) can carry a file, and a link without the suffix reads as it
+ * always did. A secret never contains '/', and the Join box writes names
+ * %-escaped, so only a hand-typed name containing "/file/" changes meaning.
+ */
+export const FILE_MARKER = '/file/';
+const FILE_ID_RE = /^[0-9a-f]{64}$/;
+
+function splitFileLink(hash: string): { room: string; file: string | null } {
+  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  const at = raw.lastIndexOf(FILE_MARKER);
+  return at < 0 ? { room: raw, file: null } : { room: raw.slice(0, at), file: raw.slice(at + FILE_MARKER.length) };
+}
+
+export type FileLinkError = 'bad-file-id' | 'no-room';
+
+/**
+ * The file a fragment names: null for a plain room link, an error value for a
+ * damaged or forged file part (never thrown). Ids are read case-insensitively
+ * (a phone may capitalise what is typed) and returned as the app writes them.
+ */
+export function parseFileLink(hash: string): Result<string | null, FileLinkError> {
+  const { room, file } = splitFileLink(hash);
+  if (file === null) return ok(null);
+  if (!parseRoomFragment(`#${room}`)) return err('no-room', 'this file link names no room');
+  const id = file.trim().toLowerCase();
+  if (!FILE_ID_RE.test(id)) return err('bad-file-id', 'this file link is damaged: its file id is not 64 hexadecimal digits');
+  return ok(id);
+}
+
+/** The page's own room link without any file part: where a file link leads once it has done its work. */
+export const roomPartOf = (hash: string): string => `#${splitFileLink(hash).room}`;
+
+/** The link to one file of the room the page `href` shows (its room part kept as written). */
+export function fileLinkFor(href: string, fileId: string): string {
+  const cut = href.indexOf('#');
+  const base = cut < 0 ? href : href.slice(0, cut);
+  return `${base}${roomPartOf(cut < 0 ? '' : href.slice(cut))}${FILE_MARKER}${fileId}`;
 }

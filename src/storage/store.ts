@@ -25,6 +25,8 @@ export interface FileRecord {
   completedOnce?: boolean;
   /** The person asked to save it once complete (survives a reload mid-download). */
   saveWanted?: boolean;
+  /** The person paused its download: its pieces are kept, and it does not resume by itself after a reload. */
+  paused?: boolean;
 }
 
 export interface PieceEntry {

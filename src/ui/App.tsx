@@ -3,7 +3,7 @@ import { saveBlob, startBrowserEngine } from '../app/browser.ts';
 import type { Engine } from '../app/engine.ts';
 import { recordRoomVisit } from '../app/recent-rooms.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
-import { parseRoomFragment, type Room } from '../core/room.ts';
+import { parseRoomFragment, roomPartOf, type Room } from '../core/room.ts';
 import type { FileIntents } from './FileRow.tsx';
 import { Landing } from './Landing.tsx';
 import { RoomView } from './RoomView.tsx';
@@ -22,7 +22,8 @@ export function App() {
     const onHash = () => {
       if (isShareRoute(location.hash) !== sharing) return location.reload();
       const next = parseRoomFragment(location.hash);
-      if (next?.secret !== room?.secret) location.reload();
+      // A file link typed into this room's address is followed by the fresh page.
+      if (next?.secret !== room?.secret || roomPartOf(location.hash) !== location.hash) location.reload();
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
@@ -132,6 +133,9 @@ function useFileIntents(engine: Engine | null): FileIntents | null {
       download: (id: string) => void engine.download(id),
       cancel: (id: string) => void engine.cancel(id),
       save: (id: string) => void save(engine, id),
+      read: (id: string) => engine.save(id).then((f) => f?.blob ?? null),
+      pause: (id: string) => engine.pause(id),
+      resume: (id: string) => engine.resume(id),
       remove: (id: string) => void engine.remove(id),
       stopSharing: (id: string) => void engine.stopSharing(id),
     };

@@ -1,11 +1,18 @@
 import type { FileView, HolderView } from '../app/state.ts';
-import { fileKind, formatBytes, formatSpeed, percent } from './format.ts';
+import { FileLinkButton } from './FileLinkButton.tsx';
+import { fileKind, formatBytes, formatSpeed, formatTimeLeft, percent } from './format.ts';
+import { PauseButton } from './PauseButton.tsx';
+import { Preview } from './Preview.tsx';
 import { SelectBox, type Selection } from './SelectionBar.tsx';
 
 export interface FileIntents {
   download(id: string): void;
   cancel(id: string): void;
   save(id: string): void;
+  /** The complete file's stored bytes, for previews. */
+  read(id: string): Promise<Blob | null>;
+  pause(id: string): void;
+  resume(id: string): void;
   remove(id: string): void;
   stopSharing(id: string): void;
 }
@@ -19,6 +26,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
   return (
     <li class={`file ${file.status}`} data-file-id={meta.id}>
       {selection && <SelectBox file={file} selection={selection} />}
+      <Preview file={file} read={intents.read} />
       <div class="file-main">
         <div class="file-name" title={meta.name}>
           {meta.name}
@@ -27,14 +35,15 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
         <div class="file-meta">
           {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders holders={file.holders} />
         </div>
-        {busy && (
-          <div class="progress" role="progressbar" aria-label={`Downloading ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+        {(busy || file.status === 'paused') && (
+          <div class="progress" role="progressbar" aria-label={`${file.status === 'paused' ? 'Paused' : 'Downloading'} ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
             <div class="bar" style={{ width: `${pct}%` }} />
           </div>
         )}
         <Status file={file} pct={pct} />
       </div>
       <div class="file-actions">
+        <PauseButton file={file} pause={intents.pause} resume={intents.resume} />
         {file.status === 'available' && (
           <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Download ${meta.name}`}>
             Download
@@ -60,6 +69,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
             Stop sharing
           </button>
         )}
+        <FileLinkButton file={file} />
         {held && !busy && (
           <button class="quiet" onClick={() => intents.remove(meta.id)} aria-label={`Remove ${meta.name} from this device`}>
             Remove
@@ -88,11 +98,14 @@ function Status({ file, pct }: { file: FileView; pct: number }) {
         <div class="status" aria-live="polite">
           {file.repairing ? 'Repairing: ' : ''}
           {pct}% · {formatBytes(file.bytesDone)} of {formatBytes(file.meta.size)} · {formatSpeed(file.speed)}
+          {file.secondsLeft !== null && ` · ${formatTimeLeft(file.secondsLeft)}`}
           {file.sources === 0 ? ' · waiting for someone who has it' : ` · from ${file.sources} ${file.sources === 1 ? 'peer' : 'peers'}`}
         </div>
       );
     case 'complete':
       return <div class="status done">{file.sharedByMe ? 'Shared by you' : 'Downloaded · you share it too'}</div>;
+    case 'paused':
+      return <div class="status">Paused at {pct}% · {formatBytes(file.bytesDone)} of {formatBytes(file.meta.size)} kept here</div>;
     case 'error':
       return <div class="status error">Stopped: {file.error}</div>;
     default:

@@ -1,6 +1,7 @@
 import { generate } from 'lean-qr';
 import { toSvgPath } from 'lean-qr/extras/svg';
-import { useMemo, useRef, useState } from 'preact/hooks';
+import { useMemo, useRef } from 'preact/hooks';
+import { canShare, CopyButton, ShareButton } from './LinkButtons.tsx';
 
 /** The link to share: the room is the fragment; query knobs such as ?uplimit= are this page's own, not the room's. */
 export const currentRoomLink = (): string => `${location.origin}${location.pathname}${location.hash}`;
@@ -34,36 +35,9 @@ export function InvitePanel({ link }: { link: string }) {
         </div>
         <QrCode text={link} />
         <p class="hint">Scan it with a phone's camera to open the room there.</p>
-        {'share' in navigator && <ShareButton link={link} />}
+        {canShare() && <ShareButton class="share-link" link={link} title="meshdrop room" />}
       </dialog>
     </>
-  );
-}
-
-function CopyButton({ link }: { link: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(link);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 2000);
-    } catch {
-      prompt('Copy this room link:', link); // no clipboard permission (plain http): let the person copy it
-    }
-  };
-  return <button onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>;
-}
-
-function ShareButton({ link }: { link: string }) {
-  const share = () =>
-    void navigator.share({ title: 'meshdrop room', url: link }).catch((e: Error) => {
-      // The person closing the share sheet is an AbortError, not a failure worth telling.
-      if (e.name !== 'AbortError') console.warn('meshdrop: sharing the link failed', e);
-    });
-  return (
-    <button class="share-link" onClick={share}>
-      Share…
-    </button>
   );
 }
 

@@ -3,6 +3,7 @@ import type { Engine } from '../app/engine.ts';
 import type { ShareInput } from '../app/intents.ts';
 import type { AppState } from '../app/state.ts';
 import type { Room } from '../core/room.ts';
+import { FileLinkWaits } from './FileLinkWaits.tsx';
 import type { FileIntents } from './FileRow.tsx';
 import { FileActions, FileTree } from './FileTree.tsx';
 import { droppedFiles } from './dropped-files.ts';
@@ -41,6 +42,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
       </header>
       <NamedRoomWarning room={room} />
       <Notices notices={state.notices} dismiss={(id) => engine.dismissNotice(id)} />
+      <FileLinkWaits engine={engine} waits={state.linkWaits} />
       <div class="layout">
         <aside>
           <NameEditor name={state.self.name} onRename={(n) => engine.setName(n)} />

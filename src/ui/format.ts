@@ -24,3 +24,13 @@ export function fileKind(mime: string, name: string): string {
   if (mime === 'application/pdf') return 'PDF';
   return ext ? `${ext} file` : 'file';
 }
+
+/** "12 s left", "4 min left", "2 h 5 min left": rounded up, since promising too little annoys less than too much. */
+export function formatTimeLeft(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${Math.max(1, s)} s left`;
+  const min = Math.ceil(s / 60);
+  if (min < 60) return `${min} min left`;
+  const h = Math.floor(min / 60);
+  return min % 60 === 0 ? `${h} h left` : `${h} h ${min % 60} min left`;
+}

@@ -212,8 +212,8 @@ function losePiece(st: RunState, i: number, c: number, piece: number): string {
   return peer.online ? '' : 'while offline';
 }
 
-/** Download and cancel, as the person clicks them: on a file the page lists. */
-function intent(st: RunState, op: Extract<Op, { kind: 'download' | 'download-twice' | 'cancel' | 'download-after-cancel' }>): string {
+/** Download, cancel and pause, as the person clicks them: on a file the page lists. */
+function intent(st: RunState, op: Extract<Op, { kind: 'download' | 'download-twice' | 'cancel' | 'download-after-cancel' | 'pause' | 'pause-then-download' }>): string {
   const engine = st.peers[op.peer]!.engine;
   if (!engine) return 'skipped: offline';
   const fileId = st.contents[op.content]!.fileId;
@@ -224,6 +224,7 @@ function intent(st: RunState, op: Extract<Op, { kind: 'download' | 'download-twi
     if (op.kind === 'download-twice') callDownload(st, op.peer, op.content);
     return `was ${view.status}`;
   }
+  if (op.kind === 'pause' || op.kind === 'pause-then-download') return pause(st, op.peer, op.content, op.kind === 'pause-then-download');
   if (view.status !== 'downloading' && view.status !== 'manifest') return `skipped: ${view.status}, not running`;
   st.wanted.get(op.peer)?.delete(op.content);
   const cancelled = engine.cancel(fileId);
@@ -235,4 +236,35 @@ function intent(st: RunState, op: Extract<Op, { kind: 'download' | 'download-twi
     if (engine.getState().files.some((f) => f.meta.id === fileId)) callDownload(st, op.peer, op.content);
   });
   return '';
+}
+
+/**
+ * Pause mid-way: the download is started if it is not running, and paused
+ * once it has stored something (a moment later, as a person would click).
+ * Pause keeps the pieces and ends the asked-for download (its promise says
+ * false); Download on the paused file, two seconds later here or by a later
+ * op, resumes it and must then finish like any other.
+ */
+function pause(st: RunState, i: number, c: number, downloadAgain: boolean): string {
+  const peer = st.peers[i]!;
+  const engine = peer.engine!;
+  const fileId = st.contents[c]!.fileId;
+  const viewOf = () => engine.getState().files.find((f) => f.meta.id === fileId);
+  const status = viewOf()?.status;
+  if (status === 'complete' || status === 'paused') return `skipped: ${status}`;
+  if (status !== 'downloading' && status !== 'manifest') callDownload(st, i, c);
+  const stop = engine.subscribe(() => {
+    const v = viewOf();
+    if (peer.engine !== engine || !v || v.status === 'complete') return stop();
+    if (v.status !== 'downloading' || v.bytesDone === 0) return;
+    stop();
+    st.clock.setTimeout(() => {
+      if (peer.engine !== engine || viewOf()?.status !== 'downloading') return;
+      st.log.push(`t=${(st.clock.now() / 1000).toFixed(1)}s p${i} paused c${c} at ${viewOf()!.bytesDone} bytes`);
+      st.wanted.get(i)?.delete(c);
+      engine.pause(fileId);
+      if (downloadAgain) st.clock.setTimeout(() => peer.engine === engine && callDownload(st, i, c), 2_000);
+    }, 0);
+  });
+  return `was ${status}`;
 }

@@ -10,7 +10,7 @@ import { mulberry32 } from '../random.ts';
 export type Op =
   | { kind: 'join' | 'leave' | 'reload' | 'network-change'; peer: number }
   | { kind: 'share'; peer: number; content: number; name: string }
-  | { kind: 'download' | 'download-twice' | 'cancel' | 'download-after-cancel'; peer: number; content: number }
+  | { kind: 'download' | 'download-twice' | 'cancel' | 'download-after-cancel' | 'pause' | 'pause-then-download'; peer: number; content: number }
   | { kind: 'remove' | 'stop-sharing'; peer: number; content: number }
   | { kind: 'lose-piece'; peer: number; content: number; piece: number }
   | { kind: 'relay-down' | 'relay-up' };
@@ -82,7 +82,7 @@ export function generateScenario(seed: number, limits: ScenarioLimits = DEFAULT_
       const c = int(0, contentSizes.length - 1);
       return p === null ? null : { kind: 'share', peer: p, content: c, name: random() < 0.25 ? `copy-${c}.bin` : `file-${c}.bin` };
     }],
-    ...(['download', 'download-twice', 'cancel', 'download-after-cancel'] as const).map((kind, i): Proposal => [[18, 5, 6, 4][i]!, () => {
+    ...(['download', 'download-twice', 'cancel', 'download-after-cancel', 'pause', 'pause-then-download'] as const).map((kind, i): Proposal => [[18, 5, 6, 4, 4, 3][i]!, () => {
       const p = onlinePeer();
       const c = pickOf([...m.shared]);
       return p === null || c === null ? null : { kind, peer: p, content: c };
@@ -127,6 +127,7 @@ export function formatOp(op: Op): string {
     case 'share': return `${who}share c${op.content} as "${op.name}"`;
     case 'lose-piece': return `${who}lose-piece c${op.content}#${op.piece}`;
     case 'download': case 'download-twice': case 'cancel': case 'download-after-cancel': case 'remove': case 'stop-sharing':
+    case 'pause': case 'pause-then-download':
       return `${who}${op.kind} c${op.content}`;
     default: return `${who}${op.kind}`;
   }
