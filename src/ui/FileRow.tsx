@@ -1,6 +1,7 @@
 import type { FileView, HolderView } from '../app/state.ts';
 import { fileKind, formatBytes, formatSpeed, percent } from './format.ts';
 import { SelectBox, type Selection } from './SelectionBar.tsx';
+import { PlayButton } from './PlayButton.tsx';
 
 export interface FileIntents {
   download(id: string): void;
@@ -35,6 +36,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
         <Status file={file} pct={pct} />
       </div>
       <div class="file-actions">
+        <PlayButton file={file} />
         {file.status === 'available' && (
           <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Download ${meta.name}`}>
             Download
