@@ -79,7 +79,7 @@ test('a video plays while it downloads, and a seek to the middle plays within se
   const beforeSeek = (await downloadOf(bob.page))!;
   expect(holds(beforeSeek, middlePiece), 'the middle is not here yet').toBe(false);
   await bob.page.locator('dialog.player video').evaluate((v: HTMLVideoElement, t: number) => (v.currentTime = t), middle);
-  await expect.poll(() => currentTime(bob.page), { timeout: 8_000, message: 'playing after the seek' }).toBeGreaterThan(middle + 1);
+  await expect.poll(() => currentTime(bob.page), { timeout: 10_000, message: 'playing after the seek' }).toBeGreaterThan(middle + 1);
   const afterSeek = await currentTime(bob.page);
   await expect.poll(() => currentTime(bob.page), { timeout: 5_000 }).toBeGreaterThan(afterSeek + 0.5);
   expect((await downloadOf(bob.page))!.have, 'still downloading after the seek played').toBeLessThan(during.pieceCount);

@@ -95,11 +95,7 @@ export class PieceScheduler {
     return this.have.get(piece) || this.arriving.has(piece);
   }
 
-  /**
-   * A player reads the file from `byteOffset` (null: no player any more).
-   * Only the order of new requests changes: requests in flight stay, as
-   * withdrawing them would waste what is already on its way.
-   */
+  /** A player reads from `byteOffset` (null: none). Requests in flight stay: withdrawing them wastes what is on its way. */
   setFocus(byteOffset: number | null): void {
     if (byteOffset === null || !Number.isFinite(byteOffset)) this.focusPiece = null;
     else this.focusPiece = Math.min(this.pieceCount - 1, Math.max(0, Math.floor(byteOffset / this.pieceSize)));
@@ -268,19 +264,13 @@ export class PieceScheduler {
   }
 
   /**
-   * Lower goes first. Pieces in the playhead window rank below every other
-   * piece (counts are at most 65535), nearest the playhead first; the others
-   * by rarity, ties broken at random.
+   * Lower goes first: the playhead window (at least two pieces) below every
+   * rarity (counts are at most 65535), nearest first; then rarest, ties at random.
    */
   private rank(piece: number, count: number): number {
+    const window = Math.max(2, Math.ceil(FOCUS_WINDOW_BYTES / this.pieceSize));
     const ahead = this.focusPiece === null ? -1 : piece - this.focusPiece;
-    if (ahead >= 0 && ahead < this.focusWindow) return ahead - this.focusWindow - 0x10000;
-    return count + this.random();
-  }
-
-  /** The window in pieces: at least two, so the piece after the playhead's is never an afterthought. */
-  private get focusWindow(): number {
-    return Math.max(2, Math.ceil(FOCUS_WINDOW_BYTES / this.pieceSize));
+    return ahead >= 0 && ahead < window ? ahead - window - 0x10000 : count + this.random();
   }
 
   /** Endgame only starts once nothing missing is left unrequested. */
