@@ -23,6 +23,12 @@ export function Player({ file, kind, media, onClose }: { file: FileView; kind: M
   const source = usePlayerSource(file, media);
   const [failure, setFailure] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
+  /** Where playback stopped: Try again resumes there, not from the start. */
+  const stoppedAt = useRef(0);
+  const fail = (el: HTMLMediaElement) => {
+    stoppedAt.current = el.currentTime;
+    setFailure(el.error?.message || 'the browser could not play it');
+  };
   const Media = kind;
   return (
     <dialog ref={dialog} class="player" aria-labelledby={`player-${id}`} onClose={onClose}>
@@ -34,7 +40,8 @@ export function Player({ file, kind, media, onClose }: { file: FileView; kind: M
       </div>
       {source.url && (
         <Media key={attempt} src={source.url} controls autoPlay playsInline preload="auto" onPlaying={() => setFailure(null)}
-          onError={(e) => setFailure((e.currentTarget as HTMLMediaElement).error?.message || 'the browser could not play it')} />
+          onLoadedMetadata={(e) => ((e.currentTarget as HTMLMediaElement).currentTime = stoppedAt.current)}
+          onError={(e) => fail(e.currentTarget as HTMLMediaElement)} />
       )}
       <p class="status" aria-live="polite">{failure ? `Playback stopped: ${failure}` : source.text}</p>
       {failure && source.url && <button onClick={() => { setFailure(null); setAttempt((n) => n + 1); }}>Try again</button>}
