@@ -86,12 +86,17 @@ test('a video plays while it downloads, and a seek to the middle plays within se
   await expect.poll(() => currentTime(bob.page), { timeout: 10_000, message: 'playing after the seek' }).toBeGreaterThan(middle + 1);
   const afterSeek = await currentTime(bob.page);
   await expect.poll(() => currentTime(bob.page), { timeout: 5_000 }).toBeGreaterThan(afterSeek + 0.5);
-  expect((await downloadOf(bob.page))!.have, 'still downloading after the seek played').toBeLessThan(during.pieceCount);
 
   await bob.page.setViewportSize({ width: 360, height: 740 });
   await screenshot(bob.page, 'media-player-phone.png');
   await bob.page.emulateMedia({ colorScheme: 'dark' });
   await screenshot(bob.page, 'media-player-phone-dark.png');
+
+  // Reloaded mid-download: the download resumes by itself, and Play plays again from what is stored.
+  expect((await downloadOf(bob.page))!.have, 'reloaded before the download ended').toBeLessThan(during.pieceCount);
+  await bob.page.reload();
+  await fileRow(bob.page, NAME).getByRole('button', { name: /Play/ }).click();
+  await expect.poll(() => currentTime(bob.page), { timeout: 15_000, message: 'playing again after a reload' }).toBeGreaterThan(0.5);
 
   // Closing the player leaves the download running. Once complete, the worker's route serves the
   // whole file (200) and any range of it (206) with the shared bytes, and refuses a range past the end (416).
