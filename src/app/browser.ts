@@ -13,6 +13,7 @@ import { addressPrivacy, icePolicy, isTurnServer } from './address-privacy.ts';
 import { createEngine, type Engine } from './engine.ts';
 import { askForRoom, holdRoom, roomsOpenElsewhere } from './tab-lock.ts';
 import { loadOrCreateIdentity } from './identity-store.ts';
+import { connectMediaBridge, type MediaBridge } from './media-bridge.ts';
 
 /**
  * Browser wiring: the real edges (IndexedDB, simple-peer, WebSocket, timers)
@@ -110,6 +111,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
   const name = storedName ?? randomDisplayName(Math.random);
   if (!storedName) await store.setPref('name', name);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  let media: MediaBridge | null = null;
 
   const engine = createEngine({
     self: identity,
@@ -148,6 +150,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
       const h = setInterval(fn, ms);
       return () => clearInterval(h);
     },
+    pieceStored: (fileId) => media?.stored(fileId),
     throttle: uploadThrottle(),
     privacy: {
       view: () => addressPrivacy(privacyFacts()),
@@ -167,6 +170,12 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
         }
       : undefined,
   });
+  media = connectMediaBridge(engine, window.isSecureContext ? navigator.serviceWorker : undefined, () => performance.now());
+  const close = engine.close;
+  engine.close = () => {
+    close();
+    media?.close();
+  };
   // Read-only counters for tests, the benchmark and curious people in the console.
   // sendFrame lets a test (or a curious person) play a hostile peer: anything sent is checked by the receiver as usual.
   (globalThis as { __meshdrop?: unknown }).__meshdrop = {

@@ -77,6 +77,8 @@ export class Download {
   private manifestTried = new Set<string>();
   private verifying = new Set<number>();
   private unstored = 0;
+  /** Where a player reads the file (bytes), kept here until the manifest gives us a scheduler. */
+  private focus: number | null = null;
 
   constructor(readonly meta: FileMeta, private readonly deps: DownloadDeps, local?: LocalFile) {
     if (local) this.local = local;
@@ -114,6 +116,14 @@ export class Download {
     if (this.local) this.begin(this.local);
     else this.requestManifest();
     this.deps.changed();
+  }
+
+  /** A player reads the file from `byteOffset` (null: it closed): those pieces go first. */
+  setFocus(byteOffset: number | null): void {
+    if (byteOffset === this.focus) return;
+    this.focus = byteOffset;
+    this.scheduler?.setFocus(byteOffset);
+    this.fillAll();
   }
 
   /** Something changed about what `peer` holds, or its link opened: use it. */
@@ -250,6 +260,7 @@ export class Download {
     this.stats.resumedWith = local.have.count;
     const view = this.deps.availability.view(this.fileId, local.manifest.pieceCount);
     this.scheduler = new PieceScheduler(local.manifest.pieceCount, local.manifest.pieceSize, local.have, view, this.deps.random);
+    this.scheduler.setFocus(this.focus);
     this.manifestFrom = null;
     this.status = 'downloading';
     if (local.have.complete) return this.complete();

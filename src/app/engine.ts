@@ -47,6 +47,8 @@ export interface EngineDeps {
   createConnection: PeerConnectionFactory;
   /** Calls fn every ms milliseconds; returns a function that stops it. */
   every(ms: number, fn: () => void): () => void;
+  /** A piece of a file is stored (the service worker's media route waits for some). */
+  pieceStored?(fileId: string, piece: number): void;
   /** Test-only upload throttle. */
   throttle?(bytes: number): Promise<void>;
   /** The browser's storage budget (navigator.storage); absent in Node tests. */
@@ -175,6 +177,7 @@ export function createEngine(deps: EngineDeps): Engine {
     // Every linked peer hears of every piece we store: partial holders are sources for everyone.
     stored: (fileId, piece) => {
       for (const s of startedSessions()) s.send({ type: 'have', fileId, piece });
+      deps.pieceStored?.(fileId, piece);
     },
     completed: announce,
     dropped,

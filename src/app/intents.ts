@@ -26,6 +26,8 @@ export interface Intents {
    * into a zip instead).
    */
   download(fileId: string, opts?: { save?: boolean }): Promise<boolean>;
+  /** A player reads the file from `byteOffset` (null: no player any more): those pieces are fetched first. */
+  focus(fileId: string, byteOffset: number | null): void;
   /** These complete files as one streamed zip; null (with a notice) if one is not complete. */
   zip(fileIds: readonly string[], name: string): ZipArchive | null;
   cancel(fileId: string): Promise<void>;
@@ -144,6 +146,7 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
       }
       return downloads.whenDone(fileId);
     },
+    focus: (fileId, byteOffset) => downloads.get(fileId)?.setFocus(byteOffset),
     zip(fileIds, zipName) {
       const archive = zipArchive(librarySource(library), fileIds, { name: zipName, now: new Date(deps.now()) });
       if (archive.ok) return archive.value;

@@ -1,4 +1,5 @@
 import { acceptDownload, answerDownload, type DownloadMessageEvent } from './download-route.ts';
+import { createMediaRoute, type MediaFetch } from './media-route.ts';
 import { inboxFromForm, putSharedInbox } from './share-inbox.ts';
 
 /**
@@ -13,6 +14,7 @@ import { inboxFromForm, putSharedInbox } from './share-inbox.ts';
  * - precached assets: cache first (their names carry content hashes);
  * - POST /share-target: keep the shared files in IndexedDB, 303 to the picker;
  * - GET /download/<id>: a zip the page streamed to us (download-route.ts);
+ * - GET /media/<file id>/<name>: audio and video from IndexedDB as they download (media-route.ts);
  * - anything else (the relay's /ws, /config.json, other origins): not touched.
  */
 declare const __PRECACHE__: string[];
@@ -22,7 +24,7 @@ declare const __SW_VERSION__: string;
 interface ExtendableEvent extends Event {
   waitUntil(p: Promise<unknown>): void;
 }
-interface FetchEvent extends ExtendableEvent {
+interface FetchEvent extends ExtendableEvent, MediaFetch {
   readonly request: Request;
   respondWith(r: Response | Promise<Response>): void;
 }
@@ -31,7 +33,7 @@ interface WorkerScope {
   addEventListener(type: 'fetch', fn: (e: FetchEvent) => void): void;
   addEventListener(type: 'message', fn: (e: DownloadMessageEvent) => void): void;
   skipWaiting(): Promise<void>;
-  clients: { claim(): Promise<void> };
+  clients: { claim(): Promise<void> } & Parameters<typeof createMediaRoute>[0];
   location: Location;
 }
 const worker = self as unknown as WorkerScope;
@@ -41,6 +43,7 @@ const CACHE = `${CACHE_PREFIX}${__SW_VERSION__}`;
 const SHELL = '/index.html';
 const SHARE_TARGET = '/share-target';
 const PRECACHED = new Set(__PRECACHE__);
+const media = createMediaRoute(worker.clients);
 
 worker.addEventListener('install', (event) => {
   // 'reload' skips the HTTP cache: an index.html from yesterday must not enter today's shell.
@@ -57,7 +60,9 @@ async function dropOldCaches(): Promise<void> {
   await Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
 }
 
-worker.addEventListener('message', (event) => void acceptDownload(event));
+worker.addEventListener('message', (event) => {
+  if (!acceptDownload(event)) media.message(event.data);
+});
 
 worker.addEventListener('fetch', (event) => {
   const { request } = event;
@@ -67,6 +72,8 @@ worker.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const download = answerDownload(url);
   if (download) return event.respondWith(download);
+  const mediaFile = media.fileIdOf(request);
+  if (mediaFile) return event.respondWith(media.respond(event, mediaFile));
   if (request.mode === 'navigate') return event.respondWith(networkFirstShell(request));
   if (PRECACHED.has(url.pathname)) event.respondWith(cacheFirst(request));
 });

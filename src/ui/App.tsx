@@ -6,6 +6,7 @@ import { createIdbStore } from '../storage/idb-store.ts';
 import { parseRoomFragment, roomPartOf, type Room } from '../core/room.ts';
 import type { FileIntents } from './FileRow.tsx';
 import { Landing } from './Landing.tsx';
+import { MediaContext } from './media-context.ts';
 import { RoomView } from './RoomView.tsx';
 import { isShareRoute, SharePicker, useSharedFilesInto } from './SharePicker.tsx';
 import { usePageLife } from './use-page-life.ts';
@@ -81,7 +82,11 @@ function RoomPage({ room }: { room: Room }) {
     return <OpenElsewhere moved={phase === 'moved'} useHere={useHere} />;
   }
   if (!engine || !intents) return <p class="loading">Joining the room…</p>;
-  return <RoomView engine={engine} room={room} intents={intents} />;
+  return (
+    <MediaContext.Provider value={engine}>
+      <RoomView engine={engine} room={room} intents={intents} />
+    </MediaContext.Provider>
+  );
 }
 
 /** Lists the room on the landing page's recent rooms; failing to is worth a warning, not the room. */

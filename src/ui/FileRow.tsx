@@ -4,6 +4,7 @@ import { fileKind, formatBytes, formatSpeed, formatTimeLeft, percent } from './f
 import { PauseButton } from './PauseButton.tsx';
 import { Preview } from './Preview.tsx';
 import { SelectBox, type Selection } from './SelectionBar.tsx';
+import { PlayButton } from './PlayButton.tsx';
 
 export interface FileIntents {
   download(id: string): void;
@@ -44,6 +45,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
       </div>
       <div class="file-actions">
         <PauseButton file={file} pause={intents.pause} resume={intents.resume} />
+        <PlayButton file={file} />
         {file.status === 'available' && (
           <button class="primary" onClick={() => intents.download(meta.id)} aria-label={`Download ${meta.name}`}>
             Download

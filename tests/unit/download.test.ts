@@ -209,3 +209,24 @@ test('pieces from several holders are verified and stored: the saved bytes hash 
   assert.equal(createHash('sha256').update(saved).digest('hex'), createHash('sha256').update(file.bytes).digest('hex'));
   assert.ok(requestsTo(sent, P).length > 0 && requestsTo(sent, Q).length > 0, 'both holders served');
 });
+
+test('a player focus set while the manifest is awaited picks the first pieces there; a seek moves it, clearing it ends it', async () => {
+  const { d, sent, file, library } = await setup({ announcers: [P], linked: [P] });
+  d.setFocus(4 * file.manifest.pieceSize + 10); // the player asked before the manifest came
+  d.start();
+  await sendManifest(d, P, file);
+  assert.deepEqual(requestsTo(sent, P), [4, 5], 'the playhead piece and the next, not rarest-first 0 and 1');
+  const before = sent.length;
+  await d.onPiece(P, 4, pieceOf(file, 4));
+  await until(() => sent.length > before, 'the next request');
+  d.setFocus(1 * file.manifest.pieceSize); // a seek backwards: the freed slot goes there
+  assert.deepEqual(requestsTo(sent.slice(before), P), [6], 'one slot freed before the seek: the window went on');
+  await d.onPiece(P, 5, pieceOf(file, 5));
+  await until(() => requestsTo(sent.slice(before), P).length > 1, 'the request after the seek');
+  assert.deepEqual(requestsTo(sent.slice(before), P).slice(1), [1]);
+  d.setFocus(null);
+  await serve(d, sent, file);
+  assert.equal(d.status, 'complete');
+  const saved = new Uint8Array(await (await library.assemble(file.meta.id)).arrayBuffer());
+  assert.equal(createHash('sha256').update(saved).digest('hex'), createHash('sha256').update(file.bytes).digest('hex'));
+});

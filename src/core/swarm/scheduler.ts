@@ -25,6 +25,11 @@ import type { PieceView } from './availability.ts';
  *   duplicate requests that have been outstanding for ENDGAME_AFTER_MS (once
  *   each); the first copy wins, the other is cancelled. Waiting a moment keeps
  *   a small file, all of it requested at once, from being fetched twice.
+ * - Playhead first (setFocus): while a player reads the file, the missing
+ *   pieces of a window of FOCUS_WINDOW_BYTES from the byte it reads go first,
+ *   in order, so playback starts and resumes soon; the rest stays rarest first,
+ *   so the swarm keeps spreading rare pieces. Seeking moves the focus; clearing
+ *   it restores plain rarest first.
  */
 export const MIN_PIPELINE = 2;
 export const MAX_PIPELINE = 24;
@@ -35,6 +40,12 @@ export const SNUB_MS = 60_000;
 /** How long a stalled peer gets no fresh requests while others can serve. */
 export const STALL_PENALTY_MS = 30_000;
 export const ENDGAME_AFTER_MS = 1_000;
+/**
+ * How far ahead of the playhead pieces are fetched in order: ~3 s of a
+ * 12 Mbit/s video, enough to cover a fast peer's pipeline twice over, small
+ * enough that the rest of the swarm still gets rarest first.
+ */
+export const FOCUS_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Weight of the newest sample in the rate average. */
 const RATE_ALPHA = 0.3;
 
@@ -63,6 +74,8 @@ export class PieceScheduler {
   private requested = new Map<number, Set<string>>();
   /** piece -> when it was first requested (of its current requests). */
   private requestedAt = new Map<number, number>();
+  /** First piece of the playhead window, or null when nobody is playing the file. */
+  private focusPiece: number | null = null;
 
   constructor(
     readonly pieceCount: number,
@@ -80,6 +93,16 @@ export class PieceScheduler {
   /** Whether we hold the piece or it is verified and on its way to storage. */
   private haveOrArriving(piece: number): boolean {
     return this.have.get(piece) || this.arriving.has(piece);
+  }
+
+  /** A player reads from `byteOffset` (null: none). Requests in flight stay: withdrawing them wastes what is on its way. */
+  setFocus(byteOffset: number | null): void {
+    if (byteOffset === null || !Number.isFinite(byteOffset)) this.focusPiece = null;
+    else this.focusPiece = Math.min(this.pieceCount - 1, Math.max(0, Math.floor(byteOffset / this.pieceSize)));
+  }
+
+  get focus(): number | null {
+    return this.focusPiece;
   }
 
   peerIds(): string[] {
@@ -233,11 +256,21 @@ export class PieceScheduler {
       const requesters = this.requested.get(i)?.size ?? 0;
       if (!endgame && requesters > 0) continue;
       if (endgame && (requesters !== 1 || now - this.requestedAt.get(i)! < ENDGAME_AFTER_MS)) continue;
-      candidates.push({ piece: i, rank: counts[i]! + this.random() });
+      candidates.push({ piece: i, rank: this.rank(i, counts[i]!) });
     }
     if (endgame && candidates.length > 0 && this.hasUnrequestedMissing(counts)) return [];
     candidates.sort((a, b) => a.rank - b.rank);
     return candidates.slice(0, count).map((c) => c.piece);
+  }
+
+  /**
+   * Lower goes first: the playhead window (at least two pieces) below every
+   * rarity (counts are at most 65535), nearest first; then rarest, ties at random.
+   */
+  private rank(piece: number, count: number): number {
+    const window = Math.max(2, Math.ceil(FOCUS_WINDOW_BYTES / this.pieceSize));
+    const ahead = this.focusPiece === null ? -1 : piece - this.focusPiece;
+    return ahead >= 0 && ahead < window ? ahead - window - 0x10000 : count + this.random();
   }
 
   /** Endgame only starts once nothing missing is left unrequested. */
