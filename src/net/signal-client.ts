@@ -166,6 +166,9 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
     socket = ws;
     // The relay speaks first (its challenge): nothing to send on open.
     ws.onmessage = (ev) => onMessage(ws, ev);
+    // An error event says nothing (browsers hide the reason) and is always followed by close, handled below.
+    // Listening matters in Node, where `ws` throws an error nobody listens to (closing a socket still connecting).
+    ws.onerror = () => undefined;
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
