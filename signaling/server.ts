@@ -37,7 +37,7 @@ export interface RunningServer {
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Content-Security-Policy':
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; " +
-    "style-src 'self' 'unsafe-inline'; frame-src blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "style-src 'self' 'unsafe-inline'; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   // The room secret lives in the URL fragment, which browsers never send; no-referrer is belt and braces.
   'Referrer-Policy': 'no-referrer',

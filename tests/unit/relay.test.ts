@@ -650,7 +650,11 @@ describe('startServer', () => {
     assert.equal(res.status, 200);
     assert.match(await res.text(), /meshdrop-test/);
     assert.equal(res.headers.get('content-security-policy'), SECURITY_HEADERS['Content-Security-Policy']);
-    assert.match(res.headers.get('content-security-policy') ?? '', /connect-src 'self' ws: wss:.*frame-ancestors 'none'/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /connect-src 'self' ws: wss:.*frame-ancestors 'none'/);
+    // Our own frames: the service worker's one-time zip URL ('self') and a PDF's object URL (blob:); players read blob: fallbacks.
+    assert.match(csp, /frame-src 'self' blob:;/);
+    assert.match(csp, /media-src 'self' blob:;/);
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
     assert.equal(res.headers.get('cache-control'), 'no-cache');
