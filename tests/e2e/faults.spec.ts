@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, expect, test, type Page } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.ts';
 import { killGroup, startMeshdrop } from './servers.ts';
-import { DESKTOP, download, expectPeer, fileRow, joinRoom, newPage, randomFile, save, sha256, shareFile, startRoom } from './helpers.ts';
+import { DESKTOP, pairAt, download, expectPeer, fileRow, joinRoom, newPage, randomFile, save, sha256, shareFile, startRoom } from './helpers.ts';
 
 /**
  * Faults caused for real: the relay process is killed and restarted
@@ -25,12 +25,8 @@ test('killing the relay mid-transfer: the transfer goes on, and newcomers join w
   let server = await startServer(port);
   try {
     const original = randomFile(16 * MiB);
-    const alice = await newPage(browser, DESKTOP);
-    await alice.page.goto(`${base}/?uplimit=${2 * MiB}`);
-    const room = new URL(await startRoom(alice.page, false)).hash;
+    const { alice, bob, room } = await pairAt(browser, base, `?uplimit=${2 * MiB}`);
     await shareFile(alice.page, 'outage.bin', original);
-    const bob = await newPage(browser, DESKTOP);
-    await joinRoom(bob.page, `${base}/${room}`);
     const saved = download(bob.page, 'outage.bin');
     await expect.poll(() => have(bob.page)).toBeGreaterThan(4);
 
@@ -96,12 +92,8 @@ test('going offline is shown, and the page recovers when the network returns', a
 
 test('a network change mid-transfer (offline, then back, as a phone moving from Wi-Fi to mobile data): the transfer finishes intact, without a reload', async ({ browser, baseURL }) => {
   const original = randomFile(4 * MiB);
-  const alice = await newPage(browser, DESKTOP);
-  await alice.page.goto(`${baseURL}/?uplimit=${512 * 1024}`);
-  const room = new URL(await startRoom(alice.page, false)).hash;
+  const { alice, bob } = await pairAt(browser, baseURL!, `?uplimit=${512 * 1024}`);
   await shareFile(alice.page, 'moving.bin', original);
-  const bob = await newPage(browser, DESKTOP);
-  await joinRoom(bob.page, `${baseURL}/${room}`);
   const saved = download(bob.page, 'moving.bin');
   await expect.poll(() => have(bob.page)).toBeGreaterThan(2);
   // The browser says offline, then online: the relay socket is replaced and every link restarts ICE.
