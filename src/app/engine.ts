@@ -1,4 +1,5 @@
 import type { Sha256 } from '../core/hash.ts';
+import { MAX_FILES_PER_ORIGIN } from '../core/gossip/catalogue.ts';
 import { Availability } from '../core/swarm/availability.ts';
 import type { PeerConnection, PeerConnectionFactory } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
@@ -86,6 +87,8 @@ export interface EngineStats {
 }
 
 const TICK_MS = 1_000;
+const OVER_LIMIT_TEXT = `You offer ${MAX_FILES_PER_ORIGIN.toLocaleString('en')} files in this room, the most one person can: ` +
+  'files shared beyond that are kept here but nobody sees them. Stop sharing some to offer others.';
 /** Pieces or manifests failing verification before a peer is dropped (each failure is proof). */
 export const MAX_STRIKES = 3;
 
@@ -159,7 +162,8 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const announce = (local: LocalFile) => {
-    if (local.rooms.includes(deps.room) && local.have.complete) void gossip.announce('add', local.meta);
+    if (!local.rooms.includes(deps.room) || !local.have.complete) return changed();
+    void gossip.announce('add', local.meta).then((offered) => offered || notices.error(OVER_LIMIT_TEXT));
     changed();
   };
 

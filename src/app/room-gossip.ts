@@ -51,8 +51,11 @@ export class RoomGossip {
     this.rules = new GossipRules({ get self() { return self.id; }, ...deps.limits });
   }
 
-  /** Signs and sends our own statement about a file to every neighbour. */
-  async announce(kind: Announcement['kind'], meta: FileMeta): Promise<void> {
+  /**
+   * Signs and sends our own statement about a file to every neighbour. False when the
+   * room cannot take it: we already offer MAX_FILES_PER_ORIGIN files (every peer would drop it).
+   */
+  async announce(kind: Announcement['kind'], meta: FileMeta): Promise<boolean> {
     // Taken before the await: statements made in order keep their order.
     const seq = (this.lastSeq = Math.max(this.lastSeq + 1, Math.floor(this.deps.wallClock())));
     const { self } = this.deps;
@@ -61,11 +64,15 @@ export class RoomGossip {
       (data) => self.sign(data),
     );
     const applied = this.catalogue.apply(a);
-    if (applied === 'over-limit') this.rules.count('over-limit');
+    if (applied === 'over-limit') {
+      this.rules.count('over-limit');
+      return false;
+    }
     if (applied === 'changed') this.deps.changed();
     const neighbours = this.deps.neighbours();
     const sent = { ...a, hops: this.rules.originHops(neighbours, this.deps.members()) }; // hops are not signed
     for (const peer of this.rules.originate(sent, neighbours, this.deps.now())) this.deps.send(peer, { type: 'gossip', json: sent });
+    return true;
   }
 
   /** One announcement from neighbour `from`: a GOSSIP frame (live, forwarded on) or one item of its catalogue sync. */

@@ -157,6 +157,19 @@ describe('engine over a real relay and in-memory links', () => {
     for (const p of [alice, bob]) p.engine.close();
   });
 
+  test('sharing more files than one person may offer in a room: the person is told, and the room still sees the first 1,000', { timeout: 60_000 }, async () => {
+    const net = createMemoryNetwork();
+    const topic = 'room-many-files';
+    const alice = await peer(net, 'Alice', topic);
+    const bob = await peer(net, 'Bob', topic);
+    const files = Array.from({ length: 1001 }, (_, i) => fileOf(new Uint8Array([i & 0xff, i >> 8, 7]), `f${i}.bin`));
+    await alice.engine.share(files);
+    const told = () => alice.engine.getState().notices.some((n) => n.kind === 'error' && n.text.includes('the most one person can'));
+    await until(alice.engine, told, 'Alice to be told');
+    await until(bob.engine, () => bob.engine.getState().files.length === 1000, 'Bob to list the first 1,000');
+    for (const p of [alice, bob]) p.engine.close();
+  });
+
   test('a display name change reaches the other peers', { timeout: 20_000 }, async () => {
     const net = createMemoryNetwork();
     const topic = 'room-e';
