@@ -228,6 +228,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     onGossip: (session, json) => void gossip.receive(session.id, json, true),
     onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json),
+    onLazy: (session, kind, json) => (kind === 'ihave' ? gossip.receiveIhave(session.id, json) : gossip.receiveIwant(session.id, json)),
     peerUpdated: (peer, fileId) => downloads.get(fileId)?.peerUpdated(peer),
     ban: banPeer,
   };

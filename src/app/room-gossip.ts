@@ -3,6 +3,7 @@ import {
   MAX_HOPS, parseAnnouncement, signAnnouncement, verifyAnnouncement, type Announcement,
 } from '../core/gossip/announcement.ts';
 import { Catalogue } from '../core/gossip/catalogue.ts';
+import { LazyWindow, parseLazyIds, statementId } from '../core/gossip/lazy.ts';
 import { packByBytes } from '../core/gossip/pack.ts';
 import { GossipRules, type Situation } from '../core/gossip/rules.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
@@ -25,7 +26,7 @@ export interface RoomGossipDeps {
   neighbours(): string[];
   /** Present in the room (relay) plus neighbours. */
   members(): ReadonlySet<string>;
-  send(peer: string, m: { type: 'gossip' | 'catalogue'; json: unknown }): void;
+  send(peer: string, m: { type: 'gossip' | 'catalogue' | 'ihave' | 'iwant'; json: unknown }): void;
   /** Monotonic clock (ms) for budgets and the seen cache. */
   now(): number;
   /** Wall clock (ms), for our own seq numbers, so they keep growing across reloads. */
@@ -43,6 +44,7 @@ export interface RoomGossipDeps {
 export class RoomGossip {
   readonly catalogue = new Catalogue();
   private readonly rules: GossipRules;
+  private readonly lazy = new LazyWindow();
   private lastSeq = 0;
 
   constructor(private readonly deps: RoomGossipDeps) {
@@ -70,6 +72,7 @@ export class RoomGossip {
     }
     if (applied === 'changed') this.deps.changed();
     const neighbours = this.deps.neighbours();
+    this.lazy.note(statementId(a.origin, a.file.id, a.seq), null, this.deps.now());
     const sent = { ...a, hops: this.rules.originHops(neighbours, this.deps.members()) }; // hops are not signed
     for (const peer of this.rules.originate(sent, neighbours, this.deps.now())) this.deps.send(peer, { type: 'gossip', json: sent });
     return true;
@@ -113,6 +116,48 @@ export class RoomGossip {
   syncTo(peer: string): void {
     const chunks = packByBytes(this.catalogue.announcements(), MAX_JSON_BYTES, () => this.rules.count('oversize'));
     for (const chunk of chunks) this.deps.send(peer, { type: 'catalogue', json: chunk });
+  }
+
+  /** Every HEARTBEAT_MS (gossip/lazy.ts): tell each neighbour the ids of the statements we took in lately. */
+  heartbeat(): void {
+    const now = this.deps.now();
+    for (const peer of this.deps.neighbours()) {
+      const ids = this.lazy.ihave(peer, now);
+      if (ids.length > 0) this.deps.send(peer, { type: 'ihave', json: ids });
+    }
+  }
+
+  /** A neighbour's IHAVE: ask it for the statements we lack (newer than what we hold, from room members). */
+  receiveIhave(from: string, json: unknown): void {
+    const parsed = parseLazyIds(json);
+    if (!parsed.ok) {
+      this.rules.count('malformed');
+      return this.deps.ban(from, parsed.code, parsed.error);
+    }
+    const members = this.deps.members();
+    const lacking = parsed.value
+      .filter((id) => id.origin !== this.deps.self.id && members.has(id.origin))
+      .filter((id) => (this.catalogue.latest(id.origin, id.fileId)?.seq ?? -1) < id.seq)
+      .map((id) => statementId(id.origin, id.fileId, id.seq));
+    const ask = this.lazy.toAsk(lacking, this.deps.now());
+    if (ask.length > 0) this.deps.send(from, { type: 'iwant', json: ask });
+  }
+
+  /**
+   * A neighbour's IWANT: each statement we still hold goes to it as live gossip
+   * with one hop (it is not flooded on from there: the puller advertises it in
+   * its own IHAVE, which is what keeps the pull spreading).
+   */
+  receiveIwant(from: string, json: unknown): void {
+    const parsed = parseLazyIds(json);
+    if (!parsed.ok) {
+      this.rules.count('malformed');
+      return this.deps.ban(from, parsed.code, parsed.error);
+    }
+    for (const id of parsed.value) {
+      const held = this.catalogue.latest(id.origin, id.fileId);
+      if (held?.seq === id.seq) this.deps.send(from, { type: 'gossip', json: { ...held, hops: 1 } });
+    }
   }
 
   /** `peer` left the room: forget what it said. */
@@ -162,6 +207,7 @@ export class RoomGossip {
       this.rules.count('over-limit');
       return 'unchanged';
     }
+    this.lazy.note(statementId(a.origin, a.file.id, a.seq), from, this.deps.now());
     for (const peer of verdict.forwardTo) this.deps.send(peer, { type: 'gossip', json: verdict.message });
     if (applied === 'changed' && a.kind === 'add') this.deps.added?.(a.origin, a.file.id);
     return applied === 'changed' ? 'changed' : 'unchanged';

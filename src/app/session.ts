@@ -37,6 +37,8 @@ export interface SessionContext {
   heard(peer: string): void;
   onGossip(session: Session, json: unknown): void;
   onCatalogue(session: Session, json: unknown): void;
+  /** Lazy gossip (core/gossip/lazy.ts): a neighbour's recent ids, or its ask for some of ours. */
+  onLazy(session: Session, kind: 'ihave' | 'iwant', json: unknown): void;
   /** What the peer holds of a file changed. */
   peerUpdated(peer: string, fileId: string): void;
   /** End the link and refuse the peer for this room. Only for proof of misbehaviour. */
@@ -158,6 +160,9 @@ export class Session {
         return this.ctx.onGossip(this, m.json);
       case 'catalogue':
         return this.ctx.onCatalogue(this, m.json);
+      case 'ihave':
+      case 'iwant':
+        return this.ctx.onLazy(this, m.type, m.json);
       case 'want-manifest':
         return this.sendManifest(m.fileId);
       case 'manifest-part':

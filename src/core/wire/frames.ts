@@ -23,6 +23,8 @@ import { err, ok, type Result } from '../result.ts';
  *   BITFIELD       0x0a | id[32] | bits (MSB first, ceil(pieces/8) bytes)
  *   CATALOGUE      0x0b | utf8 JSON [announcement, ...]                  a neighbour's current catalogue, on connect
  *   KEEPALIVE      0x0c                                                  "still working on your requests"
+ *   IHAVE          0x0d | utf8 JSON ["origin:fileId:seq", ...]           lazy gossip: statements taken in lately
+ *   IWANT          0x0e | utf8 JSON ["origin:fileId:seq", ...]           lazy gossip: send me these (see gossip/lazy.ts)
  *
  * decodeFrame never throws: anything malformed, truncated, oversized or of an
  * unknown type comes back as an error value, and the caller drops the peer.
@@ -46,6 +48,8 @@ export type WireMessage =
   | { type: 'hello'; version: number; name: string; key: string; sig: string }
   | { type: 'gossip'; json: unknown }
   | { type: 'catalogue'; json: unknown }
+  | { type: 'ihave'; json: unknown }
+  | { type: 'iwant'; json: unknown }
   | { type: 'keepalive' }
   | { type: 'want-manifest'; fileId: string }
   | { type: 'manifest-part'; fileId: string; part: number; parts: number; size: number; hashes: Uint8Array }
@@ -61,7 +65,13 @@ export type WireErrorCode = 'ERR_FRAME_EMPTY' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRA
 const T = {
   hello: 0x01, gossip: 0x02, 'want-manifest': 0x03, 'manifest-part': 0x04, request: 0x05,
   cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b, keepalive: 0x0c,
+  ihave: 0x0d, iwant: 0x0e,
 } as const;
+
+/** Frames whose body is one JSON value, judged by gossip/ (not here). */
+const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'ihave' | 'iwant'>([
+  [T.gossip, 'gossip'], [T.catalogue, 'catalogue'], [T.ihave, 'ihave'], [T.iwant, 'iwant'],
+]);
 
 const ID_END = 1 + HASH_BYTES;
 /** part, parts, size: the bytes of a MANIFEST_PART before its hashes. */
@@ -105,6 +115,8 @@ export function encodeFrame(m: WireMessage): Uint8Array {
       return jsonFrame(T.hello, [m.version], { name: m.name, key: m.key, sig: m.sig });
     case 'gossip':
     case 'catalogue':
+    case 'ihave':
+    case 'iwant':
       return jsonFrame(T[m.type], [], m.json);
     case 'keepalive':
       return new Uint8Array([T.keepalive]);
@@ -239,10 +251,11 @@ export function decodeFrame(buf: Uint8Array): Result<WireMessage, WireErrorCode>
   const type = buf[0]!;
   if (type === T.hello) return decodeHello(buf);
   if (type === T.keepalive) return buf.length === 1 ? ok({ type: 'keepalive' }) : bad('ERR_FRAME_LENGTH', 'keepalive has a body');
-  if (type === T.gossip || type === T.catalogue) {
+  const jsonType = JSON_TYPES.get(type);
+  if (jsonType) {
     const json = decodeJson(buf.subarray(1));
     if (!json.ok) return json;
-    return ok(type === T.gossip ? { type: 'gossip', json: json.value } : { type: 'catalogue', json: json.value });
+    return ok({ type: jsonType, json: json.value });
   }
   if (!(type in BODY_AFTER_ID)) return bad('ERR_FRAME_TYPE', `unknown frame type ${type}`);
   if (buf.length < ID_END) return bad('ERR_FRAME_LENGTH', 'frame is truncated before the file id');

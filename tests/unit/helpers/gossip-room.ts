@@ -14,7 +14,7 @@ export interface GossipNode {
   links: Set<string>;
   bans: { peer: string; code: string; detail: string }[];
   /** Frames this node sent, with their encoded sizes. */
-  sent: { to: string; type: 'gossip' | 'catalogue'; bytes: number }[];
+  sent: { to: string; type: 'gossip' | 'catalogue' | 'ihave' | 'iwant'; bytes: number }[];
   verifications: number;
 }
 
@@ -71,7 +71,7 @@ export class GossipRoom {
   }
 
   /** A raw frame from `from` to `to`, as a hostile peer would send it. */
-  inject(from: string, to: GossipNode, type: 'gossip' | 'catalogue', json: unknown): void {
+  inject(from: string, to: GossipNode, type: 'gossip' | 'catalogue' | 'ihave' | 'iwant', json: unknown): void {
     this.queue.push({ from, to: to.id, frame: encodeFrame({ type, json }) });
   }
 
@@ -84,6 +84,8 @@ export class GossipRoom {
       const m = decoded.value;
       if (m.type === 'gossip') await node.gossip.receive(from, m.json, true);
       else if (m.type === 'catalogue') await node.gossip.receiveCatalogue(from, m.json);
+      else if (m.type === 'ihave') node.gossip.receiveIhave(from, m.json);
+      else if (m.type === 'iwant') node.gossip.receiveIwant(from, m.json);
     }
   }
 

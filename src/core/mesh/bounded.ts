@@ -1,0 +1,180 @@
+import { D_HIGH, type DegreeBounds } from './degree.ts';
+import { planMesh, shouldAccept, type MeshAction, type MeshView } from './mesh.ts';
+
+/**
+ * The bounded-degree mesh for rooms larger than D_HIGH + 1 people, gossipsub
+ * style: each peer keeps between `low` and `high` neighbours (see degree.ts),
+ * reaches out to random passive candidates when below its target, prunes
+ * random neighbours when above `high`, backs off before reconnecting to a
+ * peer it pruned or failed to reach, and never constructs more peer
+ * connections than its per-tab lifetime budget. Rooms up to D_HIGH + 1
+ * people keep today's full mesh (planMesh / shouldAccept) unchanged, under
+ * the same budget.
+ *
+ * Pure: clock and randomness are passed in. The connection count is owned
+ * here: every connect action returned by plan() and every accept() that says
+ * yes IS one RTCPeerConnection construction, counted at once, so a caller
+ * cannot forget to count one.
+ */
+
+/**
+ * Chromium allows about 500 RTCPeerConnection constructions per tab lifetime
+ * (closed ones included) and then throws. The mesh stops at 400: the rest is
+ * left for transfer connections and reconnections after the network changes.
+ */
+export const CONNECTION_BUDGET = 400;
+/** With this few constructions left, a peer only repairs below `low` (no reaching for its target, no replacing). */
+export const BUDGET_RESERVE = D_HIGH;
+/**
+ * Passive candidates kept to replace lost neighbours at once (HyParView's
+ * passive view, gossipsub's peer exchange): a few dozen is enough to survive
+ * a third of the room leaving and still find live ones.
+ */
+export const MAX_CANDIDATES = 30;
+/** Below this many candidates, ask for a fresh sample (relay or neighbours). */
+export const MIN_CANDIDATES = MAX_CANDIDATES / 2;
+/** gossipsub's PruneBackoff: after a prune, neither side reconnects for a minute (stops graft/prune flapping). */
+export const PRUNE_BACKOFF_MS = 60_000;
+/** A failed attempt backs off this long, doubling per failure up to MAX_BACKOFF_MS: a dead candidate stops costing budget. */
+export const FAIL_BACKOFF_MS = 5_000;
+export const MAX_BACKOFF_MS = 5 * 60_000;
+
+export type BoundedAction = MeshAction | { kind: 'prune'; peer: string };
+
+export interface BoundedOptions {
+  self: string;
+  bounds: DegreeBounds;
+  budget?: number;
+  maxCandidates?: number;
+}
+
+/** A room is a full mesh while every other member fits within D_HIGH neighbours. */
+export const isFullMeshRoom = (view: MeshView): boolean => [...view.present].filter((p) => p !== view.self).length <= D_HIGH;
+
+export class BoundedMesh {
+  private pool: string[] = [];
+  private backoffs = new Map<string, { until: number; failures: number }>();
+  private created = 0;
+  private readonly budget: number;
+  private readonly maxCandidates: number;
+
+  constructor(private readonly opts: BoundedOptions) {
+    this.budget = opts.budget ?? CONNECTION_BUDGET;
+    this.maxCandidates = opts.maxCandidates ?? MAX_CANDIDATES;
+  }
+
+  get bounds(): DegreeBounds {
+    return this.opts.bounds;
+  }
+
+  /** The super-peer rule changed our role (see degree.ts). */
+  setBounds(bounds: DegreeBounds): void {
+    this.opts.bounds = bounds;
+  }
+
+  /** Connections constructed so far, and how many may still be. */
+  usage(): { created: number; remaining: number } {
+    return { created: this.created, remaining: this.budget - this.created };
+  }
+
+  candidates(): readonly string[] {
+    return this.pool;
+  }
+
+  needsCandidates(): boolean {
+    return this.pool.length < Math.min(MIN_CANDIDATES, this.maxCandidates);
+  }
+
+  /** Room members heard of (relay sample, an offer, a neighbour): kept as a random sample of at most maxCandidates. */
+  learn(peers: Iterable<string>, random: () => number): void {
+    for (const p of peers) {
+      if (p === this.opts.self || this.pool.includes(p)) continue;
+      if (this.pool.length < this.maxCandidates) this.pool.push(p);
+      else this.pool[Math.floor(random() * this.pool.length)] = p; // replacement keeps the sample fresh and random
+    }
+  }
+
+  /** The peer left the room. Its backoff stays: a peer that comes straight back is still damped. */
+  forget(peer: string): void {
+    this.pool = this.pool.filter((p) => p !== peer);
+  }
+
+  opened(peer: string): void {
+    const b = this.backoffs.get(peer);
+    if (b && b.failures > 0) this.backoffs.set(peer, { until: b.until, failures: 0 });
+  }
+
+  /** An attempt failed or an open link broke while the peer may still be here: exponential backoff. */
+  failed(peer: string, now: number): void {
+    const failures = (this.backoffs.get(peer)?.failures ?? 0) + 1;
+    const wait = Math.min(MAX_BACKOFF_MS, FAIL_BACKOFF_MS * 2 ** (failures - 1));
+    this.backoffs.set(peer, { until: Math.max(now + wait, this.backoffs.get(peer)?.until ?? 0), failures });
+  }
+
+  /** We pruned the peer or it pruned us: neither reconnects for PRUNE_BACKOFF_MS. */
+  pruned(peer: string, now: number): void {
+    const failures = this.backoffs.get(peer)?.failures ?? 0;
+    this.backoffs.set(peer, { until: Math.max(now + PRUNE_BACKOFF_MS, this.backoffs.get(peer)?.until ?? 0), failures });
+  }
+
+  backedOff(peer: string, now: number): boolean {
+    return (this.backoffs.get(peer)?.until ?? 0) > now;
+  }
+
+  /** What to do now. Connects returned are counted against the budget. */
+  plan(view: MeshView, now: number, random: () => number): BoundedAction[] {
+    if (isFullMeshRoom(view)) return this.take(planMesh(view));
+    const actions: BoundedAction[] = [];
+    for (const peer of view.links.keys()) if (view.banned.has(peer)) actions.push({ kind: 'drop', peer, reason: 'banned' });
+    const linked = [...view.links.keys()].filter((p) => !view.banned.has(p));
+    const { low, target, high } = this.opts.bounds;
+    if (linked.length > high) {
+      const open = linked.filter((p) => view.links.get(p) === 'open');
+      for (const peer of sample(open, linked.length - target, random)) {
+        this.pruned(peer, now);
+        actions.push({ kind: 'prune', peer });
+      }
+      return actions;
+    }
+    // With budget to spare, aim for the target; near the end of it, only repair below low.
+    const spare = this.budget - this.created > BUDGET_RESERVE;
+    const want = (spare ? target : linked.length < low ? low : 0) - linked.length;
+    if (want <= 0) return actions;
+    const eligible = this.pool.filter((p) => !view.links.has(p) && !view.banned.has(p) && !this.backedOff(p, now));
+    return [...actions, ...this.take(sample(eligible, want, random).map((peer) => ({ kind: 'connect' as const, peer })))];
+  }
+
+  /** Whether to answer an offer from `peer`; a yes is counted against the budget. */
+  accept(view: MeshView, peer: string, now: number, random: () => number): boolean {
+    if (this.created >= this.budget) return false;
+    const ok = isFullMeshRoom(view)
+      ? shouldAccept(view, peer)
+      : peer !== view.self && !view.banned.has(peer) && !view.links.has(peer) && !this.backedOff(peer, now) &&
+        view.links.size < this.opts.bounds.high;
+    // Refused for lack of room, it is still a live member: a candidate for later.
+    if (!ok && !view.banned.has(peer)) this.learn([peer], random);
+    if (ok) this.created++;
+    return ok;
+  }
+
+  /** Keeps connects only while the budget lasts, counting each one kept. */
+  private take<A extends BoundedAction>(actions: A[]): A[] {
+    return actions.filter((a) => {
+      if (a.kind !== 'connect') return true;
+      if (this.created >= this.budget) return false;
+      this.created++;
+      return true;
+    });
+  }
+}
+
+/** Up to n distinct items of `from`, uniformly at random (partial Fisher-Yates). */
+export function sample<T>(from: readonly T[], n: number, random: () => number): T[] {
+  const a = [...from];
+  const k = Math.max(0, Math.min(n, a.length));
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random() * (a.length - i));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a.slice(0, k);
+}

@@ -1,0 +1,312 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  BUDGET_RESERVE, BoundedMesh, FAIL_BACKOFF_MS, MAX_BACKOFF_MS, MAX_CANDIDATES, PRUNE_BACKOFF_MS, isFullMeshRoom, sample,
+  type BoundedAction,
+} from '../../src/core/mesh/bounded.ts';
+import {
+  D, DEGREE_JITTER, D_HIGH, D_LOW, LONG_LIVED_MS, SHORT_LIVED_MS, boundsFor, jittered, roleOf, type DegreeBounds,
+} from '../../src/core/mesh/degree.ts';
+import { planMesh, shouldAccept, type LinkState, type MeshView } from '../../src/core/mesh/mesh.ts';
+import { mulberry32 } from './helpers/random.ts';
+
+const id = (n: number): string => `p${String(n).padStart(15, '0')}`;
+const SELF = id(0);
+const room = (n: number): string[] => Array.from({ length: n }, (_, i) => id(i));
+const NORMAL = boundsFor('normal');
+
+function view(present: string[], links: [string, LinkState][] = [], banned: string[] = []): MeshView {
+  return { self: SELF, present: new Set(present), links: new Map(links), banned: new Set(banned) };
+}
+const openLinks = (peers: string[]): [string, LinkState][] => peers.map((p) => [p, 'open']);
+const connects = (actions: BoundedAction[]) => actions.flatMap((a) => (a.kind === 'connect' ? [a.peer] : []));
+const prunes = (actions: BoundedAction[]) => actions.flatMap((a) => (a.kind === 'prune' ? [a.peer] : []));
+
+function mesh(opts: { bounds?: DegreeBounds; budget?: number; pool?: string[] } = {}): BoundedMesh {
+  const m = new BoundedMesh({ self: SELF, bounds: opts.bounds ?? NORMAL, budget: opts.budget });
+  m.learn(opts.pool ?? [], mulberry32(1));
+  return m;
+}
+
+describe('super-peer rule (roleOf, boundsFor)', () => {
+  const long = { uptimeMs: LONG_LIVED_MS, onBattery: false, link: 'good' } as const;
+
+  test('a long-lived peer on mains power with good links is a super-peer; it aims high and caps at D_HIGH', () => {
+    assert.equal(roleOf(long), 'super');
+    assert.deepEqual(boundsFor('super'), { role: 'super', low: D_LOW, target: D_HIGH - 2, high: D_HIGH });
+  });
+
+  test('on battery, short-lived or on a poor link: light, whatever else holds', () => {
+    assert.equal(roleOf({ ...long, onBattery: true }), 'light');
+    assert.equal(roleOf({ ...long, uptimeMs: SHORT_LIVED_MS - 1 }), 'light');
+    assert.equal(roleOf({ ...long, link: 'poor' }), 'light');
+    assert.deepEqual(boundsFor('light'), { role: 'light', low: D_LOW, target: D_LOW, high: D });
+  });
+
+  test('super-peer status must be shown: unknown battery or link, or not yet long-lived, is normal', () => {
+    assert.equal(roleOf({ ...long, onBattery: undefined }), 'normal');
+    assert.equal(roleOf({ ...long, link: undefined }), 'normal');
+    assert.equal(roleOf({ ...long, uptimeMs: LONG_LIVED_MS - 1 }), 'normal');
+    assert.equal(roleOf({ ...long, uptimeMs: SHORT_LIVED_MS }), 'normal');
+    assert.deepEqual(boundsFor('normal'), { role: 'normal', low: D_LOW, target: D, high: D_HIGH });
+  });
+
+  test('the constants keep low <= target <= high for every role', () => {
+    assert.ok(D_LOW < D && D < D_HIGH);
+    for (const role of ['light', 'normal', 'super'] as const) {
+      const b = boundsFor(role);
+      assert.ok(b.low <= b.target && b.target <= b.high, role);
+    }
+  });
+
+  test('jitter moves the target by at most DEGREE_JITTER, takes every offset, and never leaves [low, high]', () => {
+    const random = mulberry32(3);
+    const seen = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      for (const role of ['light', 'normal', 'super'] as const) {
+        const b = jittered(boundsFor(role), random);
+        assert.ok(b.target >= b.low && b.target <= b.high, `${role} ${b.target}`);
+        assert.ok(Math.abs(b.target - boundsFor(role).target) <= DEGREE_JITTER);
+        if (role === 'normal') seen.add(b.target);
+      }
+    }
+    assert.deepEqual([...seen].sort(), [D - 1, D, D + 1]);
+  });
+});
+
+describe('BoundedMesh: small rooms stay a full mesh, exactly as planMesh', () => {
+  test('up to D_HIGH other members, plan and accept are planMesh and shouldAccept', () => {
+    const random = mulberry32(5);
+    for (let n = 1; n <= D_HIGH + 1; n++) {
+      const present = room(n);
+      const v = view(present);
+      assert.ok(isFullMeshRoom(v));
+      assert.deepEqual(mesh({ pool: present }).plan(v, 0, random), planMesh(v), `room of ${n}`);
+      for (const p of present) assert.equal(mesh().accept(v, p, 0, random), shouldAccept(v, p), `room of ${n}, ${p}`);
+    }
+    assert.equal(isFullMeshRoom(view(room(D_HIGH + 2))), false);
+  });
+
+  test('a light peer in a small room still links to everyone (the full mesh wins over its role)', () => {
+    const present = room(D_HIGH + 1);
+    const m = mesh({ bounds: boundsFor('light'), pool: present });
+    assert.equal(connects(m.plan(view(present), 0, mulberry32(1))).length, D_HIGH); // SELF sorts first: initiator to all
+  });
+});
+
+describe('BoundedMesh: degree in large rooms', () => {
+  const present = room(100);
+  const others = present.slice(1);
+
+  test('a joiner connects to exactly its target, chosen at random among its candidates', () => {
+    const chosen = new Set<string>();
+    for (let seed = 1; seed <= 20; seed++) {
+      const m = mesh();
+      m.learn(others, mulberry32(seed)); // the pool is itself a random sample of the room
+      const c = connects(m.plan(view(present), 0, mulberry32(seed)));
+      assert.equal(c.length, D);
+      assert.equal(new Set(c).size, D);
+      c.forEach((p) => chosen.add(p));
+    }
+    assert.ok(chosen.size > 40, `random choice, not the lowest ids: ${chosen.size} distinct peers over 20 joiners`);
+  });
+
+  test('counts connecting links toward the degree and never reconnects a linked peer', () => {
+    const m = mesh({ pool: others.slice(0, 10) });
+    const links: [string, LinkState][] = [[others[0]!, 'connecting'], [others[1]!, 'open'], [others[2]!, 'open']];
+    const c = connects(m.plan(view(present, links), 0, mulberry32(1)));
+    assert.equal(c.length, D - 3);
+    for (const p of c) assert.ok(!links.some(([l]) => l === p));
+  });
+
+  test('between target and high nothing happens; above high it prunes open links down to the target', () => {
+    const m = mesh({ pool: others });
+    assert.deepEqual(m.plan(view(present, openLinks(others.slice(0, D_HIGH))), 0, mulberry32(1)), []);
+    const links: [string, LinkState][] = [...openLinks(others.slice(0, D_HIGH + 2)), [others[50]!, 'connecting']];
+    const p = prunes(m.plan(view(present, links), 0, mulberry32(1)));
+    assert.equal(p.length, D_HIGH + 3 - D);
+    assert.ok(!p.includes(others[50]!), 'a connecting link is not pruned (it is not yet carrying anything)');
+  });
+
+  test('banned links are dropped; banned peers are never chosen', () => {
+    const m = mesh({ pool: others.slice(0, 8) });
+    const actions = m.plan(view(present, openLinks([others[0]!]), [others[0]!, ...others.slice(1, 5)]), 0, mulberry32(1));
+    assert.deepEqual(actions[0], { kind: 'drop', peer: others[0], reason: 'banned' });
+    assert.deepEqual(connects(actions).sort(), others.slice(5, 8).sort(), 'only the three unbanned candidates');
+  });
+
+  test('a light peer holds D_LOW and refuses offers at D; a super-peer accepts up to D_HIGH', () => {
+    const random = mulberry32(2);
+    const light = mesh({ bounds: boundsFor('light'), pool: others });
+    assert.equal(connects(light.plan(view(present), 0, random)).length, D_LOW);
+    assert.equal(light.accept(view(present, openLinks(others.slice(0, D - 1))), others[60]!, 0, random), true);
+    assert.equal(light.accept(view(present, openLinks(others.slice(0, D))), others[61]!, 0, random), false);
+    const big = mesh({ bounds: boundsFor('super'), pool: others });
+    assert.equal(connects(big.plan(view(present), 0, random)).length, D_HIGH - 2);
+    assert.equal(big.accept(view(present, openLinks(others.slice(0, D_HIGH - 1))), others[60]!, 0, random), true);
+    assert.equal(big.accept(view(present, openLinks(others.slice(0, D_HIGH))), others[61]!, 0, random), false);
+  });
+
+  test('an offer refused for lack of room makes the offerer a candidate', () => {
+    const m = mesh();
+    assert.equal(m.accept(view(present, openLinks(others.slice(0, D_HIGH))), others[70]!, 0, mulberry32(1)), false);
+    assert.deepEqual(m.candidates(), [others[70]]);
+  });
+});
+
+describe('BoundedMesh: a neighbour lost, joins and leaves in bursts', () => {
+  const present = room(200);
+  const others = present.slice(1);
+
+  test('a neighbour lost is replaced from the candidates at the next plan', () => {
+    const random = mulberry32(9);
+    const m = mesh({ pool: others.slice(0, MAX_CANDIDATES) });
+    const first = connects(m.plan(view(present), 0, random));
+    const kept = first.slice(1);
+    m.forget(first[0]!); // it left the room
+    const next = connects(m.plan(view(present, openLinks(kept)), 1, random));
+    assert.equal(next.length, 1);
+    assert.ok(!first.includes(next[0]!));
+    assert.ok(!m.candidates().includes(first[0]!));
+  });
+
+  test('a burst of 50 offers: accepted up to D_HIGH, the rest become candidates (capped at MAX_CANDIDATES)', () => {
+    const random = mulberry32(4);
+    const m = mesh();
+    const links = new Map<string, LinkState>();
+    for (const p of others.slice(0, 50)) if (m.accept({ ...view(present), links }, p, 0, random)) links.set(p, 'open');
+    assert.equal(links.size, D_HIGH);
+    assert.equal(m.candidates().length, MAX_CANDIDATES);
+    assert.ok(m.candidates().every((p) => !links.has(p)));
+  });
+
+  test('a third of the room leaves at once: candidates that left are forgotten and the peer asks for more', () => {
+    const m = mesh({ pool: others.slice(0, MAX_CANDIDATES) });
+    assert.equal(m.needsCandidates(), false);
+    for (const p of others.slice(0, 16)) m.forget(p);
+    assert.equal(m.needsCandidates(), true);
+    m.learn(others.slice(100, 130), mulberry32(2));
+    assert.equal(m.candidates().length, MAX_CANDIDATES);
+    assert.equal(new Set(m.candidates()).size, MAX_CANDIDATES, 'no duplicates in the pool');
+  });
+
+  test('learn never adds self', () => {
+    const m = mesh({ pool: [SELF, others[0]!] });
+    assert.deepEqual(m.candidates(), [others[0]]);
+  });
+});
+
+describe('BoundedMesh: churn damping', () => {
+  const present = room(50);
+  const others = present.slice(1);
+
+  test('a pruned peer is neither reconnected nor accepted for PRUNE_BACKOFF_MS', () => {
+    const random = mulberry32(1);
+    const m = mesh({ pool: [others[0]!] });
+    const linked = openLinks(others.slice(1, D_HIGH + 2)); // D_HIGH + 1: one too many
+    const pruned = prunes(m.plan(view(present, linked), 1000, random));
+    assert.equal(pruned.length, D_HIGH + 1 - D);
+    const victim = pruned[0]!;
+    m.learn([victim], random);
+    const after = view(present, linked.filter(([p]) => !pruned.includes(p)));
+    assert.ok(!connects(m.plan(after, 1000 + PRUNE_BACKOFF_MS - 1, random)).includes(victim));
+    assert.equal(m.accept(after, victim, 1000 + PRUNE_BACKOFF_MS - 1, random), false);
+    assert.equal(m.accept(after, victim, 1000 + PRUNE_BACKOFF_MS, random), true);
+  });
+
+  test('being pruned by the other side backs off the same way', () => {
+    const m = mesh({ pool: [others[0]!] });
+    m.pruned(others[0]!, 0);
+    assert.deepEqual(connects(m.plan(view(present), PRUNE_BACKOFF_MS - 1, mulberry32(1))), []);
+    assert.deepEqual(connects(m.plan(view(present), PRUNE_BACKOFF_MS, mulberry32(1))), [others[0]]);
+  });
+
+  test('failures back off exponentially up to MAX_BACKOFF_MS; an opened link resets the count', () => {
+    const m = mesh();
+    const p = others[0]!;
+    let now = 0;
+    for (let i = 1; i <= 12; i++) {
+      m.failed(p, now);
+      const wait = Math.min(MAX_BACKOFF_MS, FAIL_BACKOFF_MS * 2 ** (i - 1));
+      assert.ok(m.backedOff(p, now + wait - 1), `failure ${i}`);
+      assert.ok(!m.backedOff(p, now + wait), `failure ${i}`);
+      now += wait;
+    }
+    m.opened(p);
+    m.failed(p, now);
+    assert.ok(!m.backedOff(p, now + FAIL_BACKOFF_MS));
+  });
+
+  test('a failure during a prune backoff does not shorten it', () => {
+    const m = mesh();
+    m.pruned(others[0]!, 0);
+    m.failed(others[0]!, 0);
+    assert.ok(m.backedOff(others[0]!, PRUNE_BACKOFF_MS - 1));
+  });
+});
+
+describe('BoundedMesh: connection budget', () => {
+  const present = room(300);
+  const others = present.slice(1);
+
+  test('connects and accepts both count; the budget is never exceeded, in full-mesh rooms too', () => {
+    const random = mulberry32(8);
+    const budget = BUDGET_RESERVE + 10;
+    const m = mesh({ budget, pool: others });
+    assert.equal(connects(m.plan(view(present), 0, random)).length, D);
+    assert.equal(m.usage().created, D);
+    let accepted = 0;
+    // Offers are taken one at a time while the links stay few (each offerer's link closes at once).
+    for (const p of others.slice(100, 130)) if (m.accept(view(present), p, 0, random)) accepted++;
+    assert.equal(accepted, budget - D);
+    assert.deepEqual(m.usage(), { created: budget, remaining: 0 });
+    assert.deepEqual(connects(m.plan(view(present), 0, random)), []);
+    const small = room(D_HIGH);
+    const full = mesh({ budget: 3 });
+    assert.equal(connects(full.plan(view(small), 0, random)).length, 3);
+    assert.equal(full.accept(view(small), small[5]!, 0, random), false);
+  });
+
+  test('budget nearly exhausted: only repairs below low, up to low', () => {
+    const random = mulberry32(2);
+    const m = mesh({ budget: BUDGET_RESERVE + 2, pool: others });
+    m.plan(view(present, openLinks(others.slice(0, D - 2))), 0, random); // 2 connects: BUDGET_RESERVE left
+    assert.equal(m.usage().remaining, BUDGET_RESERVE);
+    assert.deepEqual(m.plan(view(present, openLinks(others.slice(0, D_LOW))), 0, random), [], 'at low: no reaching for the target');
+    assert.equal(connects(m.plan(view(present, openLinks(others.slice(0, 1))), 0, random)).length, D_LOW - 1);
+  });
+
+  test('200 random plan/accept/fail rounds never exceed the budget', () => {
+    const random = mulberry32(77);
+    const m = mesh({ budget: 60, pool: others.slice(0, MAX_CANDIDATES) });
+    const links = new Map<string, LinkState>();
+    let constructed = 0;
+    for (let t = 0; t < 200; t++) {
+      const now = t * 1000;
+      for (const a of m.plan({ ...view(present), links }, now, random)) {
+        if (a.kind === 'connect') constructed++, links.set(a.peer, 'open');
+        else links.delete(a.peer);
+      }
+      const offerer = others[Math.floor(random() * others.length)]!;
+      if (m.accept({ ...view(present), links }, offerer, now, random)) constructed++, links.set(offerer, 'open');
+      for (const p of [...links.keys()]) if (random() < 0.2) links.delete(p), m.failed(p, now), m.learn([others[Math.floor(random() * 299)]!], random);
+      assert.ok(constructed <= 60 && constructed === m.usage().created, `round ${t}: ${constructed}`);
+    }
+    assert.equal(constructed, 60, 'the churn used it all');
+  });
+});
+
+describe('sample', () => {
+  test('distinct items, at most n, uniform enough', () => {
+    const random = mulberry32(6);
+    const counts = new Array(10).fill(0);
+    for (let i = 0; i < 5000; i++) {
+      const s = sample([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3, random);
+      assert.equal(new Set(s).size, 3);
+      s.forEach((x) => counts[x]++);
+    }
+    for (const c of counts) assert.ok(c > 1300 && c < 1700, `${counts}`);
+    assert.deepEqual(sample([1, 2], 5, random).sort(), [1, 2]);
+    assert.deepEqual(sample([1, 2], -1, random), []);
+  });
+});
