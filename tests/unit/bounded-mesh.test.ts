@@ -182,12 +182,22 @@ describe('BoundedMesh: a neighbour lost, joins and leaves in bursts', () => {
 
   test('a third of the room leaves at once: candidates that left are forgotten and the peer asks for more', () => {
     const m = mesh({ pool: others.slice(0, MAX_CANDIDATES) });
-    assert.equal(m.needsCandidates(), false);
+    const none = new Map<string, LinkState>();
+    assert.equal(m.needsCandidates(none, 0), false);
     for (const p of others.slice(0, 16)) m.forget(p);
-    assert.equal(m.needsCandidates(), true);
+    assert.equal(m.needsCandidates(none, 0), true);
     m.learn(others.slice(100, 130), mulberry32(2));
     assert.equal(m.candidates().length, MAX_CANDIDATES);
     assert.equal(new Set(m.candidates()).size, MAX_CANDIDATES, 'no duplicates in the pool');
+  });
+
+  test('candidates that are linked or backing off do not count as usable: the peer asks for more', () => {
+    const m = mesh({ pool: others.slice(0, MAX_CANDIDATES) });
+    const links = new Map<string, LinkState>(openLinks(others.slice(0, 8)));
+    assert.equal(m.needsCandidates(links, 0), false);
+    for (const p of others.slice(8, 16)) m.pruned(p, 0);
+    assert.equal(m.needsCandidates(links, 0), true);
+    assert.equal(m.needsCandidates(links, PRUNE_BACKOFF_MS), false, 'usable again once the backoff ends');
   });
 
   test('learn never adds self', () => {

@@ -1,5 +1,5 @@
 import { D_HIGH, type DegreeBounds } from './degree.ts';
-import { planMesh, shouldAccept, type MeshAction, type MeshView } from './mesh.ts';
+import { planMesh, shouldAccept, type LinkState, type MeshAction, type MeshView } from './mesh.ts';
 
 /**
  * The bounded-degree mesh for rooms larger than D_HIGH + 1 people, gossipsub
@@ -48,8 +48,12 @@ export interface BoundedOptions {
   maxCandidates?: number;
 }
 
-/** A room is a full mesh while every other member fits within D_HIGH neighbours. */
-export const isFullMeshRoom = (view: MeshView): boolean => [...view.present].filter((p) => p !== view.self).length <= D_HIGH;
+/** A room is a full mesh while every other member fits within D_HIGH neighbours. Stops counting early: rooms may be large. */
+export function isFullMeshRoom(view: MeshView): boolean {
+  let others = 0;
+  for (const p of view.present) if (p !== view.self && ++others > D_HIGH) return false;
+  return true;
+}
 
 export class BoundedMesh {
   private pool: string[] = [];
@@ -81,8 +85,11 @@ export class BoundedMesh {
     return this.pool;
   }
 
-  needsCandidates(): boolean {
-    return this.pool.length < Math.min(MIN_CANDIDATES, this.maxCandidates);
+  /** Too few candidates we could reach out to now (not linked, not backing off): time to ask for a fresh sample. */
+  needsCandidates(links: ReadonlyMap<string, LinkState>, now: number): boolean {
+    let usable = 0;
+    for (const p of this.pool) if (!links.has(p) && !this.backedOff(p, now)) usable++;
+    return usable < Math.min(MIN_CANDIDATES, this.maxCandidates);
   }
 
   /** Room members heard of (relay sample, an offer, a neighbour): kept as a random sample of at most maxCandidates. */
