@@ -3,7 +3,7 @@ import {
   MAX_HOPS, parseAnnouncement, signAnnouncement, verifyAnnouncement, type Announcement,
 } from '../core/gossip/announcement.ts';
 import { Catalogue } from '../core/gossip/catalogue.ts';
-import { LazyWindow, parseLazyIds, statementId } from '../core/gossip/lazy.ts';
+import { LazyWindow, parseLazyIds, statementId, type StatementId } from '../core/gossip/lazy.ts';
 import { packByBytes } from '../core/gossip/pack.ts';
 import { GossipRules, type Situation } from '../core/gossip/rules.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
@@ -129,13 +129,10 @@ export class RoomGossip {
 
   /** A neighbour's IHAVE: ask it for the statements we lack (newer than what we hold, from room members). */
   receiveIhave(from: string, json: unknown): void {
-    const parsed = parseLazyIds(json);
-    if (!parsed.ok) {
-      this.rules.count('malformed');
-      return this.deps.ban(from, parsed.code, parsed.error);
-    }
+    const ids = this.lazyIds(from, json);
+    if (!ids) return;
     const members = this.deps.members();
-    const lacking = parsed.value
+    const lacking = ids
       .filter((id) => id.origin !== this.deps.self.id && members.has(id.origin))
       .filter((id) => (this.catalogue.latest(id.origin, id.fileId)?.seq ?? -1) < id.seq)
       .map((id) => statementId(id.origin, id.fileId, id.seq));
@@ -149,15 +146,19 @@ export class RoomGossip {
    * its own IHAVE, which is what keeps the pull spreading).
    */
   receiveIwant(from: string, json: unknown): void {
-    const parsed = parseLazyIds(json);
-    if (!parsed.ok) {
-      this.rules.count('malformed');
-      return this.deps.ban(from, parsed.code, parsed.error);
-    }
-    for (const id of parsed.value) {
+    for (const id of this.lazyIds(from, json) ?? []) {
       const held = this.catalogue.latest(id.origin, id.fileId);
       if (held?.seq === id.seq) this.deps.send(from, { type: 'gossip', json: { ...held, hops: 1 } });
     }
+  }
+
+  /** The ids of an IHAVE or IWANT, or null after banning its sender for a malformed list (proof). */
+  private lazyIds(from: string, json: unknown): StatementId[] | null {
+    const parsed = parseLazyIds(json);
+    if (parsed.ok) return parsed.value;
+    this.rules.count('malformed');
+    this.deps.ban(from, parsed.code, parsed.error);
+    return null;
   }
 
   /** `peer` left the room: forget what it said. */

@@ -4,15 +4,15 @@ import {
   BUDGET_RESERVE, BoundedMesh, FAIL_BACKOFF_MS, MAX_BACKOFF_MS, MAX_CANDIDATES, PRUNE_BACKOFF_MS, isFullMeshRoom, sample,
   type BoundedAction,
 } from '../../src/core/mesh/bounded.ts';
-import {
-  D, DEGREE_JITTER, D_HIGH, D_LOW, LONG_LIVED_MS, SHORT_LIVED_MS, boundsFor, jittered, roleOf, type DegreeBounds,
-} from '../../src/core/mesh/degree.ts';
+import { D, D_HIGH, D_LOW, boundsFor, type DegreeBounds } from '../../src/core/mesh/degree.ts';
 import { planMesh, shouldAccept, type LinkState, type MeshView } from '../../src/core/mesh/mesh.ts';
 import { mulberry32 } from './helpers/random.ts';
 
 const id = (n: number): string => `p${String(n).padStart(15, '0')}`;
 const SELF = id(0);
 const room = (n: number): string[] => Array.from({ length: n }, (_, i) => id(i));
+/** A room of n with SELF in it, and the others. */
+const roomOf = (n: number) => ({ present: room(n), others: room(n).slice(1) });
 const NORMAL = boundsFor('normal');
 
 function view(present: string[], links: [string, LinkState][] = [], banned: string[] = []): MeshView {
@@ -27,52 +27,6 @@ function mesh(opts: { bounds?: DegreeBounds; budget?: number; pool?: string[] } 
   m.learn(opts.pool ?? [], mulberry32(1));
   return m;
 }
-
-describe('super-peer rule (roleOf, boundsFor)', () => {
-  const long = { uptimeMs: LONG_LIVED_MS, onBattery: false, link: 'good' } as const;
-
-  test('a long-lived peer on mains power with good links is a super-peer; it aims high and caps at D_HIGH', () => {
-    assert.equal(roleOf(long), 'super');
-    assert.deepEqual(boundsFor('super'), { role: 'super', low: D_LOW, target: D_HIGH - 2, high: D_HIGH });
-  });
-
-  test('on battery, short-lived or on a poor link: light, whatever else holds', () => {
-    assert.equal(roleOf({ ...long, onBattery: true }), 'light');
-    assert.equal(roleOf({ ...long, uptimeMs: SHORT_LIVED_MS - 1 }), 'light');
-    assert.equal(roleOf({ ...long, link: 'poor' }), 'light');
-    assert.deepEqual(boundsFor('light'), { role: 'light', low: D_LOW, target: D_LOW, high: D });
-  });
-
-  test('super-peer status must be shown: unknown battery or link, or not yet long-lived, is normal', () => {
-    assert.equal(roleOf({ ...long, onBattery: undefined }), 'normal');
-    assert.equal(roleOf({ ...long, link: undefined }), 'normal');
-    assert.equal(roleOf({ ...long, uptimeMs: LONG_LIVED_MS - 1 }), 'normal');
-    assert.equal(roleOf({ ...long, uptimeMs: SHORT_LIVED_MS }), 'normal');
-    assert.deepEqual(boundsFor('normal'), { role: 'normal', low: D_LOW, target: D, high: D_HIGH });
-  });
-
-  test('the constants keep low <= target <= high for every role', () => {
-    assert.ok(D_LOW < D && D < D_HIGH);
-    for (const role of ['light', 'normal', 'super'] as const) {
-      const b = boundsFor(role);
-      assert.ok(b.low <= b.target && b.target <= b.high, role);
-    }
-  });
-
-  test('jitter moves the target by at most DEGREE_JITTER, takes every offset, and never leaves [low, high]', () => {
-    const random = mulberry32(3);
-    const seen = new Set<number>();
-    for (let i = 0; i < 300; i++) {
-      for (const role of ['light', 'normal', 'super'] as const) {
-        const b = jittered(boundsFor(role), random);
-        assert.ok(b.target >= b.low && b.target <= b.high, `${role} ${b.target}`);
-        assert.ok(Math.abs(b.target - boundsFor(role).target) <= DEGREE_JITTER);
-        if (role === 'normal') seen.add(b.target);
-      }
-    }
-    assert.deepEqual([...seen].sort(), [D - 1, D, D + 1]);
-  });
-});
 
 describe('BoundedMesh: small rooms stay a full mesh, exactly as planMesh', () => {
   test('up to D_HIGH other members, plan and accept are planMesh and shouldAccept', () => {
@@ -95,8 +49,7 @@ describe('BoundedMesh: small rooms stay a full mesh, exactly as planMesh', () =>
 });
 
 describe('BoundedMesh: degree in large rooms', () => {
-  const present = room(100);
-  const others = present.slice(1);
+  const { present, others } = roomOf(100);
 
   test('a joiner connects to exactly its target, chosen at random among its candidates', () => {
     const chosen = new Set<string>();
@@ -155,8 +108,7 @@ describe('BoundedMesh: degree in large rooms', () => {
 });
 
 describe('BoundedMesh: a neighbour lost, joins and leaves in bursts', () => {
-  const present = room(200);
-  const others = present.slice(1);
+  const { present, others } = roomOf(200);
 
   test('a neighbour lost is replaced from the candidates at the next plan', () => {
     const random = mulberry32(9);
@@ -207,8 +159,7 @@ describe('BoundedMesh: a neighbour lost, joins and leaves in bursts', () => {
 });
 
 describe('BoundedMesh: churn damping', () => {
-  const present = room(50);
-  const others = present.slice(1);
+  const { present, others } = roomOf(50);
 
   test('a pruned peer is neither reconnected nor accepted for PRUNE_BACKOFF_MS', () => {
     const random = mulberry32(1);
@@ -256,8 +207,7 @@ describe('BoundedMesh: churn damping', () => {
 });
 
 describe('BoundedMesh: connection budget', () => {
-  const present = room(300);
-  const others = present.slice(1);
+  const { present, others } = roomOf(300);
 
   test('connects and accepts both count; the budget is never exceeded, in full-mesh rooms too', () => {
     const random = mulberry32(8);

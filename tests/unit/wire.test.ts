@@ -76,6 +76,8 @@ const VALID: [string, WireMessage][] = [
   ['gossip', { type: 'gossip', json: announcement }],
   ['catalogue', { type: 'catalogue', json: [announcement, { ...announcement, kind: 'remove' }] }],
   ['empty catalogue', { type: 'catalogue', json: [] }],
+  ['ihave', { type: 'ihave', json: [`${'A'.repeat(16)}:${'0'.repeat(64)}:1`] }],
+  ['iwant', { type: 'iwant', json: [] }],
   ['want-manifest', { type: 'want-manifest', fileId: ID }],
   ['manifest-part with one hash', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 1000, hashes: bytes(HASH_BYTES) }],
   ['manifest-part of an empty file', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 0, hashes: new Uint8Array(0) }],
@@ -101,7 +103,7 @@ describe('encodeFrame / decodeFrame round trip', () => {
 
   test('covers every message type', () => {
     const types = new Set(VALID_MESSAGES.map((m) => m.type));
-    assert.equal(types.size, 11);
+    assert.equal(types.size, 13);
   });
 
   test('frames carry their documented layout', () => {
@@ -142,7 +144,7 @@ describe('decodeFrame rejections', () => {
   test('an empty frame', () => rejects(new Uint8Array(0), 'ERR_FRAME_EMPTY'));
 
   test('unknown type bytes', () => {
-    for (const type of [0x00, 0x0d, 0x7f, 0x80, 0xff]) {
+    for (const type of [0x00, 0x0f, 0x7f, 0x80, 0xff]) {
       rejects(concat([type], idBytes(), u32(0)), 'ERR_FRAME_TYPE', `type ${type}`);
       rejects(Uint8Array.from([type]), 'ERR_FRAME_TYPE', `bare type ${type}`);
     }
