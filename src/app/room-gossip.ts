@@ -146,9 +146,11 @@ export class RoomGossip {
    * its own IHAVE, which is what keeps the pull spreading).
    */
   receiveIwant(from: string, json: unknown): void {
+    const now = this.deps.now();
     for (const id of this.lazyIds(from, json) ?? []) {
       const held = this.catalogue.latest(id.origin, id.fileId);
-      if (held?.seq === id.seq) this.deps.send(from, { type: 'gossip', json: { ...held, hops: 1 } });
+      if (held?.seq !== id.seq || !this.lazy.mayServe(from, statementId(id.origin, id.fileId, id.seq), now)) continue;
+      this.deps.send(from, { type: 'gossip', json: { ...held, hops: 1 } });
     }
   }
 

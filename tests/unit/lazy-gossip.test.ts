@@ -164,4 +164,21 @@ describe('RoomGossip: eager push, then lazy pull past the hop limit', () => {
     await room.run();
     assert.equal(a!.sent.length, before + 1);
   });
+
+  test('an IWANT repeated is answered once per IWANT_TIMEOUT_MS (no amplification)', async () => {
+    const room = new GossipRoom();
+    const [a, b] = line(room, 2);
+    await a!.gossip.announce('add', meta(1));
+    await room.run();
+    const want = [statementId(a!.id, fileId(1), a!.gossip.catalogue.latest(a!.id, fileId(1))!.seq)];
+    const answers = () => a!.sent.filter((s) => s.type === 'gossip' && s.to === b!.id).length;
+    const before = answers();
+    for (let i = 0; i < 5; i++) room.inject(b!.id, a!, 'iwant', want);
+    await room.run();
+    assert.equal(answers(), before + 1);
+    room.clock += IWANT_TIMEOUT_MS;
+    room.inject(b!.id, a!, 'iwant', want);
+    await room.run();
+    assert.equal(answers(), before + 2);
+  });
 });

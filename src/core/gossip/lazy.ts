@@ -54,6 +54,7 @@ export function parseLazyIds(json: unknown): Result<StatementId[], 'ERR_BAD_GOSS
 export class LazyWindow {
   private recent = new Map<string, { at: number; from: string | null }>();
   private asked = new Map<string, number>();
+  private served = new Map<string, number>();
 
   note(id: string, from: string | null, now: number): void {
     this.recent.delete(id); // re-insert: Map order stays oldest-first
@@ -79,6 +80,19 @@ export class LazyWindow {
     return out;
   }
 
+  /**
+   * Whether to answer `peer`'s IWANT for `id`: once per IWANT_TIMEOUT_MS per
+   * (peer, id), like gossipsub's retransmission limit, so a peer repeating an
+   * IWANT cannot turn a small frame into a stream of our statements.
+   */
+  mayServe(peer: string, id: string, now: number): boolean {
+    this.expire(now);
+    const key = `${peer}|${id}`;
+    if (this.served.has(key)) return false;
+    this.served.set(key, now);
+    return true;
+  }
+
   get size(): number {
     return this.recent.size;
   }
@@ -89,5 +103,6 @@ export class LazyWindow {
       this.recent.delete(id);
     }
     for (const [id, at] of this.asked) if (at + IWANT_TIMEOUT_MS <= now) this.asked.delete(id);
+    for (const [key, at] of this.served) if (at + IWANT_TIMEOUT_MS <= now) this.served.delete(key);
   }
 }
