@@ -170,3 +170,19 @@ test('frames naming pieces past the end of a known file get the sender disconnec
   await until(alice.engine, () => isBanned(alice, bob) && isBanned(alice, carol), 'both to be dropped');
   assert.ok(alice.engine.getState().notices.some((n) => n.text.includes('past the end of the file')));
 });
+
+test('lazy gossip reaches the engine: an IWANT is answered once, a malformed IHAVE gets its sender banned', { timeout: 20_000 }, async () => {
+  const [alice, bob, mallory] = (await room('lazy-frames', 3)) as [Member, Member, Member];
+  await alice.engine.share([fileOf(new Uint8Array(randomBytes(1000)), 'lazy.txt', 'text/plain')]);
+  await until(bob.engine, () => names(bob).includes('lazy.txt'), 'the announcement at Bob');
+  const a = alice.engine.internals.catalogue.announcements()[0]!;
+  const want = encodeFrame({ type: 'iwant', json: [`${a.origin}:${a.file.id}:${a.seq}`] });
+  const before = gossipStats(bob).duplicate ?? 0;
+  sendRaw(bob, alice, want);
+  sendRaw(bob, alice, want); // asked twice at once: answered once
+  await eventually(() => gossipStats(bob).duplicate === before + 1, 'Alice\'s answer (a copy Bob already holds)');
+  sendRaw(mallory, alice, encodeFrame({ type: 'ihave', json: ['not an id'] }));
+  await until(alice.engine, () => isBanned(alice, mallory), 'Mallory to be banned');
+  assert.equal(isBanned(alice, bob), false);
+  assert.equal(gossipStats(bob).duplicate, before + 1);
+});
