@@ -49,6 +49,7 @@ export class World {
   onDeliver: Delivery = () => undefined;
   onHandled: Delivery = () => undefined;
   private count = 0;
+  private attempts = new Map<string, number>();
 
   /** planner false: peers are linked by hand (linkAll), for the full-mesh comparison. */
   constructor(readonly random: () => number, readonly opts: { budget?: number; planner?: boolean } = {}) {}
@@ -158,6 +159,9 @@ export class World {
 
   private connect(from: SimPeer, toId: string): void {
     from.links.set(toId, 'connecting');
+    // This attempt's own timeout: a later attempt to the same peer must not be cut short by it.
+    const attempt = (this.attempts.get(`${from.id}|${toId}`) ?? 0) + 1;
+    this.attempts.set(`${from.id}|${toId}`, attempt);
     this.clock.setTimeout(() => {
       const to = this.peers.get(toId)!;
       if (!from.alive || from.links.get(toId) !== 'connecting') return;
@@ -175,7 +179,7 @@ export class World {
       }, SIGNAL_MS);
     }, SIGNAL_MS);
     this.clock.setTimeout(() => {
-      if (from.links.get(toId) !== 'connecting') return;
+      if (from.links.get(toId) !== 'connecting' || this.attempts.get(`${from.id}|${toId}`) !== attempt) return;
       from.links.delete(toId);
       from.mesh.failed(toId, this.clock.now());
     }, CONNECT_TIMEOUT_MS);
