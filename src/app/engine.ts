@@ -231,6 +231,10 @@ export function createEngine(deps: EngineDeps): Engine {
     onLazy: (session, kind, json) => (kind === 'ihave' ? gossip.receiveIhave(session.id, json) : gossip.receiveIwant(session.id, json)),
     peerUpdated: (peer, fileId) => downloads.get(fileId)?.peerUpdated(peer),
     ban: banPeer,
+    incompatible(peer, detail) {
+      notices.info(`Someone here runs another version of meshdrop (${detail}), so you cannot connect; whoever has the older one should reload the page.`);
+      peers?.destroyPeer(peer, 'ERR_VERSION', detail);
+    },
   };
 
   /** Each open link's route (direct or through TURN), for the peer list. */

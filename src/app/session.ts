@@ -41,6 +41,8 @@ export interface SessionContext {
   onLazy(session: Session, kind: 'ihave' | 'iwant', json: unknown): void;
   /** What the peer holds of a file changed. */
   peerUpdated(peer: string, fileId: string): void;
+  /** The peer runs another version of meshdrop: end the link, refuse nothing. */
+  incompatible(peer: string, detail: string): void;
   /** End the link and refuse the peer for this room. Only for proof of misbehaviour. */
   ban(peer: string, code: string, detail: string): void;
 }
@@ -143,6 +145,8 @@ export class Session {
 
   private async checkFirstHello(m: Hello): Promise<void> {
     const checked = await this.ctx.checkHello(this, m);
+    // Another version of meshdrop is no proof of anything (a phone's cached app, a tab not reloaded): no ban.
+    if (!checked.ok && checked.code === 'ERR_VERSION') return this.ctx.incompatible(this.id, checked.error);
     if (!checked.ok) return this.ctx.ban(this.id, checked.code, checked.error);
     this.publicKey = checked.value;
     this.name = cleanDisplayName(m.name) || null;

@@ -57,9 +57,12 @@ export const CONNECT_TIMEOUT_MS = 20_000;
  * new path by then is replaced by a fresh link (new candidates, new TURN allocation).
  */
 export const LOST_GIVE_UP_MS = 15_000;
+/** A link open this long before it ended was a working link: its end starts a fresh count of tries. */
+export const STABLE_LINK_MS = 30_000;
 /** Failed links to a peer that is still here are retried this many times, then left until it rejoins. */
 export const MAX_RETRIES = 3;
-const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN']);
+/** Links that end for these reasons are not retried (until the peer joins again): another try ends the same way. */
+const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN', 'ERR_VERSION']);
 
 export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): PeerManager {
   const present = new Set<string>();
@@ -89,7 +92,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
         onSignal: (data) => deps.sendSignal(peer, data),
         onOpen: () => {
           entry.state = 'open';
-          failures.delete(peer);
+          entry.since = deps.now();
           events.onOpen(peer, entry.conn);
           events.onPresence();
         },
@@ -106,7 +109,10 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
           events.onPresence();
           // A link that failed while both of us are still here is retried by the initiator, a few times.
           if (FINAL_CODES.has(code) || banned.has(peer) || !present.has(peer)) return;
-          failures.set(peer, (failures.get(peer) ?? 0) + 1);
+          // A link that served a while earns fresh tries; one that opens and dies at once (the other side
+          // refuses our hello, say) counts as a failure, or we would redial it in a tight loop.
+          const served = entry.state === 'open' && deps.now() - entry.since >= STABLE_LINK_MS;
+          failures.set(peer, served ? 1 : (failures.get(peer) ?? 0) + 1);
           apply();
         },
       },

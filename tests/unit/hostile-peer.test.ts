@@ -8,6 +8,7 @@ import { MAX_FILES_PER_ORIGIN } from '../../src/core/gossip/catalogue.ts';
 import { packByBytes } from '../../src/core/gossip/pack.ts';
 import { ORIGIN_BURST } from '../../src/core/gossip/rules.ts';
 import { MAX_JSON_BYTES, encodeFrame } from '../../src/core/wire/frames.ts';
+import { MAX_RETRIES } from '../../src/net/peer-manager.ts';
 import { createMemoryNetwork } from './helpers/memory-net.ts';
 import { fileOf, testRelay, until, type NodePeer } from './helpers/node-peer.ts';
 import { nodeTestIdentity } from './helpers/signed-join.ts';
@@ -185,4 +186,28 @@ test('lazy gossip reaches the engine: an IWANT is answered once, a malformed IHA
   await until(alice.engine, () => isBanned(alice, mallory), 'Mallory to be banned');
   assert.equal(isBanned(alice, bob), false);
   assert.equal(gossipStats(bob).duplicate, before + 1);
+});
+
+test('a peer on another wire version (an old cached app) is told apart from a hostile one: link closed, no ban, a notice, no retry storm', { timeout: 30_000 }, async () => {
+  const net = createMemoryNetwork();
+  const alice = await start(net, 'room-versions', 'Alice');
+  // Bob's app is another version: his HELLO (type 0x01, then the version byte) says so.
+  const bob = await start(net, 'room-versions', 'Bob', {
+    deps: {
+      createConnection: (opts, handlers) => {
+        const link = net.factory(opts, handlers);
+        const send = link.send.bind(link);
+        link.send = (frame) => send(frame[0] === 0x01 ? Uint8Array.from(frame, (b, i) => (i === 1 ? b + 1 : b)) : frame);
+        return link;
+      },
+    },
+  });
+  const told = (p: NodePeer) => p.engine.getState().notices.some((n) => n.text.includes('another version of meshdrop'));
+  await until(alice.engine, () => told(alice), 'Alice to be told');
+  await new Promise((resolve) => setTimeout(resolve, 1_000)); // whatever retries come, come now
+  assert.ok(!isBanned(alice, bob) && !isBanned(bob, alice), 'nobody is banned for running another version');
+  assert.deepEqual(alice.engine.internals.marks.banned(), [], 'nothing remembered against Bob in this room');
+  // Alice does not retry; Bob (whose own check passes in this fake) retries a bounded few times at most.
+  assert.ok(net.conns.length <= 2 * (MAX_RETRIES + 1), `${net.conns.length} connections made`);
+  for (const p of [alice, bob]) p.engine.close();
 });

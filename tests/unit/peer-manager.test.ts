@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LinkHandlers, PeerConnection, PeerConnectionFactory } from '../../src/net/link.ts';
-import { CONNECT_TIMEOUT_MS, LOST_GIVE_UP_MS, MAX_RETRIES, createPeerManager, type PeerManager } from '../../src/net/peer-manager.ts';
+import { CONNECT_TIMEOUT_MS, LOST_GIVE_UP_MS, MAX_RETRIES, STABLE_LINK_MS, createPeerManager, type PeerManager } from '../../src/net/peer-manager.ts';
 
 /**
  * The peer manager driven by hand: a fake connection factory records every
@@ -279,4 +279,23 @@ test('renewAll() remakes every link under a new ICE policy: we dial who we dial,
   pm.signal('a', 'new-offer-from-a'); // its side of the close: it dials again
   assert.equal(to('a').length, 2);
   assert.deepEqual(to('a')[1]!.signals, ['new-offer-from-a']);
+});
+
+test('a link that opens and dies at once, again and again, is not redialled in a loop; one that served a while earns fresh tries', () => {
+  const { pm, to, latest, fail, setClock } = setup();
+  pm.welcome(['y']);
+  for (let i = 0; i < 10; i++) {
+    const c = latest('y');
+    if (c.destroyed.length) break; // given up: no new attempt was made
+    c.handlers.onOpen();
+    fail(c); // e.g. the other side refuses our hello (another version of the app)
+  }
+  assert.equal(to('y').length, MAX_RETRIES + 1, 'the first dial and MAX_RETRIES more, then it is left alone');
+
+  pm.joined('y'); // it comes back: new tries
+  setClock(50_000);
+  latest('y').handlers.onOpen();
+  setClock(50_000 + STABLE_LINK_MS);
+  for (let i = 0; i < 3; i++) fail(latest('y')); // a working link drops, then two quick failures
+  assert.equal(to('y').length, MAX_RETRIES + 1 + 4, 'a link that served earns a fresh count');
 });
