@@ -7,6 +7,7 @@ import type https from 'node:https';
 import { WebSocket, type RawData } from 'ws';
 import type { RelayLimits } from './limits.ts';
 import type { IceServer } from './protocol.ts';
+import type { RoomBus } from './room-bus.ts';
 
 /** How often the relay logs a 'stats' line by default. */
 export const STATS_LOG_MS = 60_000;
@@ -36,6 +37,11 @@ export interface RelayOptions {
    * Its results are never logged.
    */
   mintIceServers?: (peerId: string) => { iceServers: IceServer[]; iceTtl: number };
+  /**
+   * Other relay instances sharing the rooms (room-bus.ts); default localBus(), a relay
+   * alone. The relay owns it from here: close() closes it.
+   */
+  bus?: RoomBus;
 }
 
 /** `connections` and `rooms` are current; the rest count events since the relay started. */

@@ -36,6 +36,7 @@ import {
 import {
   MAX_FRAME_BYTES, RELAY_PATH, encodeMessage, parseClientMessage, type RelayErrorCode, type RelayMessage,
 } from './protocol.ts';
+import { localBus } from './room-bus.ts';
 import { createRooms } from './rooms.ts';
 
 export { STATS_LOG_MS, type Relay, type RelayOptions, type RelayStats } from './relay-support.ts';
@@ -65,6 +66,7 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const conns = new Set<Conn>();
   const addresses = createAddressBook(limits, now);
+  const bus = opts.bus ?? localBus();
 
   /**
    * Sends to one socket. One that is not reading gets nothing more until it catches up:
@@ -99,7 +101,7 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   }
 
   const rooms = createRooms({
-    limits, counters, now, log, send, bad, rateLimited, mintIceServers: opts.mintIceServers,
+    limits, counters, now, log, send, bad, rateLimited, mintIceServers: opts.mintIceServers, bus,
     admitIdentity: (address, id) => addresses.admitIdentity(address, id),
   });
 
@@ -243,6 +245,7 @@ export function createRelay(opts: RelayOptions = {}): Relay {
     await withTimeout(Promise.all(sockets.map(closed)), 1000);
     for (const ws of sockets) ws.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await bus.close(); // after the sockets: their leaves go out before the bye
     if (ownsServer && server.listening) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,13 +3,19 @@
  * welcome / peer-joined / peer-left fan-out, and forwarding a signal between two
  * members of one room. Sockets, heartbeats and upgrades stay in relay.ts, which
  * hands in how to reply (send, bad, rateLimited) and what to count.
+ *
+ * A room may span relay instances: the bus (room-bus.ts) knows the members other
+ * instances hold and carries joins, leaves and signals to them. Every check on what a
+ * socket may do is made here, by the instance that holds the socket; other instances
+ * only deliver. With localBus() there are no others and all of it is a no-op.
  */
 import { createHash } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { verifyJoin } from './join-auth.ts';
 import { tokenBucket, type RelayLimits } from './limits.ts';
-import { MAX_FRAME_BYTES, encodeMessage, type IceServer, type RelayErrorCode, type RelayMessage } from './protocol.ts';
+import { MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, encodeMessage, type IceServer, type RelayErrorCode, type RelayMessage } from './protocol.ts';
 import type { Conn, Counters } from './relay-support.ts';
+import type { RoomBus } from './room-bus.ts';
 
 export interface RoomDeps {
   limits: RelayLimits;
@@ -28,6 +34,8 @@ export interface RoomDeps {
   admitIdentity: (address: string, id: string) => boolean;
   /** TURN credentials for this peer, added to each welcome (a repeated join gets fresh ones). */
   mintIceServers?: (peerId: string) => { iceServers: IceServer[]; iceTtl: number };
+  /** Members on other relay instances; attached here. */
+  bus: RoomBus;
 }
 
 export interface Rooms {
@@ -39,11 +47,21 @@ export interface Rooms {
   count(): number;
 }
 
+/**
+ * The signal frame as the receiver gets it, or null if it would not fit: "from" is longer
+ * than "to" and escapes can differ, so a frame that only just fitted coming in may not fit
+ * going out, and the receiving client would refuse it.
+ */
+function stampedSignal(topic: string, from: string, data: string): string | null {
+  const text = encodeMessage({ type: 'signal', topic, from, data });
+  return Buffer.byteLength(text) > MAX_FRAME_BYTES ? null : text;
+}
+
 /** Logs may say which room is busy, never which topic it is: only a short hash of it. */
 const topicTag = (topic: string): string => createHash('sha256').update(topic).digest('hex').slice(0, 8);
 
 export function createRooms(deps: RoomDeps): Rooms {
-  const { limits, counters, now, log, send, bad, rateLimited, admitIdentity } = deps;
+  const { limits, counters, now, log, send, bad, rateLimited, admitIdentity, bus } = deps;
   const rooms = new Map<string, Map<string, Conn>>();
 
   const fail = (conn: Conn, code: RelayErrorCode, message: string): void =>
@@ -56,15 +74,17 @@ export function createRooms(deps: RoomDeps): Rooms {
    * peer links to this identity) and is told why; once in no room it is closed. Its
    * other rooms are untouched: one browser identity may be in two rooms from two tabs.
    */
-  function evictStale(id: string, by: Conn, topic: string): void {
+  function evictStale(id: string, by: Conn | null, topic: string): boolean {
     const room = rooms.get(topic);
     const old = room?.get(id);
-    if (!room || !old || old === by) return;
+    if (!room || !old || old === by) return false;
     room.delete(id);
+    if (room.size === 0) rooms.delete(topic);
     old.topics.delete(topic);
     fail(old, 'replaced', 'another connection of this identity joined this room');
     if (old.topics.size === 0) old.ws.close(4000, 'replaced');
     log({ event: 'replaced-stale-socket' });
+    return true;
   }
 
   /** Checks the signature and who may join as what; the identity once that holds. */
@@ -91,12 +111,23 @@ export function createRooms(deps: RoomDeps): Rooms {
     return check.id;
   }
 
-  /** Why a join may not enter `topic` (which it is not in yet), or null when it may. */
-  function refuseEntry(conn: Conn, room: Map<string, Conn> | undefined): [RelayErrorCode, string] | null {
+  /** Everyone in `topic`, on this instance and others. */
+  function members(topic: string): Set<string> {
+    const all = new Set(rooms.get(topic)?.keys());
+    for (const id of bus.remoteMembers(topic)) all.add(id);
+    return all;
+  }
+
+  /**
+   * Why a join may not enter `topic` (which it is not in yet), or null when it may.
+   * Across instances the room cap can be overrun by simultaneous joins on different
+   * instances (one each at most): the cap bounds work, it is not a security boundary.
+   */
+  function refuseEntry(conn: Conn, room: Map<string, Conn> | undefined, topic: string): [RelayErrorCode, string] | null {
     if (conn.topics.size >= limits.maxRoomsPerConnection) {
       return ['too-many-rooms', `at most ${limits.maxRoomsPerConnection} rooms per connection`];
     }
-    if (room && room.size >= limits.maxPeersPerRoom) {
+    if (members(topic).size >= limits.maxPeersPerRoom) {
       counters.refusedRoomFull += 1;
       return ['room-full', `room already has ${limits.maxPeersPerRoom} peers`];
     }
@@ -111,7 +142,7 @@ export function createRooms(deps: RoomDeps): Rooms {
   /** Puts `conn` into `topic` as `id` and tells the others; false (and why) when refused. */
   function enter(conn: Conn, id: string, topic: string): boolean {
     let room = rooms.get(topic);
-    const refusal = refuseEntry(conn, room);
+    const refusal = refuseEntry(conn, room, topic);
     if (refusal) {
       fail(conn, ...refusal);
       return false;
@@ -119,6 +150,7 @@ export function createRooms(deps: RoomDeps): Rooms {
     if (!room) rooms.set(topic, (room = new Map()));
     room.set(id, conn);
     conn.topics.add(topic);
+    bus.joined(topic, id);
     for (const other of room.values()) {
       if (other !== conn) send(other.ws, { type: 'peer-joined', topic, peer: id });
     }
@@ -132,8 +164,8 @@ export function createRooms(deps: RoomDeps): Rooms {
     const id = admit(conn, topic, key, sig);
     if (id === null) return;
     evictStale(id, conn, topic);
-    const room = rooms.get(topic);
-    const others = room ? [...room.keys()].filter((other) => other !== id) : [];
+    // Clients refuse a welcome listing more than MAX_PEERS_PER_ROOM: a cap overrun across instances is cut.
+    const others = [...members(topic)].filter((other) => other !== id).slice(0, MAX_PEERS_PER_ROOM);
     // A repeated join (e.g. a client resyncing) is answered again but announced only once.
     if (!conn.topics.has(topic) && !enter(conn, id, topic)) return;
     send(conn.ws, { type: 'welcome', topic, self: id, peers: others, ...deps.mintIceServers?.(id) });
@@ -144,6 +176,9 @@ export function createRooms(deps: RoomDeps): Rooms {
     if (!conn.topics.delete(topic) || !room || conn.id === null || room.get(conn.id) !== conn) return;
     room.delete(conn.id);
     if (room.size === 0) rooms.delete(topic);
+    bus.left(topic, conn.id);
+    // Still held elsewhere (it reconnected to another instance): it has not left the room.
+    if ([...bus.remoteMembers(topic)].includes(conn.id)) return;
     for (const other of room.values()) send(other.ws, { type: 'peer-left', topic, peer: conn.id });
   }
 
@@ -165,14 +200,33 @@ export function createRooms(deps: RoomDeps): Rooms {
     const room = rooms.get(topic);
     if (!room || !conn.topics.has(topic) || conn.id === null) return fail(conn, 'not-in-room', 'join the topic before signalling in it');
     const target = room.get(to);
-    if (!target) return fail(conn, 'unknown-peer', 'no such peer in this room');
+    if (!target && ![...bus.remoteMembers(topic)].includes(to)) return fail(conn, 'unknown-peer', 'no such peer in this room');
     if (!takePairSignal(conn, to)) return rateLimited(conn, 'too many signals to this peer; slow down');
-    // "from" is longer than "to" and escapes can differ: a frame that only just fitted
-    // coming in may not fit going out, and the receiving client would refuse it.
-    const text = encodeMessage({ type: 'signal', topic, from: conn.id, data });
-    if (Buffer.byteLength(text) > MAX_FRAME_BYTES) return fail(conn, 'too-large', 'signal too large to forward');
-    send(target.ws, text);
+    const text = stampedSignal(topic, conn.id, data);
+    if (text === null) return fail(conn, 'too-large', 'signal too large to forward');
+    if (target) send(target.ws, text);
+    else bus.signal(topic, conn.id, to, data);
   }
+
+  bus.attach({
+    remoteJoined(topic, id) {
+      // The newest socket of an identity wins, wherever it is; this instance no longer holds it.
+      if (evictStale(id, null, topic)) bus.left(topic, id);
+      for (const other of rooms.get(topic)?.values() ?? []) send(other.ws, { type: 'peer-joined', topic, peer: id });
+    },
+    remoteLeft(topic, id) {
+      const room = rooms.get(topic);
+      if (!room || room.has(id)) return;
+      for (const other of room.values()) send(other.ws, { type: 'peer-left', topic, peer: id });
+    },
+    deliver(topic, from, to, data) {
+      const target = rooms.get(topic)?.get(to);
+      const text = stampedSignal(topic, from, data);
+      // Gone since the sender's instance last heard of it: dropped, as a signal to a socket closing here is.
+      if (target && text !== null) send(target.ws, text);
+    },
+    snapshot: () => [...rooms].flatMap(([topic, room]) => [...room.keys()].map((id): [string, string] => [topic, id])),
+  });
 
   return { join, leave, signal, count: () => rooms.size };
 }

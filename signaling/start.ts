@@ -4,7 +4,8 @@
  *   PORT (default 8080), HOST (default 0.0.0.0), TLS_CERT + TLS_KEY (PEM file paths),
  *   ICE_SERVERS (JSON list of RTCIceServer, e.g. [{"urls":"stun:stun.example.org"}]; default: a few public
  *   STUN servers; [] for none), TURN_URLS + TURN_SECRET (+ TURN_TTL), ICE_POLICY=relay (see ice.ts),
- *   MAX_CONNECTIONS_PER_ADDRESS, MAX_IDENTITIES_PER_ADDRESS (relay caps per client address; see limits.ts),
+ *   MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_IDENTITIES_PER_ADDRESS (relay caps; see limits.ts),
+ *   REDIS_URL (+ REDIS_PREFIX): share rooms with other relay instances through Redis (see relay-env.ts),
  *   ALLOWED_ORIGINS (comma-separated, e.g. https://drop.example.org,http://localhost:8080; default: any
  *   origin, see admission.ts). When set, list every origin the app is opened from, including this
  *   server's own URLs and Vite's dev server (http://localhost:5173) if you use `npm run dev`.
@@ -16,14 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { parseAllowedOrigins } from './admission.ts';
 import { mintTurnServer, parseIceConfig, type IceConfig, type TurnConfig } from './ice.ts';
 import type { RelayOptions } from './relay.ts';
+import { UsageError, busFromEnv, readRelayLimits } from './relay-env.ts';
+import { logJson } from './relay-support.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 /** Everything the Vite build reads; a change to any of them makes dist/ stale. */
 const BUILD_INPUTS = ['src', 'public', 'signaling/protocol.ts', 'index.html', 'vite.config.ts'];
-
-class UsageError extends Error {}
 
 function parsePort(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 8080;
@@ -61,21 +62,6 @@ function readIceConfig(env: NodeJS.ProcessEnv): IceConfig {
 function turnMinter(turn: TurnConfig | null): RelayOptions['mintIceServers'] {
   if (!turn) return undefined;
   return (peerId) => ({ iceServers: [mintTurnServer(turn, peerId, Date.now())], iceTtl: turn.ttlSeconds });
-}
-
-/**
- * Per-address caps (MAX_CONNECTIONS_PER_ADDRESS, MAX_IDENTITIES_PER_ADDRESS): an
- * operator whose users share one address (an office NAT, a test machine) raises them.
- */
-function readAddressLimits(env: NodeJS.ProcessEnv): { maxConnectionsPerAddress?: number; maxIdentitiesPerAddress?: number } {
-  const read = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    if (!/^\d{1,7}$/.test(raw) || Number(raw) < 1) throw new UsageError(`${name} must be a whole number from 1 up, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
-  const limits = { maxConnectionsPerAddress: read('MAX_CONNECTIONS_PER_ADDRESS'), maxIdentitiesPerAddress: read('MAX_IDENTITIES_PER_ADDRESS') };
-  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)); // unset keeps the relay's default
 }
 
 /** Newest modification time under a file or directory (0 if it does not exist). */
@@ -122,12 +108,14 @@ async function main(): Promise<void> {
   const ice = readIceConfig(process.env);
   const allowedOrigins = readAllowedOrigins(process.env.ALLOWED_ORIGINS);
   if (buildIsStale()) await buildApp();
-  const limits = readAddressLimits(process.env);
+  const limits = readRelayLimits(process.env);
+  const bus = busFromEnv(process.env, logJson);
   const server = await startServer({
     port, host, distDir: DIST, tls, iceServers: ice.iceServers, iceTransportPolicy: ice.policy,
-    relay: { allowedOrigins, limits, mintIceServers: turnMinter(ice.turn) },
+    relay: { allowedOrigins, limits, mintIceServers: turnMinter(ice.turn), bus },
   });
   console.log(banner(server, allowedOrigins));
+  if (process.env.REDIS_URL) console.log('Relay: sharing rooms with other instances through Redis (REDIS_URL)');
   // Where the TURN server is, never its secret nor any credential.
   if (ice.turn) console.log(`TURN: ${ice.turn.urls.join(', ')} (credentials minted per peer, valid ${ice.turn.ttlSeconds} s)${ice.policy === 'relay' ? '; relay only' : ''}`);
 

@@ -1,0 +1,203 @@
+/**
+ * Relay instances sharing rooms through the cluster bus, over an in-memory broker with
+ * Redis's delivery rules (at most once, only while connected): real relays on real
+ * sockets, real signed joins. The same bus over a real redis-server is in
+ * relay-redis.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, test, type TestContext } from 'node:test';
+import { createClusterBus } from '../../signaling/cluster-bus.ts';
+import { RELAY_PATH } from '../../signaling/protocol.ts';
+import { createRelay, type RelayOptions } from '../../signaling/relay.ts';
+import { localBus } from '../../signaling/room-bus.ts';
+import { memoryHub } from './helpers/memory-broker.ts';
+import { openClient, sleep, until } from './helpers/relay-client.ts';
+
+const T = 'a'.repeat(64);
+const U = 'b'.repeat(64);
+/** Fast liveness so that a lost instance is noticed within a test. */
+const HEARTBEAT_MS = 50;
+const LIVENESS_MS = 500;
+
+async function startInstance(t: TestContext, hub: ReturnType<typeof memoryHub>, opts: RelayOptions = {}) {
+  const events: Record<string, unknown>[] = [];
+  const log = (e: Record<string, unknown>): void => { events.push(e); };
+  const broker = hub.broker();
+  const bus = createClusterBus({ broker, heartbeatMs: HEARTBEAT_MS, livenessMs: LIVENESS_MS, log });
+  const relay = createRelay({ port: 0, host: '127.0.0.1', log, bus, ...opts });
+  t.after(() => relay.close());
+  await relay.ready;
+  await bus.ready;
+  const url = `ws://127.0.0.1:${relay.address().port}${RELAY_PATH}`;
+  return { relay, bus, broker, events, connect: () => openClient(t, url) };
+}
+
+async function pair(t: TestContext, opts: RelayOptions = {}) {
+  const hub = memoryHub();
+  const one = await startInstance(t, hub, opts);
+  const two = await startInstance(t, hub, opts);
+  await until(() => one.bus.instances().length === 1 && two.bus.instances().length === 1, 'the instances to hear each other');
+  return { hub, one, two };
+}
+
+describe('relay cluster: rooms across instances', () => {
+  test('members on two instances meet, signal with a stamped from, and see each other leave', { timeout: 10_000 }, async (t) => {
+    const { one, two } = await pair(t);
+    const [a, c] = [await one.connect(), await one.connect()];
+    const b = await two.connect();
+
+    assert.deepEqual((await a.join(T)).peers, []);
+    await sleep(20); // the join crosses the bus
+    assert.deepEqual((await b.join(T)).peers, [a.id]);
+    assert.equal((await a.next('peer-joined')).peer, b.id);
+    await c.join(U);
+
+    a.send({ type: 'signal', topic: T, to: b.id, data: 'offer-1', from: c.id });
+    assert.deepEqual(await b.next('signal'), { type: 'signal', topic: T, from: a.id, data: 'offer-1' });
+    b.send({ type: 'signal', topic: T, to: a.id, data: 'answer-1' });
+    assert.deepEqual(await a.next('signal'), { type: 'signal', topic: T, from: b.id, data: 'answer-1' });
+    // Another room's member is out of reach from both instances.
+    b.send({ type: 'signal', topic: T, to: c.id, data: 'nope' });
+    await b.error('unknown-peer');
+
+    // A repeated join lists members on both instances again, announcing nothing.
+    assert.deepEqual((await b.join(T)).peers, [a.id]);
+    b.send({ type: 'leave', topic: T });
+    assert.deepEqual(await a.next('peer-left'), { type: 'peer-left', topic: T, peer: b.id });
+    await b.join(T);
+    assert.equal((await a.next('peer-joined')).peer, b.id);
+    a.ws.close();
+    assert.equal((await b.next('peer-left')).peer, a.id);
+    await sleep(50);
+    assert.deepEqual(c.inbox, [], 'a member of another room hears nothing');
+    assert.deepEqual(b.inbox, []);
+
+    const logged = JSON.stringify([...one.events, ...two.events]);
+    assert.ok(!logged.includes(T) && !logged.includes(b.id) && !logged.includes('offer-1'), 'logs hold no topic, id or data');
+  });
+
+  test('an identity that reconnects to another instance replaces its stale socket there, without a peer-left', { timeout: 10_000 }, async (t) => {
+    const { one, two } = await pair(t);
+    const [old, watcher] = [await one.connect(), await one.connect()];
+    await old.join(T);
+    await watcher.join(T);
+    await old.next('peer-joined');
+
+    const fresh = await two.connect();
+    fresh.identity = old.identity;
+    assert.deepEqual((await fresh.join(T)).peers.sort(), [old.id, watcher.id].filter((id) => id !== old.id).sort());
+    await old.error('replaced');
+    assert.equal((await old.waitClosed()).code, 4000);
+    assert.equal((await watcher.next('peer-joined')).peer, old.id);
+    // Signals to that id now reach the new socket, on the other instance.
+    watcher.send({ type: 'signal', topic: T, to: old.id, data: 'hello-again' });
+    assert.equal((await fresh.next('signal')).data, 'hello-again');
+    await sleep(LIVENESS_MS);
+    assert.ok(!watcher.inbox.some((m) => m.type === 'peer-left'), 'the room never saw it leave');
+    assert.equal(one.relay.stats().connections, 1);
+  });
+
+  test('the room cap counts members on every instance', { timeout: 10_000 }, async (t) => {
+    const { one, two } = await pair(t, { limits: { maxPeersPerRoom: 2 } });
+    const a = await one.connect();
+    const b = await two.connect();
+    const c = await one.connect();
+    await a.join(T);
+    await sleep(20);
+    await b.join(T);
+    await sleep(20);
+    await c.sendJoin(T);
+    await c.error('room-full');
+    assert.equal(one.relay.stats().refusedRoomFull, 1);
+  });
+});
+
+describe('relay cluster: failures', () => {
+  test('an instance that dies loses its own members only, after the liveness timeout', { timeout: 10_000 }, async (t) => {
+    const hub = memoryHub();
+    const one = await startInstance(t, hub);
+    const two = await startInstance(t, hub);
+    const three = await startInstance(t, hub);
+    await until(() => three.bus.instances().length === 2, 'three instances to meet');
+    const [a, b, c] = [await one.connect(), await two.connect(), await three.connect()];
+    await a.join(T);
+    await sleep(20);
+    await b.join(T);
+    await sleep(20);
+    await c.join(T);
+    await sleep(20);
+
+    // Instance two stops talking at once (killed: no bye), its socket hangs.
+    two.broker.cut();
+    const left = await a.next('peer-left', LIVENESS_MS * 4);
+    assert.equal(left.peer, b.id);
+    assert.equal((await c.next('peer-left', LIVENESS_MS * 4)).peer, b.id);
+    assert.ok(one.events.some((e) => e.event === 'instance-lost'));
+    // The survivors keep each other.
+    a.send({ type: 'signal', topic: T, to: c.id, data: 'still-here' });
+    assert.equal((await c.next('signal')).from, a.id);
+    const d = await one.connect();
+    assert.deepEqual((await d.join(T)).peers.sort(), [a.id, c.id].sort());
+  });
+
+  test('a graceful shutdown drops its members at once', { timeout: 10_000 }, async (t) => {
+    const { one, two } = await pair(t, {});
+    const [a, b] = [await one.connect(), await two.connect()];
+    await a.join(T);
+    await sleep(20);
+    await b.join(T);
+    await a.next('peer-joined');
+    await two.relay.close();
+    assert.equal((await a.next('peer-left', LIVENESS_MS / 2)).peer, b.id);
+    assert.deepEqual(one.bus.instances(), []);
+  });
+
+  test('after a broker outage both views are re-synchronised: what was missed is repaired', { timeout: 10_000 }, async (t) => {
+    const { one, two } = await pair(t);
+    const [a, gone] = [await one.connect(), await one.connect()];
+    const b = await two.connect();
+    await a.join(T);
+    await gone.join(T);
+    await sleep(20);
+    await b.join(T);
+    await a.next('peer-joined');
+
+    two.broker.cut(); // two hears nothing and cannot publish
+    gone.ws.close(); // lost for two
+    const late = await one.connect();
+    await late.join(T); // lost for two
+    const b2 = await two.connect();
+    await b2.join(T); // lost for one
+    await sleep(LIVENESS_MS * 2); // long enough for each side to drop the other
+    const gotLeft = b.inbox.filter((m) => m.type === 'peer-left').map((m) => (m as { peer: string }).peer);
+    assert.deepEqual(gotLeft.sort(), [a.id, gone.id].sort(), 'two dropped every member of one');
+    b.inbox.length = 0;
+    a.inbox.length = 0;
+
+    two.broker.restore(); // reconnect: hello from two, state from one
+    const joined = [await b.next('peer-joined'), await b.next('peer-joined')].map((m) => m.peer).sort();
+    assert.deepEqual(joined, [a.id, late.id].sort(), 'two learns who is in one now, not who left meanwhile');
+    const back = [await a.next('peer-joined'), await a.next('peer-joined')].map((m) => m.peer).sort();
+    assert.deepEqual(back, [b.id, b2.id].sort(), 'one learns who is in two, including who joined meanwhile');
+    const fresh = await two.connect();
+    assert.deepEqual((await fresh.join(T)).peers.sort(), [a.id, late.id, b.id, b2.id].sort());
+  });
+
+  test('bad data from the broker is counted and dropped; the relay carries on', { timeout: 10_000 }, async (t) => {
+    const { one, two } = await pair(t);
+    for (const junk of ['', 'nope', '[]', '{"i":"x"}', '{"t":"join","i":"abcdefgh","topic":"zz","id":"q"}',
+      '{"t":"hello","i":"abcdefgh","rooms":{"x":[1]}}', '{"t":"signal","i":"abcdefgh"}', '{"t":"warp","i":"abcdefgh"}',
+      `{"t":"hello","i":"abcdefgh","rooms":{"${T}":["${'x'.repeat(17)}"]}}`]) two.broker.inject(junk);
+    assert.equal(two.events.filter((e) => e.event === 'bus-bad-message').length, 9);
+    const [a, b] = [await one.connect(), await two.connect()];
+    await a.join(T);
+    await sleep(20);
+    assert.deepEqual((await b.join(T)).peers, [a.id]);
+  });
+
+  test('without a bus, a relay is alone: localBus forwards nothing', () => {
+    const bus = localBus();
+    assert.deepEqual([...bus.remoteMembers(T)], []);
+    assert.equal(bus.signal(U, 'a'.repeat(16), 'b'.repeat(16), 'x'), false);
+  });
+});
