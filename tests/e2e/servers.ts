@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from '@playwright/test';
+import { hasCommand } from '../tools/has-command.ts';
+import { freePort } from '../tools/redis-server.ts';
 
 /**
  * Servers a test starts for itself: a real coturn (Debian's `coturn`, installed by
@@ -12,26 +13,10 @@ import { test } from '@playwright/test';
  */
 export const TURN_SECRET = 'e2e-static-auth-secret';
 
-export function hasTurnserver(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v turnserver'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const hasTurnserver = (): boolean => hasCommand('turnserver');
 
-/** A TCP port free right now (coturn listens on it for UDP and TCP). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+// coturn listens on a free port for UDP and TCP; Redis tests use it too.
+export { freePort } from '../tools/redis-server.ts';
 
 /** Resolves once `child` prints `marker`; fails (with what it printed) if it exits or takes too long. */
 function waitFor(child: ChildProcess, marker: string, what: string, output: string[]): Promise<void> {

@@ -1,32 +1,21 @@
 /**
- * A relay in its own process, for tests that must see it survive (or die) for real.
- *
- *   node --expose-gc --import tsx tests/unit/helpers/relay-process.ts '<RelayOptions JSON>'
- *
- * Listens on 127.0.0.1, port 0, with the options given (limits, allowedOrigins,
- * statsLogMs). The first stdout line is {"event":"listening","port":N}; after it come
- * the relay's own JSON log lines. Over IPC it answers {type:'stats'} with
- * {type:'stats', stats}, and {type:'measure'} with {type:'measure', memory, stats}
- * after two full GCs when run with --expose-gc (so poll with 'stats', not 'measure').
- * It exits when its parent disconnects, so a crashed test leaves no relay behind.
+ * A relay instance in a process of its own, joined to others through REDIS_URL, for
+ * tests that kill it for real (SIGKILL: no bye, no closing handshake). Prints
+ * "listening <port>" once it accepts sockets. Liveness timings from CLUSTER_HEARTBEAT_MS
+ * and CLUSTER_LIVENESS_MS.
  */
-import { createRelay, type RelayOptions } from '../../../signaling/relay.ts';
+import { createClusterBus } from '../../../signaling/cluster-bus.ts';
+import { createRedisBroker } from '../../../signaling/redis-broker.ts';
+import { createRelay } from '../../../signaling/relay.ts';
 
-type Options = Pick<RelayOptions, 'limits' | 'allowedOrigins' | 'statsLogMs' | 'heartbeatMs'>;
-
-const options = JSON.parse(process.argv[2] ?? '{}') as Options;
-const relay = createRelay({ ...options, port: 0, host: '127.0.0.1' });
+const log = (event: Record<string, unknown>): void => { process.stderr.write(`${JSON.stringify(event)}\n`); };
+const bus = createClusterBus({
+  broker: createRedisBroker(process.env.REDIS_URL!, log),
+  heartbeatMs: Number(process.env.CLUSTER_HEARTBEAT_MS),
+  livenessMs: Number(process.env.CLUSTER_LIVENESS_MS),
+  log,
+});
+const relay = createRelay({ port: 0, host: '127.0.0.1', log, bus });
 await relay.ready;
-process.stdout.write(`${JSON.stringify({ event: 'listening', port: relay.address().port })}\n`);
-
-const gc = (globalThis as { gc?: () => void }).gc;
-process.on('message', (msg: { type?: string }) => {
-  if (msg.type === 'stats') process.send?.({ type: 'stats', stats: relay.stats() });
-  if (msg.type !== 'measure') return;
-  gc?.();
-  gc?.(); // a second pass collects what the first one's finalisers released
-  process.send?.({ type: 'measure', memory: process.memoryUsage(), stats: relay.stats() });
-});
-process.on('disconnect', () => {
-  void relay.close().finally(() => process.exit(0));
-});
+await bus.ready;
+process.stdout.write(`listening ${relay.address().port}\n`);
