@@ -127,7 +127,9 @@ export function createRooms(deps: RoomDeps): Rooms {
     if (conn.topics.size >= limits.maxRoomsPerConnection) {
       return ['too-many-rooms', `at most ${limits.maxRoomsPerConnection} rooms per connection`];
     }
-    if (members(topic).size >= limits.maxPeersPerRoom) {
+    const others = members(topic);
+    others.delete(conn.id ?? ''); // its own stale socket on another instance is about to go
+    if (others.size >= limits.maxPeersPerRoom) {
       counters.refusedRoomFull += 1;
       return ['room-full', `room already has ${limits.maxPeersPerRoom} peers`];
     }

@@ -15,8 +15,8 @@ import { loadAverage, machineBusySeconds } from './procs.ts';
  *   (2) two relay processes joined through a real redis-server (REDIS_URL), every room
  *       split across both, so half of all signals cross Redis.
  * Each relay process gets BENCH_RELAY_CLIENTS (default 10,000) clients from a client
- * process of its own; for BENCH_RELAY_SECONDS (10) each client sends
- * BENCH_RELAY_RATE (1) signals per second. Reports memory per connection (RSS and
+ * process of its own; then, for BENCH_RELAY_SECONDS (10) per phase, each client sends
+ * signals at each rate of BENCH_RELAY_RATES (per client per second; default 0.2,1). Reports memory per connection (RSS and
  * heap growth over the connections, after a full GC), offered and delivered signals per
  * second (delivered within the sending window; stragglers are then awaited and counted),
  * delivery latency p50/p95/p99 and join latency, and writes test-results/bench-relay.json.
@@ -35,7 +35,12 @@ function envNumber(name: string, fallback: number): number {
 const config = {
   clientsPerProcess: Math.round(envNumber('BENCH_RELAY_CLIENTS', 10_000)),
   seconds: envNumber('BENCH_RELAY_SECONDS', 10),
-  rate: envNumber('BENCH_RELAY_RATE', 1),
+  /** Signals per client per second, one sending phase each: light load first, then the target's. */
+  rates: (process.env.BENCH_RELAY_RATES || '0.2,1').split(',').map((r) => {
+    const rate = Number(r);
+    if (!(rate > 0)) throw new Error(`BENCH_RELAY_RATES must be positive numbers, comma-separated; got ${r}`);
+    return rate;
+  }),
 };
 
 type Reply = Record<string, unknown> & { ev: string };
@@ -72,12 +77,41 @@ function perConnection(before: Reply[], after: Reply[]) {
   });
 }
 
+type Proc = ReturnType<typeof start>;
+
+/** Every client process sends at `rate` per client for config.seconds; what arrived, how fast, at what CPU cost. */
+async function signalPhase(relays: Proc[], workers: Proc[], rate: number) {
+  const busy0 = machineBusySeconds();
+  const wall0 = performance.now();
+  const cpu0 = await Promise.all(relays.map((r) => r.ask({ cmd: 'mem' }, 'mem')));
+  const signalled = await Promise.all(workers.map((w) => w.ask({ cmd: 'signal', seconds: config.seconds, perClientPerSecond: rate }, 'signalled')));
+  const cpu1 = await Promise.all(relays.map((r) => r.ask({ cmd: 'mem' }, 'mem')));
+  const seconds = Math.max(...signalled.map((s) => Number(s.seconds)));
+  const latency = signalled.flatMap((s) => s.latenciesMs as number[]).sort((a, b) => a - b);
+  const stat = (c: Reply, key: 'droppedSlow' | 'rateLimited'): number => (c.stats as Record<string, number>)[key]!;
+  const s = {
+    ratePerClient: rate,
+    offeredPerSecond: Math.round(sumBy(signalled, 'sent') / seconds), deliveredPerSecond: Math.round(sumBy(signalled, 'inWindow') / seconds),
+    sent: sumBy(signalled, 'sent'), received: sumBy(signalled, 'received'), windowSeconds: ms(seconds),
+    latencyMs: { p50: ms(percentile(latency, 50)), p95: ms(percentile(latency, 95)), p99: ms(percentile(latency, 99)), max: ms(latency.at(-1) ?? NaN) },
+    relayCpuSeconds: cpu1.map((c, i) => ms((Number(c.cpu) - Number(cpu0[i]!.cpu)) / 1e6)),
+    /** Everyone's CPU over the sending window and the wait for stragglers; 2.0 = both cores of this machine. */
+    machineBusyCores: ms((machineBusySeconds() - busy0) / ((performance.now() - wall0) / 1000)),
+    droppedSlow: cpu1.map((c, i) => stat(c, 'droppedSlow') - stat(cpu0[i]!, 'droppedSlow')),
+    rateLimited: cpu1.map((c, i) => stat(c, 'rateLimited') - stat(cpu0[i]!, 'rateLimited')),
+    clientErrors: signalled.map((x) => x.errors),
+  };
+  console.log(`  ${rate}/s per client: ${s.deliveredPerSecond}/s delivered in the window of ${s.offeredPerSecond}/s offered (${s.received} of ${s.sent} in the end); ` +
+    `latency p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms; relay CPU ${s.relayCpuSeconds.join(' + ')} s over ${s.windowSeconds} s`);
+  return s;
+}
+
 async function scenario(name: string, instances: number, redis: RedisServer | null) {
   console.log(`\n${name}: ${instances} relay process(es), ${config.clientsPerProcess} clients each...`);
   const limits = { MAX_CONNECTIONS: String(config.clientsPerProcess + 1000), MAX_CONNECTIONS_PER_ADDRESS: '1000000', MAX_IDENTITIES_PER_ADDRESS: '1000000' };
   const relays = Array.from({ length: instances }, () =>
     start('relay-node.ts', { ...limits, ...(redis ? { REDIS_URL: redis.url } : {}) }, ['--expose-gc']));
-  const workers: ReturnType<typeof start>[] = [];
+  const workers: Proc[] = [];
   try {
     const ports = (await Promise.all(relays.map((r) => r.next('ready')))).map((r) => Number(r.port));
     await sleep(1000); // the instances meet on the bus
@@ -97,28 +131,13 @@ async function scenario(name: string, instances: number, redis: RedisServer | nu
     const memory = perConnection(before, after);
     console.log(`  memory per connection: ${memory.map((m) => `${m.rssBytes} B RSS, ${m.heapBytes} B heap`).join('; ')}`);
 
-    const busy0 = machineBusySeconds();
-    const cpu0 = await Promise.all(relays.map((r) => r.ask({ cmd: 'mem' }, 'mem')));
-    const signalled = await Promise.all(workers.map((w) => w.ask({ cmd: 'signal', seconds: config.seconds, perClientPerSecond: config.rate }, 'signalled')));
-    const cpu1 = await Promise.all(relays.map((r) => r.ask({ cmd: 'mem' }, 'mem')));
-    const seconds = Math.max(...signalled.map((s) => Number(s.seconds)));
-    const latency = signalled.flatMap((s) => s.latenciesMs as number[]).sort((a, b) => a - b);
-    const relayCpuSeconds = cpu1.map((c, i) => ms((Number(c.cpu) - Number(cpu0[i]!.cpu)) / 1e6));
+    const signals = [];
+    for (const rate of config.rates) signals.push(await signalPhase(relays, workers, rate));
     const result = {
       name, instances, clients: sumBy(connected, 'count'), failedJoins: sumBy(connected, 'failed'), connectSeconds: ms(connectSeconds),
       joinLatencyMs: { p50: ms(percentile(joinMs, 50)), p95: ms(percentile(joinMs, 95)), p99: ms(percentile(joinMs, 99)) },
-      memory,
-      signals: {
-        offeredPerSecond: Math.round(sumBy(signalled, 'sent') / seconds), deliveredPerSecond: Math.round(sumBy(signalled, 'inWindow') / seconds),
-        sent: sumBy(signalled, 'sent'), received: sumBy(signalled, 'received'), windowSeconds: ms(seconds),
-        latencyMs: { p50: ms(percentile(latency, 50)), p95: ms(percentile(latency, 95)), p99: ms(percentile(latency, 99)), max: ms(latency.at(-1) ?? NaN) },
-      },
-      relayCpuSeconds, machineBusyCores: ms((machineBusySeconds() - busy0) / seconds),
-      errors: signalled.map((s) => s.errors), relayLogs: cpu1.map((a) => a.logged),
-      droppedSlow: cpu1.map((c) => (c.stats as { droppedSlow: number }).droppedSlow),
+      memory, signals, relayLogs: after.map((a) => a.logged),
     };
-    const s = result.signals;
-    console.log(`  signals: ${s.deliveredPerSecond}/s delivered in the window of ${s.offeredPerSecond}/s offered (${s.received} of ${s.sent} in the end); latency p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms; relay CPU ${relayCpuSeconds.join(' + ')} s over ${config.seconds} s`);
     return result;
   } finally {
     for (const w of workers) w.child.send({ cmd: 'close' });

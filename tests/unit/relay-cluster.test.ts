@@ -77,7 +77,8 @@ describe('relay cluster: rooms across instances', () => {
   });
 
   test('an identity that reconnects to another instance replaces its stale socket there, without a peer-left', { timeout: 10_000 }, async (t) => {
-    const { one, two } = await pair(t);
+    // A full room: the stale socket must not count against its own replacement.
+    const { one, two } = await pair(t, { limits: { maxPeersPerRoom: 2 } });
     const [old, watcher] = [await one.connect(), await one.connect()];
     await old.join(T);
     await watcher.join(T);
