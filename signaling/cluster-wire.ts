@@ -1,5 +1,7 @@
 /**
- * Messages between relay instances over a broker (Redis pub/sub), as JSON text.
+ * Messages between relay instances over a broker (Redis pub/sub), as JSON text: each
+ * published text is a batch, a JSON array of the messages one instance had for one
+ * channel in one turn of its event loop (one PUBLISH per batch, not per signal).
  * Every message names its sender instance `i` (random per process start).
  *
  * On the rooms channel, heard by every instance:
@@ -76,18 +78,26 @@ function parseFields(m: Record<string, unknown>): BusParsed {
   }
 }
 
-/** Never throws. */
-export function parseBusMessage(text: string): BusParsed {
-  let m: unknown;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return fail('not JSON');
-  }
+/** Most messages in one batch; the sender splits longer runs. */
+export const MAX_BATCH = 1000;
+
+function parseMessage(m: unknown): BusParsed {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return fail('not an object');
   const fields = m as Record<string, unknown>;
   if (!isInstanceId(fields.i)) return fail('bad instance id');
   return parseFields(fields);
 }
 
-export const encodeBusMessage = (m: BusMessage): string => JSON.stringify(m);
+/** Each message of a batch on its own (one bad message does not spoil the others), or why the batch is unreadable. Never throws. */
+export function parseBusBatch(text: string): { ok: true; value: BusParsed[] } | { ok: false; error: string } {
+  let batch: unknown;
+  try {
+    batch = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'not JSON' };
+  }
+  if (!Array.isArray(batch) || batch.length > MAX_BATCH) return { ok: false, error: `not an array of at most ${MAX_BATCH} messages` };
+  return { ok: true, value: batch.map(parseMessage) };
+}
+
+export const encodeBusBatch = (batch: BusMessage[]): string => JSON.stringify(batch);

@@ -100,6 +100,8 @@ async function signalPhase(relays: Proc[], workers: Proc[], rate: number) {
     droppedSlow: cpu1.map((c, i) => stat(c, 'droppedSlow') - stat(cpu0[i]!, 'droppedSlow')),
     rateLimited: cpu1.map((c, i) => stat(c, 'rateLimited') - stat(cpu0[i]!, 'rateLimited')),
     clientErrors: signalled.map((x) => x.errors),
+    /** Log events by name, counted since the relay started (e.g. instance-lost, redis-down). */
+    relayLogs: cpu1.map((c) => c.logged),
   };
   console.log(`  ${rate}/s per client: ${s.deliveredPerSecond}/s delivered in the window of ${s.offeredPerSecond}/s offered (${s.received} of ${s.sent} in the end); ` +
     `latency p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms; relay CPU ${s.relayCpuSeconds.join(' + ')} s over ${s.windowSeconds} s`);

@@ -47,7 +47,7 @@ async function relayProcess(t: TestContext, url: string) {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += String(d);
-      const m = /listening (\d+)/.exec(out);
+      const m = /"event":"listening","port":(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     });
     child.once('exit', (code) => reject(new Error(`relay process exited with ${code}`)));
