@@ -115,7 +115,8 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
     return out;
   }
 
-  function add(instance: string, remote: Remote, topic: string, id: string, announce: boolean): void {
+  /** `at`: the join's time, for a join message; a snapshot's entries have none and evict nothing. */
+  function add(instance: string, remote: Remote, topic: string, id: string, at: number | null): void {
     let ids = holders.get(topic);
     if (!ids) holders.set(topic, (ids = new Map()));
     let set = ids.get(id);
@@ -124,7 +125,8 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
     set.delete(instance); // re-added below: newest holder last
     set.add(instance);
     remote.held.add(entryKey(topic, id));
-    if (announce || fresh) handlers?.remoteJoined(topic, id);
+    const supersedes = (localAt: number): boolean => at !== null && (localAt < at || (localAt === at && self < instance));
+    if (at !== null || fresh) handlers?.remoteJoined(topic, id, supersedes);
   }
 
   function remove(instance: string, remote: Remote, topic: string, id: string): void {
@@ -149,7 +151,7 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
     const next = new Set<string>();
     for (const [topic, ids] of Object.entries(rooms)) for (const id of ids) next.add(entryKey(topic, id));
     forEachEntry([...remote.held].filter((k) => !next.has(k)), (topic, id) => remove(instance, remote, topic, id));
-    forEachEntry([...next].filter((k) => !remote.held.has(k)), (topic, id) => add(instance, remote, topic, id, false));
+    forEachEntry([...next].filter((k) => !remote.held.has(k)), (topic, id) => add(instance, remote, topic, id, null));
   }
 
   function drop(instance: string): void {
@@ -167,7 +169,7 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
     if (!remote) remotes.set(m.i, (remote = { seen: 0, held: new Set() }));
     remote.seen = now();
     if (m.t === 'hello' || m.t === 'state') replace(m.i, remote, m.rooms);
-    else if (m.t === 'join') add(m.i, remote, m.topic, m.id, true);
+    else if (m.t === 'join') add(m.i, remote, m.topic, m.id, m.at);
     else if (m.t === 'leave') remove(m.i, remote, m.topic, m.id);
     else if (m.t === 'signal') handlers?.deliver(m.topic, m.from, m.to, m.data);
     if (m.t === 'hello' || m.t === 'ask') publish(inbox(m.i), { t: 'state', i: self, rooms: snapshot() });
@@ -227,7 +229,7 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
       ready.catch((err: unknown) => log({ event: 'bus-subscribe-failed', error: errorText(err) }));
     },
     remoteMembers: (topic) => holders.get(topic)?.keys() ?? [],
-    joined: (topic, id) => publish(roomsChannel, { t: 'join', i: self, topic, id }),
+    joined: (topic, id, at) => publish(roomsChannel, { t: 'join', i: self, topic, id, at }),
     left: (topic, id) => publish(roomsChannel, { t: 'leave', i: self, topic, id }),
     signal(topic, from, to, data) {
       const holder = newestHolder(topic, to);

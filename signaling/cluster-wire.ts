@@ -6,7 +6,7 @@
  *
  * On the rooms channel, heard by every instance:
  *   { t: 'hb',    i }                       I am alive (every heartbeat)
- *   { t: 'join',  i, topic, id }            a socket of mine entered topic as id
+ *   { t: 'join',  i, topic, id, at }        a socket of mine entered topic as id at time at (ms)
  *   { t: 'leave', i, topic, id }            ... left it
  *   { t: 'hello', i, rooms }                I (re)connected: here is all I hold; send me yours
  *   { t: 'bye',   i }                       I am shutting down: drop my members now
@@ -27,7 +27,8 @@ export type Members = Record<string, string[]>;
 
 export type BusMessage =
   | { t: 'hb' | 'bye' | 'ask'; i: string }
-  | { t: 'join' | 'leave'; i: string; topic: string; id: string }
+  | { t: 'join'; i: string; topic: string; id: string; at: number }
+  | { t: 'leave'; i: string; topic: string; id: string }
   | { t: 'hello' | 'state'; i: string; rooms: Members }
   | { t: 'signal'; i: string; topic: string; from: string; to: string; data: string };
 
@@ -60,9 +61,12 @@ function parseFields(m: Record<string, unknown>): BusParsed {
   switch (m.t) {
     case 'hb': case 'bye': case 'ask':
       return { ok: true, value: { t: m.t, i } };
-    case 'join': case 'leave':
-      if (!isTopic(m.topic) || !isPeerId(m.id)) return fail(`${m.t}: bad topic or id`);
-      return { ok: true, value: { t: m.t, i, topic: m.topic, id: m.id } };
+    case 'join':
+      if (!isTopic(m.topic) || !isPeerId(m.id) || !Number.isFinite(m.at)) return fail('join: bad topic, id or time');
+      return { ok: true, value: { t: 'join', i, topic: m.topic, id: m.id, at: m.at as number } };
+    case 'leave':
+      if (!isTopic(m.topic) || !isPeerId(m.id)) return fail('leave: bad topic or id');
+      return { ok: true, value: { t: 'leave', i, topic: m.topic, id: m.id } };
     case 'hello': case 'state': {
       const rooms = parseMembers(m.rooms);
       return typeof rooms === 'string' ? fail(`${m.t}: ${rooms}`) : { ok: true, value: { t: m.t, i, rooms } };

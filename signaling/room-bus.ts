@@ -13,8 +13,13 @@
 
 /** What a bus calls back into the rooms of this instance. */
 export interface BusHandlers {
-  /** `id` entered `topic` on another instance (new, or a reconnect replacing an older socket). */
-  remoteJoined(topic: string, id: string): void;
+  /**
+   * `id` entered `topic` on another instance (new, or a reconnect replacing an older socket).
+   * `supersedes(t)`: whether that join is newer than a local one of `id` made at time t, so
+   * the local socket must go. A total order (time, then instance), so that when both join at
+   * once, exactly one of them stays.
+   */
+  remoteJoined(topic: string, id: string, supersedes: (localJoinedAt: number) => boolean): void;
   /** No other instance holds `id` in `topic` any more (it left, or its instance died). */
   remoteLeft(topic: string, id: string): void;
   /** A signal from another instance for the local member `to`; `from` was stamped there. */
@@ -28,8 +33,8 @@ export interface RoomBus {
   attach(handlers: BusHandlers): void;
   /** Members of `topic` held by other instances (may include ids also held here, briefly). */
   remoteMembers(topic: string): Iterable<string>;
-  /** A local socket entered `topic` as `id`. */
-  joined(topic: string, id: string): void;
+  /** A local socket entered `topic` as `id` at time `at` (ms, the relay's clock). */
+  joined(topic: string, id: string, at: number): void;
   /** A local socket left `topic` (leave, close or replacement). */
   left(topic: string, id: string): void;
   /** Forwards a signal to the instance holding `to`; false when no other instance does. */

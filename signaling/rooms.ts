@@ -63,6 +63,8 @@ const topicTag = (topic: string): string => createHash('sha256').update(topic).d
 export function createRooms(deps: RoomDeps): Rooms {
   const { limits, counters, now, log, send, bad, rateLimited, admitIdentity, bus } = deps;
   const rooms = new Map<string, Map<string, Conn>>();
+  /** When each local member entered its room (`topic id`): the newer of two sockets of one identity wins. */
+  const joinedAt = new Map<string, number>();
 
   const fail = (conn: Conn, code: RelayErrorCode, message: string): void =>
     send(conn.ws, { type: 'error', code, message });
@@ -79,6 +81,7 @@ export function createRooms(deps: RoomDeps): Rooms {
     const old = room?.get(id);
     if (!room || !old || old === by) return false;
     room.delete(id);
+    joinedAt.delete(`${topic} ${id}`);
     if (room.size === 0) rooms.delete(topic);
     old.topics.delete(topic);
     fail(old, 'replaced', 'another connection of this identity joined this room');
@@ -152,7 +155,9 @@ export function createRooms(deps: RoomDeps): Rooms {
     if (!room) rooms.set(topic, (room = new Map()));
     room.set(id, conn);
     conn.topics.add(topic);
-    bus.joined(topic, id);
+    const at = now();
+    joinedAt.set(`${topic} ${id}`, at);
+    bus.joined(topic, id, at);
     for (const other of room.values()) {
       if (other !== conn) send(other.ws, { type: 'peer-joined', topic, peer: id });
     }
@@ -177,6 +182,7 @@ export function createRooms(deps: RoomDeps): Rooms {
     const room = rooms.get(topic);
     if (!conn.topics.delete(topic) || !room || conn.id === null || room.get(conn.id) !== conn) return;
     room.delete(conn.id);
+    joinedAt.delete(`${topic} ${conn.id}`);
     if (room.size === 0) rooms.delete(topic);
     bus.left(topic, conn.id);
     // Still held elsewhere (it reconnected to another instance): it has not left the room.
@@ -211,8 +217,10 @@ export function createRooms(deps: RoomDeps): Rooms {
   }
 
   bus.attach({
-    remoteJoined(topic, id) {
+    remoteJoined(topic, id, supersedes) {
       // The newest socket of an identity wins, wherever it is; this instance no longer holds it.
+      const local = joinedAt.get(`${topic} ${id}`);
+      if (local !== undefined && !supersedes(local)) return; // ours is newer: the other instance evicts its own
       if (evictStale(id, null, topic)) bus.left(topic, id);
       for (const other of rooms.get(topic)?.values() ?? []) send(other.ws, { type: 'peer-joined', topic, peer: id });
     },

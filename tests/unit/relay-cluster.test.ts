@@ -98,6 +98,24 @@ describe('relay cluster: rooms across instances', () => {
     assert.equal(one.relay.stats().connections, 1);
   });
 
+  test('one identity joining one room on two instances at the same moment: exactly one socket stays', { timeout: 10_000 }, async (t) => {
+    const { one, two } = await pair(t);
+    const watcher = await one.connect();
+    await watcher.join(T);
+    const [x, y] = [await one.connect(), await two.connect()];
+    y.identity = x.identity;
+    await Promise.all([x.nonce, y.nonce]); // so that both joins go out together
+    await Promise.all([x.sendJoin(T), y.sendJoin(T)]);
+    await Promise.all([x.next('welcome'), y.next('welcome')]);
+    await sleep(200);
+    const replaced = [x, y].filter((c) => c.inbox.some((m) => m.type === 'error' && m.code === 'replaced'));
+    assert.equal(replaced.length, 1, 'exactly one of the two is replaced');
+    const survivor = replaced[0] === x ? y : x;
+    watcher.send({ type: 'signal', topic: T, to: (await watcher.next('peer-joined')).peer, data: 'which-one' });
+    assert.equal((await survivor.next('signal')).data, 'which-one');
+    assert.ok(!watcher.inbox.some((m) => m.type === 'peer-left'), 'the room never saw it leave');
+  });
+
   test('the room cap counts members on every instance', { timeout: 10_000 }, async (t) => {
     const { one, two } = await pair(t, { limits: { maxPeersPerRoom: 2 } });
     const a = await one.connect();
@@ -193,7 +211,7 @@ describe('relay cluster: failures', () => {
     for (const junk of [...badBatches, `[${badMessages.join(',')}]`]) two.broker.inject(junk);
     assert.equal(two.events.filter((e) => e.event === 'bus-bad-message').length, badBatches.length + badMessages.length);
     // One bad message does not spoil the good ones batched with it.
-    two.broker.inject(`[null,{"t":"join","i":"abcdefgh","topic":"${T}","id":"${'q'.repeat(16)}"}]`);
+    two.broker.inject(`[null,{"t":"join","i":"abcdefgh","topic":"${T}","id":"${'q'.repeat(16)}","at":1}]`);
     const [a, b] = [await one.connect(), await two.connect()];
     await a.join(T);
     await sleep(20);
