@@ -17,7 +17,11 @@ import { joinChallengeText, parseRelayMessage } from '../../signaling/protocol.t
 
 export interface ClientJob { url: string; processIndex: number; processes: number; total: number; sizes: number[] }
 
-interface Client { ws: WebSocket; key: KeyObject; raw: string; topic: string; self: string; peers: Set<string> }
+interface Client {
+  ws: WebSocket; key: KeyObject; raw: string; topic: string; self: string; peers: Set<string>;
+  /** Until the welcome: an error frame fails the join instead of leaving it waiting for ever. */
+  refused: (code: string) => void;
+}
 
 /** Global client index -> its room's topic, rooms filled in order with sizes cycling through `sizes`. */
 export function roomLayout(total: number, sizes: number[]): string[] {
@@ -52,7 +56,10 @@ function onFrame(c: Client, text: string, joined: () => void): void {
   else if (m.type === 'signal') {
     received += 1;
     latenciesMs.push(Number(nowNs() - BigInt(m.data.slice(0, m.data.indexOf(' ')))) / 1e6);
-  } else if (m.type === 'error') errors[m.code] = (errors[m.code] ?? 0) + 1;
+  } else if (m.type === 'error') {
+    errors[m.code] = (errors[m.code] ?? 0) + 1;
+    if (c.self === '') c.refused(m.code);
+  }
 }
 
 function connectOne(topic: string): Promise<number> {
@@ -61,8 +68,13 @@ function connectOne(topic: string): Promise<number> {
   const started = nowNs();
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(job.url, { perMessageDeflate: false });
-    const c: Client = { ws, key: privateKey, raw, topic, self: '', peers: new Set() };
-    ws.on('message', (data) => onFrame(c, String(data), () => resolve(Number(nowNs() - started) / 1e6)));
+    const c: Client = { ws, key: privateKey, raw, topic, self: '', peers: new Set(), refused: (code) => reject(new Error(code)) };
+    // A join that never gets an answer counts as failed instead of holding up the run.
+    const timer = setTimeout(() => reject(new Error('no welcome within 30 s')), 30_000);
+    ws.on('message', (data) => onFrame(c, String(data), () => {
+      clearTimeout(timer);
+      resolve(Number(nowNs() - started) / 1e6);
+    }));
     ws.once('error', reject);
     ws.once('close', () => reject(new Error('closed before welcome')));
     clients.push(c);
@@ -80,8 +92,10 @@ async function connectAll(concurrency = 200): Promise<{ count: number; failed: n
       const topic = topics[next++]!;
       try {
         joinMs.push(await connectOne(topic));
-      } catch {
+      } catch (err) {
         failed += 1;
+        const why = `join: ${(err as Error).message}`;
+        errors[why] = (errors[why] ?? 0) + 1;
       }
     }
   };

@@ -102,6 +102,7 @@ async function signalPhase(relays: Proc[], workers: Proc[], rate: number) {
     clientErrors: signalled.map((x) => x.errors),
     /** Log events by name, counted since the relay started (e.g. instance-lost, redis-down). */
     relayLogs: cpu1.map((c) => c.logged),
+    relayLastErrors: cpu1.map((c) => c.lastErrors),
   };
   console.log(`  ${rate}/s per client: ${s.deliveredPerSecond}/s delivered in the window of ${s.offeredPerSecond}/s offered (${s.received} of ${s.sent} in the end); ` +
     `latency p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms; relay CPU ${s.relayCpuSeconds.join(' + ')} s over ${s.windowSeconds} s`);
@@ -127,7 +128,8 @@ async function scenario(name: string, instances: number, redis: RedisServer | nu
     const connected = await Promise.all(workers.map((w) => w.ask({ cmd: 'connect' }, 'connected')));
     const connectSeconds = (performance.now() - t0) / 1000;
     const joinMs = connected.flatMap((c) => c.joinMs as number[]).sort((a, b) => a - b);
-    console.log(`  ${sumBy(connected, 'count')} joined (${sumBy(connected, 'failed')} failed) in ${connectSeconds.toFixed(1)} s`);
+    const joinErrors = connected.map((c) => c.errors);
+    console.log(`  ${sumBy(connected, 'count')} joined (${sumBy(connected, 'failed')} failed${sumBy(connected, 'failed') > 0 ? `: ${JSON.stringify(joinErrors)}` : ''}) in ${connectSeconds.toFixed(1)} s`);
     await sleep(2000); // peer-joined fan-out settles
     const after = await Promise.all(relays.map((r) => r.ask({ cmd: 'mem' }, 'mem')));
     const memory = perConnection(before, after);
@@ -138,7 +140,7 @@ async function scenario(name: string, instances: number, redis: RedisServer | nu
     const result = {
       name, instances, clients: sumBy(connected, 'count'), failedJoins: sumBy(connected, 'failed'), connectSeconds: ms(connectSeconds),
       joinLatencyMs: { p50: ms(percentile(joinMs, 50)), p95: ms(percentile(joinMs, 95)), p99: ms(percentile(joinMs, 99)) },
-      memory, signals, relayLogs: after.map((a) => a.logged),
+      joinErrors, memory, signals, relayLogs: after.map((a) => a.logged),
     };
     return result;
   } finally {

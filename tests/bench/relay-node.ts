@@ -6,15 +6,18 @@
  * connect lines would be the benchmark.
  *
  * Parent -> this: { cmd: 'mem' } (after a full GC), { cmd: 'close' }
- * This -> parent: { ev: 'ready', port }, { ev: 'mem', rss, heapUsed, external, cpu (µs), connections, logged }
+ * This -> parent: { ev: 'ready', port }, { ev: 'mem', rss, heapUsed, external, cpu (µs), connections, stats, logged, lastErrors }
  */
 import { createRelay } from '../../signaling/relay.ts';
 import { busFromEnv, readRelayLimits } from '../../signaling/relay-env.ts';
 
 const logged: Record<string, number> = {};
+/** The last error text per event name (error texts name no peer, topic or address). */
+const lastErrors: Record<string, string> = {};
 const log = (event: Record<string, unknown>): void => {
   const name = String(event.event);
   logged[name] = (logged[name] ?? 0) + 1;
+  if (typeof event.error === 'string') lastErrors[name] = event.error;
 };
 const bus = busFromEnv(process.env, log);
 const relay = createRelay({ port: 0, host: '127.0.0.1', log, limits: readRelayLimits(process.env), bus, statsLogMs: 0 });
@@ -28,7 +31,7 @@ function memory(): Record<string, unknown> {
 }
 
 process.on('message', (msg: { cmd: string }) => {
-  if (msg.cmd === 'mem') process.send!({ ev: 'mem', ...memory(), logged });
+  if (msg.cmd === 'mem') process.send!({ ev: 'mem', ...memory(), logged, lastErrors });
   else if (msg.cmd === 'close') relay.close().then(() => process.exit(0), () => process.exit(1));
 });
 process.send!({ ev: 'ready', port: relay.address().port });
