@@ -18,6 +18,12 @@ async function peer(net: MemoryNetwork, name: string, room: string, uploadBytesP
   return relay.start(net, { name, room, store, deps: uploadBytesPerSecond ? { throttle: throttle(uploadBytesPerSecond) } : {} });
 }
 
+/** Alice and Bob in a room of their own; Alice's uploads capped when asked. */
+async function pair(topic: string, aliceUploadBytesPerSecond?: number): Promise<{ alice: NodePeer; bob: NodePeer }> {
+  const net = createMemoryNetwork();
+  return { alice: await peer(net, 'Alice', topic, aliceUploadBytesPerSecond), bob: await peer(net, 'Bob', topic) };
+}
+
 const fileView = (p: NodePeer, name: string) => p.engine.getState().files.find((f) => f.meta.name === name);
 const openPeers = (p: NodePeer) => p.engine.getState().peers.filter((x) => x.link === 'open' && x.name !== null);
 /** The in-memory link `from` uses to talk to `to`. */
@@ -136,10 +142,7 @@ describe('engine over a real relay and in-memory links', () => {
   });
 
   test('Download clicked again while its Cancel is still deleting the partial data: a new download that completes intact', { timeout: 30_000 }, async () => {
-    const net = createMemoryNetwork();
-    const topic = 'room-cancel-race';
-    const alice = await peer(net, 'Alice', topic, 2 * 1024 * 1024);
-    const bob = await peer(net, 'Bob', topic);
+    const { alice, bob } = await pair('room-cancel-race', 2 * 1024 * 1024);
     const original = new Uint8Array(randomBytes(2 * 1024 * 1024 + 7));
     await alice.engine.share([fileOf(original, 'race.bin')]);
     await until(bob.engine, () => fileView(bob, 'race.bin')?.status === 'available', 'the announcement');
@@ -158,10 +161,7 @@ describe('engine over a real relay and in-memory links', () => {
   });
 
   test('sharing more files than one person may offer in a room: the person is told, and the room still sees the first 1,000', { timeout: 60_000 }, async () => {
-    const net = createMemoryNetwork();
-    const topic = 'room-many-files';
-    const alice = await peer(net, 'Alice', topic);
-    const bob = await peer(net, 'Bob', topic);
+    const { alice, bob } = await pair('room-many-files');
     const files = Array.from({ length: 1001 }, (_, i) => fileOf(new Uint8Array([i & 0xff, i >> 8, 7]), `f${i}.bin`));
     await alice.engine.share(files);
     const told = () => alice.engine.getState().notices.some((n) => n.kind === 'error' && n.text.includes('the most one person can'));
