@@ -1,24 +1,29 @@
-import type { Sha256 } from '../core/hash.ts';
 import { MAX_FILES_PER_ORIGIN } from '../core/gossip/catalogue.ts';
 import { Availability } from '../core/swarm/availability.ts';
-import type { PeerConnection, PeerConnectionFactory } from '../net/link.ts';
+import type { PeerConnection } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
-import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
-import type { Store } from '../storage/store.ts';
-import { Downloads, type DownloadReport } from './downloads.ts';
-import { checkHello, makeHello, type Signer, type Verify } from './hello.ts';
-import { wireFileLinks, type LinkOutcome } from './file-links.ts';
-import { createIntents, type Intents } from './intents.ts';
+import { Downloads } from './downloads.ts';
+import type { Engine, EngineDeps } from './engine-types.ts';
+import { checkHello, makeHello } from './hello.ts';
+import { wireFileLinks } from './file-links.ts';
+import { createIntents } from './intents.ts';
 import { Library, type LocalFile } from './library.ts';
 import { LinkRoutes } from './link-routes.ts';
-import type { PrivacyControl } from './address-privacy.ts';
 import { PeerMarks } from './peer-marks.ts';
 import { RelayLink } from './relay-link.ts';
 import { RoomGossip } from './room-gossip.ts';
 import { Session, type SessionContext } from './session.ts';
-import { buildState, Notices, type AppState, type EngineInternals } from './state.ts';
-import { StorageBudget, type BrowserStorage } from './storage-budget.ts';
+import { buildState, Notices, type EngineInternals } from './state.ts';
+import { StorageBudget } from './storage-budget.ts';
 import { Uploader } from './uploader.ts';
+
+export type { Engine, EngineDeps, EngineStats } from './engine-types.ts';
+
+const TICK_MS = 1_000;
+const OVER_LIMIT_TEXT = `You offer ${MAX_FILES_PER_ORIGIN.toLocaleString('en')} files in this room, the most one person can: ` +
+  'files shared beyond that are kept here but nobody sees them. Stop sharing some to offer others.';
+/** Pieces or manifests failing verification before a peer is dropped (each failure is proof). */
+export const MAX_STRIKES = 3;
 
 /**
  * The one place everything is wired: relay client, mesh, gossip, catalogue,
@@ -27,71 +32,6 @@ import { Uploader } from './uploader.ts';
  * (all passed in), so Node tests drive the same engine over in-memory links
  * and a fake clock.
  */
-export interface EngineDeps {
-  /** This browser's persistent identity; its id is our peer id. */
-  self: Signer;
-  verify: Verify;
-  /** Peer id of an identity key (as the relay derives it). */
-  idOf(publicKey: Uint8Array): string;
-  /** The room: its relay topic. Files belong to rooms; HELLO binds links to it. */
-  room: string;
-  name: string;
-  store: Store;
-  sha256: Sha256;
-  /** Monotonic milliseconds, for timeouts and rates. */
-  now(): number;
-  /** Wall-clock milliseconds, for sequence numbers that must grow across reloads. */
-  wallClock(): number;
-  random(): number;
-  randomBytes(n: number): Uint8Array;
-  connectRelay(h: SignalHandlers): SignalClient;
-  createConnection: PeerConnectionFactory;
-  /** Calls fn every ms milliseconds; returns a function that stops it. */
-  every(ms: number, fn: () => void): () => void;
-  /** A piece of a file is stored (the service worker's media route waits for some). */
-  pieceStored?(fileId: string, piece: number): void;
-  /** Test-only upload throttle. */
-  throttle?(bytes: number): Promise<void>;
-  /** The browser's storage budget (navigator.storage); absent in Node tests. */
-  storage?: BrowserStorage;
-  /** Whether another tab of this browser has one of these rooms open (Web Locks); absent: no other tabs. */
-  openElsewhere?(rooms: string[]): Promise<boolean>;
-  /** "Hide my address" (relay-only links), where the browser offers it; absent: no such choice. */
-  privacy?: PrivacyControl;
-}
-
-export interface Engine extends Intents {
-  /** Follows a file link once storage is loaded (see file-links.ts); resolves when its wait ends. */
-  openFileLink(fileId: string): Promise<LinkOutcome>;
-  dismissFileLink(fileId: string): void;
-  getState(): AppState;
-  subscribe(fn: () => void): () => void;
-  /** The app's own counters, for tests and the benchmark. */
-  stats(): EngineStats;
-  /** Resolves once startup (stored files loaded and re-announced) is done. */
-  ready: Promise<void>;
-  internals: EngineInternals;
-  /** The device's network changed or came back: a new relay socket, and every link looks for a new path. */
-  networkChanged(): void;
-  /** Turns relay-only links on or off for this browser; every link is made anew under the new policy. */
-  setHideAddress(hidden: boolean): Promise<void>;
-  close(): void;
-}
-
-export interface EngineStats {
-  uploadedBytes: number;
-  downloads: Record<string, DownloadReport>;
-  gossip: Record<string, number>;
-  droppedAvailability: number;
-  links: { iceRestarts: number; replacedLost: number };
-}
-
-const TICK_MS = 1_000;
-const OVER_LIMIT_TEXT = `You offer ${MAX_FILES_PER_ORIGIN.toLocaleString('en')} files in this room, the most one person can: ` +
-  'files shared beyond that are kept here but nobody sees them. Stop sharing some to offer others.';
-/** Pieces or manifests failing verification before a peer is dropped (each failure is proof). */
-export const MAX_STRIKES = 3;
-
 export function createEngine(deps: EngineDeps): Engine {
   const self = deps.self.id;
   const listeners = new Set<() => void>();

@@ -1,0 +1,71 @@
+import type { Sha256 } from '../core/hash.ts';
+import type { PeerConnectionFactory } from '../net/link.ts';
+import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
+import type { Store } from '../storage/store.ts';
+import type { PrivacyControl } from './address-privacy.ts';
+import type { DownloadReport } from './downloads.ts';
+import type { LinkOutcome } from './file-links.ts';
+import type { Signer, Verify } from './hello.ts';
+import type { Intents } from './intents.ts';
+import type { AppState, EngineInternals } from './state.ts';
+import type { BrowserStorage } from './storage-budget.ts';
+
+/** What the engine takes (its edges, passed in) and what it gives the UI, tests and the benchmark. */
+export interface EngineDeps {
+  /** This browser's persistent identity; its id is our peer id. */
+  self: Signer;
+  verify: Verify;
+  /** Peer id of an identity key (as the relay derives it). */
+  idOf(publicKey: Uint8Array): string;
+  /** The room: its relay topic. Files belong to rooms; HELLO binds links to it. */
+  room: string;
+  name: string;
+  store: Store;
+  sha256: Sha256;
+  /** Monotonic milliseconds, for timeouts and rates. */
+  now(): number;
+  /** Wall-clock milliseconds, for sequence numbers that must grow across reloads. */
+  wallClock(): number;
+  random(): number;
+  randomBytes(n: number): Uint8Array;
+  connectRelay(h: SignalHandlers): SignalClient;
+  createConnection: PeerConnectionFactory;
+  /** Calls fn every ms milliseconds; returns a function that stops it. */
+  every(ms: number, fn: () => void): () => void;
+  /** A piece of a file is stored (the service worker's media route waits for some). */
+  pieceStored?(fileId: string, piece: number): void;
+  /** Test-only upload throttle. */
+  throttle?(bytes: number): Promise<void>;
+  /** The browser's storage budget (navigator.storage); absent in Node tests. */
+  storage?: BrowserStorage;
+  /** Whether another tab of this browser has one of these rooms open (Web Locks); absent: no other tabs. */
+  openElsewhere?(rooms: string[]): Promise<boolean>;
+  /** "Hide my address" (relay-only links), where the browser offers it; absent: no such choice. */
+  privacy?: PrivacyControl;
+}
+
+export interface Engine extends Intents {
+  /** Follows a file link once storage is loaded (see file-links.ts); resolves when its wait ends. */
+  openFileLink(fileId: string): Promise<LinkOutcome>;
+  dismissFileLink(fileId: string): void;
+  getState(): AppState;
+  subscribe(fn: () => void): () => void;
+  /** The app's own counters, for tests and the benchmark. */
+  stats(): EngineStats;
+  /** Resolves once startup (stored files loaded and re-announced) is done. */
+  ready: Promise<void>;
+  internals: EngineInternals;
+  /** The device's network changed or came back: a new relay socket, and every link looks for a new path. */
+  networkChanged(): void;
+  /** Turns relay-only links on or off for this browser; every link is made anew under the new policy. */
+  setHideAddress(hidden: boolean): Promise<void>;
+  close(): void;
+}
+
+export interface EngineStats {
+  uploadedBytes: number;
+  downloads: Record<string, DownloadReport>;
+  gossip: Record<string, number>;
+  droppedAvailability: number;
+  links: { iceRestarts: number; replacedLost: number };
+}
