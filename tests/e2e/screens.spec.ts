@@ -58,6 +58,8 @@ for (const [size, device] of SIZES) {
     // The receiver has been in a named room before: the landing page lists both.
     const receiver = await newPage(browser, device);
     await joinRoom(receiver.page, `${baseURL}/#Team-Notes`);
+    // A room is remembered once its engine runs (by then it is online); leaving sooner may not record the visit.
+    await expect(receiver.page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible();
     await joinRoom(receiver.page, link);
     await fileRow(receiver.page, BIG).getByRole('button', { name: /^Download/ }).click();
     const bar = fileRow(receiver.page, BIG).getByRole('progressbar');
