@@ -6,7 +6,11 @@
  *
  * Repair, because pub/sub delivers at most once and only while connected:
  * - each instance says 'hb' every heartbeat; one not heard for `livenessMs` is taken
- *   for dead (a killed process, a lost network) and its members leave everyone's rooms;
+ *   for dead (a killed process, a lost network) and its members leave everyone's rooms.
+ *   Heartbeats take their own lane (their own Redis connections): on the shared one they
+ *   queue behind a backlog of signals, and a busy instance would be taken for a dead one,
+ *   its members dropped from every room at the worst moment. Everything else shares the
+ *   data lane, whose order matters (a join before the signals that follow it);
  * - whenever the broker (re)connects, the instance broadcasts 'hello' with everything it
  *   holds, and every other instance answers with its own 'state': both views are then
  *   replaced wholesale, whatever was missed in between;
@@ -23,12 +27,18 @@ import { errorText } from './relay-support.ts';
 import { MAX_BATCH, encodeBusBatch, parseBusBatch, type BusMessage, type Members } from './cluster-wire.ts';
 import type { BusHandlers, RoomBus } from './room-bus.ts';
 
+/**
+ * A lane is one publishing and one subscribing connection: messages keep their order
+ * within a lane, and a backlog in one lane never delays the other.
+ */
+export type Lane = 'data' | 'beat';
+
 /** Publish/subscribe with reconnection: the seam between the bus and Redis. */
 export interface Broker {
-  publish(channel: string, text: string): Promise<void>;
-  /** Subscribes once; the broker keeps the subscriptions across reconnects. */
-  subscribe(channels: string[], onMessage: (text: string) => void): Promise<void>;
-  /** `fn` runs each time the subscriptions are live: after the first connect and after every reconnect. */
+  publish(channel: string, text: string, lane: Lane): Promise<void>;
+  /** Subscribes once per lane; the broker keeps the subscriptions across reconnects. */
+  subscribe(channels: string[], onMessage: (text: string) => void, lane: Lane): Promise<void>;
+  /** `fn` runs each time the data lane's subscriptions are live: after the first connect and after every reconnect. */
   onReady(fn: () => void): void;
   close(): Promise<void>;
 }
@@ -65,6 +75,7 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
   const prefix = opts.prefix ?? 'meshdrop:';
   const self = opts.instanceId ?? randomBytes(9).toString('base64url');
   const roomsChannel = `${prefix}rooms`;
+  const beatChannel = `${prefix}hb`;
   const inbox = (instance: string): string => `${prefix}i:${instance}`;
   const holders = new Map<string, Map<string, Set<string>>>(); // topic -> id -> instances, newest last
   const remotes = new Map<string, Remote>();
@@ -94,7 +105,7 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
   }
 
   function send(channel: string, batch: BusMessage[]): void {
-    broker.publish(channel, encodeBusBatch(batch)).then(
+    broker.publish(channel, encodeBusBatch(batch), 'data').then(
       () => {
         if (failing) log({ event: 'bus-publish-recovered' });
         failing = false;
@@ -197,9 +208,16 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
     publish(roomsChannel, { t: 'hello', i: self, rooms: snapshot() });
   }
 
+  /** Straight out on the beat lane, never queued behind the data lane's batches. */
+  function beat(): void {
+    broker.publish(beatChannel, encodeBusBatch([{ t: 'hb', i: self }]), 'beat').catch((err: unknown) => {
+      if (!failing) log({ event: 'bus-beat-failed', error: errorText(err) });
+    });
+  }
+
   function tick(): void {
     if (helloPending) sendHello();
-    else publish(roomsChannel, { t: 'hb', i: self });
+    beat();
     const livenessMs = opts.livenessMs ?? CLUSTER_LIVENESS_MS;
     for (const [instance, remote] of [...remotes]) {
       if (now() - remote.seen <= livenessMs) continue;
@@ -225,7 +243,10 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
     attach(h) {
       handlers = h;
       broker.onReady(() => { helloPending = true; sendHello(); });
-      ready = broker.subscribe([roomsChannel, inbox(self)], onText);
+      ready = Promise.all([
+        broker.subscribe([roomsChannel, inbox(self)], onText, 'data'),
+        broker.subscribe([beatChannel], onText, 'beat'),
+      ]).then(() => undefined);
       ready.catch((err: unknown) => log({ event: 'bus-subscribe-failed', error: errorText(err) }));
     },
     remoteMembers: (topic) => holders.get(topic)?.keys() ?? [],
@@ -241,7 +262,7 @@ export function createClusterBus(opts: ClusterOptions): ClusterBus {
       clearInterval(timer);
       flush(); // the last leaves first
       // Without the bye (broker down) the others drop our members after livenessMs instead.
-      await broker.publish(roomsChannel, encodeBusBatch([{ t: 'bye', i: self }]))
+      await broker.publish(roomsChannel, encodeBusBatch([{ t: 'bye', i: self }]), 'data')
         .catch((err: unknown) => log({ event: 'bus-bye-failed', error: errorText(err) }));
       await broker.close();
     },

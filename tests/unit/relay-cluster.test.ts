@@ -171,6 +171,27 @@ describe('relay cluster: failures', () => {
     assert.deepEqual(one.bus.instances(), []);
   });
 
+  test('a backlog on the data lane never makes a busy instance look dead: heartbeats have their own lane', { timeout: 10_000 }, async (t) => {
+    const { one, two } = await pair(t);
+    const [a, b] = [await one.connect(), await two.connect()];
+    await a.join(T);
+    await sleep(20);
+    await b.join(T);
+    await a.next('peer-joined');
+
+    two.broker.hold('data'); // two's data connection falls behind: joins, signals, states wait
+    for (let i = 0; i < 10; i++) a.send({ type: 'signal', topic: T, to: b.id, data: `offer-${i}` });
+    await sleep(LIVENESS_MS * 3);
+    assert.deepEqual(two.bus.instances(), [one.bus.instanceId], 'one is still alive to two');
+    assert.ok(!two.events.some((e) => e.event === 'instance-lost'));
+    assert.ok(!b.inbox.some((m) => m.type === 'peer-left'), 'b never saw a leaves');
+
+    two.broker.release('data'); // the backlog clears: every signal arrives, in order
+    const got = [];
+    for (let i = 0; i < 10; i++) got.push((await b.next('signal')).data);
+    assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `offer-${i}`));
+  });
+
   test('after a broker outage both views are re-synchronised: what was missed is repaired', { timeout: 10_000 }, async (t) => {
     const { one, two } = await pair(t);
     const [a, gone] = [await one.connect(), await one.connect()];
