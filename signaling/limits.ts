@@ -47,7 +47,7 @@ export const PAIR_SIGNAL_BURST = 60;
 export const PAIR_SIGNALS_PER_SECOND = 5;
 
 export const DEFAULT_LIMITS = Object.freeze({
-  /** Keep <= MAX_PEERS_PER_ROOM: clients reject a welcome listing more peers than that. */
+  /** Keep <= MAX_PEERS_PER_ROOM: a welcome's size is cut to that (clients refuse more), so a larger room would look smaller. */
   maxPeersPerRoom: MAX_PEERS_PER_ROOM,
   maxRoomsPerConnection: MAX_ROOMS_PER_CONNECTION,
   maxConnections: MAX_CONNECTIONS,

@@ -13,9 +13,13 @@
  *   { type: 'leave',  topic }               leave it
  *   { type: 'signal', topic, to, data }     opaque payload for one peer in that topic
  * Relay -> client
- *   { type: 'welcome',     topic, self, peers }  answer to join: your id, and the COMPLETE current
- *                                                membership besides you (clients replace their list,
- *                                                not add to it: a repeated join resyncs)
+ *   { type: 'welcome',     topic, self, peers, size }
+ *                                                answer to join: your id; `size`, the members in the
+ *                                                room counting you; and `peers`, other members: all
+ *                                                of them when the room is small enough to list
+ *                                                (peers.length === size - 1: clients replace their
+ *                                                list, so a repeated join resyncs), else a uniformly
+ *                                                random sample of MAX_WELCOME_PEERS (clients add it)
  *                        [iceServers, iceTtl]   optional: TURN servers with credentials minted for
  *                                                this peer (see ice.ts), valid for iceTtl seconds.
  *                                                Clients refresh them by joining again (a repeated
@@ -44,8 +48,16 @@ export const RELAY_PATH = '/ws';
 export const MAX_FRAME_BYTES = 16 * 1024;
 /** Largest opaque signal payload. */
 export const MAX_SIGNAL_DATA = 12 * 1024;
-/** Most peers the relay lists in one welcome (also the relay's room cap). */
-export const MAX_PEERS_PER_ROOM = 32;
+/**
+ * The relay's room cap: a join beyond it is refused ('room-full'). Large rooms are a
+ * bounded mesh (src/core/mesh/bounded.ts), so a member holds a few links, not n - 1.
+ */
+export const MAX_PEERS_PER_ROOM = 256;
+/**
+ * Most other members one welcome lists. A bounded mesh needs a few dozen candidates,
+ * not the room: a random sample keeps the welcome small and spreads new links evenly.
+ */
+export const MAX_WELCOME_PEERS = 32;
 
 /** A topic is a lowercase hex SHA-256: the relay never sees a room's name or secret. */
 const TOPIC_RE = /^[0-9a-f]{64}$/;
@@ -82,7 +94,7 @@ export type RelayErrorCode =
 
 export type RelayMessage =
   | { type: 'challenge'; nonce: string }
-  | { type: 'welcome'; topic: string; self: string; peers: string[]; iceServers?: IceServer[]; iceTtl?: number }
+  | { type: 'welcome'; topic: string; self: string; peers: string[]; size: number; iceServers?: IceServer[]; iceTtl?: number }
   | { type: 'peer-joined'; topic: string; peer: string }
   | { type: 'peer-left'; topic: string; peer: string }
   | { type: 'signal'; topic: string; from: string; data: string }
@@ -216,12 +228,16 @@ export function parseRelayMessage(raw: string): Parsed<RelayMessage> {
     case 'welcome': {
       const peers = m.peers;
       if (!isTopic(m.topic) || !isPeerId(m.self)) return fail('bad-message', 'welcome: bad topic or self');
-      if (!Array.isArray(peers) || peers.length > MAX_PEERS_PER_ROOM || !peers.every(isPeerId)) {
+      if (!Array.isArray(peers) || peers.length > MAX_WELCOME_PEERS || !peers.every(isPeerId)) {
         return fail('bad-message', 'welcome: bad peer list');
+      }
+      const size = m.size;
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < peers.length + 1 || size > MAX_PEERS_PER_ROOM) {
+        return fail('bad-message', `welcome: size must be a whole number from ${peers.length + 1} (the list and you) to ${MAX_PEERS_PER_ROOM}`);
       }
       const ice = parseWelcomeIce(m);
       if (typeof ice === 'string') return fail('bad-message', ice);
-      return { ok: true, value: { type: 'welcome', topic: m.topic, self: m.self, peers: peers as string[], ...ice } };
+      return { ok: true, value: { type: 'welcome', topic: m.topic, self: m.self, peers: peers as string[], size, ...ice } };
     }
     case 'peer-joined':
     case 'peer-left':

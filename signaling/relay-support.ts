@@ -21,6 +21,8 @@ export interface RelayOptions {
   heartbeatMs?: number;
   /** Clock for the rate limiters and the identity window, in milliseconds. */
   now?: () => number;
+  /** Uniform in [0, 1) (default Math.random): which members a welcome lists in a large room. */
+  random?: () => number;
   /** Schedules the join timeout; returns a cancel function. Tests inject one to fire it at will. */
   setTimer?: (fn: () => void, ms: number) => () => void;
   log?: (event: Record<string, unknown>) => void;

@@ -101,7 +101,7 @@ export function createRelay(opts: RelayOptions = {}): Relay {
   }
 
   const rooms = createRooms({
-    limits, counters, now, log, send, bad, rateLimited, mintIceServers: opts.mintIceServers, bus,
+    limits, counters, now, random: opts.random ?? Math.random, log, send, bad, rateLimited, mintIceServers: opts.mintIceServers, bus,
     admitIdentity: (address, id) => addresses.admitIdentity(address, id),
   });
 

@@ -13,7 +13,9 @@ import { createHash } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { verifyJoin } from './join-auth.ts';
 import { tokenBucket, type RelayLimits } from './limits.ts';
-import { MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, encodeMessage, type IceServer, type RelayErrorCode, type RelayMessage } from './protocol.ts';
+import {
+  MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, MAX_WELCOME_PEERS, encodeMessage, type IceServer, type RelayErrorCode, type RelayMessage,
+} from './protocol.ts';
 import type { Conn, Counters } from './relay-support.ts';
 import type { RoomBus } from './room-bus.ts';
 
@@ -23,6 +25,8 @@ export interface RoomDeps {
   counters: Counters;
   /** Clock for the per-pair signal buckets, in milliseconds. */
   now: () => number;
+  /** Uniform in [0, 1): which members a welcome samples in a large room. */
+  random: () => number;
   log: (event: Record<string, unknown>) => void;
   /** Sends to one socket; drops (and counts) when its backlog is full. */
   send: (ws: WebSocket, msg: RelayMessage | string) => void;
@@ -55,6 +59,21 @@ export interface Rooms {
 function stampedSignal(topic: string, from: string, data: string): string | null {
   const text = encodeMessage({ type: 'signal', topic, from, data });
   return Buffer.byteLength(text) > MAX_FRAME_BYTES ? null : text;
+}
+
+/**
+ * Up to `k` of `items`, each subset of that size equally likely (the first k steps of a
+ * Fisher-Yates shuffle). Random, not the longest-present or the first-listed: otherwise
+ * every joiner would dial the same few members and the mesh would grow hubs and islands.
+ */
+export function randomSample<T>(items: readonly T[], k: number, random: () => number): T[] {
+  const pool = [...items];
+  const n = Math.min(k, pool.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, n);
 }
 
 /** Logs may say which room is busy, never which topic it is: only a short hash of it. */
@@ -158,6 +177,9 @@ export function createRooms(deps: RoomDeps): Rooms {
     const at = now();
     joinedAt.set(`${topic} ${id}`, at);
     bus.joined(topic, id, at);
+    // Every member hears of every join and leave, even in a bounded mesh: at the cap that is 255
+    // frames of 123 bytes (31 KB) per join, and 256 x 255 / 2 = 32,640 frames to fill a room from
+    // empty: small beside the signalling of the links themselves, and it keeps candidates fresh.
     for (const other of room.values()) {
       if (other !== conn) send(other.ws, { type: 'peer-joined', topic, peer: id });
     }
@@ -171,11 +193,14 @@ export function createRooms(deps: RoomDeps): Rooms {
     const id = admit(conn, topic, key, sig);
     if (id === null) return;
     evictStale(id, conn, topic);
-    // Clients refuse a welcome listing more than MAX_PEERS_PER_ROOM: a cap overrun across instances is cut.
-    const others = [...members(topic)].filter((other) => other !== id).slice(0, MAX_PEERS_PER_ROOM);
+    const others = [...members(topic)].filter((other) => other !== id);
     // A repeated join (e.g. a client resyncing) is answered again but announced only once.
     if (!conn.topics.has(topic) && !enter(conn, id, topic)) return;
-    send(conn.ws, { type: 'welcome', topic, self: id, peers: others, ...deps.mintIceServers?.(id) });
+    const peers = randomSample(others, MAX_WELCOME_PEERS, deps.random);
+    // Clients refuse a size above the cap: an overrun across instances (see refuseEntry) is cut. The
+    // list is then a sample already (MAX_WELCOME_PEERS < MAX_PEERS_PER_ROOM), so nobody reads it as complete.
+    const size = Math.min(others.length + 1, MAX_PEERS_PER_ROOM);
+    send(conn.ws, { type: 'welcome', topic, self: id, peers, size, ...deps.mintIceServers?.(id) });
   }
 
   function leave(conn: Conn, topic: string): void {

@@ -44,9 +44,11 @@ export class RelayLink {
   private handlers(): SignalHandlers {
     const { d } = this;
     return {
-      onWelcome(list) {
-        d.peers()?.welcome(list);
-        d.gossip.keepOnly(new Set([...list, ...d.sessionIds()]));
+      onWelcome(list, size) {
+        const complete = list.length === size - 1;
+        d.peers()?.welcome(list, complete);
+        // Only the whole membership says who is gone; a sample leaves out most of a large room.
+        if (complete) d.gossip.keepOnly(new Set([...list, ...d.sessionIds()]));
         d.changed();
       },
       onPeerJoined: (p) => d.peers()?.joined(p),

@@ -23,8 +23,12 @@ export interface PeerManagerDeps {
 }
 
 export interface PeerManager {
-  /** The relay's complete membership list: it replaces what we knew (peers gone during an outage drop out). */
-  welcome(peers: string[]): void;
+  /**
+   * The relay's word on the room. The complete membership (the default) replaces what we knew:
+   * peers gone during an outage drop out. A sample of a large room only adds: nobody is dropped
+   * for not being drawn.
+   */
+  welcome(peers: string[], complete?: boolean): void;
   joined(peer: string): void;
   left(peer: string): void;
   signal(from: string, data: string): void;
@@ -134,9 +138,9 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   };
 
   return {
-    welcome(peers) {
+    welcome(peers, complete = true) {
       const now = new Set(peers);
-      for (const p of [...present]) {
+      for (const p of complete ? [...present] : []) {
         if (now.has(p)) continue;
         present.delete(p);
         // Presence never closes an open link (a link ends by itself when the peer goes); attempts stop.

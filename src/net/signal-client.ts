@@ -20,7 +20,11 @@ export type RelayStatus = 'connecting' | 'online' | 'offline';
 export type SignalErrorCode = RelayErrorCode | 'bad-relay-message' | 'unauthenticated' | 'replayed' | 'sign-failed';
 
 export interface SignalHandlers {
-  onWelcome(peers: string[]): void;
+  /**
+   * The relay's answer to our join: `size` members in the room counting us, and `peers`, others
+   * in it: all of them when peers.length === size - 1, else a random sample (a large room).
+   */
+  onWelcome(peers: string[], size: number): void;
   onPeerJoined(peer: string): void;
   onPeerLeft(peer: string): void;
   onSignal(from: string, data: string): void;
@@ -129,7 +133,7 @@ export function createSignalClient(deps: SignalDeps, h: SignalHandlers): SignalC
           scheduleIceRefresh(ws, m.iceTtl);
         }
         h.onStatus('online');
-        return h.onWelcome(m.peers.filter((p) => p !== deps.self));
+        return h.onWelcome(m.peers.filter((p) => p !== deps.self), m.size);
       case 'peer-joined':
         return h.onPeerJoined(m.peer);
       case 'peer-left':

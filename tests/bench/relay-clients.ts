@@ -15,7 +15,8 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import { WebSocket } from 'ws';
 import { joinChallengeText, parseRelayMessage } from '../../signaling/protocol.ts';
 
-export interface ClientJob { url: string; processIndex: number; processes: number; total: number; sizes: number[] }
+/** `bigRoom`: members of one large room laid out first (0 for none), beside the rooms of `sizes`. */
+export interface ClientJob { url: string; processIndex: number; processes: number; total: number; sizes: number[]; bigRoom: number }
 
 interface Client {
   ws: WebSocket; key: KeyObject; raw: string; topic: string; self: string; peers: Set<string>;
@@ -23,11 +24,14 @@ interface Client {
   refused: (code: string) => void;
 }
 
-/** Global client index -> its room's topic, rooms filled in order with sizes cycling through `sizes`. */
-export function roomLayout(total: number, sizes: number[]): string[] {
-  const topics: string[] = [];
+const roomTopic = (room: number | string): string => createHash('sha256').update(`bench-room-${room}`).digest('hex');
+const BIG_TOPIC = roomTopic('big');
+
+/** Global client index -> its room's topic: the big room first, then rooms with sizes cycling through `sizes`. */
+export function roomLayout(total: number, sizes: number[], bigRoom: number): string[] {
+  const topics: string[] = Array.from({ length: Math.min(bigRoom, total) }, () => BIG_TOPIC);
   for (let room = 0; topics.length < total; room++) {
-    const topic = createHash('sha256').update(`bench-room-${room}`).digest('hex');
+    const topic = roomTopic(room);
     for (let i = 0; i < sizes[room % sizes.length]! && topics.length < total; i++) topics.push(topic);
   }
   return topics;
@@ -36,6 +40,8 @@ export function roomLayout(total: number, sizes: number[]): string[] {
 const job: ClientJob = JSON.parse(process.env.RELAY_BENCH_JOB!);
 const clients: Client[] = [];
 const latenciesMs: number[] = [];
+/** Join latencies of this process's members of the big room, and the largest welcome one of them got. */
+const big = { joinMs: [] as number[], welcome: { peers: 0, size: 0 } };
 const errors: Record<string, number> = {};
 let received = 0;
 const nowNs = (): bigint => process.hrtime.bigint();
@@ -50,6 +56,7 @@ function onFrame(c: Client, text: string, joined: () => void): void {
   } else if (m.type === 'welcome') {
     c.self = m.self;
     c.peers = new Set(m.peers);
+    if (c.topic === BIG_TOPIC && m.size > big.welcome.size) big.welcome = { peers: m.peers.length, size: m.size };
     joined();
   } else if (m.type === 'peer-joined') c.peers.add(m.peer);
   else if (m.type === 'peer-left') c.peers.delete(m.peer);
@@ -82,8 +89,8 @@ function connectOne(topic: string): Promise<number> {
 }
 
 /** Connects and joins this process's share of the clients, `concurrency` at a time. */
-async function connectAll(concurrency = 200): Promise<{ count: number; failed: number; joinMs: number[] }> {
-  const topics = roomLayout(job.total, job.sizes).filter((_, g) => g % job.processes === job.processIndex);
+async function connectAll(concurrency = 200): Promise<{ count: number; failed: number; joinMs: number[]; big: typeof big }> {
+  const topics = roomLayout(job.total, job.sizes, job.bigRoom).filter((_, g) => g % job.processes === job.processIndex);
   const joinMs: number[] = [];
   let next = 0;
   let failed = 0;
@@ -91,7 +98,9 @@ async function connectAll(concurrency = 200): Promise<{ count: number; failed: n
     while (next < topics.length) {
       const topic = topics[next++]!;
       try {
-        joinMs.push(await connectOne(topic));
+        const ms = await connectOne(topic);
+        joinMs.push(ms);
+        if (topic === BIG_TOPIC) big.joinMs.push(ms);
       } catch (err) {
         failed += 1;
         const why = `join: ${(err as Error).message}`;
@@ -100,7 +109,7 @@ async function connectAll(concurrency = 200): Promise<{ count: number; failed: n
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return { count: joinMs.length, failed, joinMs };
+  return { count: joinMs.length, failed, joinMs, big };
 }
 
 /** An ICE-candidate-sized payload led by the send time. */

@@ -10,7 +10,8 @@ import { loadAverage, machineBusySeconds } from './procs.ts';
 /**
  * `npm run bench:relay` (also the last part of `npm run bench`): the signalling relay
  * under many thousands of WebSocket clients, each a real Ed25519 identity signing its
- * join, in rooms of 2 to 32, sending ICE-candidate-sized signals to random room members.
+ * join, in rooms of 2 to 32 and one of 250, sending ICE-candidate-sized signals to random
+ * room members (a member of the large room knows a sample of it: the welcome's 32 and later joiners).
  *   (1) one relay process;
  *   (2) two relay processes joined through a real redis-server (REDIS_URL), every room
  *       split across both, so half of all signals cross Redis.
@@ -24,6 +25,8 @@ import { loadAverage, machineBusySeconds } from './procs.ts';
  */
 const JSON_PATH = join('test-results', 'bench-relay.json');
 const SIZES = [2, 3, 5, 8, 16, 32];
+/** One room near the relay's cap (256), its members joining all at once: its joins and welcomes are reported apart. */
+const BIG_ROOM = 250;
 const TARGET_BYTES_PER_CONNECTION = 25 * 1024;
 
 function envNumber(name: string, fallback: number): number {
@@ -79,6 +82,14 @@ function perConnection(before: Reply[], after: Reply[]) {
 
 type Proc = ReturnType<typeof start>;
 
+/** The large room's members (from every client process): how fast they got in, and what their welcomes said. */
+function bigRoomFigure(connected: Reply[]) {
+  const bigs = connected.map((c) => c.big as { joinMs: number[]; welcome: { peers: number; size: number } });
+  const joinMs = bigs.flatMap((b) => b.joinMs).sort((a, b) => a - b);
+  const largest = bigs.map((b) => b.welcome).reduce((a, b) => (b.size > a.size ? b : a));
+  return { joined: joinMs.length, joinLatencyMs: { p50: ms(percentile(joinMs, 50)), p99: ms(percentile(joinMs, 99)) }, largestWelcome: largest };
+}
+
 /** Every client process sends at `rate` per client for config.seconds; what arrived, how fast, at what CPU cost. */
 async function signalPhase(relays: Proc[], workers: Proc[], rate: number) {
   const busy0 = machineBusySeconds();
@@ -120,7 +131,7 @@ async function scenario(name: string, instances: number, redis: RedisServer | nu
     await sleep(1000); // the instances meet on the bus
     const before = await Promise.all(relays.map((r) => r.ask({ cmd: 'mem' }, 'mem')));
     for (let i = 0; i < instances; i++) {
-      const job = { url: `ws://127.0.0.1:${ports[i]}${RELAY_PATH}`, processIndex: i, processes: instances, total: config.clientsPerProcess * instances, sizes: SIZES };
+      const job = { url: `ws://127.0.0.1:${ports[i]}${RELAY_PATH}`, processIndex: i, processes: instances, total: config.clientsPerProcess * instances, sizes: SIZES, bigRoom: BIG_ROOM };
       workers.push(start('relay-clients.ts', { RELAY_BENCH_JOB: JSON.stringify(job) }, []));
     }
     await Promise.all(workers.map((w) => w.next('ready')));
@@ -129,10 +140,13 @@ async function scenario(name: string, instances: number, redis: RedisServer | nu
     const connectSeconds = (performance.now() - t0) / 1000;
     const joinMs = connected.flatMap((c) => c.joinMs as number[]).sort((a, b) => a - b);
     const joinErrors = connected.map((c) => c.errors);
+    const bigRoom = bigRoomFigure(connected);
     console.log(`  ${sumBy(connected, 'count')} joined (${sumBy(connected, 'failed')} failed${sumBy(connected, 'failed') > 0 ? `: ${JSON.stringify(joinErrors)}` : ''}) in ${connectSeconds.toFixed(1)} s`);
     await sleep(2000); // peer-joined fan-out settles
     const after = await Promise.all(relays.map((r) => r.ask({ cmd: 'mem' }, 'mem')));
     const memory = perConnection(before, after);
+    console.log(`  the ${BIG_ROOM}-person room: ${bigRoom.joined} joined, join p50 ${bigRoom.joinLatencyMs.p50} ms, p99 ${bigRoom.joinLatencyMs.p99} ms; ` +
+      `largest welcome ${bigRoom.largestWelcome.peers} peers of size ${bigRoom.largestWelcome.size}`);
     console.log(`  memory per connection: ${memory.map((m) => `${m.rssBytes} B RSS, ${m.heapBytes} B heap`).join('; ')}`);
 
     const signals = [];
@@ -140,7 +154,7 @@ async function scenario(name: string, instances: number, redis: RedisServer | nu
     const result = {
       name, instances, clients: sumBy(connected, 'count'), failedJoins: sumBy(connected, 'failed'), connectSeconds: ms(connectSeconds),
       joinLatencyMs: { p50: ms(percentile(joinMs, 50)), p95: ms(percentile(joinMs, 95)), p99: ms(percentile(joinMs, 99)) },
-      joinErrors, memory, signals, relayLogs: after.map((a) => a.logged),
+      bigRoom, joinErrors, memory, signals, relayLogs: after.map((a) => a.logged),
     };
     return result;
   } finally {

@@ -83,7 +83,7 @@ describe('ICE environment', () => {
 });
 
 describe('welcome with ICE servers', () => {
-  const welcome = (extra: object) => parseRelayMessage(JSON.stringify({ type: 'welcome', topic: TOPIC, self: PEER, peers: [], ...extra }));
+  const welcome = (extra: object) => parseRelayMessage(JSON.stringify({ type: 'welcome', topic: TOPIC, self: PEER, peers: [], size: 1, ...extra }));
 
   test('without iceServers, as before; with them, only the RTCIceServer fields are kept', () => {
     const plain = welcome({});
@@ -180,7 +180,7 @@ test('the browser client hands minted servers on and re-joins on the same socket
   receive({ type: 'challenge', nonce: 'N'.repeat(43) });
   await until(() => socket.sent.length === 1);
   const servers = [{ urls: 'turn:h', username: `1:${identity.id}`, credential: 'c' }];
-  receive({ type: 'welcome', topic: TOPIC, self: identity.id, peers: [], iceServers: servers, iceTtl: 3600 });
+  receive({ type: 'welcome', topic: TOPIC, self: identity.id, peers: [], size: 1, iceServers: servers, iceTtl: 3600 });
   assert.deepEqual(received, [servers]);
   assert.equal(timers.length, 1);
   assert.equal(timers[0]!.ms, iceRefreshMs(3600));

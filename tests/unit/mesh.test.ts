@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MAX_PEERS_PER_ROOM } from '../../signaling/protocol.ts';
 import { MAX_DEGREE, isInitiator, planMesh, shouldAccept, shouldDropOnLeave, type LinkState, type MeshView } from '../../src/core/mesh/mesh.ts';
 import { mulberry32 } from './helpers/random.ts';
 
@@ -162,18 +161,21 @@ describe('mesh properties', () => {
     return seen.size;
   }
 
+  /** The largest room planMesh keeps as one full mesh; the relay's cap (256) is the bounded mesh's to serve. */
+  const FULL_ROOM = MAX_DEGREE + 1;
+
   test('peers joining one by one never exceed MAX_DEGREE links', () => {
     const random = mulberry32(99);
-    const links = joinOneByOne([...Array(MAX_PEERS_PER_ROOM)].map(() => randomPeerId(random)));
+    const links = joinOneByOne([...Array(FULL_ROOM)].map(() => randomPeerId(random)));
     for (const [id, l] of links) assert.ok(l.size <= MAX_DEGREE, `${id} has ${l.size} links`);
   });
 
-  // If the relay admitted more peers than MAX_DEGREE + 1, the first MAX_DEGREE + 1
-  // would form a full clique and refuse everyone after them: two islands that
-  // gossip cannot cross. The room cap and the degree must agree.
+  // In a room of more than MAX_DEGREE + 1, the first MAX_DEGREE + 1 would form a full
+  // clique and refuse everyone after them: two islands that gossip cannot cross. So
+  // planMesh serves rooms up to that size; larger ones need the bounded mesh (bounded.ts).
   test('a full room of peers joining one by one forms a single connected mesh', () => {
     const random = mulberry32(1234);
-    const ids = [...Array(MAX_PEERS_PER_ROOM)].map(() => randomPeerId(random));
+    const ids = [...Array(FULL_ROOM)].map(() => randomPeerId(random));
     const links = joinOneByOne(ids);
     assert.equal(reachable(links, ids[0]!), ids.length, `degrees: ${ids.map((id) => links.get(id)!.size).join(' ')}`);
   });

@@ -101,6 +101,20 @@ test('a welcome replaces the membership: a missing peer is gone, its attempt sto
   assert.deepEqual(closes, [{ peer: 'y', code: 'ERR_PEER_LEFT' }]);
 });
 
+test('a sampled welcome (a large room) only adds; a complete one drops who is gone', () => {
+  const { pm, to, latest } = setup();
+  pm.welcome(['y', 'z', 'a'], true);
+  latest('z').handlers.onOpen();
+  pm.welcome(['n', 'b'], false); // drawn without y, z or a: they are not gone for that
+  assert.deepEqual([...pm.present()].sort(), ['a', 'b', 'n', 'y', 'z']);
+  assert.deepEqual(latest('y').destroyed, [], 'the attempt to y goes on');
+  assert.equal(to('n').length, 1, 'a newly drawn peer is dialled');
+  pm.welcome(['n', 'z'], true);
+  assert.deepEqual([...pm.present()].sort(), ['n', 'z']);
+  assert.deepEqual(latest('y').destroyed.map((d) => d.code), ['ERR_PEER_LEFT']);
+  assert.equal(pm.linkState('z'), 'open');
+});
+
 test('left() stops an attempt but never closes an open link, and the attempt is not retried', () => {
   const { pm, to, latest } = setup();
   pm.welcome(['y', 'z']);

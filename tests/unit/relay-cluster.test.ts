@@ -7,11 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { createClusterBus } from '../../signaling/cluster-bus.ts';
-import { RELAY_PATH } from '../../signaling/protocol.ts';
+import { MAX_PEERS_PER_ROOM, MAX_WELCOME_PEERS, RELAY_PATH } from '../../signaling/protocol.ts';
 import { createRelay, type RelayOptions } from '../../signaling/relay.ts';
 import { localBus } from '../../signaling/room-bus.ts';
 import { memoryHub } from './helpers/memory-broker.ts';
+import { mulberry32 } from './helpers/random.ts';
 import { openClient, sleep, until } from './helpers/relay-client.ts';
+import { nodeTestIdentity } from './helpers/signed-join.ts';
 
 const T = 'a'.repeat(64);
 const U = 'b'.repeat(64);
@@ -29,7 +31,12 @@ async function startInstance(t: TestContext, hub: ReturnType<typeof memoryHub>, 
   await relay.ready;
   await bus.ready;
   const url = `ws://127.0.0.1:${relay.address().port}${RELAY_PATH}`;
-  return { relay, bus, broker, events, connect: () => openClient(t, url) };
+  const connect = async () => {
+    const c = await openClient(t, url);
+    c.identity = nodeTestIdentity(); // fast signing: some tests fill big rooms
+    return c;
+  };
+  return { relay, bus, broker, events, connect };
 }
 
 async function pair(t: TestContext, opts: RelayOptions = {}) {
@@ -128,6 +135,47 @@ describe('relay cluster: rooms across instances', () => {
     await c.sendJoin(T);
     await c.error('room-full');
     assert.equal(one.relay.stats().refusedRoomFull, 1);
+  });
+
+  test('a large room\'s welcome samples members of both instances alike', { timeout: 30_000 }, async (t) => {
+    const many = { maxConnectionsPerAddress: 50, maxIdentitiesPerAddress: 50, joinBurst: 20 };
+    const { one, two } = await pair(t, { limits: many, random: mulberry32(11) });
+    const held = { one: [] as string[], two: [] as string[] };
+    for (let i = 0; i < 20; i++) {
+      held.one.push((await (await one.connect()).join(T)).self);
+      held.two.push((await (await two.connect()).join(T)).self);
+    }
+    await sleep(50); // the last joins cross the bus
+    const x = await one.connect();
+    const seen = new Set<string>();
+    for (let n = 0; n < 10; n++) { // each repeated join draws again
+      const w = await x.join(T);
+      assert.equal(w.size, 41, 'the joiner counted once, however often it joins');
+      assert.equal(w.peers.length, MAX_WELCOME_PEERS);
+      assert.ok(w.peers.every((p) => held.one.includes(p) || held.two.includes(p)), 'members of the room, never x');
+      for (const p of w.peers) seen.add(p);
+    }
+    assert.deepEqual([...seen].sort(), [...held.one, ...held.two].sort(), 'every member of either instance was drawn');
+  });
+
+  test('a room overrun across instances is cut to the cap in the welcome\'s size', { timeout: 10_000 }, async (t) => {
+    const hub = memoryHub();
+    const one = await startInstance(t, hub);
+    // A fake instance holding the rest of the room; each batch also beats for it, so it stays alive.
+    const ids = Array.from({ length: MAX_PEERS_PER_ROOM }, (_, i) => `q${String(i).padStart(15, '0')}`);
+    const fakeHolds = (from: number, to: number) => one.broker.inject(JSON.stringify([{ t: 'hb', i: 'fakeinst' },
+      ...ids.slice(from, to).map((id) => ({ t: 'join', i: 'fakeinst', topic: T, id, at: 1 }))]));
+    fakeHolds(0, MAX_PEERS_PER_ROOM - 1);
+    const a = await one.connect();
+    const first = await a.join(T);
+    assert.equal(first.size, MAX_PEERS_PER_ROOM, 'the last place');
+    fakeHolds(MAX_PEERS_PER_ROOM - 1, MAX_PEERS_PER_ROOM); // a join on another instance at the same moment
+    const again = await a.join(T);
+    assert.equal(again.size, MAX_PEERS_PER_ROOM, `${MAX_PEERS_PER_ROOM + 1} members, told as the cap`);
+    assert.equal(again.peers.length, MAX_WELCOME_PEERS);
+    const b = await one.connect();
+    await b.sendJoin(T);
+    await b.error('room-full');
   });
 });
 

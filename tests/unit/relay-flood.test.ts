@@ -337,7 +337,7 @@ async function honestPairMeets(t: TestContext, url: string): Promise<string[]> {
   await until(() => a.inbox.some((m) => m.type === 'welcome'), 'a welcome for a');
   b.ws.send(JSON.stringify(await joinMessage(ib, b.nonce, meet)));
   await until(() => b.inbox.some((m) => m.type === 'welcome'), 'a welcome for b');
-  assert.deepEqual(b.inbox[0], { type: 'welcome', topic: meet, self: ib.id, peers: [ia.id] });
+  assert.deepEqual(b.inbox[0], { type: 'welcome', topic: meet, self: ib.id, peers: [ia.id], size: 2 });
   b.ws.send(JSON.stringify({ type: 'signal', topic: meet, to: ia.id, data: 'offer after the flood' }));
   await until(() => a.inbox.some((m) => m.type === 'signal'), 'the signal to reach a');
   assert.deepEqual(a.inbox.find((m) => m.type === 'signal'),

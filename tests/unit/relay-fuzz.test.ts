@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import {
-  MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, MAX_SIGNAL_DATA, RELAY_PATH, encodeMessage, parseClientMessage, parseRelayMessage,
+  MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, MAX_SIGNAL_DATA, MAX_WELCOME_PEERS, RELAY_PATH, encodeMessage, parseClientMessage, parseRelayMessage,
   type ClientMessage, type Parsed, type RelayErrorCode, type RelayMessage,
 } from '../../signaling/protocol.ts';
 import { createRelay } from '../../signaling/relay.ts';
@@ -29,7 +29,7 @@ const ERROR_CODES: readonly RelayErrorCode[] = [
 ];
 const TYPES = ['join', 'leave', 'signal', 'challenge', 'welcome', 'peer-joined', 'peer-left', 'error', 'JOIN', '', 'toString', '__proto__'];
 const KEYS = [
-  'type', 'topic', 'key', 'sig', 'nonce', 'to', 'from', 'data', 'self', 'peers', 'peer', 'code', 'message',
+  'type', 'topic', 'key', 'sig', 'nonce', 'to', 'from', 'data', 'self', 'peers', 'size', 'peer', 'code', 'message',
   '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', 'Type', 'type ', '\u0000',
 ];
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -40,7 +40,7 @@ const SPICY = ['"', '\\', '{', '}', '[', ']', ':', ',', ' ', '\n', '\u0000', '\u
 /** The fields of each message type (a relay's signal has `from` where a client's has `to`). */
 const FIELDS: Record<string, readonly string[]> = {
   join: ['type', 'topic', 'key', 'sig'], challenge: ['type', 'nonce'], leave: ['type', 'topic'], signal: ['type', 'topic', 'to', 'data'],
-  welcome: ['type', 'topic', 'self', 'peers'], 'peer-joined': ['type', 'topic', 'peer'], 'peer-left': ['type', 'topic', 'peer'],
+  welcome: ['type', 'topic', 'self', 'peers', 'size'], 'peer-joined': ['type', 'topic', 'peer'], 'peer-left': ['type', 'topic', 'peer'],
   error: ['type', 'code', 'message'], 'relay-signal': ['type', 'topic', 'from', 'data'],
 };
 
@@ -70,7 +70,7 @@ function anyString(r: Rng): string {
   }
 }
 
-const NUMBERS = ['0', '-0', '1', '-1', '1e308', '1e309', '-1.5e-7', '123456789012345678901234567890', '0.1', '32', '33'];
+const NUMBERS = ['0', '-0', '1', '-1', '1e308', '1e309', '-1.5e-7', '123456789012345678901234567890', '0.1', '32', '33', '256', '257', '255.5'];
 
 /** JSON text of a random value; keys may repeat and include prototype names. */
 function jsonValue(r: Rng, depth: number): string {
@@ -112,7 +112,8 @@ function validField(r: Rng, field: string): string {
     case 'key': case 'nonce': return JSON.stringify(peerKey(r));
     case 'sig': return JSON.stringify(signature(r));
     case 'to': case 'from': case 'self': case 'peer': return JSON.stringify(peerId(r));
-    case 'peers': return JSON.stringify(Array.from({ length: int(r, MAX_PEERS_PER_ROOM + 2) }, () => peerId(r)));
+    case 'peers': return JSON.stringify(Array.from({ length: int(r, MAX_WELCOME_PEERS + 2) }, () => peerId(r)));
+    case 'size': return String(int(r, MAX_PEERS_PER_ROOM + 2)); // valid or not, depending on the peers drawn
     case 'code': return JSON.stringify(pick(r, ERROR_CODES));
     default: return JSON.stringify(anyString(r)); // data, message
   }
@@ -136,8 +137,9 @@ function validClient(r: Rng): ClientMessage {
 function validRelay(r: Rng): RelayMessage {
   switch (int(r, 5)) {
     case 0: {
-      const peers = Array.from({ length: int(r, MAX_PEERS_PER_ROOM + 1) }, () => peerId(r));
-      return { type: 'welcome', topic: topic(r), self: peerId(r), peers };
+      const peers = Array.from({ length: int(r, MAX_WELCOME_PEERS + 1) }, () => peerId(r));
+      const size = peers.length + 1 + int(r, MAX_PEERS_PER_ROOM - peers.length);
+      return { type: 'welcome', topic: topic(r), self: peerId(r), peers, size };
     }
     case 1: return { type: pick(r, ['peer-joined', 'peer-left'] as const), topic: topic(r), peer: peerId(r) };
     case 2: return { type: 'error', code: pick(r, ERROR_CODES), message: anyString(r).slice(0, 200) };
@@ -330,7 +332,7 @@ describe('relay under fuzz', () => {
     await until(() => a.replies.length === 2, 'a welcome');
     b.ws.send(encodeMessage(await joinMessage(ib, nonceOf(b.replies[0]), T)));
     await until(() => b.replies.length === 2 && a.replies.length === 3, 'b to be welcomed and announced');
-    assert.deepEqual(b.replies[1], { ok: true, value: { type: 'welcome', topic: T, self: ib.id, peers: [ia.id] } });
+    assert.deepEqual(b.replies[1], { ok: true, value: { type: 'welcome', topic: T, self: ib.id, peers: [ia.id], size: 2 } });
     b.ws.send(encodeMessage({ type: 'signal', topic: T, to: ia.id, data: 'still here' }));
     await until(() => a.replies.length === 4, 'the signal');
     assert.deepEqual(a.replies[3], { ok: true, value: { type: 'signal', topic: T, from: ib.id, data: 'still here' } });

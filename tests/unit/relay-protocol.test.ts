@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, MAX_SIGNAL_DATA, encodeMessage, isPeerId, isTopic, joinChallengeText,
+  MAX_FRAME_BYTES, MAX_PEERS_PER_ROOM, MAX_SIGNAL_DATA, MAX_WELCOME_PEERS, encodeMessage, isPeerId, isTopic, joinChallengeText,
   parseClientMessage, parseRelayMessage, type Parsed, type RelayErrorCode,
 } from '../../signaling/protocol.ts';
 
@@ -108,8 +108,9 @@ describe('parseClientMessage', () => {
 describe('parseRelayMessage', () => {
   test('valid welcome, peer-joined, peer-left, signal and error', () => {
     const valid = [
-      { type: 'welcome', topic: TOPIC, self: PEER, peers: [] },
-      { type: 'welcome', topic: TOPIC, self: PEER, peers: [PEER2] },
+      { type: 'welcome', topic: TOPIC, self: PEER, peers: [], size: 1 },
+      { type: 'welcome', topic: TOPIC, self: PEER, peers: [PEER2], size: 2 },
+      { type: 'welcome', topic: TOPIC, self: PEER, peers: [PEER2], size: MAX_PEERS_PER_ROOM },
       { type: 'peer-joined', topic: TOPIC, peer: PEER2 },
       { type: 'peer-left', topic: TOPIC, peer: PEER2 },
       { type: 'signal', topic: TOPIC, from: PEER2, data: '{"sdp":"v=0"}' },
@@ -142,11 +143,11 @@ describe('parseRelayMessage', () => {
 
   test('bad fields', () => {
     const invalid = [
-      { type: 'welcome', topic: 'nope', self: PEER, peers: [] },
-      { type: 'welcome', topic: TOPIC, self: 'nope', peers: [] },
-      { type: 'welcome', topic: TOPIC, self: PEER, peers: 'x' },
-      { type: 'welcome', topic: TOPIC, self: PEER, peers: ['bad'] },
-      { type: 'welcome', topic: TOPIC, self: PEER, peers: Array(MAX_PEERS_PER_ROOM + 1).fill(PEER2) },
+      { type: 'welcome', topic: 'nope', self: PEER, peers: [], size: 1 },
+      { type: 'welcome', topic: TOPIC, self: 'nope', peers: [], size: 1 },
+      { type: 'welcome', topic: TOPIC, self: PEER, peers: 'x', size: 2 },
+      { type: 'welcome', topic: TOPIC, self: PEER, peers: ['bad'], size: 2 },
+      { type: 'welcome', topic: TOPIC, self: PEER, peers: Array(MAX_WELCOME_PEERS + 1).fill(PEER2), size: MAX_PEERS_PER_ROOM },
       { type: 'peer-joined', topic: TOPIC, peer: 'bad' },
       { type: 'peer-left', topic: 'bad', peer: PEER },
       { type: 'signal', topic: TOPIC, from: 'bad', data: 'x' },
@@ -156,5 +157,18 @@ describe('parseRelayMessage', () => {
       { type: 'error', code: 'room-full' },
     ];
     for (const m of invalid) rejects(parseRelayMessage(json(m)), 'bad-message');
+  });
+
+  test('a welcome\'s size counts the list and the joiner, up to the room cap', () => {
+    const list = Array.from({ length: 3 }, (_, i) => `${'p'.repeat(15)}${i}`);
+    const welcome = (size: unknown) => parseRelayMessage(json({ type: 'welcome', topic: TOPIC, self: PEER, peers: list, size }));
+    for (const size of [4, 5, 33, MAX_PEERS_PER_ROOM]) {
+      const r = welcome(size);
+      assert.ok(r.ok && r.value.type === 'welcome' && r.value.size === size, `size ${size}`);
+    }
+    // Fewer than the list plus us, over the cap, not a whole number, not a number, or missing.
+    for (const size of [3, 0, -4, MAX_PEERS_PER_ROOM + 1, 4.5, 1e309, '4', null, [4], { valueOf: 4 }, undefined]) {
+      rejects(welcome(size), 'bad-message');
+    }
   });
 });

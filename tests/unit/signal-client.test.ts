@@ -69,14 +69,14 @@ test('reconnect() after a network change: a new socket at once, and the old one\
   const identity = identityFromSeed(new Uint8Array(32).fill(6));
   const topic = 'd'.repeat(64);
   const statuses: string[] = [];
-  const welcomes: string[][] = [];
+  const welcomes: [string[], number][] = [];
   const timers: (() => void)[] = [];
   const client = createSignalClient({
     url: 'ws://relay/ws', topic, identity, self: identity.id,
     WebSocket: FakeSocket as unknown as typeof WebSocket, random: () => 0.5,
     setTimeout: (fn) => timers.push(fn), clearTimeout: () => undefined,
   }, {
-    onWelcome: (peers) => welcomes.push(peers), onPeerJoined: () => undefined, onPeerLeft: () => undefined, onSignal: () => undefined,
+    onWelcome: (peers, size) => welcomes.push([peers, size]), onPeerJoined: () => undefined, onPeerLeft: () => undefined, onSignal: () => undefined,
     onStatus: (s) => statuses.push(s), onError: (code) => assert.fail(`unexpected error ${code}`),
   });
   const [stale, fresh] = [7, 8].map((n) => identityFromSeed(new Uint8Array(32).fill(n)).id);
@@ -87,12 +87,12 @@ test('reconnect() after a network change: a new socket at once, and the old one\
   assert.equal(timers.length, 0);
   assert.equal(first.readyState, 3, 'the old socket is closed by us');
   const second = FakeSocket.all[1]!;
-  first.receive({ type: 'welcome', topic, self: identity.id, peers: [stale] });
+  first.receive({ type: 'welcome', topic, self: identity.id, peers: [stale], size: 2 });
   assert.deepEqual(welcomes, [], 'the old socket is no longer heard');
   second.receive({ type: 'challenge', nonce: 'K'.repeat(43) });
   await until(() => second.sent.length === 1);
-  second.receive({ type: 'welcome', topic, self: identity.id, peers: [fresh] });
-  assert.deepEqual(welcomes, [[fresh]]);
+  second.receive({ type: 'welcome', topic, self: identity.id, peers: [fresh], size: 2 });
+  assert.deepEqual(welcomes, [[[fresh], 2]]);
   assert.equal(statuses.at(-1), 'online');
 
   client.reconnect(); // two network changes in a row
@@ -102,4 +102,29 @@ test('reconnect() after a network change: a new socket at once, and the old one\
   client.close();
   client.reconnect(); // closed for good: stays closed
   assert.equal(FakeSocket.all.length, 4);
+});
+
+test('a welcome passes on the room\'s size; one whose size cannot be is refused', async () => {
+  FakeSocket.all = [];
+  const identity = identityFromSeed(new Uint8Array(32).fill(10));
+  const topic = 'e'.repeat(64);
+  const welcomes: [string[], number][] = [];
+  const errors: SignalErrorCode[] = [];
+  const statuses: string[] = [];
+  createSignalClient({
+    url: 'ws://relay/ws', topic, identity, self: identity.id,
+    WebSocket: FakeSocket as unknown as typeof WebSocket, random: () => 0.5,
+    setTimeout: () => undefined, clearTimeout: () => undefined,
+  }, {
+    onWelcome: (peers, size) => welcomes.push([peers, size]), onPeerJoined: () => undefined, onPeerLeft: () => undefined,
+    onSignal: () => undefined, onStatus: (s) => statuses.push(s), onError: (code) => errors.push(code),
+  });
+  const socket = FakeSocket.all[0]!;
+  const [p, q] = [11, 12].map((n) => identityFromSeed(new Uint8Array(32).fill(n)).id);
+  socket.receive({ type: 'welcome', topic, self: identity.id, peers: [p, q], size: 2 }); // two others cannot make two
+  assert.deepEqual([welcomes, errors, statuses], [[], ['bad-relay-message'], ['connecting']]);
+  socket.receive({ type: 'welcome', topic, self: identity.id, peers: [p, q], size: 200 }); // a sample of a large room
+  socket.receive({ type: 'welcome', topic, self: identity.id, peers: [p, q], size: 3 }); // all of a small one
+  assert.deepEqual(welcomes, [[[p, q], 200], [[p, q], 3]]);
+  assert.equal(statuses.at(-1), 'online');
 });

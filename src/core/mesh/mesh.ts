@@ -1,10 +1,10 @@
 /**
  * Mesh membership decisions, in one pure place: whom to connect to, who
- * initiates, whom to accept and whom to drop. Today the mesh is full: the
- * relay admits at most 32 peers to a room (MAX_PEERS_PER_ROOM in
- * signaling/protocol.ts), so every peer links to the 31 others. A
- * bounded-degree mesh (gossipsub's D / D_low / D_high) for larger rooms
- * replaces planMesh without touching the transport or the app.
+ * initiates, whom to accept and whom to drop. The mesh is full: every peer
+ * links to up to MAX_DEGREE others, which keeps a room of MAX_DEGREE + 1 one
+ * mesh. The relay admits up to MAX_PEERS_PER_ROOM (256, signaling/protocol.ts):
+ * rooms beyond 32 need the bounded-degree mesh (gossipsub's D / D_low / D_high,
+ * bounded.ts), which replaces planMesh without touching the transport or the app.
  */
 export const MAX_DEGREE = 31;
 

@@ -58,7 +58,7 @@ export function createRelay(clock: SimClock, random: () => number): SimRelay {
     deliver(c, () => {
       c.attempt = 0;
       c.h.onStatus('online');
-      c.h.onWelcome(others);
+      c.h.onWelcome(others, others.length + 1);
     });
   };
 
