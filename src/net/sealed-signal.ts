@@ -10,9 +10,11 @@ import type { SignalClient, SignalHandlers } from './signal-client.ts';
  * Replays: the relay (or anyone on its path) could otherwise send a recorded
  * offer again, later, and have it accepted. Each sealed message carries a
  * sequence number, in clear as `${seq}.${sealed}` and bound into the AEAD's
- * associated data, so changing it fails to open. The receiver keeps the highest
- * seq per sender and drops anything not above it, and anything older than
- * FRESHNESS_MS by its own clock. The sender's numbers are wall-clock based,
+ * associated data, so changing it fails to open. The receiver drops a seq it
+ * has taken before, anything older than FRESHNESS_MS by its own clock, and
+ * anything more than REORDER_WINDOW_MS below the sender's highest: signals may
+ * come by two paths (the relay, the mesh: a flood copy and a learned route) and
+ * overtake each other, so an unseen seq a little below the highest is taken. The sender's numbers are wall-clock based,
  * max(now * 1000, last + 1), so they keep growing across reloads (the peer id
  * now survives a reload, and a receiver may still remember its last number).
  *
@@ -21,6 +23,10 @@ import type { SignalClient, SignalHandlers } from './signal-client.ts';
  */
 /** How old a sealed signal may be, by the receiver's clock: generous, for clock skew. */
 export const FRESHNESS_MS = 10 * 60 * 1000;
+/** How far (by the sender's clock) a signal may arrive behind a later one of the same sender. */
+export const REORDER_WINDOW_MS = 30_000;
+/** Sequence numbers kept per sender inside the window; a dialling burst is a few dozen. */
+export const MAX_WINDOW_SEQS = 256;
 /** Sequence numbers count microseconds of wall-clock time (the sender's). */
 const SEQ_PER_MS = 1000;
 const SEQ_RE = /^[0-9]{1,16}$/;
@@ -39,23 +45,45 @@ function splitSeq(wire: string): { seq: number; sealed: string } | null {
   return Number.isSafeInteger(seq) ? { seq, sealed: wire.slice(dot + 1) } : null;
 }
 
-/** The highest sequence number seen per sender; forgets senders once their number is stale anyway. */
+/**
+ * Per sender: the sequence numbers accepted within REORDER_WINDOW_MS (of the
+ * sender's clock) below its highest, and a floor under which nothing is taken.
+ * Senders are forgotten once their numbers are stale anyway.
+ */
+interface SenderWindow {
+  highest: number;
+  floor: number;
+  seen: Set<number>;
+}
+
 function replayGuard(now: () => number) {
-  const highest = new Map<string, number>();
+  const senders = new Map<string, SenderWindow>();
   const staleBefore = () => (now() - FRESHNESS_MS) * SEQ_PER_MS;
   return {
     /** Why this (authentic) message must be dropped, or null if it is new. */
     check(from: string, seq: number): string | null {
       if (seq < staleBefore()) return 'it is older than 10 minutes (or the sender\'s clock is far behind)';
-      const last = highest.get(from);
-      if (last !== undefined && seq <= last) return 'it was received before (a replay) or arrived out of order';
+      const w = senders.get(from);
+      if (w?.seen.has(seq)) return 'it was received before (a replay)';
+      if (w && seq <= w.floor) return 'it is older than the ones received since (a replay, or held back too long)';
       return null;
     },
     accept(from: string, seq: number): void {
-      highest.set(from, seq);
-      if (highest.size > 64) {
+      const w = senders.get(from) ?? { highest: seq, floor: -1, seen: new Set<number>() };
+      senders.set(from, w);
+      w.seen.add(seq);
+      w.highest = Math.max(w.highest, seq);
+      w.floor = Math.max(w.floor, w.highest - REORDER_WINDOW_MS * SEQ_PER_MS);
+      for (const s of w.seen) if (s <= w.floor) w.seen.delete(s);
+      // Bounded: past the cap the oldest numbers go, and the floor rises to them.
+      while (w.seen.size > MAX_WINDOW_SEQS) {
+        const oldest = Math.min(...w.seen);
+        w.seen.delete(oldest);
+        w.floor = oldest;
+      }
+      if (senders.size > 64) {
         const stale = staleBefore();
-        for (const [peer, last] of highest) if (last < stale) highest.delete(peer);
+        for (const [peer, s] of senders) if (s.highest < stale) senders.delete(peer);
       }
     },
   };

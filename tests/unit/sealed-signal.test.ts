@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { deriveRoomKeys } from '../../src/core/crypto/room-keys.ts';
-import { FRESHNESS_MS, sealSignals } from '../../src/net/sealed-signal.ts';
+import { FRESHNESS_MS, MAX_WINDOW_SEQS, REORDER_WINDOW_MS, sealSignals } from '../../src/net/sealed-signal.ts';
 import type { SignalClient, SignalErrorCode, SignalHandlers } from '../../src/net/signal-client.ts';
 
 /**
@@ -87,14 +87,45 @@ describe('sealed signalling replay protection', () => {
     assert.match(p.errors[0]!.message, /replay/);
   });
 
-  test('an older signal delivered after a newer one is rejected', async () => {
+  test('paths reorder: an unseen signal a little older than the newest is taken, once', async () => {
     const p = await pair();
-    const older = await p.send('first');
-    const newer = await p.send('second');
+    const older = await p.send('offer');
+    p.clock.a += 2_000; // sent later, but it takes the faster path
+    const newer = await p.send('candidate');
     await p.deliver(newer);
     await p.deliver(older);
-    assert.deepEqual(p.received, ['second']);
+    await p.deliver(older);
+    await p.deliver(newer);
+    assert.deepEqual(p.received, ['candidate', 'offer']);
+    assert.deepEqual(p.errors.map((e) => e.code), ['replayed', 'replayed']);
+    assert.match(p.errors[0]!.message, /received before/);
+  });
+
+  test('a signal further behind the newest than the reorder window is refused, seen or not', async () => {
+    const p = await pair();
+    const old = await p.send('held back');
+    const edge = await p.send('just inside');
+    p.clock.a += REORDER_WINDOW_MS; // edge's seq is old's + 1: exactly at the window's floor for old, inside for edge
+    await p.deliver(await p.send('newest'));
+    await p.deliver(old);
+    await p.deliver(edge);
+    assert.deepEqual(p.received, ['newest', 'just inside']);
     assert.deepEqual(p.errors.map((e) => e.code), ['replayed']);
+    assert.match(p.errors[0]!.message, /older than the ones received since/);
+  });
+
+  test('the window is bounded: past MAX_WINDOW_SEQS the oldest numbers go and the floor rises to them', async () => {
+    const p = await pair();
+    const first = await p.send('0');
+    const second = await p.send('1');
+    const later: string[] = [];
+    for (let i = 0; i < MAX_WINDOW_SEQS; i++) later.push(await p.send(`n${i}`));
+    await p.deliver(second);
+    for (const w of later) await p.deliver(w); // one more than the cap: `second` is forgotten, the floor rises to it
+    await p.deliver(first); // unseen and in time, but below the floor
+    await p.deliver(second); // forgotten, but still refused
+    assert.equal(p.received.length, MAX_WINDOW_SEQS + 1);
+    assert.deepEqual(p.errors.map((e) => e.code), ['replayed', 'replayed']);
   });
 
   test('a stale signal is rejected by the receiver\'s clock', async () => {

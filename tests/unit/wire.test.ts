@@ -78,6 +78,7 @@ const VALID: [string, WireMessage][] = [
   ['empty catalogue', { type: 'catalogue', json: [] }],
   ['ihave', { type: 'ihave', json: [`${'A'.repeat(16)}:${'0'.repeat(64)}:1`] }],
   ['iwant', { type: 'iwant', json: [] }],
+  ['mesh-signal', { type: 'mesh-signal', json: { id: 'x', src: 'A'.repeat(16), dst: 'B'.repeat(16), hops: 6, data: '1.abc', key: KEY, sig: SIG } }],
   ['want-manifest', { type: 'want-manifest', fileId: ID }],
   ['manifest-part with one hash', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 1000, hashes: bytes(HASH_BYTES) }],
   ['manifest-part of an empty file', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 0, hashes: new Uint8Array(0) }],
