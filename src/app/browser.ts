@@ -6,6 +6,7 @@ import { deriveRoomKeys, type RoomKeys } from '../core/crypto/room-keys.ts';
 import type { Room } from '../core/room.ts';
 import { RateLimit } from '../core/throttle.ts';
 import { createRtcPeer } from '../net/rtc-peer.ts';
+import { viaMesh } from '../net/mesh-transport.ts';
 import { sealSignals } from '../net/sealed-signal.ts';
 import { createSignalClient } from '../net/signal-client.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
@@ -125,7 +126,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
     wallClock: () => Date.now(),
     random: Math.random,
     randomBytes,
-    connectRelay: sealSignals(keys, self, (handlers) =>
+    connectRelay: sealSignals(keys, self, viaMesh((handlers) =>
       createSignalClient(
         {
           url: `${scheme}//${location.host}${RELAY_PATH}`, topic, identity, self,
@@ -134,7 +135,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
           clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
         },
         { ...handlers, onIceServers: (servers) => void (turnServers = servers) },
-      )),
+      ))),
     createConnection: (opts, handlers) =>
       createRtcPeer(
         {

@@ -1,10 +1,11 @@
 import type { Sha256 } from '../core/hash.ts';
 import type { PeerConnectionFactory } from '../net/link.ts';
-import type { SignalClient, SignalHandlers } from '../net/signal-client.ts';
+import type { RelayConnector } from '../net/mesh-transport.ts';
 import type { Store } from '../storage/store.ts';
 import type { PrivacyControl } from './address-privacy.ts';
 import type { DownloadReport } from './downloads.ts';
 import type { LinkOutcome } from './file-links.ts';
+import type { MeshSignalStats } from './mesh-signals.ts';
 import type { Signer, Verify } from './hello.ts';
 import type { Intents } from './intents.ts';
 import type { AppState, EngineInternals } from './state.ts';
@@ -28,7 +29,8 @@ export interface EngineDeps {
   wallClock(): number;
   random(): number;
   randomBytes(n: number): Uint8Array;
-  connectRelay(h: SignalHandlers): SignalClient;
+  /** The relay client, sealed; given the mesh, its wires take the mesh while the relay is not online. */
+  connectRelay: RelayConnector;
   createConnection: PeerConnectionFactory;
   /** Calls fn every ms milliseconds; returns a function that stops it. */
   every(ms: number, fn: () => void): () => void;
@@ -67,5 +69,6 @@ export interface EngineStats {
   downloads: Record<string, DownloadReport>;
   gossip: Record<string, number>;
   droppedAvailability: number;
+  meshSignals: MeshSignalStats;
   links: { iceRestarts: number; replacedLost: number };
 }

@@ -9,6 +9,7 @@ import { wireFileLinks } from './file-links.ts';
 import { createIntents } from './intents.ts';
 import { Library, type LocalFile } from './library.ts';
 import { LinkRoutes } from './link-routes.ts';
+import { MeshSignals } from './mesh-signals.ts';
 import { PeerMarks } from './peer-marks.ts';
 import { RelayLink } from './relay-link.ts';
 import { RoomGossip } from './room-gossip.ts';
@@ -151,6 +152,13 @@ export function createEngine(deps: EngineDeps): Engine {
     changed();
   }
 
+  /** Signalling through our neighbours while the relay is away (the relay connector chooses). */
+  const meshSignals = new MeshSignals({
+    self: deps.self, topic: deps.room, verify: deps.verify, idOf: deps.idOf, neighbours: openPeers,
+    send: (peer, m) => sessions.get(peer)?.send(m), now: deps.now, randomBytes: deps.randomBytes,
+    ban: banPeer, failed: (message) => notices.error(message),
+  });
+
   const sessionContext: SessionContext = {
     library, availability, uploader,
     download: (fileId) => downloads.get(fileId),
@@ -169,6 +177,7 @@ export function createEngine(deps: EngineDeps): Engine {
     onGossip: (session, json) => void gossip.receive(session.id, json, true),
     onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json),
     onLazy: (session, kind, json) => (kind === 'ihave' ? gossip.receiveIhave(session.id, json) : gossip.receiveIwant(session.id, json)),
+    onMeshSignal: (session, json) => meshSignals.receive(session.id, json),
     peerUpdated: (peer, fileId) => downloads.get(fileId)?.peerUpdated(peer),
     ban: banPeer,
     incompatible(peer, detail) {
@@ -206,11 +215,12 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const d of downloads.all()) d.peerGone(peer);
     // What it said about its files held for this link: a reloaded peer says it again, afresh, when it is back.
     gossip.peerGone(peer);
+    meshSignals.neighbourGone(peer);
     changed();
   };
 
   const relay = new RelayLink({
-    connect: deps.connectRelay, peers: () => peers, gossip, sessionIds: () => sessions.keys(), notices, changed,
+    connect: (h) => deps.connectRelay(h, meshSignals), peers: () => peers, gossip, sessionIds: () => sessions.keys(), notices, changed,
   });
 
   const budget = new StorageBudget(deps.storage, notices);
@@ -274,7 +284,7 @@ export function createEngine(deps: EngineDeps): Engine {
       return () => listeners.delete(fn);
     },
     stats: () => ({
-      uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), droppedAvailability: availability.dropped,
+      uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(),
       links: peers?.stats() ?? { iceRestarts: 0, replacedLost: 0 },
     }),
     ready,

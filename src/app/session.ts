@@ -39,6 +39,8 @@ export interface SessionContext {
   onCatalogue(session: Session, json: unknown): void;
   /** Lazy gossip (core/gossip/lazy.ts): a neighbour's recent ids, or its ask for some of ours. */
   onLazy(session: Session, kind: 'ihave' | 'iwant', json: unknown): void;
+  /** A signal on its way through the mesh (core/mesh/signal-route.ts): for us, or to forward. */
+  onMeshSignal(session: Session, json: unknown): void;
   /** What the peer holds of a file changed. */
   peerUpdated(peer: string, fileId: string): void;
   /** The peer runs another version of meshdrop: end the link, refuse nothing. */
@@ -167,6 +169,8 @@ export class Session {
       case 'ihave':
       case 'iwant':
         return this.ctx.onLazy(this, m.type, m.json);
+      case 'mesh-signal':
+        return this.ctx.onMeshSignal(this, m.json);
       case 'want-manifest':
         return this.sendManifest(m.fileId);
       case 'manifest-part':

@@ -1,11 +1,12 @@
 import type { RoomKeys } from '../core/crypto/room-keys.ts';
-import type { SignalClient, SignalHandlers } from './signal-client.ts';
+import type { RelayConnector } from './mesh-transport.ts';
 
 /**
- * Seals every signalling payload before it reaches the relay and opens every
- * payload that comes back, bound to (topic, sender, recipient, sequence number):
- * the relay stamps the sender, so a message it re-addresses or re-attributes
- * fails to open. What fails is dropped before simple-peer ever sees it.
+ * Seals every signalling payload before it reaches the relay (or the mesh, while
+ * the relay is away: see mesh-transport.ts) and opens every payload that comes
+ * back by either, bound to (topic, sender, recipient, sequence number): the
+ * relay stamps the sender, so a message it re-addresses or re-attributes fails
+ * to open. What fails is dropped before simple-peer ever sees it.
  *
  * Replays: the relay (or anyone on its path) could otherwise send a recorded
  * offer again, later, and have it accepted. Each sealed message carries a
@@ -14,9 +15,10 @@ import type { SignalClient, SignalHandlers } from './signal-client.ts';
  * has taken before, anything older than FRESHNESS_MS by its own clock, and
  * anything more than REORDER_WINDOW_MS below the sender's highest: signals may
  * come by two paths (the relay, the mesh: a flood copy and a learned route) and
- * overtake each other, so an unseen seq a little below the highest is taken. The sender's numbers are wall-clock based,
- * max(now * 1000, last + 1), so they keep growing across reloads (the peer id
- * now survives a reload, and a receiver may still remember its last number).
+ * overtake each other, so an unseen seq a little below the highest is taken.
+ * The sender's numbers are wall-clock based, max(now * 1000, last + 1), so they
+ * keep growing across reloads (the peer id now survives a reload, and a
+ * receiver may still remember its last number).
  *
  * Sealing is asynchronous, and an offer must not overtake its ICE candidates,
  * so each peer's messages go through their own promise chain, in order.
@@ -92,13 +94,13 @@ function replayGuard(now: () => number) {
 export function sealSignals(
   keys: RoomKeys,
   self: string,
-  connect: (h: SignalHandlers) => SignalClient,
+  connect: RelayConnector,
   opts: SealOptions = {},
-): (h: SignalHandlers) => SignalClient {
+): RelayConnector {
   const now = opts.now ?? Date.now;
   let lastSeq = 0;
   const nextSeq = () => (lastSeq = Math.max(Math.floor(now() * SEQ_PER_MS), lastSeq + 1));
-  return (handlers) => {
+  return (handlers, mesh) => {
     const inbound = new Map<string, Promise<void>>();
     const outbound = new Map<string, Promise<void>>();
     const replays = replayGuard(now);
@@ -131,7 +133,7 @@ export function sealSignals(
         outbound.delete(peer);
         handlers.onPeerLeft(peer);
       },
-    });
+    }, mesh);
     return {
       sendSignal(to, data) {
         inOrder(outbound, to, async () => {

@@ -7,6 +7,7 @@ import { createEngine, type Engine, type EngineDeps } from '../../../src/app/eng
 import { peerIdFromPublicKey, verifySignature, type Identity } from '../../../src/core/crypto/identity.ts';
 import { deriveRoomKeys } from '../../../src/core/crypto/room-keys.ts';
 import { sha256 } from '../../../src/core/hash.ts';
+import { viaMesh } from '../../../src/net/mesh-transport.ts';
 import { sealSignals } from '../../../src/net/sealed-signal.ts';
 import { RateLimit } from '../../../src/core/throttle.ts';
 import { createSignalClient } from '../../../src/net/signal-client.ts';
@@ -58,7 +59,7 @@ export async function startNodePeer(
     wallClock: () => Date.now(),
     random: Math.random,
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
-    connectRelay: sealSignals(keys, id, (handlers) =>
+    connectRelay: sealSignals(keys, id, viaMesh((handlers) =>
       createSignalClient(
         {
           url: relayUrl, topic: keys.topic, identity, self: id,
@@ -66,7 +67,7 @@ export async function startNodePeer(
           random: Math.random, setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
         },
         handlers,
-      )),
+      ))),
     createConnection: net.factory,
     every(ms, fn) {
       const h = setInterval(fn, ms);
