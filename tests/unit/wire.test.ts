@@ -104,11 +104,12 @@ describe('encodeFrame / decodeFrame round trip', () => {
 
   test('covers every message type', () => {
     const types = new Set(VALID_MESSAGES.map((m) => m.type));
-    assert.equal(types.size, 13);
+    assert.equal(types.size, 14);
   });
 
   test('frames carry their documented layout', () => {
     assert.deepEqual(encodeFrame({ type: 'want-manifest', fileId: ID }), concat([0x03], idBytes()));
+    assert.deepEqual(encodeFrame({ type: 'mesh-signal', json: { id: 'x' } }), concat([0x11], [...Buffer.from('{"id":"x"}')]));
     assert.deepEqual(encodeFrame({ type: 'request', fileId: ID, piece: 0x0304 }), concat([0x05], idBytes(), [0, 0, 3, 4]));
     assert.deepEqual(encodeFrame({ type: 'reject', fileId: ID, piece: MANIFEST_PIECE, reason: 2 }), concat([0x07], idBytes(), [0xff, 0xff, 0xff, 0xff, 2]));
     assert.deepEqual(
