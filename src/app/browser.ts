@@ -185,6 +185,8 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
     /** Per open peer: 'direct', 'relay' (through TURN) or null (not read yet). */
     routes: () => Object.fromEntries(engine.getState().peers.filter((p) => p.link === 'open').map((p) => [p.id, p.via])),
     sendFrame: (peer: string, bytes: Uint8Array) => engine.internals.sessions.get(peer)?.link.send(bytes),
+    /** Ends the link to `peer` as a lost path would; whichever of the two dials makes it again (through the mesh, if the relay is away). */
+    dropLink: (peer: string) => engine.internals.sessions.get(peer)?.link.destroy('ERR_LINK_LOST', 'ended from the console'),
   };
   return engine;
 }
