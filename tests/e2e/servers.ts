@@ -66,8 +66,9 @@ export async function startMeshdrop(port: number, env: Record<string, string>): 
   await waitFor(child, 'meshdrop is running', 'meshdrop server', []);
   return child;
 }
+/** Kills the child's process group (npx and node); a child already ended (by exit or by a signal) is left alone. */
 export const killGroup = (child: ChildProcess) => {
-  if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL'); // npx and node
+  if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
 };
 
 

@@ -1,0 +1,174 @@
+import { once } from 'node:events';
+import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_ARGS, PORT } from '../../playwright.config.ts';
+import { CONNECTION_BUDGET } from '../../src/core/mesh/bounded.ts';
+import { D_HIGH, D_LOW } from '../../src/core/mesh/degree.ts';
+import { DESKTOP, download, fileRow, joinRoom, newPage, randomFile, sha256, shareFile, startRoomAt } from './helpers.ts';
+import { closeOneConnection, openPeers, recordPeerConnections, sampleLinks, type LinkSample } from './mesh-probe.ts';
+import { killGroup, startMeshdrop } from './servers.ts';
+
+/**
+ * Rooms at scale in real Chromium: sixteen tabs, where one shares a file and
+ * fifteen download it at once, each copy checked byte for byte and each tab's
+ * links held to the mesh's bounds; and a room whose relay process is killed,
+ * whose members go on sharing over the links they have.
+ */
+const MiB = 1024 * 1024;
+
+/** The links a tab may hold once its room has settled (no transfer running), by the rule peer-manager follows. */
+interface MeshRule {
+  name: string;
+  settled(others: number): { min: number; max: number };
+}
+const FULL_MESH: MeshRule = { name: 'full mesh', settled: (others) => ({ min: others, max: others }) };
+/** degree.ts: rooms of up to D_HIGH others stay a full mesh; larger ones keep each tab between D_LOW and D_HIGH neighbours. */
+const BOUNDED_MESH: MeshRule = {
+  name: 'bounded mesh',
+  settled: (others) => (others <= D_HIGH ? FULL_MESH.settled(others) : { min: D_LOW, max: D_HIGH }),
+};
+/**
+ * THE SWITCH: the rule src/net/peer-manager.ts follows. It plans a full mesh
+ * (planMesh) today; set BOUNDED_MESH once it runs BoundedMesh (plan H3).
+ */
+const RULE: MeshRule = [FULL_MESH, BOUNDED_MESH][0]!;
+
+/**
+ * Holds one tab's links to the rule, checking what its stats report: the open
+ * links within the settled bounds; the connections the browser really
+ * constructed within what the mesh counted, and that within its budget.
+ */
+function expectLinkBounds(who: string, s: LinkSample, others: number): void {
+  const { min, max } = RULE.settled(others);
+  expect(s.open, `${who}: open links (${RULE.name}, ${others} others)`).toBeGreaterThanOrEqual(min);
+  expect(s.open, `${who}: open links (${RULE.name}, ${others} others)`).toBeLessThanOrEqual(max);
+  expect(s.constructed, `${who}: peer connections constructed`).toBeLessThanOrEqual(s.stats.created ?? CONNECTION_BUDGET);
+  if (s.stats.created !== undefined) expect(s.stats.created, `${who}: connections counted`).toBeLessThanOrEqual(CONNECTION_BUDGET);
+  if (s.stats.remaining !== undefined) expect(s.stats.created! + s.stats.remaining, `${who}: counted + remaining`).toBe(CONNECTION_BUDGET);
+  if (s.stats.degree !== undefined) expect(s.stats.degree + (s.stats.transfer ?? 0), `${who}: mesh + transfer links`).toBe(s.open);
+}
+
+/** Waits until every tab's links are within the rule's bounds (links form one by one), then checks them and returns them. */
+async function settledLinks(pages: Page[]): Promise<LinkSample[]> {
+  const others = pages.length - 1;
+  const { min, max } = RULE.settled(others);
+  const within = async () => (await Promise.all(pages.map(sampleLinks))).every((s) => s.open >= min && s.open <= max);
+  await expect.poll(within, { timeout: 60_000, intervals: [500], message: `every tab within ${RULE.name} bounds` }).toBe(true);
+  const samples = await Promise.all(pages.map(sampleLinks));
+  samples.forEach((s, i) => expectLinkBounds(`tab ${i}`, s, others));
+  return samples;
+}
+
+const describe = (s: LinkSample) => `${s.open} open, ${s.constructed} constructed${s.stats.created === undefined ? '' : ` (counted ${s.stats.created})`}`;
+
+/**
+ * Two browser processes of eight tabs each: measured on a 2-core machine, a
+ * second process lets Chromium's network and WebRTC threads work in parallel.
+ */
+const PROCESSES = Number(process.env.H5_PROCS ?? 2);
+const TABS = 16;
+
+async function openTabs(browsers: Browser[], count: number): Promise<{ context: BrowserContext; page: Page }[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const tab = await newPage(browsers[i % browsers.length]!, DESKTOP);
+      await recordPeerConnections(tab.context);
+      return tab;
+    }),
+  );
+}
+
+test('a room of 16 tabs: one shares, fifteen download at once, every copy intact, links within the bounds', async ({ baseURL }) => {
+  const started = Date.now();
+  const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+  const browsers = await Promise.all(Array.from({ length: PROCESSES }, () => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })));
+  try {
+    const tabs = await openTabs(browsers, TABS);
+    const pages = tabs.map((t) => t.page);
+    const [sharer, ...downloaders] = pages as [Page, ...Page[]];
+    const room = await startRoomAt(sharer, baseURL!);
+    await Promise.all(downloaders.map((p) => joinRoom(p, `${baseURL}/${room}`)));
+    await settledLinks(pages);
+    console.log(`[large room] ${TABS} tabs in ${PROCESSES} browser processes linked after ${seconds()} s`);
+
+    const original = randomFile(4 * MiB);
+    await shareFile(sharer, 'large-room.bin', original);
+    await Promise.all(downloaders.map((p) => expect(fileRow(p, 'large-room.bin')).toBeVisible()));
+    const downloading = Date.now();
+    const peaks = pages.map(() => 0);
+    const saves = Promise.all(downloaders.map((p) => download(p, 'large-room.bin')));
+    for (let done = false; !done; ) {
+      done = await Promise.race([saves.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 1000))]);
+      (await Promise.all(pages.map(sampleLinks))).forEach((s, i) => (peaks[i] = Math.max(peaks[i]!, s.open)));
+    }
+    const saved = await saves;
+    console.log(`[large room] 15 downloads of 4 MiB took ${((Date.now() - downloading) / 1000).toFixed(1)} s`);
+    saved.forEach((s, i) => expect(sha256(s.bytes), `tab ${i + 1}'s saved copy`).toBe(sha256(original)));
+
+    const after = await settledLinks(pages);
+    after.forEach((s, i) => console.log(`[large room] tab ${i}${i === 0 ? ' (sharer)' : ''}: ${describe(s)}; at most ${peaks[i]} open while downloading`));
+    console.log(`[large room] total ${seconds()} s`);
+  } finally {
+    await Promise.all(browsers.map((b) => b.close()));
+  }
+});
+
+/**
+ * A room whose relay process is killed: the members already in keep sharing
+ * over the links they hold. The tests run in order on one room, so a later
+ * one starts where the earlier left it (relay down, new file shared).
+ */
+test.describe.serial('a room without its relay', () => {
+  /** Our own server process, so the test can kill it; E2E_PORT + 1 is screens.spec's. */
+  const port = PORT + 2;
+  const base = `http://127.0.0.1:${port}`;
+  let server: Awaited<ReturnType<typeof startMeshdrop>> | undefined;
+  let tabs: { context: BrowserContext; page: Page }[] = [];
+  const pages = () => tabs.map((t) => t.page);
+  const unreachable = (page: Page) => page.getByRole('status').filter({ hasText: 'Server unreachable' });
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startMeshdrop(port, {});
+    tabs = await openTabs([browser], 4);
+    const room = await startRoomAt(pages()[0]!, base);
+    await Promise.all(pages().slice(1).map((p) => joinRoom(p, `${base}/${room}`)));
+    await settledLinks(pages());
+    const ended = once(server, 'exit');
+    killGroup(server);
+    await ended;
+    await Promise.all(pages().map((p) => expect(unreachable(p)).toBeVisible()));
+  });
+
+  test.afterAll(async () => {
+    await Promise.all(tabs.map((t) => t.context.close()));
+    if (server) killGroup(server);
+  });
+
+  test('a file shared after the relay died reaches every member intact, over the links they had', async () => {
+    const [, sharer, ...others] = pages() as [Page, Page, ...Page[]];
+    const constructedBefore = (await Promise.all(pages().map(sampleLinks))).map((s) => s.constructed);
+    const original = randomFile(2 * MiB);
+    await shareFile(sharer, 'without-relay.bin', original);
+    const receivers = [pages()[0]!, ...others];
+    await Promise.all(receivers.map((p) => expect(fileRow(p, 'without-relay.bin')).toBeVisible()));
+    const saved = await Promise.all(receivers.map((p) => download(p, 'without-relay.bin')));
+    saved.forEach((s) => expect(sha256(s.bytes)).toBe(sha256(original)));
+
+    // Still without a relay, and still on the same connections: nothing needed one.
+    await Promise.all(pages().map((p) => expect(unreachable(p)).toBeVisible()));
+    const after = await settledLinks(pages());
+    expect(after.map((s) => s.constructed), 'no connection made without the relay').toEqual(constructedBefore);
+  });
+
+  // Fails today: a replacement link needs signalling, and without the relay it has none (the initiator's offer goes
+  // nowhere, so the link never comes back). Turn into test() once signalling runs through the mesh (plan H4).
+  test.fixme('a link that drops while the relay is down is replaced, signalled through the other members', async () => {
+    const page = pages()[0]!;
+    const before = await openPeers(page);
+    const constructed = (await sampleLinks(page)).constructed;
+    expect(await closeOneConnection(page), 'a connected link to close').toBe(true);
+    await expect.poll(async () => (await openPeers(page)).length, { message: 'the closed link is seen lost' }).toBeLessThan(before.length);
+    await expect.poll(async () => (await openPeers(page)).sort(), { timeout: 60_000, message: 'the link is back' }).toEqual([...before].sort());
+    expect((await sampleLinks(page)).constructed, 'a new connection, not the old one').toBeGreaterThan(constructed);
+    await Promise.all(pages().map((p) => expect(unreachable(p)).toBeVisible()));
+  });
+});
