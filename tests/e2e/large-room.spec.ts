@@ -58,13 +58,14 @@ async function settledLinks(pages: Page[]): Promise<LinkSample[]> {
   return samples;
 }
 
-const describe = (s: LinkSample) => `${s.open} open, ${s.constructed} constructed${s.stats.created === undefined ? '' : ` (counted ${s.stats.created})`}`;
+const linkLine = (s: LinkSample) => `${s.open} open, ${s.constructed} constructed${s.stats.created === undefined ? '' : ` (counted ${s.stats.created})`}`;
 
 /**
- * Two browser processes of eight tabs each: measured on a 2-core machine, a
- * second process lets Chromium's network and WebRTC threads work in parallel.
+ * Two browser processes of eight tabs each. Measured on a shared 2-core
+ * machine, one process took 66-90 s for this test and two took 62-84 s:
+ * about the same, two a little steadier (each has its own network service).
  */
-const PROCESSES = Number(process.env.H5_PROCS ?? 2);
+const PROCESSES = 2;
 const TABS = 16;
 
 async function openTabs(browsers: Browser[], count: number): Promise<{ context: BrowserContext; page: Page }[]> {
@@ -105,7 +106,7 @@ test('a room of 16 tabs: one shares, fifteen download at once, every copy intact
     saved.forEach((s, i) => expect(sha256(s.bytes), `tab ${i + 1}'s saved copy`).toBe(sha256(original)));
 
     const after = await settledLinks(pages);
-    after.forEach((s, i) => console.log(`[large room] tab ${i}${i === 0 ? ' (sharer)' : ''}: ${describe(s)}; at most ${peaks[i]} open while downloading`));
+    after.forEach((s, i) => console.log(`[large room] tab ${i}${i === 0 ? ' (sharer)' : ''}: ${linkLine(s)}; at most ${peaks[i]} open while downloading`));
     console.log(`[large room] total ${seconds()} s`);
   } finally {
     await Promise.all(browsers.map((b) => b.close()));
@@ -160,15 +161,16 @@ test.describe.serial('a room without its relay', () => {
   });
 
   // Fails today: a replacement link needs signalling, and without the relay it has none (the initiator's offer goes
-  // nowhere, so the link never comes back). Turn into test() once signalling runs through the mesh (plan H4).
+  // nowhere, so the link never comes back; with the relay up the same steps pass in under a second).
+  // Turn into test() once signalling runs through the mesh (plan H4).
   test.fixme('a link that drops while the relay is down is replaced, signalled through the other members', async () => {
     const page = pages()[0]!;
-    const before = await openPeers(page);
+    const before = (await openPeers(page)).sort();
     const constructed = (await sampleLinks(page)).constructed;
     expect(await closeOneConnection(page), 'a connected link to close').toBe(true);
-    await expect.poll(async () => (await openPeers(page)).length, { message: 'the closed link is seen lost' }).toBeLessThan(before.length);
-    await expect.poll(async () => (await openPeers(page)).sort(), { timeout: 60_000, message: 'the link is back' }).toEqual([...before].sort());
-    expect((await sampleLinks(page)).constructed, 'a new connection, not the old one').toBeGreaterThan(constructed);
+    // Both ends of a replacement construct a new connection, whoever dials: so a new one here shows the link was made anew.
+    const replaced = async () => (await sampleLinks(page)).constructed > constructed && (await openPeers(page)).sort().join() === before.join();
+    await expect.poll(replaced, { timeout: 60_000, message: 'the closed link is made anew, to the same peer' }).toBe(true);
     await Promise.all(pages().map((p) => expect(unreachable(p)).toBeVisible()));
   });
 });
