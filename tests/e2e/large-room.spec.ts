@@ -59,8 +59,6 @@ async function settledLinks(pages: Page[]): Promise<LinkSample[]> {
   return samples;
 }
 
-const linkLine = (s: LinkSample) => `${s.open} open, ${s.constructed} constructed${s.stats.created === undefined ? '' : ` (counted ${s.stats.created})`}`;
-
 /**
  * Two browser processes of eight tabs each. Measured on a shared 2-core
  * machine, one process took 66-90 s for this test and two took 62-84 s:
@@ -112,7 +110,9 @@ test('a room of 16 tabs: one shares, fifteen download at once, every copy intact
     saved.forEach((s, i) => expect(sha256(s.bytes), `tab ${i + 1}'s saved copy`).toBe(sha256(original)));
 
     const after = await settledLinks(pages);
-    after.forEach((s, i) => console.log(`[large room] tab ${i}${i === 0 ? ' (sharer)' : ''}: ${linkLine(s)}; at most ${peaks[i]} open while downloading`));
+    const column = (of: (s: LinkSample, i: number) => number | undefined) => after.map(of).join(' ');
+    console.log(`[large room] per tab, the sharer first: open links ${column((s) => s.open)}; most open while downloading ${column((_, i) => peaks[i])}`);
+    console.log(`[large room] connections constructed ${column((s) => s.constructed)}; counted by the mesh ${after[0]!.stats.created === undefined ? '(not reported)' : column((s) => s.stats.created)}`);
     console.log(`[large room] total ${seconds()} s`);
   } finally {
     await Promise.all(browsers.map((b) => b.close()));
