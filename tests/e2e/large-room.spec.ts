@@ -52,8 +52,9 @@ function expectLinkBounds(who: string, s: LinkSample, others: number): void {
 async function settledLinks(pages: Page[]): Promise<LinkSample[]> {
   const others = pages.length - 1;
   const { min, max } = RULE.settled(others);
-  const within = async () => (await Promise.all(pages.map(sampleLinks))).every((s) => s.open >= min && s.open <= max);
-  await expect.poll(within, { timeout: 60_000, intervals: [500], message: `every tab within ${RULE.name} bounds` }).toBe(true);
+  const outside = async () =>
+    (await Promise.all(pages.map(sampleLinks))).flatMap((s, i) => (s.open >= min && s.open <= max ? [] : [`tab ${i}: ${s.open} open`]));
+  await expect.poll(outside, { timeout: 60_000, intervals: [500], message: `tabs outside ${RULE.name} bounds [${min}, ${max}]` }).toEqual([]);
   const samples = await Promise.all(pages.map(sampleLinks));
   samples.forEach((s, i) => expectLinkBounds(`tab ${i}`, s, others));
   return samples;
