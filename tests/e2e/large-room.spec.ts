@@ -11,7 +11,8 @@ import { killGroup, startMeshdrop } from './servers.ts';
  * Rooms at scale in real Chromium: sixteen tabs, where one shares a file and
  * fifteen download it at once, each copy checked byte for byte and each tab's
  * links held to the mesh's bounds; and a room whose relay process is killed,
- * whose members go on sharing over the links they have.
+ * whose members go on sharing over the links they have and make a lost link
+ * anew through each other.
  */
 const MiB = 1024 * 1024;
 
@@ -124,8 +125,9 @@ test('a room of 16 tabs: one shares, fifteen download at once, every copy intact
 
 /**
  * A room whose relay process is killed: the members already in keep sharing
- * over the links they hold. The tests run in order on one room, so a later
- * one starts where the earlier left it (relay down, new file shared).
+ * over the links they hold, and replace a lost one through the others. The
+ * tests run in order on one room, so a later one starts where the earlier
+ * left it (relay down, new file shared).
  */
 test.describe.serial('a room without its relay', () => {
   /** Our own server process, so the test can kill it; E2E_PORT + 1 is screens.spec's. */
@@ -169,10 +171,8 @@ test.describe.serial('a room without its relay', () => {
     expect(after.map((s) => s.constructed), 'no connection made without the relay').toEqual(constructedBefore);
   });
 
-  // Fails today: a replacement link needs signalling, and without the relay it has none (the initiator's offer goes
-  // nowhere, so the link never comes back; with the relay up the same steps pass in under a second).
-  // Turn into test() once signalling runs through the mesh (plan H4).
-  test.fixme('a link that drops while the relay is down is replaced, signalled through the other members', async () => {
+  // The replacement's offer, answer and candidates travel through the other members: nothing else could carry them.
+  test('a link that drops while the relay is down is replaced, signalled through the other members', async () => {
     const page = pages()[0]!;
     const before = (await openPeers(page)).sort();
     const constructed = (await sampleLinks(page)).constructed;
