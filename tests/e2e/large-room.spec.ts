@@ -136,7 +136,7 @@ test('a room of 16 tabs: one shares, fifteen download at once, every copy intact
  * left it (relay down, new file shared).
  */
 test.describe.serial('a room without its relay', () => {
-  /** Our own server process, so the test can kill it; E2E_PORT + 1 is screens.spec's. */
+  /** Our own server process, so the test can kill it (E2E_PORT + 1 is other specs'). */
   const port = PORT + 2;
   const base = `http://127.0.0.1:${port}`;
   let server: Awaited<ReturnType<typeof startMeshdrop>> | undefined;
