@@ -68,6 +68,8 @@ export interface EngineStats {
   uploadedBytes: number;
   downloads: Record<string, DownloadReport>;
   gossip: Record<string, number>;
+  /** Presence by gossip: accepted, dropped by reason, and how many are here. */
+  presence: Record<string, number>;
   droppedAvailability: number;
   meshSignals: MeshSignalStats;
   links: { iceRestarts: number; replacedLost: number };

@@ -1,4 +1,5 @@
 import { MAX_FILES_PER_ORIGIN } from '../core/gossip/catalogue.ts';
+import { HEARTBEAT_MS } from '../core/gossip/lazy.ts';
 import { Availability } from '../core/swarm/availability.ts';
 import type { PeerConnection } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
@@ -13,6 +14,7 @@ import { MeshSignals } from './mesh-signals.ts';
 import { PeerMarks } from './peer-marks.ts';
 import { RelayLink } from './relay-link.ts';
 import { RoomGossip } from './room-gossip.ts';
+import { RoomPresence } from './room-presence.ts';
 import { Session, type SessionContext } from './session.ts';
 import { buildState, Notices, type EngineInternals } from './state.ts';
 import { StorageBudget } from './storage-budget.ts';
@@ -20,7 +22,8 @@ import { Uploader } from './uploader.ts';
 
 export type { Engine, EngineDeps, EngineStats } from './engine-types.ts';
 
-const TICK_MS = 1_000;
+/** One tick is one lazy-gossip heartbeat (IHAVE to neighbours). */
+const TICK_MS = HEARTBEAT_MS;
 const OVER_LIMIT_TEXT = `You offer ${MAX_FILES_PER_ORIGIN.toLocaleString('en')} files in this room, the most one person can: ` +
   'files shared beyond that are kept here but nobody sees them. Stop sharing some to offer others.';
 /** Pieces or manifests failing verification before a peer is dropped (each failure is proof). */
@@ -52,11 +55,28 @@ export function createEngine(deps: EngineDeps): Engine {
   let closed = false;
   let uploadedBytes = 0;
   const present = (): ReadonlySet<string> => peers?.present() ?? new Set();
+  const neighbours = () => startedSessions().map((s) => s.id);
+  /** Everyone we know is in the room: the relay's word, our links, and presence by gossip (non-neighbours too). */
+  const members = (): ReadonlySet<string> => new Set([...present(), ...openPeers(), ...presence.here()]);
+  /** What a peer said about its files is forgotten once nothing says it is here: no link, not listed by the relay, no fresh presence. */
+  const forgetIfGone = (peer: string) => {
+    if (!sessions.has(peer) && !present().has(peer) && !presence.isHere(peer)) gossip.peerGone(peer);
+  };
+  /** This page load's start: the first seq of our statements, so peers can tell a reload from a lagging copy. */
+  const since = Math.floor(deps.wallClock());
+  const presence: RoomPresence = new RoomPresence({
+    self: deps.self, room: deps.room, since, verify: deps.verify, idOf: deps.idOf, neighbours, members,
+    send: (peer, json) => sessions.get(peer)?.send({ type: 'presence', json }),
+    now: deps.now, wallClock: deps.wallClock, name: () => intents.name(),
+    ban: (peer, code, detail) => banPeer(peer, code, detail),
+    departed: forgetIfGone,
+    restarted: (origin, start) => gossip.restarted(origin, start),
+    changed,
+  });
 
   const gossip = new RoomGossip({
-    self: deps.self, verify: deps.verify, idOf: deps.idOf,
-    neighbours: () => startedSessions().map((s) => s.id),
-    members: () => new Set([...present(), ...openPeers()]),
+    self: deps.self, verify: deps.verify, idOf: deps.idOf, neighbours, members, since,
+    pending: (origin) => presence.pending(origin), sessionStart: (origin) => presence.book.since(origin),
     send: (peer, m) => sessions.get(peer)?.send(m),
     now: deps.now, wallClock: deps.wallClock,
     changed: () => {
@@ -178,6 +198,7 @@ export function createEngine(deps: EngineDeps): Engine {
     onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json),
     onLazy: (session, kind, json) => (kind === 'ihave' ? gossip.receiveIhave(session.id, json) : gossip.receiveIwant(session.id, json)),
     onMeshSignal: (session, json) => meshSignals.receive(session.id, json),
+    onPresence: (session, json) => void presence.receive(session.id, json),
     peerUpdated: (peer, fileId) => downloads.get(fileId)?.peerUpdated(peer),
     ban: banPeer,
     incompatible(peer, detail) {
@@ -198,6 +219,7 @@ export function createEngine(deps: EngineDeps): Engine {
       if (sessions.get(peer) !== session) return;
       session.start(hello);
       if (intents.name() !== name) sendHelloTo(session, intents.name()); // renamed while we were signing
+      presence.greet(peer); // before the catalogue: its origins must be known members when it is judged
       gossip.syncTo(peer);
       // Partial files: our bitfield, so the peer can fetch from us what we already have.
       for (const f of library.roomFiles()) if (!f.have.complete && f.have.count > 0) session.send({ type: 'bitfield', fileId: f.meta.id, bits: f.have.bytes });
@@ -213,14 +235,15 @@ export function createEngine(deps: EngineDeps): Engine {
     availability.removePeer(peer);
     uploader.removePeer(peer);
     for (const d of downloads.all()) d.peerGone(peer);
-    // What it said about its files held for this link: a reloaded peer says it again, afresh, when it is back.
-    gossip.peerGone(peer);
+    // Unless the relay or presence still says it is here (a pruned neighbour, a broken link), what it said
+    // goes: a reloaded peer says it again, afresh, when it is back.
+    forgetIfGone(peer);
     meshSignals.neighbourGone(peer);
     changed();
   };
 
   const relay = new RelayLink({
-    connect: (h) => deps.connectRelay(h, meshSignals), peers: () => peers, gossip, sessionIds: () => sessions.keys(), notices, changed,
+    connect: (h) => deps.connectRelay(h, meshSignals), peers: () => peers, gossip, presence, forgetIfGone, sessionIds: () => sessions.keys(), notices, changed,
   });
 
   const budget = new StorageBudget(deps.storage, notices);
@@ -228,6 +251,7 @@ export function createEngine(deps: EngineDeps): Engine {
     deps, library, downloads, gossip, notices, marks, budget, changed, announce, dropped,
     sendHello: (name) => {
       for (const s of sessions.values()) if (s.started) sendHelloTo(s, name);
+      presence.renamed();
     },
   });
 
@@ -240,6 +264,7 @@ export function createEngine(deps: EngineDeps): Engine {
       { self, banned: marks.banned(), sendSignal: (to, data) => relay.send(to, data), createConnection: deps.createConnection, now: deps.now },
       { onOpen: onPeerOpen, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: onPeerClose, onPresence: changed },
     );
+    presence.tick(); // our first statement, signed before links open
     if (!closed) relay.start();
     const { files, damaged, dropped } = await library.load();
     if (dropped > 0) notices.info(`${dropped} stored ${dropped === 1 ? 'file was' : 'files were'} from an older version of meshdrop and ${dropped === 1 ? 'was' : 'were'} removed.`);
@@ -258,6 +283,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const stopTicking = deps.every(TICK_MS, () => {
     const now = deps.now();
     peers?.tick(now);
+    gossip.heartbeat();
+    presence.tick();
     routes.poll();
     for (const d of downloads.all()) d.tick(now);
     for (const s of readySessions()) {
@@ -269,7 +296,7 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const internals: EngineInternals = {
-    self, room: deps.room, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
+    self, room: deps.room, presence, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
     imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer), lost: (peer) => peers?.isLost(peer) ?? false, links,
   };
 
@@ -284,7 +311,7 @@ export function createEngine(deps: EngineDeps): Engine {
       return () => listeners.delete(fn);
     },
     stats: () => ({
-      uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(),
+      uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(),
       links: peers?.stats() ?? { iceRestarts: 0, replacedLost: 0 },
     }),
     ready,
@@ -306,6 +333,7 @@ export function createEngine(deps: EngineDeps): Engine {
     close() {
       closed = true;
       stopTicking();
+      presence.leave();
       relay.close();
       peers?.close();
     },

@@ -1,12 +1,16 @@
 import type { PeerManager } from '../net/peer-manager.ts';
 import type { RelayStatus, SignalClient, SignalHandlers } from '../net/signal-client.ts';
 import type { RoomGossip } from './room-gossip.ts';
+import type { RoomPresence } from './room-presence.ts';
 import type { Notices } from './state.ts';
 
 export interface RelayLinkDeps {
   connect(h: SignalHandlers): SignalClient;
   peers(): PeerManager | undefined;
   gossip: RoomGossip;
+  presence: Pick<RoomPresence, 'absent' | 'here'>;
+  /** Forget what `peer` said about its files unless something still says it is here. */
+  forgetIfGone(peer: string): void;
   /** Peers we have an open session with: their links outlive the relay's word. */
   sessionIds(): Iterable<string>;
   notices: Notices;
@@ -47,14 +51,20 @@ export class RelayLink {
       onWelcome(list, size) {
         const complete = list.length === size - 1;
         d.peers()?.welcome(list, complete);
-        // Only the whole membership says who is gone; a sample leaves out most of a large room.
-        if (complete) d.gossip.keepOnly(new Set([...list, ...d.sessionIds()]));
+        // Only the whole membership says who is gone; a sample leaves out most of a large room. Whom
+        // presence holds and a complete welcome does not list has left (a newer statement brings them back).
+        if (complete) {
+          const listed = new Set([...list, ...d.sessionIds()]);
+          for (const p of d.presence.here()) if (!listed.has(p)) d.presence.absent(p);
+          d.gossip.keepOnly(listed);
+        }
         d.changed();
       },
       onPeerJoined: (p) => d.peers()?.joined(p),
       onPeerLeft(p) {
         d.peers()?.left(p);
-        if (![...d.sessionIds()].includes(p)) d.gossip.peerGone(p);
+        d.presence.absent(p); // the relay's word is timely; a statement from p newer than the one we hold undoes it
+        d.forgetIfGone(p);
         d.changed();
       },
       onSignal: (from, data) => d.peers()?.signal(from, data),

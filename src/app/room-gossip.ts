@@ -24,7 +24,7 @@ export interface RoomGossipDeps {
   idOf(publicKey: Uint8Array): string;
   /** Open links. */
   neighbours(): string[];
-  /** Present in the room (relay) plus neighbours. */
+  /** Present in the room: the relay's word, neighbours, and presence by gossip. */
   members(): ReadonlySet<string>;
   send(peer: string, m: { type: 'gossip' | 'catalogue' | 'ihave' | 'iwant'; json: unknown }): void;
   /** Monotonic clock (ms) for budgets and the seen cache. */
@@ -37,6 +37,12 @@ export interface RoomGossipDeps {
   ban(peer: string, code: string, detail: string): void;
   /** `origin` has just become a holder of `fileId` (a download may gain a source). */
   added?(origin: string, fileId: string): void;
+  /** Wall-clock ms our session began: our seqs start there, so peers that heard our presence take them as this session's. */
+  since?: number;
+  /** When `origin`'s current session began, by its presence: anything it said before is stale. */
+  sessionStart?(origin: string): number | undefined;
+  /** A presence statement from `origin` still being verified (room-presence.ts): judged first, it may make the origin a member. */
+  pending?(origin: string): Promise<void> | undefined;
   /** Per-origin budget, for tests; defaults in core/gossip/rules.ts. */
   limits?: { burst?: number; perSecond?: number };
 }
@@ -45,12 +51,13 @@ export class RoomGossip {
   readonly catalogue = new Catalogue();
   private readonly rules: GossipRules;
   private readonly lazy = new LazyWindow();
-  private lastSeq = 0;
+  private lastSeq: number;
 
   constructor(private readonly deps: RoomGossipDeps) {
     const { self } = deps;
     // A getter: the engine may only learn its signing id after startup (see EngineDeps.identity).
     this.rules = new GossipRules({ get self() { return self.id; }, ...deps.limits });
+    this.lastSeq = (deps.since ?? 1) - 1;
   }
 
   /**
@@ -163,13 +170,18 @@ export class RoomGossip {
     return null;
   }
 
+  /** `origin` began a new session at `since` (a reload): what it said before goes. */
+  restarted(origin: string, since: number): void {
+    if (this.catalogue.dropBefore(origin, since)) this.deps.changed();
+  }
+
   /** `peer` left the room: forget what it said. */
   peerGone(peer: string): void {
     this.rules.forget(peer);
     if (this.catalogue.removePeer(peer)) this.deps.changed();
   }
 
-  /** After a relay (re)welcome: origins neither back in the room nor linked to us are gone. True if anything visible changed. */
+  /** After a relay (re)welcome: origins in none of `present` (the relay's list, links, presence) are gone. True if anything visible changed. */
   keepOnly(present: ReadonlySet<string>): boolean {
     const neighbours = new Set(this.deps.neighbours());
     let changed = false;
@@ -189,12 +201,14 @@ export class RoomGossip {
   private situation(a: Announcement): Situation {
     return {
       neighbours: this.deps.neighbours(), members: this.deps.members(), now: this.deps.now(),
-      held: this.catalogue.latest(a.origin, a.file.id),
+      held: this.catalogue.latest(a.origin, a.file.id), since: this.deps.sessionStart?.(a.origin),
     };
   }
 
   /** Screen, verify, admit, apply, forward. Seq decides, so the order verifications finish in does not matter. */
   private async consider(from: string, a: Announcement, live: boolean): Promise<'changed' | 'unchanged' | 'banned'> {
+    const presence = this.deps.pending?.(a.origin);
+    if (presence) await presence;
     if (!this.rules.screen(a, this.situation(a)).ok) return 'unchanged';
     const verified = await verifyAnnouncement(a, (k, d, s) => this.deps.verify(k, d, s), (k) => this.deps.idOf(k));
     if (!verified.ok) {

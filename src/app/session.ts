@@ -41,6 +41,8 @@ export interface SessionContext {
   onLazy(session: Session, kind: 'ihave' | 'iwant', json: unknown): void;
   /** A signal on its way through the mesh (core/mesh/signal-route.ts): for us, or to forward. */
   onMeshSignal(session: Session, json: unknown): void;
+  /** A signed presence statement (core/gossip/presence.ts). */
+  onPresence(session: Session, json: unknown): void;
   /** What the peer holds of a file changed. */
   peerUpdated(peer: string, fileId: string): void;
   /** The peer runs another version of meshdrop: end the link, refuse nothing. */
@@ -171,6 +173,8 @@ export class Session {
         return this.ctx.onLazy(this, m.type, m.json);
       case 'mesh-signal':
         return this.ctx.onMeshSignal(this, m.json);
+      case 'presence':
+        return this.ctx.onPresence(this, m.json);
       case 'want-manifest':
         return this.sendManifest(m.fileId);
       case 'manifest-part':

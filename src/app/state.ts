@@ -11,6 +11,7 @@ import type { Downloads } from './downloads.ts';
 import type { FileLinks, LinkWaitView } from './file-links.ts';
 import type { Library } from './library.ts';
 import type { PeerMarks } from './peer-marks.ts';
+import type { RoomPresence } from './room-presence.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -20,6 +21,7 @@ import type { Session } from './session.ts';
 export interface PeerView {
   id: string;
   name: string | null;
+  /** 'none': in the room by the relay's or presence's word, with no link of ours (a bounded mesh links a few). */
   link: 'connecting' | 'open' | 'none';
   /** How an open link runs, from its selected ICE candidate pair: straight, or relayed through TURN. */
   via: LinkRoute | null;
@@ -107,6 +109,8 @@ export interface EngineInternals {
   peers(): PeerManager | undefined;
   /** Who the relay says is in the room. */
   present(): ReadonlySet<string>;
+  /** Who says, by signed gossip, that they are in the room, and the names they give. */
+  presence: Pick<RoomPresence, 'here' | 'nameOf'>;
   marks: PeerMarks;
   imports: Map<number, Omit<ImportView, 'id'>>;
   notices: Notices;
@@ -164,14 +168,15 @@ function shownName(name: string): string {
 
 export function buildState(e: EngineInternals, extra: { relay: RelayStatus; privacy: AddressPrivacy; now: number }): AppState {
   const name = e.name();
-  const nameOf = (id: string) => (id === e.self ? name : e.sessions.get(id)?.name ?? null);
-  const peerIds = new Set([...e.present(), ...e.sessions.keys()]);
+  // A linked peer's name is the one its HELLO proved on the link; others' come from presence.
+  const nameOf = (id: string) => (id === e.self ? name : e.sessions.get(id)?.name ?? e.presence.nameOf(id));
+  const peerIds = new Set([...e.present(), ...e.sessions.keys(), ...e.presence.here()]);
   peerIds.delete(e.self);
-  const peers: PeerView[] = [...peerIds].map((id) => {
+  const peers = [...peerIds].map((id): PeerView => {
     const s = e.sessions.get(id);
     const link = s?.ready ? 'open' : e.peers()?.linkState(id) ? 'connecting' : 'none';
     return { id, name: nameOf(id), link, via: link === 'open' ? e.route(id) : null, lost: link === 'open' && e.lost(id), safetyNumber: e.marks.safetyNumber(id), verified: e.marks.isVerified(id) };
-  });
+  }).sort(byLink);
   const ids = new Set([...e.catalogue.entries().map((x) => x.meta.id), ...e.library.roomFiles().map((f) => f.meta.id)]);
   const files = [...ids].map((id) => fileView(e, id, nameOf, extra.now)).filter((f): f is FileView => f !== null);
   const elsewhere = e.library.all()
@@ -188,6 +193,12 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
     notices: e.notices.all(),
     linkWaits: e.links.waiting().map((w) => ({ ...w, name: w.name === null ? null : shownName(w.name) })),
   };
+}
+
+const LINK_ORDER: Record<PeerView['link'], number> = { open: 0, connecting: 1, none: 2 };
+/** Linked people first, then those being linked, then the rest of the room; by name within each. */
+function byLink(a: PeerView, b: PeerView): number {
+  return LINK_ORDER[a.link] - LINK_ORDER[b.link] || (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff', 'en', { numeric: true }) || a.id.localeCompare(b.id);
 }
 
 function fileView(e: EngineInternals, id: string, nameOf: (id: string) => string | null, now: number): FileView | null {

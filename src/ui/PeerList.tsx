@@ -6,8 +6,22 @@ export interface PeerIntents {
   setHideAddress(hidden: boolean): void;
 }
 
-/** Who is in the room. Display names are chosen by peers: rendered as text only. */
+/**
+ * People we are not linked to shown one by one before the rest fold away: in a
+ * big room most people are known only by their presence (a bounded mesh links
+ * a few neighbours), and a list of 250 names would bury the room's files.
+ */
+export const UNLINKED_SHOWN = 5;
+
+/**
+ * Who is in the room: linked people first (state.ts orders them), then those
+ * known by the relay's or their own word, the rest folded as "and N more
+ * here". Display names are chosen by peers: rendered as text only.
+ */
 export function PeerList({ state, intents }: { state: AppState; intents: PeerIntents }) {
+  const unlinked = state.peers.filter((p) => p.link === 'none');
+  const shown = [...state.peers.filter((p) => p.link !== 'none'), ...unlinked.slice(0, UNLINKED_SHOWN)];
+  const folded = unlinked.slice(UNLINKED_SHOWN);
   return (
     <section class="card peers" aria-labelledby="peers-title">
       <h2 id="peers-title">
@@ -18,10 +32,23 @@ export function PeerList({ state, intents }: { state: AppState; intents: PeerInt
           <span class="dot open" aria-hidden="true" />
           <span class="peer-name">{state.self.name}</span> <span class="tag">you</span>
         </li>
-        {state.peers.map((p) => (
+        {shown.map((p) => (
           <Peer key={p.id} peer={p} setVerified={intents.setVerified} />
         ))}
       </ul>
+      {folded.length > 0 && (
+        <details class="more-peers">
+          <summary>and {folded.length.toLocaleString('en')} more here</summary>
+          <ul>
+            {folded.map((p) => (
+              <li key={p.id} class="peer unlinked" data-peer-id={p.id}>
+                <span class="dot none" aria-hidden="true" />
+                <span class="peer-name">{p.name ?? 'Someone'}</span>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {state.peers.length === 0 && <p class="hint">Nobody else yet. Send the room link to someone.</p>}
       <PrivacySwitch privacy={state.privacy} setHidden={intents.setHideAddress} />
     </section>
@@ -61,8 +88,9 @@ function Peer({ peer: p, setVerified }: { peer: PeerView; setVerified(peer: stri
   );
 }
 
-/** How the link runs: connecting, direct, through the TURN relay, or lost and looking for a new path. */
+/** How the link runs: connecting, direct, through the TURN relay, lost and looking for a new path, or none of ours. */
 function Route({ peer: p }: { peer: PeerView }) {
+  if (p.link === 'none') return <span class="tag" title="In the room; your browser has no connection of its own to theirs">not linked</span>;
   if (p.link !== 'open') return <span class="tag">connecting…</span>;
   if (p.lost) {
     return (

@@ -83,6 +83,21 @@ describe('Catalogue', () => {
     assert.equal(cat.removePeer(peerId(99)), false);
   });
 
+  test('dropBefore forgets what an origin said before it restarted, keeps what it said since and what others said', () => {
+    const cat = new Catalogue();
+    cat.apply(statement(ALICE, 1, 10));
+    cat.apply(statement(ALICE, 2, 11, 'remove'));
+    cat.apply(statement(ALICE, 3, 30));
+    cat.apply(statement(BOB, 1, 5));
+    assert.equal(cat.dropBefore(ALICE, 20), true);
+    assert.deepEqual(cat.holders(fileId(1)), [BOB]);
+    assert.deepEqual(cat.holders(fileId(3)), [ALICE]);
+    assert.equal(cat.latest(ALICE, fileId(2)), undefined, 'the old tombstone went too');
+    assert.equal(cat.dropBefore(ALICE, 20), false, 'nothing more to drop');
+    assert.equal(cat.apply(statement(ALICE, 1, 25)), 'changed', 'its new word is taken');
+    assert.equal(cat.dropBefore(CAROL, 20), false, 'an origin never heard of');
+  });
+
   test('announcements() brings a new neighbour to the same catalogue', () => {
     const cat = new Catalogue();
     for (const [origin, file] of [[ALICE, 1], [ALICE, 2], [BOB, 2], [BOB, 3]] as const) cat.apply(statement(origin, file, 5));

@@ -21,6 +21,13 @@ function judge(rules: GossipRules, a: Announcement, from: string, s: Situation, 
 }
 
 describe('GossipRules: who may say what', () => {
+  test('a statement older than its origin\'s current session (a reload, by presence) is stale', () => {
+    const rules = new GossipRules({ self: SELF });
+    const s = { ...situation([A], [ORIGIN]), since: 100 };
+    assert.deepEqual(judge(rules, statement(ORIGIN, 1, 99), A, s), { action: 'drop', reason: 'stale' });
+    assert.equal(judge(rules, statement(ORIGIN, 1, 100), A, s).action, 'accept');
+  });
+
   test('forwards once to neighbours but the sender and the origin, with one hop less, when some member is out of reach', () => {
     const rules = new GossipRules({ self: SELF });
     const m = statement(ORIGIN, 1, 5, 'add', {}, 4);

@@ -41,8 +41,8 @@ async function room(name: string, count: number, net = createMemoryNetwork()): P
 
 const randomFile = (size: number, name = 'x.bin') => ({ id: toHex(randomBytes(32)), name, size, mime: 'application/octet-stream' });
 
-/** A statement signed by `by`, in its own name unless `fields` say otherwise. */
-const signed = (by: Identity, file = randomFile(1000), fields: Partial<Announcement> = {}, seq = 1): Promise<Announcement> =>
+/** A statement signed by `by`, in its own name unless `fields` say otherwise; seq from the wall clock, as engines do (an older one than its session is stale). */
+const signed = (by: Identity, file = randomFile(1000), fields: Partial<Announcement> = {}, seq = Date.now()): Promise<Announcement> =>
   signAnnouncement({ origin: by.id, key: toBase64Url(by.publicKey), seq, kind: 'add', file, hops: MAX_HOPS, ...fields }, (d) => by.sign(d));
 
 /** Sends a raw frame from `from` to `to` over their link, bypassing `from`'s own engine logic. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RelayLink } from '../../src/app/relay-link.ts';
 import type { RoomGossip } from '../../src/app/room-gossip.ts';
+import type { RoomPresence } from '../../src/app/room-presence.ts';
 import { Notices } from '../../src/app/state.ts';
 import type { PeerManager } from '../../src/net/peer-manager.ts';
 import type { SignalClient, SignalHandlers } from '../../src/net/signal-client.ts';
@@ -11,9 +12,12 @@ import type { SignalClient, SignalHandlers } from '../../src/net/signal-client.t
  * manager and gossip knew; a sample of a large room only adds, and forgets nobody.
  */
 test('a complete welcome replaces the membership and forgets the gone; a sample only adds', () => {
+  const here = new Set(['a', 'p', 's']);
+  const forgotten: string[] = [];
+  const presence = { here: () => [...here], absent: (p: string) => here.delete(p) };
   const welcomed: [string[], boolean | undefined][] = [];
   const keptOnly: string[][] = [];
-  const peers = { welcome: (list: string[], complete?: boolean) => void welcomed.push([list, complete]) };
+  const peers = { welcome: (list: string[], complete?: boolean) => void welcomed.push([list, complete]), left: () => undefined };
   const gossip = {
     keepOnly(present: ReadonlySet<string>) {
       keptOnly.push([...present].sort());
@@ -28,6 +32,8 @@ test('a complete welcome replaces the membership and forgets the gone; a sample 
     },
     peers: () => peers as unknown as PeerManager,
     gossip: gossip as unknown as RoomGossip,
+    presence: presence as unknown as Pick<RoomPresence, 'absent' | 'here'>,
+    forgetIfGone: (p) => void forgotten.push(p),
     sessionIds: () => ['s'],
     notices: new Notices(() => undefined),
     changed: () => undefined,
@@ -37,8 +43,14 @@ test('a complete welcome replaces the membership and forgets the gone; a sample 
   handlers!.onWelcome(['a', 'b'], 3);
   assert.deepEqual(welcomed, [[['a', 'b'], true]]);
   assert.deepEqual(keptOnly, [['a', 'b', 's']], 'origins neither listed nor linked are gone');
+  assert.deepEqual([...here].sort(), ['a', 's'], 'p is here only by presence, and the whole room\'s list leaves it out: it left');
 
   handlers!.onWelcome(['c', 'd'], 200);
   assert.deepEqual(welcomed[1], [['c', 'd'], false]);
   assert.equal(keptOnly.length, 1, 'a sample says nothing of who left');
+  assert.deepEqual([...here].sort(), ['a', 's'], 'nor does it end anyone\'s presence');
+
+  handlers!.onPeerLeft('a');
+  assert.deepEqual([...here], ['s'], 'the relay\'s word that a left ends its presence');
+  assert.deepEqual(forgotten, ['a'], 'and what it said goes unless something else says it is here');
 });

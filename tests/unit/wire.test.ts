@@ -78,6 +78,7 @@ const VALID: [string, WireMessage][] = [
   ['empty catalogue', { type: 'catalogue', json: [] }],
   ['ihave', { type: 'ihave', json: [`${'A'.repeat(16)}:${'0'.repeat(64)}:1`] }],
   ['iwant', { type: 'iwant', json: [] }],
+  ['presence', { type: 'presence', json: { v: 1, kind: 'here' } }],
   ['mesh-signal', { type: 'mesh-signal', json: { id: 'x', src: 'A'.repeat(16), dst: 'B'.repeat(16), hops: 6, data: '1.abc', key: KEY, sig: SIG } }],
   ['want-manifest', { type: 'want-manifest', fileId: ID }],
   ['manifest-part with one hash', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 1000, hashes: bytes(HASH_BYTES) }],
@@ -104,7 +105,7 @@ describe('encodeFrame / decodeFrame round trip', () => {
 
   test('covers every message type', () => {
     const types = new Set(VALID_MESSAGES.map((m) => m.type));
-    assert.equal(types.size, 14);
+    assert.equal(types.size, 15);
   });
 
   test('frames carry their documented layout', () => {
@@ -146,7 +147,7 @@ describe('decodeFrame rejections', () => {
   test('an empty frame', () => rejects(new Uint8Array(0), 'ERR_FRAME_EMPTY'));
 
   test('unknown type bytes', () => {
-    for (const type of [0x00, 0x0f, 0x7f, 0x80, 0xff]) {
+    for (const type of [0x00, 0x12, 0x7f, 0x80, 0xff]) {
       rejects(concat([type], idBytes(), u32(0)), 'ERR_FRAME_TYPE', `type ${type}`);
       rejects(Uint8Array.from([type]), 'ERR_FRAME_TYPE', `bare type ${type}`);
     }

@@ -81,16 +81,32 @@ export type VerifyCode = 'bad-origin' | 'bad-signature' | 'verify-failed';
  * our own verifier threw, which proves nothing about the sender.
  */
 export async function verifyAnnouncement(a: Announcement, verify: Verifier, idOf: IdOf): Promise<Result<Announcement, VerifyCode>> {
-  const key = fromBase64Url(a.key);
-  const sig = fromBase64Url(a.sig);
-  if (!key || !sig) return err('bad-signature', 'key or signature is not base64url'); // parseAnnouncement rules this out
-  if (idOf(key) !== a.origin) return err('bad-origin', `origin ${a.origin} is not the id of the announcement's key`);
+  const checked = await verifySigned(a, signedBytes(a), verify, idOf, 'announcement');
+  return checked.ok ? ok(a) : checked;
+}
+
+/**
+ * The check every signed gossip statement gets (announcements, presence):
+ * the origin is its key's id and the signature over `bytes` is the key's.
+ */
+export async function verifySigned(
+  s: { origin: string; key: string; sig: string },
+  bytes: Uint8Array,
+  verify: Verifier,
+  idOf: IdOf,
+  what: string,
+): Promise<Result<true, VerifyCode>> {
+  const key = fromBase64Url(s.key);
+  const sig = fromBase64Url(s.sig);
+  if (!key || !sig) return err('bad-signature', 'key or signature is not base64url'); // the parsers rule this out
+  if (idOf(key) !== s.origin) return err('bad-origin', `origin ${s.origin} is not the id of the ${what}'s key`);
   try {
-    if (!(await verify(key, signedBytes(a), sig))) return err('bad-signature', `bad signature on an announcement from ${a.origin}`);
+    const article = /^[aeiou]/.test(what) ? 'an' : 'a';
+    if (!(await verify(key, bytes, sig))) return err('bad-signature', `bad signature on ${article} ${what} from ${s.origin}`);
   } catch (e) {
     return err('verify-failed', `could not check a signature: ${(e as Error).message}`);
   }
-  return ok(a);
+  return ok(true);
 }
 
 /** Canonical base64url of exactly `bytes` bytes: one spelling per value, so equal strings mean equal bytes. */
@@ -116,12 +132,17 @@ function parseFileMeta(v: unknown): Result<FileMeta> {
   return path.ok ? ok({ ...meta, path: path.value }) : err('bad-announcement', path.error);
 }
 
-function checkHeader(a: Record<string, unknown>): string | null {
-  if (a.v !== 1) return 'unknown announcement version';
+/**
+ * The fields every signed gossip statement shares (announcements, presence):
+ * version 1, origin, key, seq, a kind of `kinds`, hops, signature. What is
+ * wrong, or null.
+ */
+export function statementProblem(a: Record<string, unknown>, kinds: readonly string[]): string | null {
+  if (a.v !== 1) return 'unknown version';
   if (typeof a.origin !== 'string' || !PEER_ID_RE.test(a.origin)) return 'bad origin';
   if (!isBase64UrlOf(a.key, PUBLIC_KEY_BYTES)) return 'bad public key';
   if (typeof a.seq !== 'number' || !Number.isSafeInteger(a.seq) || a.seq < 0) return 'bad sequence number';
-  if (a.kind !== 'add' && a.kind !== 'remove') return 'bad kind';
+  if (typeof a.kind !== 'string' || !kinds.includes(a.kind)) return 'bad kind';
   if (typeof a.hops !== 'number' || !Number.isInteger(a.hops) || a.hops < 0 || a.hops > MAX_HOPS) return 'bad hop count';
   if (!isBase64UrlOf(a.sig, SIGNATURE_BYTES)) return 'bad signature encoding';
   return null;
@@ -131,7 +152,7 @@ function checkHeader(a: Record<string, unknown>): string | null {
 export function parseAnnouncement(v: unknown): Result<Announcement> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return err('bad-announcement', 'not an object');
   const a = v as Record<string, unknown>;
-  const problem = checkHeader(a);
+  const problem = statementProblem(a, ['add', 'remove']);
   if (problem) return err('bad-announcement', problem);
   const file = parseFileMeta(a.file);
   if (!file.ok) return file;

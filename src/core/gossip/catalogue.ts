@@ -69,6 +69,28 @@ export class Catalogue {
     return this.origins.get(origin)?.statements.get(fileId);
   }
 
+  /**
+   * The origin restarted (a reload) at `since`: what it said before then, it
+   * no longer says (a file it stopped sharing while we could not hear it would
+   * otherwise stay listed). True if anything visible changed.
+   */
+  dropBefore(origin: string, since: number): boolean {
+    const state = this.origins.get(origin);
+    if (!state) return false;
+    let changed = false;
+    for (const [fileId, a] of state.statements) {
+      if (a.seq >= since) continue;
+      state.statements.delete(fileId);
+      if (a.kind === 'add') {
+        state.held--;
+        this.dropHolder(fileId, origin);
+        changed = true;
+      } else state.tombstones--;
+    }
+    if (state.statements.size === 0) this.origins.delete(origin);
+    return changed;
+  }
+
   /** The origin left the room: forget everything it said, tombstones included. True if anything visible changed. */
   removePeer(origin: string): boolean {
     const state = this.origins.get(origin);

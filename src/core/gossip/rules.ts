@@ -43,6 +43,8 @@ export interface Situation {
   now: number;
   /** The origin's statement about this file that we hold, if any. */
   held: Announcement | undefined;
+  /** When the origin's current session began (its presence says): anything it said before is stale. */
+  since?: number;
 }
 
 export type DropReason = 'own' | 'duplicate' | 'stale' | 'not-a-member' | 'over-budget';
@@ -76,14 +78,11 @@ export class GossipRules {
     'over-limit': 0, 'bad-signature': 0, 'bad-origin': 0, 'verify-failed': 0, malformed: 0, oversize: 0,
   };
   private seen: SeenCache;
-  private buckets = new Map<string, { tokens: number; at: number }>();
-  private readonly burst: number;
-  private readonly perSecond: number;
+  private buckets: OriginBuckets;
 
   constructor(private readonly opts: RulesOptions) {
     this.seen = new SeenCache(opts.ttlMs ?? SEEN_TTL_MS, opts.maxSeen ?? MAX_SEEN);
-    this.burst = opts.burst ?? ORIGIN_BURST;
-    this.perSecond = opts.perSecond ?? ORIGIN_PER_SECOND;
+    this.buckets = new OriginBuckets(opts.burst ?? ORIGIN_BURST, opts.perSecond ?? ORIGIN_PER_SECOND);
   }
 
   count(name: CounterName, n = 1): void {
@@ -92,9 +91,7 @@ export class GossipRules {
 
   /** Hops for our own announcement: 1 (nobody forwards) when every member hears it from us directly. */
   originHops(neighbours: readonly string[], members: ReadonlySet<string>): number {
-    const linked = new Set(neighbours);
-    for (const m of members) if (m !== this.opts.self && !linked.has(m)) return MAX_HOPS;
-    return 1;
+    return originHops(this.opts.self, neighbours, members);
   }
 
   /** Our own announcement: remember it so echoes are dropped; it goes to every neighbour. */
@@ -105,7 +102,7 @@ export class GossipRules {
 
   /** Before checking the signature: is this worth verifying at all? Drops are counted here. */
   screen(a: Announcement, s: Situation): Screened {
-    const reason = this.cheapReason(a, s) ?? (this.tokens(a.origin, s.now) < 1 ? 'over-budget' : null);
+    const reason = this.cheapReason(a, s) ?? (this.buckets.tokens(a.origin, s.now) < 1 ? 'over-budget' : null);
     if (!reason) return { ok: true };
     this.count(reason);
     return { ok: false, reason };
@@ -113,7 +110,7 @@ export class GossipRules {
 
   /** After the signature checked out: apply it? forward it where? Charges the origin's budget. */
   admit(a: Announcement, from: string, live: boolean, s: Situation): Verdict {
-    const reason = this.cheapReason(a, s) ?? (this.takeToken(a.origin, s.now) ? null : 'over-budget');
+    const reason = this.cheapReason(a, s) ?? (this.buckets.take(a.origin, s.now) ? null : 'over-budget');
     if (reason) {
       this.count(reason);
       return { action: 'drop', reason };
@@ -126,7 +123,6 @@ export class GossipRules {
     return { action: 'accept', forwardTo, message };
   }
 
-  /** The origin left: its budget starts afresh if it comes back. */
   /** The origin is gone from our view: its budget and what we saw of it go too, so it is heard afresh when back. */
   forget(origin: string): void {
     this.buckets.delete(origin);
@@ -137,22 +133,45 @@ export class GossipRules {
     if (a.origin === this.opts.self) return 'own';
     if (s.held && s.held.seq === a.seq) return 'duplicate';
     if (s.held && s.held.seq > a.seq) return 'stale';
+    if (s.since !== undefined && a.seq < s.since) return 'stale';
     if (this.seen.has(seenKey(a), s.now)) return 'duplicate';
     if (!s.members.has(a.origin)) return 'not-a-member';
     return null;
   }
 
-  private tokens(origin: string, now: number): number {
+}
+
+/**
+ * Hops for a statement we originate: 1 (nobody forwards) when every member
+ * hears it from us directly, else the full MAX_HOPS flood.
+ */
+export function originHops(self: string, neighbours: readonly string[], members: ReadonlySet<string>): number {
+  const linked = new Set(neighbours);
+  for (const m of members) if (m !== self && !linked.has(m)) return MAX_HOPS;
+  return 1;
+}
+
+/** A token bucket per origin: `burst` at once, then `perSecond`. Costs are the origin's, never a forwarder's. */
+export class OriginBuckets {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly burst: number, private readonly perSecond: number) {}
+
+  tokens(origin: string, now: number): number {
     const b = this.buckets.get(origin);
     if (!b) return this.burst;
     return Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.perSecond);
   }
 
-  private takeToken(origin: string, now: number): boolean {
+  take(origin: string, now: number): boolean {
     const tokens = this.tokens(origin, now);
     if (tokens < 1) return false;
     this.buckets.set(origin, { tokens: tokens - 1, at: now });
     return true;
+  }
+
+  delete(origin: string): void {
+    this.buckets.delete(origin);
   }
 }
 

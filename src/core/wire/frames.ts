@@ -25,6 +25,7 @@ import { err, ok, type Result } from '../result.ts';
  *   KEEPALIVE      0x0c                                                  "still working on your requests"
  *   IHAVE          0x0d | utf8 JSON ["origin:fileId:seq", ...]           lazy gossip: statements taken in lately
  *   IWANT          0x0e | utf8 JSON ["origin:fileId:seq", ...]           lazy gossip: send me these (see gossip/lazy.ts)
+ *   PRESENCE       0x0f | utf8 JSON (one signed presence statement)      who is here (see gossip/presence.ts)
  *   MESH_SIGNAL    0x11 | utf8 JSON { id, src, dst, hops, data, key, sig }  a sealed signal routed through the mesh
  *                                                                       (see mesh/signal-route.ts)
  *
@@ -53,6 +54,7 @@ export type WireMessage =
   | { type: 'ihave'; json: unknown }
   | { type: 'iwant'; json: unknown }
   | { type: 'mesh-signal'; json: unknown }
+  | { type: 'presence'; json: unknown }
   | { type: 'keepalive' }
   | { type: 'want-manifest'; fileId: string }
   | { type: 'manifest-part'; fileId: string; part: number; parts: number; size: number; hashes: Uint8Array }
@@ -68,12 +70,13 @@ export type WireErrorCode = 'ERR_FRAME_EMPTY' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRA
 const T = {
   hello: 0x01, gossip: 0x02, 'want-manifest': 0x03, 'manifest-part': 0x04, request: 0x05,
   cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b, keepalive: 0x0c,
-  ihave: 0x0d, iwant: 0x0e, 'mesh-signal': 0x11,
+  ihave: 0x0d, iwant: 0x0e, presence: 0x0f, 'mesh-signal': 0x11,
 } as const;
 
 /** Frames whose body is one JSON value, judged by gossip/ and mesh/ (not here). */
-const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 'mesh-signal'>([
-  [T.gossip, 'gossip'], [T.catalogue, 'catalogue'], [T.ihave, 'ihave'], [T.iwant, 'iwant'], [T['mesh-signal'], 'mesh-signal'],
+const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 'presence' | 'mesh-signal'>([
+  [T.gossip, 'gossip'], [T.catalogue, 'catalogue'], [T.ihave, 'ihave'], [T.iwant, 'iwant'], [T.presence, 'presence'],
+  [T['mesh-signal'], 'mesh-signal'],
 ]);
 
 const ID_END = 1 + HASH_BYTES;
@@ -121,6 +124,7 @@ export function encodeFrame(m: WireMessage): Uint8Array {
     case 'ihave':
     case 'iwant':
     case 'mesh-signal':
+    case 'presence':
       return jsonFrame(T[m.type], [], m.json);
     case 'keepalive':
       return new Uint8Array([T.keepalive]);

@@ -41,7 +41,11 @@ export async function startTestRelay(): Promise<{ relay: Relay; url: string }> {
 export async function startNodePeer(
   relayUrl: string,
   net: MemoryNetwork,
-  opts: { name?: string; store?: Store; room?: string; identity?: Identity; deps?: Partial<EngineDeps> } = {},
+  opts: {
+    name?: string; store?: Store; room?: string; identity?: Identity; deps?: Partial<EngineDeps>;
+    /** Peers this engine's relay never introduces (as if it listed a sample of the room): no link to them, no word of their leaving. */
+    hide?: string[];
+  } = {},
 ): Promise<NodePeer> {
   const identity = opts.identity ?? newTestIdentity();
   const id = identity.id;
@@ -59,7 +63,7 @@ export async function startNodePeer(
     wallClock: () => Date.now(),
     random: Math.random,
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
-    connectRelay: sealSignals(keys, id, viaMesh((handlers) =>
+    connectRelay: hiding(opts.hide ?? [], sealSignals(keys, id, viaMesh((handlers) =>
       createSignalClient(
         {
           url: relayUrl, topic: keys.topic, identity, self: id,
@@ -67,7 +71,7 @@ export async function startNodePeer(
           random: Math.random, setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
         },
         handlers,
-      ))),
+      )))),
     createConnection: net.factory,
     every(ms, fn) {
       const h = setInterval(fn, ms);
@@ -76,6 +80,19 @@ export async function startNodePeer(
     ...opts.deps,
   });
   return { engine, store, id };
+}
+
+/** A relay client that never mentions `hidden` peers: not in welcomes, joins or leaves, and their signals never arrive. */
+function hiding(hidden: string[], connect: EngineDeps['connectRelay']): EngineDeps['connectRelay'] {
+  if (hidden.length === 0) return connect;
+  const shown = (p: string) => !hidden.includes(p);
+  return (h, mesh) => connect({
+    ...h,
+    onWelcome: (peers, size) => h.onWelcome(peers.filter(shown), size), // the room's size stays: a sample
+    onPeerJoined: (p) => shown(p) && h.onPeerJoined(p),
+    onPeerLeft: (p) => shown(p) && h.onPeerLeft(p),
+    onSignal: (from, data) => shown(from) && h.onSignal(from, data),
+  }, mesh);
 }
 
 /** Resolves when `check` holds for the engine's state, or rejects after `ms`. */
