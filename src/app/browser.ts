@@ -152,6 +152,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
       return () => clearInterval(h);
     },
     pieceStored: (fileId) => media?.stored(fileId),
+    onBattery: batteryWatch(),
     throttle: uploadThrottle(),
     privacy: {
       view: () => addressPrivacy(privacyFacts()),
@@ -189,6 +190,22 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
     dropLink: (peer: string) => engine.internals.sessions.get(peer)?.link.destroy('ERR_LINK_LOST', 'ended from the console'),
   };
   return engine;
+}
+
+/**
+ * Whether this device runs on battery, for the super-peer rule: navigator.getBattery()
+ * where the browser has it (Chromium), kept current by its events; unknown elsewhere
+ * (Firefox, Safari), and unknown never makes a super-peer.
+ */
+function batteryWatch(): () => boolean | undefined {
+  let onBattery: boolean | undefined;
+  type Battery = EventTarget & { charging: boolean };
+  const getBattery = (navigator as Navigator & { getBattery?: () => Promise<Battery> }).getBattery;
+  void getBattery?.call(navigator).then((b) => {
+    onBattery = !b.charging;
+    b.addEventListener('chargingchange', () => void (onBattery = !b.charging));
+  }, () => undefined); // refused (a permissions policy): stays unknown, as where the API is missing
+  return () => onBattery;
 }
 
 /** Hands a Blob to the browser's download manager under a safe name. */

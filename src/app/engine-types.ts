@@ -1,6 +1,7 @@
 import type { Sha256 } from '../core/hash.ts';
 import type { PeerConnectionFactory } from '../net/link.ts';
 import type { RelayConnector } from '../net/mesh-transport.ts';
+import type { MeshStats } from '../net/peer-manager.ts';
 import type { Store } from '../storage/store.ts';
 import type { PrivacyControl } from './address-privacy.ts';
 import type { DownloadReport } from './downloads.ts';
@@ -42,6 +43,8 @@ export interface EngineDeps {
   storage?: BrowserStorage;
   /** Whether another tab of this browser has one of these rooms open (Web Locks); absent: no other tabs. */
   openElsewhere?(rooms: string[]): Promise<boolean>;
+  /** navigator.getBattery(): true while discharging, undefined where the browser will not say (the super-peer rule). */
+  onBattery?(): boolean | undefined;
   /** "Hide my address" (relay-only links), where the browser offers it; absent: no such choice. */
   privacy?: PrivacyControl;
 }
@@ -72,5 +75,5 @@ export interface EngineStats {
   presence: Record<string, number>;
   droppedAvailability: number;
   meshSignals: MeshSignalStats;
-  links: { iceRestarts: number; replacedLost: number };
+  links: { iceRestarts: number; replacedLost: number } & Partial<MeshStats>;
 }

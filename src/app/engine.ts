@@ -200,6 +200,7 @@ export function createEngine(deps: EngineDeps): Engine {
     onMeshSignal: (session, json) => meshSignals.receive(session.id, json),
     onPresence: (session, json) => void presence.receive(session.id, json),
     peerUpdated: (peer, fileId) => downloads.get(fileId)?.peerUpdated(peer),
+    onPrune: (session, candidates) => peers?.prunedBy(session.id, candidates),
     ban: banPeer,
     incompatible(peer, detail) {
       notices.info(`Someone here runs another version of meshdrop (${detail}), so you cannot connect; whoever has the older one should reload the page.`);
@@ -261,8 +262,14 @@ export function createEngine(deps: EngineDeps): Engine {
   const ready = (async () => {
     await marks.load();
     peers = createPeerManager(
-      { self, banned: marks.banned(), sendSignal: (to, data) => relay.send(to, data), createConnection: deps.createConnection, now: deps.now },
-      { onOpen: onPeerOpen, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: onPeerClose, onPresence: changed },
+      {
+        self, banned: marks.banned(), sendSignal: (to, data) => relay.send(to, data), createConnection: deps.createConnection,
+        now: deps.now, random: deps.random, onBattery: deps.onBattery,
+      },
+      {
+        onOpen: onPeerOpen, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: onPeerClose, onPresence: changed,
+        sendPrune: (peer, candidates) => sessions.get(peer)?.send({ type: 'prune', candidates }),
+      },
     );
     presence.tick(); // our first statement, signed before links open
     if (!closed) relay.start();
@@ -280,8 +287,16 @@ export function createEngine(deps: EngineDeps): Engine {
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
 
+  /** Transfer links follow the downloads (core/mesh/transfer.ts): whole-file holders of each running one, none once it ends. */
+  const syncSources = () => {
+    const running = new Set(downloads.all().map((d) => d.fileId));
+    for (const fileId of peers?.wantedFiles() ?? []) if (!running.has(fileId)) peers?.wantSources(fileId, []);
+    for (const fileId of running) peers?.wantSources(fileId, gossip.catalogue.holders(fileId));
+  };
+
   const stopTicking = deps.every(TICK_MS, () => {
     const now = deps.now();
+    syncSources();
     peers?.tick(now);
     gossip.heartbeat();
     presence.tick();
@@ -312,7 +327,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     stats: () => ({
       uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(),
-      links: peers?.stats() ?? { iceRestarts: 0, replacedLost: 0 },
+      links: peers ? { ...peers.stats(), ...peers.meshStats() } : { iceRestarts: 0, replacedLost: 0 },
     }),
     ready,
     internals,

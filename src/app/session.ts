@@ -45,6 +45,8 @@ export interface SessionContext {
   onPresence(session: Session, json: unknown): void;
   /** What the peer holds of a file changed. */
   peerUpdated(peer: string, fileId: string): void;
+  /** The peer prunes our mesh link (net/peer-manager.ts), naming other members to try. */
+  onPrune(session: Session, candidates: string[]): void;
   /** The peer runs another version of meshdrop: end the link, refuse nothing. */
   incompatible(peer: string, detail: string): void;
   /** End the link and refuse the peer for this room. Only for proof of misbehaviour. */
@@ -185,6 +187,8 @@ export class Session {
         return this.ctx.uploader.cancel(this.id, m.fileId, m.piece);
       case 'keepalive':
         return;
+      case 'prune':
+        return this.ctx.onPrune(this, m.candidates);
       case 'reject':
         this.retire(m.fileId, m.piece);
         return this.ctx.download(m.fileId)?.onReject(this.id, m.piece, m.reason === RejectReason.notFound);

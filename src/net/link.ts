@@ -40,6 +40,8 @@ export interface PeerConnection extends DataLink {
    * the same DTLS session and data channel), e.g. after a network change.
    */
   restartIce?(): void;
+  /** The selected path's current round trip in ms (getStats), null when not known. Absent on in-memory links. */
+  roundTrip?(): Promise<number | null>;
 }
 
 export type LinkRoute = 'direct' | 'relay';

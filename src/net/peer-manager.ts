@@ -1,25 +1,60 @@
-import { isInitiator, planMesh, shouldAccept, shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
+import { BUDGET_RESERVE, BoundedMesh, isFullMeshRoom, sample } from '../core/mesh/bounded.ts';
+import { isInitiator, shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
+import { MAX_SERVED_TRANSFERS, TRANSFER_IDLE_MS, planTransfers } from '../core/mesh/transfer.ts';
+import { ok, type Result } from '../core/result.ts';
+import { MAX_PRUNE_CANDIDATES, isTransferFrame } from '../core/wire/frames.ts';
 import type { PeerConnection, PeerConnectionFactory } from './link.ts';
+import { PeerRole, type RoleDeps } from './peer-role.ts';
+import { encodeEnvelope, parseEnvelope, type Purpose } from './signal-envelope.ts';
 
 /**
- * Keeps the room's mesh: applies the pure mesh rules to what the relay tells
- * us, creates and destroys peer connections, and routes signalling to them.
- * Every way a peer ends goes through destroyPeer(code).
+ * Keeps the room's mesh: applies the pure mesh rules (core/mesh) to what the
+ * relay and the peers tell us, creates and destroys peer connections, and
+ * routes signalling to them. Rooms of up to D_HIGH others are a full mesh
+ * (the lower id dials); larger ones a bounded mesh (either side dials a
+ * random candidate, offers may cross, a full peer refuses, an over-full one
+ * prunes), plus transfer links to holders of what we download. Every
+ * connection constructed is counted against the tab's budget (BoundedMesh).
+ * Every way a peer ends goes through its connection's destroy(code).
  */
 export interface PeerEvents {
   onOpen(peer: string, link: PeerConnection): void;
   onFrame(peer: string, bytes: Uint8Array): void;
   onClose(peer: string, code: string, detail?: string): void;
   onPresence(): void;
+  /** Tell a neighbour we prune our link (a PRUNE frame, behind our HELLO), with other members to try instead. */
+  sendPrune?(peer: string, candidates: string[]): void;
 }
 
-export interface PeerManagerDeps {
+export interface PeerManagerDeps extends RoleDeps {
   self: string;
   /** Identities refused in this room before (bans are remembered for the room). */
   banned?: Iterable<string>;
   sendSignal(to: string, data: string): void;
   createConnection: PeerConnectionFactory;
   now(): number;
+  random?(): number;
+  /** Connections this tab may construct in its lifetime (default CONNECTION_BUDGET). */
+  budget?: number;
+}
+
+/** The mesh's own figures (engine.stats().links, next to stats()). */
+export interface MeshStats {
+  /** Connections constructed so far, and how many the budget still allows. */
+  created: number;
+  remaining: number;
+  /** Open mesh links, and transfer links (any state). */
+  degree: number;
+  transfer: number;
+  role: string;
+  /** Offers we refused, refusals we got, links we pruned and were pruned from, offers that crossed. */
+  refused: number;
+  refusedBy: number;
+  pruned: number;
+  prunedBy: number;
+  crossed: number;
+  /** Signalling messages dropped as malformed. */
+  badSignals: number;
 }
 
 export interface PeerManager {
@@ -31,12 +66,25 @@ export interface PeerManager {
   welcome(peers: string[], complete?: boolean): void;
   joined(peer: string): void;
   left(peer: string): void;
-  signal(from: string, data: string): void;
+  /** A signalling message from `from`; a malformed one is dropped and comes back as an error. */
+  signal(from: string, data: string): Result<void>;
+  /** Room members heard of some other way (presence, a neighbour): candidates for the mesh. */
+  learn(peers: Iterable<string>): void;
+  /** Too few candidates to replace lost neighbours: a fresh sample of the room would help. */
+  needsCandidates(): boolean;
+  /** The neighbour pruned our link (its PRUNE), naming others to try. */
+  prunedBy(peer: string, candidates: string[]): void;
+  /** Whole-file holders of a file we download (none: no longer wanted); transfer links follow. */
+  wantSources(fileId: string, holders: Iterable<string>): void;
+  /** Files wantSources() currently holds holders for. */
+  wantedFiles(): string[];
   /** Drop a peer and refuse it for the rest of this session. */
   ban(peer: string, code: string, detail?: string): void;
   destroyPeer(peer: string, code: string, detail?: string): void;
   present(): ReadonlySet<string>;
   linkState(peer: string): LinkState | undefined;
+  /** What our link to `peer` is for, if we hold one. */
+  purpose(peer: string): Purpose | undefined;
   isBanned(peer: string): boolean;
   /** The open link to `peer` lost its path and is looking for a new one. */
   isLost(peer: string): boolean;
@@ -47,10 +95,11 @@ export interface PeerManager {
   networkChanged(): void;
   /** Replaces every link with a new one (e.g. after the ICE policy changed); the initiators reconnect. */
   renewAll(code: string): void;
-  /** Gives up on links that have been connecting, or lost, for too long. */
+  /** Gives up on links connecting or lost for too long, ends pruned and idle links, re-plans a bounded mesh. */
   tick(now: number): void;
   /** ICE restarts asked for, and lost links replaced by fresh ones, since the start. */
   stats(): { iceRestarts: number; replacedLost: number };
+  meshStats(): MeshStats;
   close(): void;
 }
 
@@ -65,42 +114,83 @@ export const LOST_GIVE_UP_MS = 15_000;
 export const STABLE_LINK_MS = 30_000;
 /** Failed links to a peer that is still here are retried this many times, then left until it rejoins. */
 export const MAX_RETRIES = 3;
+/** The pruner closes this long after its PRUNE if the other side has not: time for the frame to arrive. */
+export const PRUNE_GRACE_MS = 3_000;
 /** Links that end for these reasons are not retried (until the peer joins again): another try ends the same way. */
 const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN', 'ERR_VERSION']);
 
+interface Entry {
+  conn: PeerConnection;
+  state: LinkState;
+  since: number;
+  lostSince: number | null;
+  initiator: boolean;
+  purpose: Purpose;
+  /** When we sent our PRUNE (the link closes after PRUNE_GRACE_MS). */
+  pruneAt: number | null;
+  /** We, or the peer by a PRUNE, ended it on purpose: its close is no failure. */
+  ending: boolean;
+  /** Made anew by renewAll: its end is no failure either. */
+  renewing: boolean;
+  /** Last transfer work (requests asked or served) on a transfer link. */
+  lastWork: number;
+}
+
 export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): PeerManager {
+  const random = deps.random ?? Math.random;
   const present = new Set<string>();
   const banned = new Set<string>(deps.banned ?? []);
-  const conns = new Map<string, { conn: PeerConnection; state: LinkState; since: number; lostSince: number | null }>();
+  const conns = new Map<string, Entry>();
   const failures = new Map<string, number>();
+  const wants = new Map<string, ReadonlySet<string>>();
   const counts = { iceRestarts: 0, replacedLost: 0 };
+  const tally = { refused: 0, refusedBy: 0, pruned: 0, prunedBy: 0, crossed: 0, badSignals: 0 };
+  const role = new PeerRole(deps, deps.now());
+  const mesh = new BoundedMesh({ self: deps.self, bounds: role.bounds(random), budget: deps.budget });
+  let closed = false;
+
   const restart = (conn: PeerConnection) => {
     if (!conn.restartIce) return;
     counts.iceRestarts++;
     conn.restartIce();
   };
+  const givenUp = (p: string) => (failures.get(p) ?? 0) > MAX_RETRIES;
+  const fullMesh = () => isFullMeshRoom({ self: deps.self, present, links: new Map(), banned });
 
-  const view = (): MeshView => ({
-    self: deps.self,
-    present,
+  /** In a full mesh every link is a mesh link; in a bounded one, transfer and pruned links are kept apart. */
+  const view = (): MeshView => {
+    const full = fullMesh();
+    const links = new Map<string, LinkState>();
+    const others = new Set<string>();
+    for (const [p, e] of conns) {
+      if (full || (e.purpose === 'mesh' && e.pruneAt === null)) links.set(p, e.state);
+      else others.add(p);
+    }
     // Peers we gave up on look banned to the planner until they rejoin.
-    banned: new Set([...banned, ...[...failures].filter(([, n]) => n > MAX_RETRIES).map(([p]) => p)]),
-    links: new Map([...conns].map(([id, c]) => [id, c.state])),
-  });
+    return { self: deps.self, present, links, others, banned: new Set([...banned, ...[...failures.keys()].filter(givenUp)]) };
+  };
 
-  const open = (peer: string, initiator: boolean): PeerConnection => {
-    const entry = { state: 'connecting' as LinkState, since: deps.now(), lostSince: null as number | null, conn: undefined as unknown as PeerConnection };
+  const open = (peer: string, initiator: boolean, purpose: Purpose): PeerConnection => {
+    const now = deps.now();
+    const entry: Entry = {
+      state: 'connecting', since: now, lostSince: null, initiator, purpose, pruneAt: null, ending: false, renewing: false,
+      lastWork: now, conn: undefined as unknown as PeerConnection,
+    };
     entry.conn = deps.createConnection(
       { initiator },
       {
-        onSignal: (data) => deps.sendSignal(peer, data),
+        onSignal: (data) => deps.sendSignal(peer, encodeEnvelope({ kind: 'rtc', purpose: entry.purpose, dial: initiator, data })),
         onOpen: () => {
           entry.state = 'open';
           entry.since = deps.now();
+          mesh.opened(peer);
           events.onOpen(peer, entry.conn);
           events.onPresence();
         },
-        onFrame: (bytes) => events.onFrame(peer, bytes),
+        onFrame: (bytes) => {
+          if (entry.purpose === 'transfer' && isTransferFrame(bytes)) entry.lastWork = deps.now();
+          events.onFrame(peer, bytes);
+        },
         onHealth: (lost) => {
           if (lost === (entry.lostSince !== null)) return;
           entry.lostSince = lost ? deps.now() : null;
@@ -111,13 +201,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
           if (conns.get(peer) === entry) conns.delete(peer);
           events.onClose(peer, code, detail);
           events.onPresence();
-          // A link that failed while both of us are still here is retried by the initiator, a few times.
-          if (FINAL_CODES.has(code) || banned.has(peer) || !present.has(peer)) return;
-          // A link that served a while earns fresh tries; one that opens and dies at once (the other side
-          // refuses our hello, say) counts as a failure, or we would redial it in a tight loop.
-          const served = entry.state === 'open' && deps.now() - entry.since >= STABLE_LINK_MS;
-          failures.set(peer, served ? 1 : (failures.get(peer) ?? 0) + 1);
-          apply();
+          ended(peer, entry, code);
         },
       },
     );
@@ -125,17 +209,125 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     return entry.conn;
   };
 
+  /** After a link closed: what its end means for retries and backoff. */
+  const ended = (peer: string, entry: Entry, code: string) => {
+    if (closed || entry.ending) return; // a decision (prune, crossing, transfer done), not a failure
+    const now = deps.now();
+    const bounded = !fullMesh();
+    if (entry.purpose === 'transfer') {
+      // Only the downloader redials (another holder, or this one after a backoff).
+      if (entry.initiator) mesh.failed(peer, now);
+      return entry.initiator ? apply() : undefined;
+    }
+    if (FINAL_CODES.has(code) || banned.has(peer)) {
+      // A bounded mesh re-plans every tick: it must not redial a peer that ends the same way each time.
+      if (bounded && !banned.has(peer)) failures.set(peer, MAX_RETRIES + 1);
+      return bounded ? apply() : undefined;
+    }
+    if (!entry.renewing) mesh.failed(peer, now);
+    if (!present.has(peer)) return bounded ? apply() : undefined;
+    // A link that failed while both of us are still here is retried, a few times.
+    // A link that served a while earns fresh tries; one that opens and dies at once (the other side
+    // refuses our hello, say) counts as a failure, or we would redial it in a tight loop.
+    const served = entry.renewing || (entry.state === 'open' && now - entry.since >= STABLE_LINK_MS);
+    failures.set(peer, served ? 1 : (failures.get(peer) ?? 0) + 1);
+    apply();
+  };
+
   const apply = () => {
-    for (const action of planMesh(view())) {
-      if (action.kind === 'connect') open(action.peer, true);
+    if (closed) return;
+    const now = deps.now();
+    if (fullMesh()) for (const e of conns.values()) e.purpose = 'mesh'; // a room small again: every link is a mesh link
+    for (const action of mesh.plan(view(), now, random)) {
+      if (action.kind === 'connect') open(action.peer, true, 'mesh');
+      else if (action.kind === 'prune') prune(action.peer, now);
       else destroyPeer(action.peer, action.reason === 'banned' ? 'ERR_BANNED' : 'ERR_PEER_LEFT');
     }
+    if (!fullMesh()) planTransferLinks(now);
     events.onPresence();
+  };
+
+  const planTransferLinks = (now: number) => {
+    const wanted = new Set([...wants.values()].flatMap((s) => [...s]));
+    const dialled = new Set([...conns].filter(([, e]) => e.purpose === 'transfer' && e.initiator).map(([p]) => p));
+    const usable = (p: string) => !banned.has(p) && !givenUp(p) && !mesh.backedOff(p, now);
+    const plan = planTransfers({ wanted, dialled, linked: (p) => conns.has(p), usable }, random);
+    for (const p of plan.close) end(p, 'ERR_TRANSFER_DONE', 'nothing wanted from this peer any more');
+    for (const p of plan.open) {
+      if (!mesh.spend(BUDGET_RESERVE)) break; // the rest of the budget repairs the mesh
+      open(p, true, 'transfer');
+    }
+  };
+
+  /** Ends a link on purpose: its close is not a failure. */
+  const end = (peer: string, code: string, detail: string) => {
+    const e = conns.get(peer);
+    if (!e) return;
+    e.ending = true;
+    e.conn.destroy(code, detail);
+  };
+
+  /** Up to MAX_PRUNE_CANDIDATES members to try instead of us: live neighbours first, then candidates. */
+  const exchange = (except: string): string[] => {
+    const neighbours = [...conns].filter(([p, e]) => p !== except && e.purpose === 'mesh' && e.state === 'open').map(([p]) => p);
+    const pool = mesh.candidates().filter((p) => p !== except && !conns.has(p) && !banned.has(p));
+    return [...sample(neighbours, MAX_PRUNE_CANDIDATES, random), ...sample(pool, MAX_PRUNE_CANDIDATES, random)].slice(0, MAX_PRUNE_CANDIDATES);
+  };
+
+  const prune = (peer: string, now: number) => {
+    const e = conns.get(peer);
+    if (!e) return;
+    tally.pruned++;
+    e.pruneAt = now;
+    e.ending = true;
+    events.sendPrune?.(peer, exchange(peer));
+  };
+
+  const refuse = (peer: string) => {
+    tally.refused++;
+    deps.sendSignal(peer, encodeEnvelope({ kind: 'refuse', candidates: exchange(peer) }));
+  };
+
+  /** Our attempt was refused: back off from that peer, and try the members it named. */
+  const refused = (peer: string, candidates: string[]) => {
+    const e = conns.get(peer);
+    if (!e || !e.initiator || e.state !== 'connecting') return; // not the answer to an attempt of ours: stale
+    tally.refusedBy++;
+    mesh.learn(candidates.filter((c) => c !== deps.self && !banned.has(c)), random);
+    if (e.purpose === 'mesh') mesh.pruned(peer, deps.now());
+    e.conn.destroy('ERR_REFUSED', 'the peer has no room for another link');
+  };
+
+  /** An offer from a peer we hold no connection to; `crossed`: we dialled it too and yield. */
+  const offered = (from: string, purpose: Purpose, data: string, crossed: boolean): Result<void> => {
+    const now = deps.now();
+    const v = view();
+    mesh.learn([from], random);
+    if (isFullMeshRoom(v) && !crossed) {
+      // Today's full mesh: only the lower id dials (we dial it ourselves), and the rest is refused in silence.
+      if (isInitiator(deps.self, from) || !mesh.accept(v, from, now, random)) return ok(undefined);
+      open(from, false, 'mesh').signal(data);
+      return ok(undefined);
+    }
+    const served = [...conns.values()].filter((e) => e.purpose === 'transfer' && !e.initiator).length;
+    const yes = crossed
+      ? mesh.spend()
+      : purpose === 'mesh'
+        ? mesh.accept(v, from, now, random)
+        : served < MAX_SERVED_TRANSFERS && mesh.spend(BUDGET_RESERVE);
+    if (!yes) {
+      refuse(from);
+      return ok(undefined);
+    }
+    open(from, false, isFullMeshRoom(v) ? 'mesh' : purpose).signal(data);
+    return ok(undefined);
   };
 
   const destroyPeer = (peer: string, code: string, detail?: string) => {
     conns.get(peer)?.conn.destroy(code, detail);
   };
+
+  const learn = (peers: Iterable<string>) => mesh.learn([...peers].filter((p) => p !== deps.self && !banned.has(p)), random);
 
   return {
     welcome(peers, complete = true) {
@@ -143,6 +335,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       for (const p of complete ? [...present] : []) {
         if (now.has(p)) continue;
         present.delete(p);
+        mesh.forget(p);
         // Presence never closes an open link (a link ends by itself when the peer goes); attempts stop.
         if (shouldDropOnLeave(view(), p)) destroyPeer(p, 'ERR_PEER_LEFT');
       }
@@ -150,26 +343,66 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
         present.add(p);
         failures.delete(p); // fresh word from the relay: links that failed during an outage get new tries
       }
+      learn(peers);
       apply();
     },
     joined(peer) {
       present.add(peer);
       failures.delete(peer);
+      learn([peer]);
       apply();
     },
     left(peer) {
       present.delete(peer);
+      mesh.forget(peer);
       // The relay's word is not proof: an open link stays until it ends by itself; an attempt stops.
       if (shouldDropOnLeave(view(), peer)) destroyPeer(peer, 'ERR_PEER_LEFT');
       events.onPresence();
     },
     signal(from, data) {
-      const existing = conns.get(from);
-      if (existing) return existing.conn.signal(data);
-      // Only the initiator opens a conversation; anything else from an unknown peer is stale.
-      if (isInitiator(deps.self, from) || !shouldAccept(view(), from)) return;
-      open(from, false).signal(data);
+      const parsed = parseEnvelope(data);
+      if (!parsed.ok) {
+        tally.badSignals++;
+        return parsed;
+      }
+      const m = parsed.value;
+      if (closed || banned.has(from)) return ok(undefined);
+      if (m.kind === 'refuse') return ok(refused(from, m.candidates));
+      const e = conns.get(from);
+      // An answer reaches only our own attempt; one for a connection we no longer hold is stale.
+      if (!m.dial) return ok(e?.initiator ? e.conn.signal(m.data) : undefined);
+      if (!e) return offered(from, m.purpose, m.data, false);
+      if (!e.initiator) return ok(e.conn.signal(m.data)); // its offer, candidates, ICE restarts
+      // We both dialled. Two offers crossed: the lower id's wins, the other side drops its own
+      // attempt (no failure) and answers. On a link we think open: the peer started over.
+      if (e.state === 'connecting' && isInitiator(deps.self, from)) return ok(undefined);
+      const wasOpen = e.state === 'open';
+      tally.crossed++;
+      end(from, wasOpen ? 'ERR_REPLACED' : 'ERR_CROSSED', wasOpen ? 'the peer made a new link' : 'its offer crossed ours and won');
+      return offered(from, m.purpose, m.data, !wasOpen);
     },
+    learn(peers) {
+      learn(peers);
+      if (!fullMesh()) apply();
+    },
+    needsCandidates: () => !fullMesh() && mesh.needsCandidates(view().links, deps.now()),
+    prunedBy(peer, candidates) {
+      tally.prunedBy++;
+      learn(candidates);
+      mesh.pruned(peer, deps.now());
+      end(peer, 'ERR_PRUNED', 'the peer pruned our link');
+      apply();
+    },
+    wantSources(fileId, holders) {
+      const next = new Set([...holders].filter((p) => p !== deps.self && !banned.has(p)));
+      const before = wants.get(fileId);
+      if (before && before.size === next.size && [...next].every((p) => before.has(p))) return;
+      if (next.size === 0 && !before) return;
+      if (next.size === 0) wants.delete(fileId);
+      else wants.set(fileId, next);
+      if (!fullMesh()) apply();
+    },
+    wantedFiles: () => [...wants.keys()],
     ban(peer, code, detail) {
       banned.add(peer);
       destroyPeer(peer, code, detail);
@@ -177,6 +410,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     destroyPeer,
     present: () => present,
     linkState: (peer) => conns.get(peer)?.state,
+    purpose: (peer) => conns.get(peer)?.purpose,
     isBanned: (peer) => banned.has(peer),
     isLost: (peer) => conns.get(peer)?.lostSince != null,
     networkChanged() {
@@ -185,19 +419,40 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       apply();
     },
     renewAll(code) {
-      for (const peer of [...conns.keys()]) destroyPeer(peer, code);
+      for (const [peer, e] of [...conns]) {
+        e.renewing = true;
+        destroyPeer(peer, code);
+      }
     },
     tick(now) {
-      for (const [peer, c] of conns) {
+      for (const [peer, c] of [...conns]) {
         if (c.state === 'connecting' && now - c.since > CONNECT_TIMEOUT_MS) destroyPeer(peer, 'ERR_CONNECT_TIMEOUT');
-        else if (c.lostSince !== null && now - c.lostSince > LOST_GIVE_UP_MS) {
+        else if (c.pruneAt !== null && now - c.pruneAt >= PRUNE_GRACE_MS) destroyPeer(peer, 'ERR_PRUNED', 'we pruned the link');
+        else if (c.purpose === 'transfer' && !c.initiator && c.state === 'open' && now - c.lastWork > TRANSFER_IDLE_MS) {
+          end(peer, 'ERR_IDLE', 'no transfer asked for lately');
+        } else if (c.lostSince !== null && now - c.lostSince > LOST_GIVE_UP_MS) {
           counts.replacedLost++;
           destroyPeer(peer, 'ERR_LINK_LOST', 'no new path was found');
         }
       }
+      role.poll(now, [...conns.values()].filter((e) => e.purpose === 'mesh' && e.state === 'open'));
+      const roleChanged = role.update(now);
+      if (roleChanged) mesh.setBounds(role.bounds(random));
+      // A bounded mesh is kept like gossipsub's heartbeat: backoffs run out, lost neighbours are replaced.
+      if (!fullMesh()) apply();
     },
     stats: () => ({ ...counts }),
+    meshStats() {
+      let degree = 0;
+      let transfer = 0;
+      for (const e of conns.values()) {
+        if (e.purpose === 'transfer') transfer++;
+        else if (e.state === 'open' && e.pruneAt === null) degree++;
+      }
+      return { ...tally, ...mesh.usage(), degree, transfer, role: mesh.bounds.role };
+    },
     close() {
+      closed = true;
       for (const peer of [...conns.keys()]) destroyPeer(peer, 'ERR_SHUTDOWN');
     },
   };

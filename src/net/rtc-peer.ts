@@ -12,27 +12,41 @@ export interface RtcPeerOptions {
   onIceError?(errorCode: number, url: string, text: string): void;
 }
 
+type StatsReport = { type: string; id: string; selectedCandidatePairId?: string; nominated?: boolean; state?: string };
+type PairStats = { localCandidateId?: string; remoteCandidateId?: string; currentRoundTripTime?: number };
+
+/** The selected candidate pair in a getStats() report, if there is one yet. */
+function selectedPair(stats: RTCStatsReport): PairStats | undefined {
+  let pairId: string | undefined;
+  stats.forEach((r: StatsReport) => {
+    if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
+  });
+  if (!pairId) {
+    stats.forEach((r: StatsReport) => {
+      if (!pairId && r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pairId = r.id;
+    });
+  }
+  return pairId ? (stats.get(pairId) as PairStats | undefined) : undefined;
+}
+
 /**
  * Which way the selected candidate pair runs, from getStats(): through a TURN relay
  * (ours, or the other side's when it hides its address), or straight.
  */
 export async function selectedRoute(pc: RTCPeerConnection): Promise<LinkRoute | null> {
   const stats = await pc.getStats();
-  let pairId: string | undefined;
-  stats.forEach((r: { type: string; selectedCandidatePairId?: string }) => {
-    if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
-  });
-  if (!pairId) {
-    stats.forEach((r: { type: string; id: string; nominated?: boolean; state?: string }) => {
-      if (!pairId && r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pairId = r.id;
-    });
-  }
-  const pair = pairId ? (stats.get(pairId) as { localCandidateId?: string; remoteCandidateId?: string } | undefined) : undefined;
+  const pair = selectedPair(stats);
   const typeOf = (id: string | undefined) => (id ? (stats.get(id) as { candidateType?: string } | undefined)?.candidateType : undefined);
   const local = typeOf(pair?.localCandidateId);
   const remote = typeOf(pair?.remoteCandidateId);
   if (!local || !remote) return null;
   return local === 'relay' || remote === 'relay' ? 'relay' : 'direct';
+}
+
+/** The selected pair's current round trip in ms (STUN consent checks measure it), null when not known. */
+export async function selectedRoundTrip(pc: RTCPeerConnection): Promise<number | null> {
+  const rtt = selectedPair(await pc.getStats())?.currentRoundTripTime;
+  return typeof rtt === 'number' && Number.isFinite(rtt) ? rtt * 1000 : null;
 }
 
 /**
@@ -146,6 +160,15 @@ export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnec
       if (closed || !pc) return null;
       try {
         return await selectedRoute(pc);
+      } catch {
+        return null; // getStats on a connection closing under us: simply not known
+      }
+    },
+    async roundTrip() {
+      const pc = connection();
+      if (closed || !pc) return null;
+      try {
+        return await selectedRoundTrip(pc);
       } catch {
         return null; // getStats on a connection closing under us: simply not known
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LinkHandlers, PeerConnection, PeerConnectionFactory } from '../../src/net/link.ts';
+import { encodeEnvelope } from '../../src/net/signal-envelope.ts';
 import { CONNECT_TIMEOUT_MS, LOST_GIVE_UP_MS, MAX_RETRIES, STABLE_LINK_MS, createPeerManager, type PeerManager } from '../../src/net/peer-manager.ts';
 
 /**
@@ -10,6 +11,8 @@ import { CONNECT_TIMEOUT_MS, LOST_GIVE_UP_MS, MAX_RETRIES, STABLE_LINK_MS, creat
  * we are 'm', so we dial 'y' and 'z' and wait for offers from 'a' and 'b'.
  */
 const SELF = 'm';
+/** A signal from the dialling side of a peer's mesh link, in the peer managers' envelope. */
+const offer = (data: string): string => encodeEnvelope({ kind: 'rtc', purpose: 'mesh', dial: true, data });
 
 interface FakeConn {
   initiator: boolean;
@@ -148,7 +151,7 @@ test('bans passed at creation (remembered for the room) hold: no dial, no answer
   assert.ok(pm.isBanned('z'));
   pm.welcome(['a', 'z', 'y']);
   assert.deepEqual(conns.map((c) => c.peer), ['y']);
-  pm.signal('a', 'offer');
+  pm.signal('a', offer('offer'));
   pm.joined('z');
   assert.deepEqual(conns.map((c) => c.peer), ['y']);
 });
@@ -202,24 +205,24 @@ test('tick() gives up on links connecting longer than CONNECT_TIMEOUT_MS, not on
 test('offers: accepted from a present lower-id peer, ignored from an absent, banned or higher-id one', () => {
   const { pm, conns, to, latest } = setup();
   pm.welcome(['a', 'b']);
-  pm.signal('c', 'offer-from-absent');
-  pm.signal('n', 'offer-from-higher-id');
+  pm.signal('c', offer('offer-from-absent'));
+  pm.signal('n', offer('offer-from-higher-id'));
   assert.equal(conns.length, 0);
-  pm.signal('a', 'offer-a');
+  pm.signal('a', offer('offer-a'));
   assert.equal(to('a').length, 1);
   assert.equal(latest('a').initiator, false);
   assert.deepEqual(latest('a').signals, ['offer-a']);
-  pm.signal('a', 'candidate-a');
+  pm.signal('a', offer('candidate-a'));
   assert.deepEqual(latest('a').signals, ['offer-a', 'candidate-a'], 'later signals go to the same connection');
   pm.ban('b', 'ERR_BAD_FRAME');
-  pm.signal('b', 'offer-b');
+  pm.signal('b', offer('offer-b'));
   assert.equal(to('b').length, 0);
 });
 
 test('close() destroys every link with ERR_SHUTDOWN and dials nothing after', () => {
   const { pm, conns, latest } = setup();
   pm.welcome(['a', 'y', 'z']);
-  pm.signal('a', 'offer');
+  pm.signal('a', offer('offer'));
   latest('z').handlers.onOpen();
   const before = conns.length;
   pm.close();
@@ -233,7 +236,7 @@ test('a lost path gets an ICE restart at once; found again, the link carries on;
   const { pm, to, latest, setClock } = setup();
   pm.welcome(['y', 'a']);
   latest('y').handlers.onOpen();
-  pm.signal('a', 'offer-from-a'); // a dials us
+  pm.signal('a', offer('offer-from-a')); // a dials us
   latest('a').handlers.onOpen();
   assert.ok(!pm.isLost('y'));
 
@@ -282,7 +285,7 @@ test('renewAll() remakes every link under a new ICE policy: we dial who we dial,
   const { pm, to, latest, opened } = setup();
   pm.welcome(['y', 'a']);
   latest('y').handlers.onOpen();
-  pm.signal('a', 'offer-from-a');
+  pm.signal('a', offer('offer-from-a'));
   latest('a').handlers.onOpen();
   assert.deepEqual(opened, ['y', 'a']);
   pm.renewAll('ERR_ICE_POLICY');
@@ -290,7 +293,7 @@ test('renewAll() remakes every link under a new ICE policy: we dial who we dial,
   assert.deepEqual(to('a')[0]!.destroyed.map((d) => d.code), ['ERR_ICE_POLICY']);
   assert.equal(to('y').length, 2);
   assert.equal(pm.linkState('a'), undefined);
-  pm.signal('a', 'new-offer-from-a'); // its side of the close: it dials again
+  pm.signal('a', offer('new-offer-from-a')); // its side of the close: it dials again
   assert.equal(to('a').length, 2);
   assert.deepEqual(to('a')[1]!.signals, ['new-offer-from-a']);
 });

@@ -19,8 +19,9 @@ import { planMesh, shouldAccept, type LinkState, type MeshAction, type MeshView 
 
 /**
  * Chromium allows about 500 RTCPeerConnection constructions per tab lifetime
- * (closed ones included) and then throws. The mesh stops at 400: the rest is
- * left for transfer connections and reconnections after the network changes.
+ * (closed ones included) and then throws. Every construction of this tab
+ * counts here (mesh links, transfer links, retries, replacements): stopping
+ * at 400 leaves a margin, as the exact limit varies between versions.
  */
 export const CONNECTION_BUDGET = 400;
 /** With this few constructions left, a peer only repairs below `low` (no reaching for its target, no replacing). */
@@ -147,7 +148,7 @@ export class BoundedMesh {
     const spare = this.budget - this.created > BUDGET_RESERVE;
     const want = (spare ? target : linked.length < low ? low : 0) - linked.length;
     if (want <= 0) return actions;
-    const eligible = this.pool.filter((p) => !view.links.has(p) && !view.banned.has(p) && !this.backedOff(p, now));
+    const eligible = this.pool.filter((p) => !view.links.has(p) && !view.others?.has(p) && !view.banned.has(p) && !this.backedOff(p, now));
     return [...actions, ...this.take(sample(eligible, want, random).map((peer) => ({ kind: 'connect' as const, peer })))];
   }
 
@@ -162,6 +163,16 @@ export class BoundedMesh {
     if (!ok && !view.banned.has(peer)) this.learn([peer], random);
     if (ok) this.created++;
     return ok;
+  }
+
+  /**
+   * Counts one construction made outside plan() and accept() (a transfer link,
+   * the answer to a crossing offer) if more than `reserve` would remain.
+   */
+  spend(reserve = 0): boolean {
+    if (this.budget - this.created <= reserve) return false;
+    this.created++;
+    return true;
   }
 
   /** Keeps connects only while the budget lasts, counting each one kept. */

@@ -84,3 +84,20 @@ export function jittered(b: DegreeBounds, random: () => number): DegreeBounds {
   const offset = Math.floor(random() * (2 * DEGREE_JITTER + 1)) - DEGREE_JITTER;
   return { ...b, target: Math.min(b.high, Math.max(b.low, b.target + offset)) };
 }
+
+/** A median round trip under this is a good link (same city, decent access); over POOR_RTT_MS a poor one. */
+export const GOOD_RTT_MS = 150;
+export const POOR_RTT_MS = 400;
+
+/**
+ * Quality of this peer's links from their measured round trips (ms) and how
+ * many lost their path lately. Nothing measured: unknown (never 'good').
+ */
+export function linkQuality(rttsMs: readonly number[], lostLinks: number): PeerTraits['link'] {
+  if (lostLinks > 0) return 'poor';
+  if (rttsMs.length === 0) return undefined;
+  const sorted = [...rttsMs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  if (median <= GOOD_RTT_MS) return 'good';
+  return median >= POOR_RTT_MS ? 'poor' : undefined;
+}

@@ -17,6 +17,11 @@ export interface MeshView {
   links: ReadonlyMap<string, LinkState>;
   /** Peers we refuse for this session (bad frames, bad pieces). */
   banned: ReadonlySet<string>;
+  /**
+   * Peers we hold a connection to that is not a mesh link (a transfer link, a
+   * link being pruned): no part of the degree, and no candidate either.
+   */
+  others?: ReadonlySet<string>;
 }
 
 /**

@@ -26,6 +26,9 @@ import { err, ok, type Result } from '../result.ts';
  *   IHAVE          0x0d | utf8 JSON ["origin:fileId:seq", ...]           lazy gossip: statements taken in lately
  *   IWANT          0x0e | utf8 JSON ["origin:fileId:seq", ...]           lazy gossip: send me these (see gossip/lazy.ts)
  *   PRESENCE       0x0f | utf8 JSON (one signed presence statement)      who is here (see gossip/presence.ts)
+ *   PRUNE          0x10 | utf8 JSON { candidates: [peerId, ...] }        "I am closing our mesh link": up to 16 other
+ *                                                                       members to try instead (peer exchange; see
+ *                                                                       net/peer-manager.ts)
  *   MESH_SIGNAL    0x11 | utf8 JSON { id, src, dst, hops, data, key, sig }  a sealed signal routed through the mesh
  *                                                                       (see mesh/signal-route.ts)
  *
@@ -33,7 +36,8 @@ import { err, ok, type Result } from '../result.ts';
  * unknown type comes back as an error value, and the caller drops the peer.
  */
 
-export const WIRE_VERSION = 2;
+/** 3: PRESENCE, PRUNE, MESH_SIGNAL, and links dialled by either side (net/peer-manager.ts); v2 peers are refused with ERR_VERSION. */
+export const WIRE_VERSION = 3;
 /** Piece bytes per DATA frame. Chrome accepts 256 KiB messages; 64 KiB is safe everywhere. */
 export const DATA_CHUNK = 64 * 1024;
 export const HASHES_PER_PART = 1024;
@@ -44,6 +48,9 @@ const SIG_RE = /^[A-Za-z0-9_-]{86}$/;
 /** No frame is larger than this; a bigger one is hostile. */
 export const MAX_FRAME_BYTES = 1 + HASH_BYTES + 8 + DATA_CHUNK;
 export const MANIFEST_PIECE = 0xffffffff;
+/** Peer exchange in a PRUNE: enough to find a new neighbour at once, small enough to stay one cheap frame. */
+export const MAX_PRUNE_CANDIDATES = 16;
+const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
 
 export const RejectReason = { notFound: 1, busy: 2 } as const;
 
@@ -63,15 +70,20 @@ export type WireMessage =
   | { type: 'reject'; fileId: string; piece: number; reason: number }
   | { type: 'data'; fileId: string; piece: number; offset: number; bytes: Uint8Array }
   | { type: 'have'; fileId: string; piece: number }
-  | { type: 'bitfield'; fileId: string; bits: Uint8Array };
+  | { type: 'bitfield'; fileId: string; bits: Uint8Array }
+  | { type: 'prune'; candidates: string[] };
 
 export type WireErrorCode = 'ERR_FRAME_EMPTY' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRAME_TYPE' | 'ERR_FRAME_LENGTH' | 'ERR_FRAME_FIELD';
 
 const T = {
   hello: 0x01, gossip: 0x02, 'want-manifest': 0x03, 'manifest-part': 0x04, request: 0x05,
   cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b, keepalive: 0x0c,
-  ihave: 0x0d, iwant: 0x0e, presence: 0x0f, 'mesh-signal': 0x11,
+  ihave: 0x0d, iwant: 0x0e, presence: 0x0f, prune: 0x10, 'mesh-signal': 0x11,
 } as const;
+
+/** Frames that mean a transfer is working (asked for or served): what keeps a transfer link from idling out. */
+const TRANSFER_TYPES: ReadonlySet<number> = new Set([T['want-manifest'], T['manifest-part'], T.request, T.data]);
+export const isTransferFrame = (bytes: Uint8Array): boolean => bytes.length > 0 && TRANSFER_TYPES.has(bytes[0]!);
 
 /** Frames whose body is one JSON value, judged by gossip/ and mesh/ (not here). */
 const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 'presence' | 'mesh-signal'>([
@@ -128,6 +140,8 @@ export function encodeFrame(m: WireMessage): Uint8Array {
       return jsonFrame(T[m.type], [], m.json);
     case 'keepalive':
       return new Uint8Array([T.keepalive]);
+    case 'prune':
+      return jsonFrame(T.prune, [], { candidates: m.candidates });
     case 'want-manifest':
       return frame(T['want-manifest'], m.fileId, 0).buf;
     case 'manifest-part': {
@@ -190,6 +204,16 @@ function decodeHello(buf: Uint8Array): Result<WireMessage, WireErrorCode> {
     return bad('ERR_FRAME_FIELD', 'hello: bad identity key or signature');
   }
   return ok({ type: 'hello', version: buf[1]!, name, key, sig });
+}
+
+function decodePrune(body: Uint8Array): Result<WireMessage, WireErrorCode> {
+  const json = decodeJson(body);
+  if (!json.ok) return json;
+  const { candidates } = (json.value ?? {}) as { candidates?: unknown };
+  if (!Array.isArray(candidates) || candidates.length > MAX_PRUNE_CANDIDATES || !candidates.every((c) => typeof c === 'string' && PEER_ID_RE.test(c))) {
+    return bad('ERR_FRAME_FIELD', `prune: candidates must be at most ${MAX_PRUNE_CANDIDATES} peer ids`);
+  }
+  return ok({ type: 'prune', candidates: candidates as string[] });
 }
 
 /** Frames after the file id: fixed length, or a minimum for variable ones. */
@@ -258,6 +282,7 @@ export function decodeFrame(buf: Uint8Array): Result<WireMessage, WireErrorCode>
   if (buf.length > MAX_FRAME_BYTES) return bad('ERR_FRAME_TOO_LARGE', `frame of ${buf.length} bytes exceeds ${MAX_FRAME_BYTES}`);
   const type = buf[0]!;
   if (type === T.hello) return decodeHello(buf);
+  if (type === T.prune) return decodePrune(buf.subarray(1));
   if (type === T.keepalive) return buf.length === 1 ? ok({ type: 'keepalive' }) : bad('ERR_FRAME_LENGTH', 'keepalive has a body');
   const jsonType = JSON_TYPES.get(type);
   if (jsonType) {

@@ -1,0 +1,52 @@
+import { err, ok, type Result } from '../core/result.ts';
+
+/**
+ * What peer managers say to each other through the (sealed) signalling path.
+ * Once a bounded room lets either side dial, the transport's own messages are
+ * not enough: each says which side of its connection wrote it (`dial`, so an
+ * offer is told apart from an answer whatever the transport's format, and two
+ * offers crossing are noticed), what the link is for, and a refused offer is
+ * answered out loud, with other members to try instead.
+ *
+ *   { kind: 'rtc', purpose: 'mesh' | 'transfer', dial: boolean, data: string }   data: the transport's own signal
+ *   { kind: 'refuse', candidates: [peerId, ...] }                                 at most MAX_REFUSE_CANDIDATES
+ *
+ * parseEnvelope never throws: the relay or a peer may send anything.
+ */
+export type Purpose = 'mesh' | 'transfer';
+
+export type Envelope =
+  | { kind: 'rtc'; purpose: Purpose; dial: boolean; data: string }
+  | { kind: 'refuse'; candidates: string[] };
+
+/** As many as a PRUNE carries (MAX_PRUNE_CANDIDATES): peer exchange, not a membership list. */
+export const MAX_REFUSE_CANDIDATES = 16;
+/** simple-peer's largest signal is an SDP offer of a few KiB; anything far beyond is not one. */
+export const MAX_ENVELOPE_CHARS = 64 * 1024;
+const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
+
+export const encodeEnvelope = (e: Envelope): string => JSON.stringify(e);
+
+export function parseEnvelope(text: string): Result<Envelope> {
+  if (text.length > MAX_ENVELOPE_CHARS) return err('ERR_SIGNAL', `signal of ${text.length} characters is too large`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return err('ERR_SIGNAL', 'signal is not JSON');
+  }
+  const m = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  if (m.kind === 'rtc') {
+    if (m.purpose !== 'mesh' && m.purpose !== 'transfer') return err('ERR_SIGNAL', 'signal: unknown purpose');
+    if (typeof m.dial !== 'boolean' || typeof m.data !== 'string') return err('ERR_SIGNAL', 'signal: bad dial or data');
+    return ok({ kind: 'rtc', purpose: m.purpose, dial: m.dial, data: m.data });
+  }
+  if (m.kind === 'refuse') {
+    const c = m.candidates;
+    if (!Array.isArray(c) || c.length > MAX_REFUSE_CANDIDATES || !c.every((p) => typeof p === 'string' && PEER_ID_RE.test(p))) {
+      return err('ERR_SIGNAL', `refusal: candidates must be at most ${MAX_REFUSE_CANDIDATES} peer ids`);
+    }
+    return ok({ kind: 'refuse', candidates: c as string[] });
+  }
+  return err('ERR_SIGNAL', 'signal: unknown kind');
+}
