@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { CONNECTION_BUDGET } from '../../src/core/mesh/bounded.ts';
+import { D, D_HIGH, D_LOW } from '../../src/core/mesh/degree.ts';
+import { MAX_SERVED_TRANSFERS, MAX_TRANSFER_LINKS } from '../../src/core/mesh/transfer.ts';
+import { createMemoryNetwork } from './helpers/memory-net.ts';
+import { blobSha256, fileOf, testRelay, until, type NodePeer } from './helpers/node-peer.ts';
+
+/**
+ * Twenty real engines in one room, over a real relay and in-memory links: more
+ * than D_HIGH others each, so a bounded mesh. New tabs are light peers (they
+ * have not been here long): between D_LOW and D neighbours. One shares a file;
+ * everyone downloads it at once, from mesh neighbours and through transfer
+ * links to holders they are not linked to, and saves the same bytes.
+ */
+const relay = testRelay();
+const PEERS = 20;
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const links = (p: NodePeer) => p.engine.stats().links;
+
+describe('a bounded room of twenty engines', () => {
+  test('degrees stay within bounds, and a shared file reaches everyone intact', { timeout: 120_000 }, async () => {
+    const net = createMemoryNetwork();
+    const peers: NodePeer[] = [];
+    for (let i = 0; i < PEERS; i++) peers.push(await relay.start(net, { name: `P${i}`, room: 'bounded-room' }));
+    await Promise.all(peers.map((p) => p.engine.ready));
+    // The first thirteen met as a full mesh and pruned down when the room grew: pairs that pruned
+    // back off for a minute, so a peer may sit below D_LOW meanwhile (everyone else at its bound).
+    const settled = (p: NodePeer) => (links(p).degree ?? 0) >= 2;
+    await Promise.all(peers.map((p) => until(p.engine, () => settled(p), `${p.id} to have neighbours`, 30_000)));
+    const degrees = peers.map((p) => links(p).degree!);
+    const mean = degrees.reduce((a, b) => a + b, 0) / PEERS;
+    assert.ok(mean >= D_LOW && mean <= D, `mean degree ${mean}: ${degrees}`);
+    for (const p of peers) {
+      const l = links(p);
+      assert.equal(l.role, 'light');
+      assert.ok(l.degree! <= D, `degree ${l.degree} of ${p.id}`);
+      assert.ok(PEERS - 1 > D_HIGH, 'not a full mesh');
+    }
+
+    const [sharer, ...others] = peers;
+    const original = new Uint8Array(randomBytes(1024 * 1024 + 777));
+    await sharer!.engine.share([fileOf(original, 'big-room.bin')]);
+    const fileId = () => sharer!.engine.getState().files.find((f) => f.meta.name === 'big-room.bin')?.meta.id;
+    await until(sharer!.engine, () => fileId() !== undefined, 'the file to be shared');
+    const listed = (p: NodePeer) => p.engine.getState().files.some((f) => f.meta.id === fileId());
+    await Promise.all(others.map((p) => until(p.engine, () => listed(p), `${p.id} to hear of the file through the mesh`, 30_000)));
+
+    let transferSeen = 0;
+    const watch = setInterval(() => {
+      for (const p of peers) {
+        const l = links(p);
+        transferSeen = Math.max(transferSeen, l.transfer ?? 0);
+        assert.ok(l.degree! <= D, `degree ${l.degree} above the light bound`);
+        assert.ok((l.transfer ?? 0) <= MAX_TRANSFER_LINKS + MAX_SERVED_TRANSFERS);
+      }
+    }, 100);
+    try {
+      const done = await Promise.all(others.map((p) => p.engine.download(fileId()!)));
+      assert.ok(done.every(Boolean), 'every download completed');
+    } finally {
+      clearInterval(watch);
+    }
+    for (const p of others) {
+      const saved = await p.engine.save(fileId()!);
+      assert.ok(saved);
+      assert.equal(await blobSha256(saved.blob), sha(original));
+    }
+    assert.ok(transferSeen > 0, 'some downloads went through transfer links');
+    // Downloads done: their transfer links close (the downloader's side at once, on its next tick).
+    await Promise.all(others.map((p) => until(p.engine, () => p.engine.internals.peers()?.wantedFiles().length === 0, 'wants to clear', 10_000)));
+    for (const p of peers) {
+      const l = links(p);
+      assert.ok(l.created! <= CONNECTION_BUDGET && l.remaining === CONNECTION_BUDGET - l.created!);
+    }
+  });
+});
