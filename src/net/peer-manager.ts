@@ -1,11 +1,15 @@
-import { BUDGET_RESERVE, BoundedMesh, isFullMeshRoom, sample } from '../core/mesh/bounded.ts';
-import { isInitiator, shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
-import { MAX_SERVED_TRANSFERS, TRANSFER_IDLE_MS, planTransfers } from '../core/mesh/transfer.ts';
-import { ok, type Result } from '../core/result.ts';
-import { MAX_PRUNE_CANDIDATES, isTransferFrame } from '../core/wire/frames.ts';
-import type { PeerConnection, PeerConnectionFactory } from './link.ts';
-import { PeerRole, type RoleDeps } from './peer-role.ts';
-import { encodeEnvelope, parseEnvelope, type Purpose } from './signal-envelope.ts';
+import { BUDGET_RESERVE, BoundedMesh, isFullMeshRoom } from '../core/mesh/bounded.ts';
+import { shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
+import { TRANSFER_IDLE_MS, planTransfers } from '../core/mesh/transfer.ts';
+import type { Result } from '../core/result.ts';
+import { isTransferFrame } from '../core/wire/frames.ts';
+import type { PeerConnection } from './link.ts';
+import type { MeshStats, PeerEvents, PeerManagerDeps } from './peer-manager-types.ts';
+import { createOffers, type LinkEntry } from './peer-offers.ts';
+import { PeerRole } from './peer-role.ts';
+import { encodeEnvelope, type Purpose } from './signal-envelope.ts';
+
+export type { MeshStats, PeerEvents, PeerManagerDeps } from './peer-manager-types.ts';
 
 /**
  * Keeps the room's mesh: applies the pure mesh rules (core/mesh) to what the
@@ -17,46 +21,6 @@ import { encodeEnvelope, parseEnvelope, type Purpose } from './signal-envelope.t
  * connection constructed is counted against the tab's budget (BoundedMesh).
  * Every way a peer ends goes through its connection's destroy(code).
  */
-export interface PeerEvents {
-  onOpen(peer: string, link: PeerConnection): void;
-  onFrame(peer: string, bytes: Uint8Array): void;
-  onClose(peer: string, code: string, detail?: string): void;
-  onPresence(): void;
-  /** Tell a neighbour we prune our link (a PRUNE frame, behind our HELLO), with other members to try instead. */
-  sendPrune?(peer: string, candidates: string[]): void;
-}
-
-export interface PeerManagerDeps extends RoleDeps {
-  self: string;
-  /** Identities refused in this room before (bans are remembered for the room). */
-  banned?: Iterable<string>;
-  sendSignal(to: string, data: string): void;
-  createConnection: PeerConnectionFactory;
-  now(): number;
-  random?(): number;
-  /** Connections this tab may construct in its lifetime (default CONNECTION_BUDGET). */
-  budget?: number;
-}
-
-/** The mesh's own figures (engine.stats().links, next to stats()). */
-export interface MeshStats {
-  /** Connections constructed so far, and how many the budget still allows. */
-  created: number;
-  remaining: number;
-  /** Open mesh links, and transfer links (any state). */
-  degree: number;
-  transfer: number;
-  role: string;
-  /** Offers we refused, refusals we got, links we pruned and were pruned from, offers that crossed. */
-  refused: number;
-  refusedBy: number;
-  pruned: number;
-  prunedBy: number;
-  crossed: number;
-  /** Signalling messages dropped as malformed. */
-  badSignals: number;
-}
-
 export interface PeerManager {
   /**
    * The relay's word on the room. The complete membership (the default) replaces what we knew:
@@ -119,28 +83,11 @@ export const PRUNE_GRACE_MS = 3_000;
 /** Links that end for these reasons are not retried (until the peer joins again): another try ends the same way. */
 const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN', 'ERR_VERSION']);
 
-interface Entry {
-  conn: PeerConnection;
-  state: LinkState;
-  since: number;
-  lostSince: number | null;
-  initiator: boolean;
-  purpose: Purpose;
-  /** When we sent our PRUNE (the link closes after PRUNE_GRACE_MS). */
-  pruneAt: number | null;
-  /** We, or the peer by a PRUNE, ended it on purpose: its close is no failure. */
-  ending: boolean;
-  /** Made anew by renewAll: its end is no failure either. */
-  renewing: boolean;
-  /** Last transfer work (requests asked or served) on a transfer link. */
-  lastWork: number;
-}
-
 export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): PeerManager {
   const random = deps.random ?? Math.random;
   const present = new Set<string>();
   const banned = new Set<string>(deps.banned ?? []);
-  const conns = new Map<string, Entry>();
+  const conns = new Map<string, LinkEntry>();
   const failures = new Map<string, number>();
   const wants = new Map<string, ReadonlySet<string>>();
   const counts = { iceRestarts: 0, replacedLost: 0 };
@@ -148,6 +95,11 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   const role = new PeerRole(deps, deps.now());
   const mesh = new BoundedMesh({ self: deps.self, bounds: role.bounds(random), budget: deps.budget });
   let closed = false;
+  const offers = createOffers({
+    self: deps.self, conns, banned, mesh, tally, now: deps.now, random, view: () => view(), closed: () => closed,
+    open: (peer, initiator, purpose) => open(peer, initiator, purpose), end: (peer, code, detail) => end(peer, code, detail),
+    sendSignal: deps.sendSignal,
+  });
 
   const restart = (conn: PeerConnection) => {
     if (!conn.restartIce) return;
@@ -172,7 +124,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
 
   const open = (peer: string, initiator: boolean, purpose: Purpose): PeerConnection => {
     const now = deps.now();
-    const entry: Entry = {
+    const entry: LinkEntry = {
       state: 'connecting', since: now, lostSince: null, initiator, purpose, pruneAt: null, ending: false, renewing: false,
       lastWork: now, conn: undefined as unknown as PeerConnection,
     };
@@ -210,7 +162,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   };
 
   /** After a link closed: what its end means for retries and backoff. */
-  const ended = (peer: string, entry: Entry, code: string) => {
+  const ended = (peer: string, entry: LinkEntry, code: string) => {
     if (closed || entry.ending) return; // a decision (prune, crossing, transfer done), not a failure
     const now = deps.now();
     const bounded = !fullMesh();
@@ -267,60 +219,13 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     e.conn.destroy(code, detail);
   };
 
-  /** Up to MAX_PRUNE_CANDIDATES members to try instead of us: live neighbours first, then candidates. */
-  const exchange = (except: string): string[] => {
-    const neighbours = [...conns].filter(([p, e]) => p !== except && e.purpose === 'mesh' && e.state === 'open').map(([p]) => p);
-    const pool = mesh.candidates().filter((p) => p !== except && !conns.has(p) && !banned.has(p));
-    return [...sample(neighbours, MAX_PRUNE_CANDIDATES, random), ...sample(pool, MAX_PRUNE_CANDIDATES, random)].slice(0, MAX_PRUNE_CANDIDATES);
-  };
-
   const prune = (peer: string, now: number) => {
     const e = conns.get(peer);
     if (!e) return;
     tally.pruned++;
     e.pruneAt = now;
     e.ending = true;
-    events.sendPrune?.(peer, exchange(peer));
-  };
-
-  const refuse = (peer: string) => {
-    tally.refused++;
-    deps.sendSignal(peer, encodeEnvelope({ kind: 'refuse', candidates: exchange(peer) }));
-  };
-
-  /** Our attempt was refused: back off from that peer, and try the members it named. */
-  const refused = (peer: string, candidates: string[]) => {
-    const e = conns.get(peer);
-    if (!e || !e.initiator || e.state !== 'connecting') return; // not the answer to an attempt of ours: stale
-    tally.refusedBy++;
-    mesh.learn(candidates.filter((c) => c !== deps.self && !banned.has(c)), random);
-    if (e.purpose === 'mesh') mesh.pruned(peer, deps.now());
-    e.conn.destroy('ERR_REFUSED', 'the peer has no room for another link');
-  };
-
-  /** An offer from a peer we hold no connection to; `crossed`: we dialled it too and yield. */
-  const offered = (from: string, purpose: Purpose, data: string, crossed: boolean): Result<void> => {
-    const now = deps.now();
-    const v = view();
-    mesh.learn([from], random);
-    if (isFullMeshRoom(v) && !crossed) {
-      // Today's full mesh: only the lower id dials (we dial it ourselves), and the rest is refused in silence.
-      if (isInitiator(deps.self, from) || !mesh.accept(v, from, now, random)) return ok(undefined);
-      open(from, false, 'mesh').signal(data);
-      return ok(undefined);
-    }
-    const served = [...conns.values()].filter((e) => e.purpose === 'transfer' && !e.initiator).length;
-    const yes = crossed
-      ? mesh.spend()
-      : purpose === 'mesh'
-        ? mesh.accept(v, from, now, random)
-        : served < MAX_SERVED_TRANSFERS && mesh.spend(BUDGET_RESERVE);
-    if (!yes) {
-      refuse(from);
-      return ok(undefined);
-    }
-    open(from, false, isFullMeshRoom(v) ? 'mesh' : purpose).signal(data);
-    return ok(undefined);
+    events.sendPrune?.(peer, offers.exchange(peer));
   };
 
   const destroyPeer = (peer: string, code: string, detail?: string) => {
@@ -359,28 +264,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       if (shouldDropOnLeave(view(), peer)) destroyPeer(peer, 'ERR_PEER_LEFT');
       events.onPresence();
     },
-    signal(from, data) {
-      const parsed = parseEnvelope(data);
-      if (!parsed.ok) {
-        tally.badSignals++;
-        return parsed;
-      }
-      const m = parsed.value;
-      if (closed || banned.has(from)) return ok(undefined);
-      if (m.kind === 'refuse') return ok(refused(from, m.candidates));
-      const e = conns.get(from);
-      // An answer reaches only our own attempt; one for a connection we no longer hold is stale.
-      if (!m.dial) return ok(e?.initiator ? e.conn.signal(m.data) : undefined);
-      if (!e) return offered(from, m.purpose, m.data, false);
-      if (!e.initiator) return ok(e.conn.signal(m.data)); // its offer, candidates, ICE restarts
-      // We both dialled. Two offers crossed: the lower id's wins, the other side drops its own
-      // attempt (no failure) and answers. On a link we think open: the peer started over.
-      if (e.state === 'connecting' && isInitiator(deps.self, from)) return ok(undefined);
-      const wasOpen = e.state === 'open';
-      tally.crossed++;
-      end(from, wasOpen ? 'ERR_REPLACED' : 'ERR_CROSSED', wasOpen ? 'the peer made a new link' : 'its offer crossed ours and won');
-      return offered(from, m.purpose, m.data, !wasOpen);
-    },
+    signal: (from, data) => offers.signal(from, data),
     learn(peers) {
       learn(peers);
       if (!fullMesh()) apply();

@@ -72,6 +72,16 @@ export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnec
     opts.onIceError?.(e.errorCode, e.url ?? '', e.errorText ?? '');
   });
 
+  const readStats = async <T>(read: (pc: RTCPeerConnection) => Promise<T | null>): Promise<T | null> => {
+    const pc = connection();
+    if (closed || !pc) return null;
+    try {
+      return await read(pc);
+    } catch {
+      return null; // getStats on a connection closing under us: simply not known
+    }
+  };
+
   const wake = () => {
     const w = waiters;
     waiters = [];
@@ -155,24 +165,8 @@ export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnec
       const remote = sdpFingerprint(pc?.remoteDescription?.sdp);
       return local && remote ? { local, remote } : null;
     },
-    async route() {
-      const pc = connection();
-      if (closed || !pc) return null;
-      try {
-        return await selectedRoute(pc);
-      } catch {
-        return null; // getStats on a connection closing under us: simply not known
-      }
-    },
-    async roundTrip() {
-      const pc = connection();
-      if (closed || !pc) return null;
-      try {
-        return await selectedRoundTrip(pc);
-      } catch {
-        return null; // getStats on a connection closing under us: simply not known
-      }
-    },
+    route: () => readStats(selectedRoute),
+    roundTrip: () => readStats(selectedRoundTrip),
     restartIce() {
       if (closed || !opened) return;
       try {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LinkHandlers, PeerConnection, PeerConnectionFactory } from '../../src/net/link.ts';
 import { encodeEnvelope } from '../../src/net/signal-envelope.ts';
+import { inertConnection } from './helpers/fake-links.ts';
 import { CONNECT_TIMEOUT_MS, LOST_GIVE_UP_MS, MAX_RETRIES, STABLE_LINK_MS, createPeerManager, type PeerManager } from '../../src/net/peer-manager.ts';
 
 /**
@@ -35,12 +36,8 @@ function setup(opts: { banned?: string[] } = {}) {
     let closed = false;
     const fake: FakeConn = {
       initiator, handlers, signals: [], destroyed: [], restarts: 0, peer: '',
-      conn: {
-        send: () => undefined,
-        bufferedAmount: 0,
-        drained: () => Promise.resolve(),
+      conn: inertConnection({
         signal: (data) => fake.signals.push(data),
-        fingerprints: () => null,
         restartIce: () => void fake.restarts++,
         destroy: (code, detail) => {
           fake.destroyed.push({ code, detail });
@@ -48,7 +45,7 @@ function setup(opts: { banned?: string[] } = {}) {
           closed = true;
           handlers.onClose(code, detail);
         },
-      },
+      }),
     };
     conns.push(fake);
     // Every connection says hello at once, so the test learns which peer it is for.

@@ -7,7 +7,7 @@ import type { Result } from '../../src/core/result.ts';
 import { PieceAssembler } from '../../src/core/wire/assembler.ts';
 import {
   DATA_CHUNK, HASHES_PER_PART, MANIFEST_PIECE, MAX_FRAME_BYTES, MAX_JSON_BYTES, RejectReason,
-  WIRE_VERSION, decodeFrame, encodeFrame, type WireErrorCode, type WireMessage,
+  MAX_PRUNE_CANDIDATES, WIRE_VERSION, decodeFrame, encodeFrame, type WireErrorCode, type WireMessage,
 } from '../../src/core/wire/frames.ts';
 import { checkHello, makeHello, type Fingerprints } from '../../src/app/hello.ts';
 import { peerIdFromPublicKey, verifySignature } from '../../src/core/crypto/identity.ts';
@@ -80,6 +80,8 @@ const VALID: [string, WireMessage][] = [
   ['iwant', { type: 'iwant', json: [] }],
   ['presence', { type: 'presence', json: { v: 1, kind: 'here' } }],
   ['mesh-signal', { type: 'mesh-signal', json: { id: 'x', src: 'A'.repeat(16), dst: 'B'.repeat(16), hops: 6, data: '1.abc', key: KEY, sig: SIG } }],
+  ['prune', { type: 'prune', candidates: ['AbCdEfGh_-012345', 'A'.repeat(16)] }],
+  ['prune without candidates', { type: 'prune', candidates: [] }],
   ['want-manifest', { type: 'want-manifest', fileId: ID }],
   ['manifest-part with one hash', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 1000, hashes: bytes(HASH_BYTES) }],
   ['manifest-part of an empty file', { type: 'manifest-part', fileId: ID, part: 0, parts: 1, size: 0, hashes: new Uint8Array(0) }],
@@ -145,6 +147,17 @@ describe('encodeFrame / decodeFrame round trip', () => {
 
 describe('decodeFrame rejections', () => {
   test('an empty frame', () => rejects(new Uint8Array(0), 'ERR_FRAME_EMPTY'));
+
+  test('a PRUNE that is not at most MAX_PRUNE_CANDIDATES peer ids', () => {
+    const prune = (body: unknown) => concat([0x10], new TextEncoder().encode(JSON.stringify(body)));
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `${'A'.repeat(14)}${String(i).padStart(2, '0')}`);
+    assert.equal(decoded(prune({ candidates: ids(MAX_PRUNE_CANDIDATES) })).type, 'prune');
+    rejects(prune({ candidates: ids(MAX_PRUNE_CANDIDATES + 1) }), 'ERR_FRAME_FIELD', 'too many');
+    for (const bad of [null, [], {}, { candidates: 'x' }, { candidates: ['short'] }, { candidates: [1] }, { candidates: ['A'.repeat(16) + '!'] }]) {
+      rejects(prune(bad), 'ERR_FRAME_FIELD', JSON.stringify(bad));
+    }
+    rejects(Uint8Array.from([0x10, 0x7b]), 'ERR_FRAME_FIELD', 'truncated JSON');
+  });
 
   test('unknown type bytes', () => {
     for (const type of [0x00, 0x12, 0x7f, 0x80, 0xff]) {

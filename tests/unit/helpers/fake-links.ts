@@ -11,6 +11,15 @@ import { mulberry32 } from './random.ts';
  */
 export const pid = (n: number): string => `peer${String(n).padStart(12, '0')}`;
 
+/** A connection that carries nothing: the test sees what is signalled to it and how it ends. */
+export const inertConnection = (c: Pick<PeerConnection, 'signal' | 'destroy'> & Partial<PeerConnection>): PeerConnection => ({
+  send: () => undefined,
+  bufferedAmount: 0,
+  drained: () => Promise.resolve(),
+  fingerprints: () => null,
+  ...c,
+});
+
 export interface FakeConn {
   initiator: boolean;
   handlers: LinkHandlers;
@@ -31,19 +40,15 @@ export function fakeMesh(self: string, opts: Partial<PeerManagerDeps> & { seed?:
     let closed = false;
     const fake: FakeConn = {
       initiator, handlers, signals: [], destroyed: [], peer: '',
-      conn: {
-        send: () => undefined,
-        bufferedAmount: 0,
-        drained: () => Promise.resolve(),
+      conn: inertConnection({
         signal: (data) => fake.signals.push(data),
-        fingerprints: () => null,
         destroy: (code) => {
           fake.destroyed.push(code);
           if (closed) return;
           closed = true;
           handlers.onClose(code);
         },
-      },
+      }),
     };
     conns.push(fake);
     handlers.onSignal(`sdp-${conns.length}`); // says which peer it is for

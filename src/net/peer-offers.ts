@@ -1,0 +1,123 @@
+import { BUDGET_RESERVE, isFullMeshRoom, sample, type BoundedMesh } from '../core/mesh/bounded.ts';
+import { isInitiator, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
+import { MAX_SERVED_TRANSFERS } from '../core/mesh/transfer.ts';
+import { ok, type Result } from '../core/result.ts';
+import { MAX_PRUNE_CANDIDATES } from '../core/wire/frames.ts';
+import type { PeerConnection } from './link.ts';
+import { encodeEnvelope, parseEnvelope, type Purpose } from './signal-envelope.ts';
+
+/**
+ * The peer manager's side of signalling (envelopes in signal-envelope.ts):
+ * who answers an offer, two offers that cross, refusals both ways, and the
+ * members named to a peer we turn away (peer exchange).
+ */
+export interface LinkEntry {
+  conn: PeerConnection;
+  state: LinkState;
+  since: number;
+  lostSince: number | null;
+  initiator: boolean;
+  purpose: Purpose;
+  /** When we sent our PRUNE (the link closes after PRUNE_GRACE_MS). */
+  pruneAt: number | null;
+  /** We, or the peer by a PRUNE, ended it on purpose: its close is no failure. */
+  ending: boolean;
+  /** Made anew by renewAll: its end is no failure either. */
+  renewing: boolean;
+  /** Last transfer work (requests asked or served) on a transfer link. */
+  lastWork: number;
+}
+
+export interface OfferTally {
+  refused: number;
+  refusedBy: number;
+  crossed: number;
+  badSignals: number;
+}
+
+export interface OfferContext {
+  self: string;
+  conns: ReadonlyMap<string, LinkEntry>;
+  banned: ReadonlySet<string>;
+  mesh: BoundedMesh;
+  tally: OfferTally;
+  now(): number;
+  random(): number;
+  view(): MeshView;
+  closed(): boolean;
+  open(peer: string, initiator: boolean, purpose: Purpose): PeerConnection;
+  /** Ends a link on purpose (no failure). */
+  end(peer: string, code: string, detail: string): void;
+  sendSignal(to: string, data: string): void;
+}
+
+export function createOffers(c: OfferContext) {
+  /** Up to MAX_PRUNE_CANDIDATES members to try instead of us: live neighbours first, then candidates. */
+  const exchange = (except: string): string[] => {
+    const neighbours = [...c.conns].filter(([p, e]) => p !== except && e.purpose === 'mesh' && e.state === 'open').map(([p]) => p);
+    const pool = c.mesh.candidates().filter((p) => p !== except && !c.conns.has(p) && !c.banned.has(p));
+    return [...sample(neighbours, MAX_PRUNE_CANDIDATES, c.random), ...sample(pool, MAX_PRUNE_CANDIDATES, c.random)].slice(0, MAX_PRUNE_CANDIDATES);
+  };
+
+  const refuse = (peer: string) => {
+    c.tally.refused++;
+    c.sendSignal(peer, encodeEnvelope({ kind: 'refuse', candidates: exchange(peer) }));
+  };
+
+  /** Our attempt was refused: back off from that peer, and try the members it named. */
+  const refused = (peer: string, candidates: string[]) => {
+    const e = c.conns.get(peer);
+    if (!e || !e.initiator || e.state !== 'connecting') return; // not the answer to an attempt of ours: stale
+    c.tally.refusedBy++;
+    c.mesh.learn(candidates.filter((p) => p !== c.self && !c.banned.has(p)), c.random);
+    if (e.purpose === 'mesh') c.mesh.pruned(peer, c.now());
+    e.conn.destroy('ERR_REFUSED', 'the peer has no room for another link');
+  };
+
+  /** An offer from a peer we hold no connection to; `crossed`: we dialled it too and yield. */
+  const offered = (from: string, purpose: Purpose, data: string, crossed: boolean): void => {
+    const now = c.now();
+    const v = c.view();
+    c.mesh.learn([from], c.random);
+    const full = isFullMeshRoom(v);
+    if (full && !crossed) {
+      // Today's full mesh: only the lower id dials (we dial it ourselves), and the rest is refused in silence.
+      if (!isInitiator(c.self, from) && c.mesh.accept(v, from, now, c.random)) c.open(from, false, 'mesh').signal(data);
+      return;
+    }
+    const served = [...c.conns.values()].filter((e) => e.purpose === 'transfer' && !e.initiator).length;
+    const yes = crossed
+      ? c.mesh.spend()
+      : purpose === 'mesh'
+        ? c.mesh.accept(v, from, now, c.random)
+        : served < MAX_SERVED_TRANSFERS && c.mesh.spend(BUDGET_RESERVE);
+    if (!yes) return refuse(from);
+    c.open(from, false, full ? 'mesh' : purpose).signal(data);
+  };
+
+  /** A signalling message from `from`: a malformed one is dropped, counted, and comes back as an error. */
+  const signal = (from: string, data: string): Result<void> => {
+    const parsed = parseEnvelope(data);
+    if (!parsed.ok) {
+      c.tally.badSignals++;
+      return parsed;
+    }
+    const m = parsed.value;
+    if (c.closed() || c.banned.has(from)) return ok(undefined);
+    if (m.kind === 'refuse') return ok(refused(from, m.candidates));
+    const e = c.conns.get(from);
+    // An answer reaches only our own attempt; one for a connection we no longer hold is stale.
+    if (!m.dial) return ok(e?.initiator ? e.conn.signal(m.data) : undefined);
+    if (!e) return ok(offered(from, m.purpose, m.data, false));
+    if (!e.initiator) return ok(e.conn.signal(m.data)); // its offer, candidates, ICE restarts
+    // We both dialled. Two offers crossed: the lower id's wins, the other side drops its own
+    // attempt (no failure) and answers. On a link we think open: the peer started over.
+    if (e.state === 'connecting' && isInitiator(c.self, from)) return ok(undefined);
+    const wasOpen = e.state === 'open';
+    c.tally.crossed++;
+    c.end(from, wasOpen ? 'ERR_REPLACED' : 'ERR_CROSSED', wasOpen ? 'the peer made a new link' : 'its offer crossed ours and won');
+    return ok(offered(from, m.purpose, m.data, !wasOpen));
+  };
+
+  return { signal, exchange };
+}
