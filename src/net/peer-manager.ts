@@ -186,29 +186,35 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     apply();
   };
 
-  const apply = () => {
+  /** Plans and acts; `quiet` (the heartbeat): tell the app only if something was done. */
+  const apply = (quiet = false) => {
     if (closed) return;
     const now = deps.now();
     if (fullMesh()) for (const e of conns.values()) e.purpose = 'mesh'; // a room small again: every link is a mesh link
-    for (const action of mesh.plan(view(), now, random)) {
+    const actions = mesh.plan(view(), now, random);
+    for (const action of actions) {
       if (action.kind === 'connect') open(action.peer, true, 'mesh');
       else if (action.kind === 'prune') prune(action.peer, now);
       else destroyPeer(action.peer, action.reason === 'banned' ? 'ERR_BANNED' : 'ERR_PEER_LEFT');
     }
-    if (!fullMesh()) planTransferLinks(now);
-    events.onPresence();
+    const transfers = fullMesh() ? 0 : planTransferLinks(now);
+    if (!quiet || actions.length + transfers > 0) events.onPresence();
   };
 
-  const planTransferLinks = (now: number) => {
+  /** Opens and closes transfer links as the downloads want; how many it touched. */
+  const planTransferLinks = (now: number): number => {
     const wanted = new Set([...wants.values()].flatMap((s) => [...s]));
     const dialled = new Set([...conns].filter(([, e]) => e.purpose === 'transfer' && e.initiator).map(([p]) => p));
     const usable = (p: string) => !banned.has(p) && !givenUp(p) && !mesh.backedOff(p, now);
     const plan = planTransfers({ wanted, dialled, linked: (p) => conns.has(p), usable }, random);
     for (const p of plan.close) end(p, 'ERR_TRANSFER_DONE', 'nothing wanted from this peer any more');
+    let opened = 0;
     for (const p of plan.open) {
       if (!mesh.spend(BUDGET_RESERVE)) break; // the rest of the budget repairs the mesh
       open(p, true, 'transfer');
+      opened++;
     }
+    return plan.close.length + opened;
   };
 
   /** Ends a link on purpose: its close is not a failure. */
@@ -323,7 +329,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       const roleChanged = role.update(now);
       if (roleChanged) mesh.setBounds(role.bounds(random));
       // A bounded mesh is kept like gossipsub's heartbeat: backoffs run out, lost neighbours are replaced.
-      if (!fullMesh()) apply();
+      if (!fullMesh()) apply(true);
     },
     stats: () => ({ ...counts }),
     meshStats() {
