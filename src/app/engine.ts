@@ -269,6 +269,7 @@ export function createEngine(deps: EngineDeps): Engine {
       {
         onOpen: onPeerOpen, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: onPeerClose, onPresence: changed,
         sendPrune: (peer, candidates) => sessions.get(peer)?.send({ type: 'prune', candidates }),
+        incompatible: (peer, detail) => sessionContext.incompatible(peer, detail),
       },
     );
     presence.tick(); // our first statement, signed before links open

@@ -9,6 +9,8 @@ export interface PeerEvents {
   onPresence(): void;
   /** Tell a neighbour we prune our link (a PRUNE frame, behind our HELLO), with other members to try instead. */
   sendPrune?(peer: string, candidates: string[]): void;
+  /** A peer's signals show it runs another version of meshdrop (once per peer): no link can be made. */
+  incompatible?(peer: string, detail: string): void;
 }
 
 export interface PeerManagerDeps extends RoleDeps {

@@ -98,7 +98,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   const offers = createOffers({
     self: deps.self, conns, banned, mesh, tally, now: deps.now, random, view: () => view(), closed: () => closed,
     open: (peer, initiator, purpose) => open(peer, initiator, purpose), end: (peer, code, detail) => end(peer, code, detail),
-    sendSignal: deps.sendSignal,
+    sendSignal: deps.sendSignal, incompatible: events.incompatible,
   });
 
   const restart = (conn: PeerConnection) => {

@@ -49,9 +49,13 @@ export interface OfferContext {
   /** Ends a link on purpose (no failure). */
   end(peer: string, code: string, detail: string): void;
   sendSignal(to: string, data: string): void;
+  /** The peer runs another version of meshdrop (told once per peer). */
+  incompatible?(peer: string, detail: string): void;
 }
 
 export function createOffers(c: OfferContext) {
+  const toldIncompatible = new Set<string>();
+
   /** Up to MAX_PRUNE_CANDIDATES members to try instead of us: live neighbours first, then candidates. */
   const exchange = (except: string): string[] => {
     const neighbours = [...c.conns].filter(([p, e]) => p !== except && e.purpose === 'mesh' && e.state === 'open').map(([p]) => p);
@@ -100,6 +104,10 @@ export function createOffers(c: OfferContext) {
     const parsed = parseEnvelope(data);
     if (!parsed.ok) {
       c.tally.badSignals++;
+      if (parsed.code === 'ERR_VERSION' && !toldIncompatible.has(from)) {
+        toldIncompatible.add(from);
+        c.incompatible?.(from, parsed.error);
+      }
       return parsed;
     }
     const m = parsed.value;

@@ -48,5 +48,7 @@ export function parseEnvelope(text: string): Result<Envelope> {
     }
     return ok({ kind: 'refuse', candidates: c as string[] });
   }
+  // Before envelopes (wire version 2) the transport's own signal went bare: an SDP or an ICE candidate.
+  if (m.kind === undefined && ('sdp' in m || 'candidate' in m)) return err('ERR_VERSION', 'the peer runs an older meshdrop (signals without an envelope)');
   return err('ERR_SIGNAL', 'signal: unknown kind');
 }

@@ -29,6 +29,9 @@ describe('a bounded room of twenty engines', () => {
     // back off for a minute, so a peer may sit below D_LOW meanwhile (everyone else at its bound).
     const settled = (p: NodePeer) => (links(p).degree ?? 0) >= 2;
     await Promise.all(peers.map((p) => until(p.engine, () => settled(p), `${p.id} to have neighbours`, 30_000)));
+    // Pruning went over the wire: PRUNE frames reached the pruned side's session and closed its link.
+    assert.ok(peers.some((p) => links(p).prunedBy! > 0), 'a PRUNE frame was received and acted on');
+    assert.ok(peers.every((p) => !p.engine.getState().notices.some((n) => n.text.startsWith('Disconnected'))), 'nobody was banned');
     const degrees = peers.map((p) => links(p).degree!);
     const mean = degrees.reduce((a, b) => a + b, 0) / PEERS;
     assert.ok(mean >= D_LOW && mean <= D, `mean degree ${mean}: ${degrees}`);
