@@ -136,6 +136,18 @@ describe('bounded room: offers', () => {
     assert.equal(f.pm.meshStats().refusedBy, 0);
   });
 
+  test('a bare transport signal (wire version 2, before envelopes) is another version: said once per peer, no link', () => {
+    const f = normalPeer();
+    const before = f.conns.length;
+    const old = pid(300);
+    for (const bare of [{ type: 'offer', sdp: 'v=0' }, { candidate: { candidate: 'x' } }]) {
+      const r = f.pm.signal(old, JSON.stringify(bare));
+      assert.ok(!r.ok && r.code === 'ERR_VERSION');
+    }
+    assert.deepEqual(f.incompatible, [old]);
+    assert.equal(f.conns.length, before);
+  });
+
   test('answers for a connection we do not hold are stale and dropped', () => {
     const f = normalPeer();
     const before = f.conns.length;

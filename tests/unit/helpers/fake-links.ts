@@ -36,6 +36,7 @@ export function fakeMesh(self: string, opts: Partial<PeerManagerDeps> & { seed?:
   const conns: FakeConn[] = [];
   const sent: { to: string; env: Envelope }[] = [];
   const prunes: { peer: string; candidates: string[] }[] = [];
+  const incompatible: string[] = [];
   const factory: PeerConnectionFactory = ({ initiator }, handlers) => {
     let closed = false;
     const fake: FakeConn = {
@@ -68,12 +69,13 @@ export function fakeMesh(self: string, opts: Partial<PeerManagerDeps> & { seed?:
     {
       onOpen: () => undefined, onFrame: () => undefined, onClose: () => undefined, onPresence: () => undefined,
       sendPrune: (peer, candidates) => prunes.push({ peer, candidates }),
+      incompatible: (peer) => incompatible.push(peer),
     },
   );
   const to = (peer: string) => conns.filter((c) => c.peer === peer);
   const live = () => conns.filter((c) => c.destroyed.length === 0);
   return {
-    pm, conns, sent, prunes, to, live,
+    pm, conns, sent, prunes, incompatible, to, live,
     latest: (peer: string) => to(peer).at(-1)!,
     /** Live connections we dialled / answered, by purpose. */
     dialled: (purpose: Purpose = 'mesh') => live().filter((c) => c.initiator && pm.purpose(c.peer) === purpose).map((c) => c.peer),
