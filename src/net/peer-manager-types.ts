@@ -33,6 +33,8 @@ export interface MeshStats {
   /** Open mesh links, and transfer links (any state). */
   degree: number;
   transfer: number;
+  /** Transfer links dialled since the start. */
+  transferDialled: number;
   role: string;
   /** Offers we refused, refusals we got, links we pruned and were pruned from, offers that crossed. */
   refused: number;

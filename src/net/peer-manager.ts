@@ -91,7 +91,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   const failures = new Map<string, number>();
   const wants = new Map<string, ReadonlySet<string>>();
   const counts = { iceRestarts: 0, replacedLost: 0 };
-  const tally = { refused: 0, refusedBy: 0, pruned: 0, prunedBy: 0, crossed: 0, badSignals: 0 };
+  const tally = { refused: 0, refusedBy: 0, pruned: 0, prunedBy: 0, crossed: 0, badSignals: 0, transferDialled: 0 };
   const role = new PeerRole(deps, deps.now());
   const mesh = new BoundedMesh({ self: deps.self, bounds: role.bounds(random), budget: deps.budget });
   let closed = false;
@@ -213,6 +213,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       if (!mesh.spend(BUDGET_RESERVE)) break; // the rest of the budget repairs the mesh
       open(p, true, 'transfer');
       opened++;
+      tally.transferDialled++;
     }
     return plan.close.length + opened;
   };
