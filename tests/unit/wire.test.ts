@@ -107,7 +107,7 @@ describe('encodeFrame / decodeFrame round trip', () => {
 
   test('covers every message type', () => {
     const types = new Set(VALID_MESSAGES.map((m) => m.type));
-    assert.equal(types.size, 15);
+    assert.equal(types.size, 16);
   });
 
   test('frames carry their documented layout', () => {
