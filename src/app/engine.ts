@@ -1,5 +1,6 @@
 import { MAX_FILES_PER_ORIGIN } from '../core/gossip/catalogue.ts';
 import { HEARTBEAT_MS } from '../core/gossip/lazy.ts';
+import { MIN_CANDIDATES, sample } from '../core/mesh/bounded.ts';
 import { Availability } from '../core/swarm/availability.ts';
 import type { PeerConnection } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
@@ -70,6 +71,8 @@ export function createEngine(deps: EngineDeps): Engine {
     now: deps.now, wallClock: deps.wallClock, name: () => intents.name(),
     ban: (peer, code, detail) => banPeer(peer, code, detail),
     departed: forgetIfGone,
+    // Someone we may never have heard of from the relay (a sampled welcome, or the relay away): a mesh candidate.
+    arrived: (id) => peers?.learn([id]),
     restarted: (origin, start) => gossip.restarted(origin, start),
     changed,
   });
@@ -298,6 +301,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const stopTicking = deps.every(TICK_MS, () => {
     const now = deps.now();
     syncSources();
+    // Short of candidates to replace lost neighbours: a fresh random handful of those presence says are here.
+    if (peers?.needsCandidates()) peers.learn(sample([...presence.here()], MIN_CANDIDATES, deps.random));
     peers?.tick(now);
     gossip.heartbeat();
     presence.tick();

@@ -124,6 +124,8 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
 
   const open = (peer: string, initiator: boolean, purpose: Purpose): PeerConnection => {
     const now = deps.now();
+    // Dialling with fewer than D_LOW open links: a full peer may still take us (BoundedMesh.accept).
+    const needy = initiator && purpose === 'mesh' && !fullMesh() && [...view().links.values()].filter((l) => l === 'open').length < mesh.bounds.low;
     const entry: LinkEntry = {
       state: 'connecting', since: now, lostSince: null, initiator, purpose, pruneAt: null, ending: false, renewing: false,
       lastWork: now, conn: undefined as unknown as PeerConnection,
@@ -131,7 +133,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     entry.conn = deps.createConnection(
       { initiator },
       {
-        onSignal: (data) => deps.sendSignal(peer, encodeEnvelope({ kind: 'rtc', purpose: entry.purpose, dial: initiator, data })),
+        onSignal: (data) => deps.sendSignal(peer, encodeEnvelope({ kind: 'rtc', purpose: entry.purpose, dial: initiator, data, ...(needy ? { needy: true } : {}) })),
         onOpen: () => {
           entry.state = 'open';
           entry.since = deps.now();

@@ -79,7 +79,7 @@ export function createOffers(c: OfferContext) {
   };
 
   /** An offer from a peer we hold no connection to; `crossed`: we dialled it too and yield. */
-  const offered = (from: string, purpose: Purpose, data: string, crossed: boolean): void => {
+  const offered = (from: string, purpose: Purpose, data: string, crossed: boolean, needy = false): void => {
     const now = c.now();
     const v = c.view();
     c.mesh.learn([from], c.random);
@@ -93,7 +93,7 @@ export function createOffers(c: OfferContext) {
     const yes = crossed
       ? c.mesh.spend()
       : purpose === 'mesh'
-        ? c.mesh.accept(v, from, now, c.random)
+        ? c.mesh.accept(v, from, now, c.random, needy)
         : served < MAX_SERVED_TRANSFERS && c.mesh.spend(BUDGET_RESERVE);
     if (!yes) return refuse(from);
     c.open(from, false, full ? 'mesh' : purpose).signal(data);
@@ -116,7 +116,7 @@ export function createOffers(c: OfferContext) {
     const e = c.conns.get(from);
     // An answer reaches only our own attempt; one for a connection we no longer hold is stale.
     if (!m.dial) return ok(e?.initiator ? e.conn.signal(m.data) : undefined);
-    if (!e) return ok(offered(from, m.purpose, m.data, false));
+    if (!e) return ok(offered(from, m.purpose, m.data, false, m.needy));
     if (!e.initiator) return ok(e.conn.signal(m.data)); // its offer, candidates, ICE restarts
     // We both dialled. Two offers crossed: the lower id's wins, the other side drops its own
     // attempt (no failure) and answers. On a link we think open: the peer started over.

@@ -8,7 +8,9 @@ import { err, ok, type Result } from '../core/result.ts';
  * offers crossing are noticed), what the link is for, and a refused offer is
  * answered out loud, with other members to try instead.
  *
- *   { kind: 'rtc', purpose: 'mesh' | 'transfer', dial: boolean, data: string }   data: the transport's own signal
+ *   { kind: 'rtc', purpose: 'mesh' | 'transfer', dial: boolean, data: string, needy?: true }
+ *                                   data: the transport's own signal; needy: the dialler is below its
+ *                                   D_LOW, so a full peer may still take it (see BoundedMesh.accept)
  *   { kind: 'refuse', candidates: [peerId, ...] }                                 at most MAX_REFUSE_CANDIDATES
  *
  * parseEnvelope never throws: the relay or a peer may send anything.
@@ -16,7 +18,7 @@ import { err, ok, type Result } from '../core/result.ts';
 export type Purpose = 'mesh' | 'transfer';
 
 export type Envelope =
-  | { kind: 'rtc'; purpose: Purpose; dial: boolean; data: string }
+  | { kind: 'rtc'; purpose: Purpose; dial: boolean; data: string; needy?: true }
   | { kind: 'refuse'; candidates: string[] };
 
 /** As many as a PRUNE carries (MAX_PRUNE_CANDIDATES): peer exchange, not a membership list. */
@@ -39,7 +41,8 @@ export function parseEnvelope(text: string): Result<Envelope> {
   if (m.kind === 'rtc') {
     if (m.purpose !== 'mesh' && m.purpose !== 'transfer') return err('ERR_SIGNAL', 'signal: unknown purpose');
     if (typeof m.dial !== 'boolean' || typeof m.data !== 'string') return err('ERR_SIGNAL', 'signal: bad dial or data');
-    return ok({ kind: 'rtc', purpose: m.purpose, dial: m.dial, data: m.data });
+    if (m.needy !== undefined && m.needy !== true) return err('ERR_SIGNAL', 'signal: bad needy');
+    return ok({ kind: 'rtc', purpose: m.purpose, dial: m.dial, data: m.data, ...(m.needy ? { needy: true as const } : {}) });
   }
   if (m.kind === 'refuse') {
     const c = m.candidates;

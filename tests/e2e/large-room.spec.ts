@@ -33,11 +33,8 @@ const BOUNDED_MESH: MeshRule = {
   settled: (others) => (others <= D_HIGH ? FULL_MESH.settled(others) : { min: D_LOW, max: D_HIGH }),
   settleMs: 90_000,
 };
-/**
- * THE SWITCH: the rule src/net/peer-manager.ts follows. It plans a full mesh
- * (planMesh) today; set BOUNDED_MESH once it runs BoundedMesh (plan H3).
- */
-const RULE: MeshRule = FULL_MESH;
+/** The rule src/net/peer-manager.ts follows (core/mesh/bounded.ts). */
+const RULE: MeshRule = BOUNDED_MESH;
 
 /**
  * Holds one tab's links to the rule, checking what its stats report: the open

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  BUDGET_RESERVE, BoundedMesh, FAIL_BACKOFF_MS, MAX_BACKOFF_MS, MAX_CANDIDATES, PRUNE_BACKOFF_MS, isFullMeshRoom, sample,
+  BUDGET_RESERVE, BoundedMesh, FAIL_BACKOFF_MS, MAX_BACKOFF_MS, MAX_CANDIDATES, PRUNE_BACKOFF_MS, PRUNE_PACE_MS, isFullMeshRoom, sample,
   type BoundedAction,
 } from '../../src/core/mesh/bounded.ts';
 import { D, D_HIGH, D_LOW, boundsFor, type DegreeBounds } from '../../src/core/mesh/degree.ts';
@@ -72,13 +72,43 @@ describe('BoundedMesh: degree in large rooms', () => {
     for (const p of c) assert.ok(!links.some(([l]) => l === p));
   });
 
-  test('between target and high nothing happens; above high it prunes open links down to the target', () => {
+  test('between target and high nothing happens; above high it prunes one open link per PRUNE_PACE_MS, down to the target', () => {
     const m = mesh({ pool: others });
-    assert.deepEqual(m.plan(view(present, openLinks(others.slice(0, D_HIGH))), 0, mulberry32(1)), []);
-    const links: [string, LinkState][] = [...openLinks(others.slice(0, D_HIGH + 2)), [others[50]!, 'connecting']];
-    const p = prunes(m.plan(view(present, links), 0, mulberry32(1)));
-    assert.equal(p.length, D_HIGH + 3 - D);
-    assert.ok(!p.includes(others[50]!), 'a connecting link is not pruned (it is not yet carrying anything)');
+    const random = mulberry32(1);
+    assert.deepEqual(m.plan(view(present, openLinks(others.slice(0, D_HIGH))), 0, random), []);
+    let links: [string, LinkState][] = [...openLinks(others.slice(0, D_HIGH + 2)), [others[50]!, 'connecting']];
+    const pruned: string[] = [];
+    for (let now = 0; now < 20 * PRUNE_PACE_MS; now += PRUNE_PACE_MS / 2) {
+      const p = prunes(m.plan(view(present, links), now, random));
+      assert.ok(p.length <= 1, 'at most one prune per plan');
+      if (p.length > 0) assert.equal(now % PRUNE_PACE_MS, 0, 'never two within PRUNE_PACE_MS');
+      pruned.push(...p);
+      links = links.filter(([peer]) => !p.includes(peer));
+    }
+    assert.equal(links.length, D, 'goes on below high, and stops at the target');
+    assert.equal(pruned.length, D_HIGH + 3 - D);
+    assert.deepEqual(prunes(m.plan(view(present, links.slice(0, D + 2)), 100 * PRUNE_PACE_MS, random)), [], 'between target and high again (a link came): rests');
+    assert.ok(!pruned.includes(others[50]!), 'a connecting link is not pruned (it is not yet carrying anything)');
+  });
+
+  test('a room outgrowing the full mesh: everyone above high at once, paced prunes settle within bounds, nobody stranded', () => {
+    // 16 peers, all linked to all (the full mesh of 13 that grew): each prunes on its own, as real tabs do.
+    const ids = Array.from({ length: 16 }, (_, i) => `p${String(i).padStart(15, '0')}`);
+    const links = new Map(ids.map((id) => [id, new Set(ids.filter((o) => o !== id))]));
+    const meshes = new Map(ids.map((id) => [id, new BoundedMesh({ self: id, bounds: boundsFor('normal') })]));
+    const random = mulberry32(7);
+    for (let now = 0; now < 20 * PRUNE_PACE_MS; now += 250) {
+      for (const id of ids) {
+        const own = links.get(id)!;
+        const v = { self: id, present: new Set(ids), links: new Map([...own].map((p): [string, LinkState] => [p, 'open'])), banned: new Set<string>() };
+        for (const p of prunes(meshes.get(id)!.plan(v, now, random))) {
+          own.delete(p);
+          links.get(p)!.delete(id);
+        }
+      }
+    }
+    const degrees = ids.map((id) => links.get(id)!.size);
+    assert.ok(degrees.every((d) => d >= D_LOW && d <= D_HIGH), `degrees ${degrees.join(' ')}`);
   });
 
   test('banned links are dropped; banned peers are never chosen', () => {
@@ -98,6 +128,17 @@ describe('BoundedMesh: degree in large rooms', () => {
     assert.equal(connects(big.plan(view(present), 0, random)).length, D_HIGH - 2);
     assert.equal(big.accept(view(present, openLinks(others.slice(0, D_HIGH - 1))), others[60]!, 0, random), true);
     assert.equal(big.accept(view(present, openLinks(others.slice(0, D_HIGH))), others[61]!, 0, random), false);
+  });
+
+  test('a needy offer (the dialler below D_LOW) is taken one over the high bound, then pruned back; never two over', () => {
+    const random = mulberry32(3);
+    const light = mesh({ bounds: boundsFor('light'), pool: others });
+    const full = openLinks(others.slice(0, D));
+    assert.equal(light.accept(view(present, full), others[61]!, 0, random), false, 'at high: a plain offer is refused');
+    assert.equal(light.accept(view(present, full), others[62]!, 0, random, true), true, 'a straggler is taken');
+    const over = [...full, ...openLinks([others[62]!])];
+    assert.equal(light.accept(view(present, over), others[63]!, 0, random, true), false, 'one over at most');
+    assert.equal(prunes(light.plan(view(present, over), 0, random)).length, 1, 'and pruned back to high');
   });
 
   test('an offer refused for lack of room makes the offerer a candidate', () => {
@@ -166,10 +207,11 @@ describe('BoundedMesh: churn damping', () => {
     const m = mesh({ pool: [others[0]!] });
     const linked = openLinks(others.slice(1, D_HIGH + 2)); // D_HIGH + 1: one too many
     const pruned = prunes(m.plan(view(present, linked), 1000, random));
-    assert.equal(pruned.length, D_HIGH + 1 - D);
+    assert.equal(pruned.length, 1);
     const victim = pruned[0]!;
     m.learn([victim], random);
-    const after = view(present, linked.filter(([p]) => !pruned.includes(p)));
+    // Others left meanwhile: there is room again, but not for the pruned peer.
+    const after = view(present, linked.filter(([p]) => !pruned.includes(p)).slice(0, D));
     assert.ok(!connects(m.plan(after, 1000 + PRUNE_BACKOFF_MS - 1, random)).includes(victim));
     assert.equal(m.accept(after, victim, 1000 + PRUNE_BACKOFF_MS - 1, random), false);
     assert.equal(m.accept(after, victim, 1000 + PRUNE_BACKOFF_MS, random), true);

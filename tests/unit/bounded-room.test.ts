@@ -28,9 +28,9 @@ describe('a bounded room of twenty engines', () => {
       peers.push(await relay.start(net, { name: `P${i}`, room: 'bounded-room', deps: i === 0 ? { throttle: throttle(2 ** 20) } : {} }));
     }
     await Promise.all(peers.map((p) => p.engine.ready));
-    // The first thirteen met as a full mesh and pruned down when the room grew: pairs that pruned
-    // back off for a minute, so a peer may sit below D_LOW meanwhile (everyone else at its bound).
-    const settled = (p: NodePeer) => (links(p).degree ?? 0) >= 2;
+    // The first thirteen met as a full mesh and prune one link a second (PRUNE_PACE_MS) when the room grows,
+    // down to their high bound; pairs that pruned back off for a minute, so a peer may sit below D_LOW meanwhile.
+    const settled = (p: NodePeer) => (links(p).degree ?? 0) >= 2 && (links(p).degree ?? 0) <= D + 1;
     await Promise.all(peers.map((p) => until(p.engine, () => settled(p), `${p.id} to have neighbours`, 30_000)));
     // Pruning went over the wire: PRUNE frames reached the pruned side's session and closed its link.
     assert.ok(peers.some((p) => links(p).prunedBy! > 0), 'a PRUNE frame was received and acted on');
@@ -41,7 +41,8 @@ describe('a bounded room of twenty engines', () => {
     for (const p of peers) {
       const l = links(p);
       assert.equal(l.role, 'light');
-      assert.ok(l.degree! <= D, `degree ${l.degree} of ${p.id}`);
+      // One over the high bound (D for a light peer) for a moment: a straggler's needy offer, pruned back.
+      assert.ok(l.degree! <= D + 1, `degree ${l.degree} of ${p.id}`);
       assert.ok(PEERS - 1 > D_HIGH, 'not a full mesh');
     }
 
@@ -56,7 +57,7 @@ describe('a bounded room of twenty engines', () => {
     const watch = setInterval(() => {
       for (const p of peers) {
         const l = links(p);
-        assert.ok(l.degree! <= D, `degree ${l.degree} above the light bound`);
+        assert.ok(l.degree! <= D + 1, `degree ${l.degree} above the light bound (+1 for a needy offer)`);
         assert.ok((l.transfer ?? 0) <= MAX_TRANSFER_LINKS + MAX_SERVED_TRANSFERS);
       }
     }, 100);

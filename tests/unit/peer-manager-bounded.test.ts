@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BUDGET_RESERVE, FAIL_BACKOFF_MS, PRUNE_BACKOFF_MS } from '../../src/core/mesh/bounded.ts';
+import { BUDGET_RESERVE, FAIL_BACKOFF_MS, PRUNE_BACKOFF_MS, PRUNE_PACE_MS } from '../../src/core/mesh/bounded.ts';
 import { D, D_HIGH, D_LOW, SHORT_LIVED_MS } from '../../src/core/mesh/degree.ts';
 import { MAX_SERVED_TRANSFERS, MAX_TRANSFER_LINKS, TRANSFER_IDLE_MS } from '../../src/core/mesh/transfer.ts';
 import { PRUNE_GRACE_MS } from '../../src/net/peer-manager.ts';
+import { encodeEnvelope } from '../../src/net/signal-envelope.ts';
 import { fakeMesh, pid, refusal, rtc } from './helpers/fake-links.ts';
 
 /**
@@ -127,13 +128,37 @@ describe('bounded room: offers', () => {
     f.pm.signal(pid(300), refusal([pid(301)]));
     for (const bad of ['', 'nope', '{}', '[]', 'null', '{"kind":"rtc"}', '{"kind":"rtc","purpose":"x","dial":true,"data":""}',
       '{"kind":"rtc","purpose":"mesh","dial":1,"data":""}', '{"kind":"refuse","candidates":["short"]}',
-      JSON.stringify({ kind: 'refuse', candidates: room(17) }), 'x'.repeat(70_000)]) {
+      JSON.stringify({ kind: 'refuse', candidates: room(17) }), 'x'.repeat(70_000),
+      '{"kind":"rtc","purpose":"mesh","dial":true,"data":"","needy":false}']) {
       const r = f.pm.signal(pid(1), bad);
       assert.equal(r.ok, false, bad.slice(0, 40));
     }
     assert.equal(f.conns.length, before);
-    assert.equal(f.pm.meshStats().badSignals, 11);
+    assert.equal(f.pm.meshStats().badSignals, 12);
     assert.equal(f.pm.meshStats().refusedBy, 0);
+  });
+
+  test('dials made below D_LOW say so (needy), later ones do not; a peer at its high bound takes a needy offer only', () => {
+    const f = normalPeer();
+    const first = f.sent.filter((s) => s.env.kind === 'rtc' && s.env.dial);
+    assert.ok(first.length >= D_LOW && first.every((s) => s.env.kind === 'rtc' && s.env.needy === true), 'dialled with no links: needy');
+    for (const c of f.live()) c.handlers.onOpen();
+    const atHigh = normalPeer();
+    for (const c of atHigh.live()) c.handlers.onOpen();
+    for (const p of room(D_HIGH, 100)) {
+      if (atHigh.pm.meshStats().degree >= D_HIGH) break;
+      atHigh.pm.signal(p, rtc('offer'));
+      atHigh.to(p).at(-1)?.handlers.onOpen();
+    }
+    assert.equal(atHigh.pm.meshStats().degree, D_HIGH);
+    atHigh.pm.signal(pid(200), rtc('offer'));
+    assert.equal(atHigh.refusalsTo(pid(200)).length, 1, 'a plain offer at high is refused');
+    atHigh.pm.signal(pid(201), encodeEnvelope({ kind: 'rtc', purpose: 'mesh', dial: true, data: 'offer', needy: true }));
+    assert.equal(atHigh.refusalsTo(pid(201)).length, 0, 'a needy one is taken');
+    assert.equal(atHigh.to(pid(201)).length, 1);
+    f.advance(1_000);
+    const later = f.sent.filter((s) => s.env.kind === 'rtc' && s.env.dial).slice(first.length);
+    assert.ok(later.every((s) => s.env.kind === 'rtc' && !s.env.needy), 'dials once at D_LOW or more are not needy');
   });
 
   test('a bare transport signal (wire version 2, before envelopes) is another version: said once per peer, no link', () => {
@@ -167,29 +192,39 @@ describe('bounded room: prune', () => {
     }
     assert.equal(f.pm.meshStats().degree, D_HIGH);
     f.setBattery(true);
-    f.advance(1_000);
     return f;
   }
 
-  test('over its high bound a peer prunes down to its target, sending PRUNE with candidates, and closes after the grace', () => {
+  test('over its high bound a peer prunes one link per PRUNE_PACE_MS down to its target, each with PRUNE and candidates, closed after the grace', () => {
     const f = overFull();
+    f.advance(PRUNE_PACE_MS);
+    assert.equal(f.prunes.length, 1, 'one at a time: the others prune too, and their prunes land in between');
+    const first = f.prunes[0]!.peer;
+    assert.equal(f.pm.linkState(first), 'open', 'the grace: still open, for the PRUNE to arrive');
+    for (let i = 0; i < 2 * D_HIGH; i++) f.advance(PRUNE_PACE_MS);
     const pruned = f.prunes.map((p) => p.peer);
-    assert.ok(pruned.length >= D_HIGH - (D_LOW + 1) && pruned.length <= D_HIGH - D_LOW, `pruned ${pruned.length}`);
+    assert.equal(new Set(pruned).size, pruned.length);
+    const degree = f.pm.meshStats().degree;
+    assert.ok(degree >= D_LOW && degree <= D_LOW + 1, `degree ${degree}: back down to the light target (D_LOW), no further`);
     for (const p of f.prunes) {
       assert.ok(p.candidates.length > 0 && p.candidates.length <= 16 && !p.candidates.includes(p.peer));
     }
-    const degree = f.pm.meshStats().degree;
-    assert.ok(degree >= D_LOW && degree <= D, `degree ${degree} after pruning`);
-    assert.ok(pruned.every((p) => f.pm.linkState(p) === 'open'), 'the grace: still open, for the PRUNE to arrive');
-    // One pruned peer closes first (it read the PRUNE): no failure, no retry.
-    f.latest(pruned[0]!).conn.destroy('ERR_CLOSED');
-    f.advance(PRUNE_GRACE_MS);
-    for (const p of pruned.slice(1)) assert.deepEqual(f.latest(p).destroyed, ['ERR_PRUNED']);
-    f.advance(PRUNE_BACKOFF_MS - PRUNE_GRACE_MS - 2_000);
+    for (const p of pruned) assert.deepEqual(f.latest(p).destroyed, ['ERR_PRUNED'], 'closed by us after the grace');
     for (const p of pruned) assert.equal(f.to(p).length, 1, 'no reconnection while backing off');
     for (const p of pruned) f.pm.signal(p, rtc('offer-again'));
     for (const p of pruned) assert.equal(f.to(p).length, 1, 'its offers are refused during the backoff too');
     assert.equal(f.pm.meshStats().pruned, pruned.length);
+  });
+
+  test('a pruned peer that reads the PRUNE and closes first: no failure, no retry', () => {
+    const f = overFull();
+    f.advance(PRUNE_PACE_MS);
+    const [victim] = f.prunes.map((p) => p.peer);
+    f.latest(victim!).conn.destroy('ERR_CLOSED');
+    f.advance(PRUNE_GRACE_MS);
+    assert.deepEqual(f.latest(victim!).destroyed, ['ERR_CLOSED']);
+    f.advance(PRUNE_BACKOFF_MS - PRUNE_GRACE_MS - 2_000);
+    assert.equal(f.to(victim!).length, 1, 'not redialled');
   });
 
   test('pruned by a neighbour: the link closes with ERR_PRUNED, its candidates are learned, both back off, then may reconnect', () => {

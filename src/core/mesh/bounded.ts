@@ -40,6 +40,18 @@ export const PRUNE_BACKOFF_MS = 60_000;
 export const FAIL_BACKOFF_MS = 5_000;
 export const MAX_BACKOFF_MS = 5 * 60_000;
 
+/**
+ * Above `high` a peer prunes ONE random open link per this interval until it is
+ * back at its target (gossipsub prunes to D at once). When a full-mesh room
+ * grows past D_HIGH + 1, every member is above `high` at the same moment, and
+ * both ends of every link prune independently: pruning down to the target at
+ * once left most tabs at 2-3 links, with the prune backoff then forbidding the
+ * repair (16 real tabs took 85 s to settle). One at a time, everyone's prunes
+ * land between each other's and overshoot by a link or so. Stopping at `high`
+ * instead left every peer full, and stragglers and islands with nobody to take them.
+ */
+export const PRUNE_PACE_MS = 1_000;
+
 export type BoundedAction = MeshAction | { kind: 'prune'; peer: string };
 
 export interface BoundedOptions {
@@ -60,6 +72,8 @@ export class BoundedMesh {
   private pool: string[] = [];
   private backoffs = new Map<string, { until: number; failures: number }>();
   private created = 0;
+  private lastPrune = -Infinity;
+  private pruning = false;
   private readonly budget: number;
   private readonly maxCandidates: number;
 
@@ -136,13 +150,17 @@ export class BoundedMesh {
     for (const peer of view.links.keys()) if (view.banned.has(peer)) actions.push({ kind: 'drop', peer, reason: 'banned' });
     const linked = [...view.links.keys()].filter((p) => !view.banned.has(p));
     const { low, target, high } = this.opts.bounds;
-    if (linked.length > high) {
-      const open = linked.filter((p) => view.links.get(p) === 'open');
-      for (const peer of sample(open, linked.length - target, random)) {
-        this.pruned(peer, now);
-        actions.push({ kind: 'prune', peer });
-      }
-      return actions;
+    // Above high, prune (paced) until back at the target: the room between target and high is what lets
+    // a straggler or a newcomer in. Once started, pruning goes on below high until the target is reached.
+    if (linked.length > high) this.pruning = true;
+    if (linked.length <= target) this.pruning = false;
+    if (this.pruning) {
+      if (now - this.lastPrune < PRUNE_PACE_MS) return actions;
+      const [peer] = sample(linked.filter((p) => view.links.get(p) === 'open'), 1, random);
+      if (peer === undefined) return actions;
+      this.lastPrune = now;
+      this.pruned(peer, now);
+      return [...actions, { kind: 'prune', peer }];
     }
     // With budget to spare, aim for the target; near the end of it, only repair below low.
     const spare = this.budget - this.created > BUDGET_RESERVE;
@@ -152,13 +170,21 @@ export class BoundedMesh {
     return [...actions, ...this.take(sample(eligible, want, random).map((peer) => ({ kind: 'connect' as const, peer })))];
   }
 
-  /** Whether to answer an offer from `peer`; a yes is counted against the budget. */
-  accept(view: MeshView, peer: string, now: number, random: () => number): boolean {
+  /**
+   * Whether to answer an offer from `peer`; a yes is counted against the budget.
+   * `needy`: the dialler is below its D_LOW. A peer at its high bound still takes
+   * it (one over, pruned back at the next paced prune, most likely some other
+   * link): otherwise, once most peers sit at their bound, a straggler is refused
+   * by everyone and waits out doubling backoffs (gossipsub accepts a GRAFT above
+   * D_high for the same reason, and prunes on its heartbeat).
+   */
+  accept(view: MeshView, peer: string, now: number, random: () => number, needy = false): boolean {
     if (this.created >= this.budget) return false;
+    const room = this.opts.bounds.high + (needy ? 1 : 0);
     const ok = isFullMeshRoom(view)
       ? shouldAccept(view, peer)
       : peer !== view.self && !view.banned.has(peer) && !view.links.has(peer) && !this.backedOff(peer, now) &&
-        view.links.size < this.opts.bounds.high;
+        view.links.size < room;
     // Refused for lack of room, it is still a live member: a candidate for later.
     if (!ok && !view.banned.has(peer)) this.learn([peer], random);
     if (ok) this.created++;

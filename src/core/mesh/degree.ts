@@ -18,7 +18,7 @@ export const D = 6;
  */
 export const D_LOW = 4;
 /**
- * Above this a peer prunes back to its target. Also the largest room (other
+ * Above this a peer prunes, one link a second, back down to it. Also the largest room (other
  * members) that stays a full mesh: up to 12 others every peer links to every
  * other, exactly as before the bounded mesh existed.
  */
@@ -53,7 +53,7 @@ export interface DegreeBounds {
   low: number;
   /** Aim for this. */
   target: number;
-  /** Never hold more than this; prune back to target above it; refuse offers at it. */
+  /** Never hold more than this: prune back down to it above it (one link a second); refuse offers at it. */
   high: number;
 }
 
