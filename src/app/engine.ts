@@ -14,6 +14,7 @@ import { LinkRoutes } from './link-routes.ts';
 import { MeshSignals } from './mesh-signals.ts';
 import { PeerMarks } from './peer-marks.ts';
 import { RelayLink } from './relay-link.ts';
+import { resumeStoredFiles } from './resume-files.ts';
 import { RoomGossip } from './room-gossip.ts';
 import { RoomPresence } from './room-presence.ts';
 import { Session, type SessionContext } from './session.ts';
@@ -277,17 +278,7 @@ export function createEngine(deps: EngineDeps): Engine {
     );
     presence.tick(); // our first statement, signed before links open
     if (!closed) relay.start();
-    const { files, damaged, dropped } = await library.load();
-    if (dropped > 0) notices.info(`${dropped} stored ${dropped === 1 ? 'file was' : 'files were'} from an older version of meshdrop and ${dropped === 1 ? 'was' : 'were'} removed.`);
-    for (const { file, missing } of damaged) {
-      notices.error(`${missing} ${missing === 1 ? 'piece' : 'pieces'} of ${file.meta.name} went missing from this browser's storage; fetching them again.`);
-    }
-    for (const local of files) {
-      if (!local.rooms.includes(deps.room)) continue;
-      // Complete files are announced; unfinished or damaged ones resume fetching by themselves, unless paused.
-      if (local.have.complete) announce(local);
-      else if (!local.paused) downloads.start(local.meta, local);
-    }
+    await resumeStoredFiles({ library, downloads, notices, room: deps.room, announce });
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
 
