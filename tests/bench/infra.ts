@@ -37,7 +37,12 @@ export const config = {
   ref: process.env.BENCH_REF || undefined,
   /** A source tree to benchmark instead (e.g. a patched copy, to try a change without touching src/). */
   sources: process.env.BENCH_SOURCES || undefined,
+  /** BENCH_ONLY=a,b,c,...: run only these phases (unset: all). Names: a, b (with a'), c, and each later phase's own name. */
+  only: (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
 };
+
+/** Whether a phase runs in this invocation (BENCH_ONLY). */
+export const runs = (phase: string): boolean => config.only.length === 0 || config.only.includes(phase);
 
 /** Last-in, first-out teardown. Every step runs even if an earlier one throws. */
 export class Cleanup {

@@ -35,6 +35,13 @@ export interface Results {
   git: { commit: string; ref: string; dirty: string[] };
   command: string;
   sizes: { mainMiB: number; swarmMiB: number; upLimitBytesPerSec: number };
+  /** (a), (a'), (b), (c), (d); absent when BENCH_ONLY leaves out 'core'. */
+  core?: CoreResults;
+  targets: Target[];
+  totalSeconds: number;
+}
+
+export interface CoreResults {
   raw: { oneBrowser: RawResult & { cpu: PhaseCpu }; twoBrowsers: RawResult & { cpu: PhaseCpu } };
   pipeline: DownloadRun;
   /** one/three: the median runs; roundsSeconds: every round's click-to-event time. */
@@ -43,9 +50,7 @@ export interface Results {
     roundsSeconds: { one: number[]; three: number[] };
     roundsDroppedPackets: { one: number[]; three: number[] };
   };
-  targets: Target[];
   profile?: { sharer: Hotspot[]; downloader: Hotspot[] };
-  totalSeconds: number;
 }
 
 export interface Target {
@@ -56,6 +61,10 @@ export interface Target {
 }
 
 export function targets(r: Omit<Results, 'targets' | 'totalSeconds'>): Target[] {
+  return r.core ? coreTargets(r.core) : [];
+}
+
+function coreTargets(r: CoreResults): Target[] {
   const ratio = r.pipeline.mibPerSec / r.raw.oneBrowser.mibPerSec;
   return [
     { name: '(b)/(a) pipeline vs bare channel', value: round3(ratio), goal: '>= 0.90', pass: ratio >= 0.9 },
@@ -103,26 +112,7 @@ function downloadLines(label: string, d: DownloadRun): string[][] {
 
 export function table(r: Results): string {
   const rows: string[][] = [['figure', 'value', 'target', 'verdict']];
-  const raw = r.raw;
-  const rawText = (x: RawResult & { cpu: PhaseCpu }) => `${f1(x.mibPerSec)} MiB/s (${f1(x.seconds)} s; ${cpuMsPerMiB(x.cpu, r.sizes.mainMiB)} ms CPU/MiB)`;
-  rows.push([`(a) bare channel, 2 contexts of 1 browser, ${r.sizes.mainMiB} MiB`, rawText(raw.oneBrowser), '', '']);
-  rows.push([`(a') bare channel, the 2 browsers of (b)`, rawText(raw.twoBrowsers), '', '']);
-  rows.push([`(a)/(a') packets sent / dropped by Chromium on send`, `${packetText(raw.oneBrowser.packets)}; ${packetText(raw.twoBrowsers.packets)}`, '', '']);
-  rows.push([`(b) meshdrop, ${r.sizes.mainMiB} MiB, 2 browsers, IndexedDB on disk`, '', '', '']);
-  rows.push(...downloadLines('(b)', r.pipeline));
-  rows.push([`(b)   sharer import (hash + store, untimed)`, `${f1(r.pipeline.shareSeconds[0] ?? 0)} s`, '', '']);
-  rows.push(["(b)/(a') rate, same browsers", round2(r.pipeline.mibPerSec / raw.twoBrowsers.mibPerSec).toFixed(2), '', '']);
-  const cpuRatio = cpuMsPerMiB(raw.twoBrowsers.cpu, r.sizes.mainMiB) / cpuMsPerMiB(r.pipeline.cpu, r.sizes.mainMiB);
-  rows.push(["(a')/(b) CPU per MiB: rate ratio if CPU-bound", round2(cpuRatio).toFixed(2), '', '']);
-  const h = r.pipeline.heap;
-  rows.push(['(d) JS heap + ArrayBuffers start / peak / end (MiB)', `${h.startMiB} / ${h.peakMiB} / ${h.endMiB}`, '', `peak: ${h.peakBuffersMiB} in buffers`]);
-  if (h.peakAnonMiB !== undefined) rows.push(['(d)   downloader browser private memory start / peak (MiB)', `${h.startAnonMiB} / ${h.peakAnonMiB}`, '', 'RssAnon, all its processes']);
-  rows.push([`(c) swarm, ${r.sizes.swarmMiB} MiB, each holder capped at ${f1(r.sizes.upLimitBytesPerSec / 2 ** 20)} MiB/s`, '', '', '']);
-  rows.push(...downloadLines('(c) 1 holder (median)', r.swarm.one));
-  rows.push(...downloadLines('(c) 3 holders (median)', r.swarm.three));
-  const secs = (xs: number[], drops: number[]) => xs.map((x, i) => `${x.toFixed(1)}${drops[i] ? ` (${drops[i]} dropped)` : ''}`).join(', ');
-  const { roundsSeconds: rs, roundsDroppedPackets: rd } = r.swarm;
-  rows.push(['(c) every round, 1 holder / 3 holders (s)', `${secs(rs.one, rd.one)} / ${secs(rs.three, rd.three)}`, '', '']);
+  const cpuLines = r.core ? coreRows(rows, r.core, r.sizes) : [];
   for (const t of r.targets) rows.push([t.name, String(t.value), t.goal, t.pass ? 'PASS' : 'MISS']);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
@@ -130,14 +120,41 @@ export function table(r: Results): string {
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   out.unshift(`meshdrop ${r.git.commit} (${r.git.ref}${r.git.dirty.length > 0 ? ` + ${r.git.dirty.length} uncommitted changes` : ''}), ` +
     `Chromium ${r.machine.chromium}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.date}`, '');
-  out.push('', 'CPU seconds per phase (by browser and process type):');
-  out.push(`  (a)  ${cpuText(raw.oneBrowser.cpu)}`, `  (a') ${cpuText(raw.twoBrowsers.cpu)}`, `  (b)  ${cpuText(r.pipeline.cpu)}`);
-  out.push(`  (c1) ${cpuText(r.swarm.one.cpu)}`, `  (c3) ${cpuText(r.swarm.three.cpu)}`);
-  if (r.profile) {
+  out.push('', 'CPU seconds per phase (by browser and process type):', ...cpuLines);
+  const profile = r.core?.profile;
+  if (profile) {
     out.push('', 'Profile (BENCH_PROFILE=1; timings of a profiled run are not the figures above):');
-    for (const [who, spots] of Object.entries(r.profile)) {
+    for (const [who, spots] of Object.entries(profile)) {
       out.push(`  ${who}:`, ...spots.map((s) => `    ${String(s.selfMs).padStart(7)} ms ${String(s.percent).padStart(5)}%  ${s.fn}`));
     }
   }
   return out.join('\n');
+}
+
+/** The rows of (a)-(d); returns their CPU lines. */
+function coreRows(rows: string[][], r: CoreResults, sizes: Results['sizes']): string[] {
+  const raw = r.raw;
+  const rawText = (x: RawResult & { cpu: PhaseCpu }) => `${f1(x.mibPerSec)} MiB/s (${f1(x.seconds)} s; ${cpuMsPerMiB(x.cpu, sizes.mainMiB)} ms CPU/MiB)`;
+  rows.push([`(a) bare channel, 2 contexts of 1 browser, ${sizes.mainMiB} MiB`, rawText(raw.oneBrowser), '', '']);
+  rows.push([`(a') bare channel, the 2 browsers of (b)`, rawText(raw.twoBrowsers), '', '']);
+  rows.push([`(a)/(a') packets sent / dropped by Chromium on send`, `${packetText(raw.oneBrowser.packets)}; ${packetText(raw.twoBrowsers.packets)}`, '', '']);
+  rows.push([`(b) meshdrop, ${sizes.mainMiB} MiB, 2 browsers, IndexedDB on disk`, '', '', '']);
+  rows.push(...downloadLines('(b)', r.pipeline));
+  rows.push([`(b)   sharer import (hash + store, untimed)`, `${f1(r.pipeline.shareSeconds[0] ?? 0)} s`, '', '']);
+  rows.push(["(b)/(a') rate, same browsers", round2(r.pipeline.mibPerSec / raw.twoBrowsers.mibPerSec).toFixed(2), '', '']);
+  const cpuRatio = cpuMsPerMiB(raw.twoBrowsers.cpu, sizes.mainMiB) / cpuMsPerMiB(r.pipeline.cpu, sizes.mainMiB);
+  rows.push(["(a')/(b) CPU per MiB: rate ratio if CPU-bound", round2(cpuRatio).toFixed(2), '', '']);
+  const h = r.pipeline.heap;
+  rows.push(['(d) JS heap + ArrayBuffers start / peak / end (MiB)', `${h.startMiB} / ${h.peakMiB} / ${h.endMiB}`, '', `peak: ${h.peakBuffersMiB} in buffers`]);
+  if (h.peakAnonMiB !== undefined) rows.push(['(d)   downloader browser private memory start / peak (MiB)', `${h.startAnonMiB} / ${h.peakAnonMiB}`, '', 'RssAnon, all its processes']);
+  rows.push([`(c) swarm, ${sizes.swarmMiB} MiB, each holder capped at ${f1(sizes.upLimitBytesPerSec / 2 ** 20)} MiB/s`, '', '', '']);
+  rows.push(...downloadLines('(c) 1 holder (median)', r.swarm.one));
+  rows.push(...downloadLines('(c) 3 holders (median)', r.swarm.three));
+  const secs = (xs: number[], drops: number[]) => xs.map((x, i) => `${x.toFixed(1)}${drops[i] ? ` (${drops[i]} dropped)` : ''}`).join(', ');
+  const { roundsSeconds: rs, roundsDroppedPackets: rd } = r.swarm;
+  rows.push(['(c) every round, 1 holder / 3 holders (s)', `${secs(rs.one, rd.one)} / ${secs(rs.three, rd.three)}`, '', '']);
+  return [
+    `  (a)  ${cpuText(raw.oneBrowser.cpu)}`, `  (a') ${cpuText(raw.twoBrowsers.cpu)}`, `  (b)  ${cpuText(r.pipeline.cpu)}`,
+    `  (c1) ${cpuText(r.swarm.one.cpu)}`, `  (c3) ${cpuText(r.swarm.three.cpu)}`,
+  ];
 }

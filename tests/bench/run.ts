@@ -3,11 +3,11 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { launchOptions, persistentPeer } from './app.ts';
-import { appSources, buildApp, Cleanup, config, gitState, startServer, tempRoot, writeRandomFile } from './infra.ts';
+import { appSources, buildApp, Cleanup, config, gitState, runs, startServer, tempRoot, writeRandomFile } from './infra.ts';
 import { pipeline, rawOneBrowser, rawTwoBrowsers, swarm, type InputFile } from './phases.ts';
 import type { PhaseCpu } from './procs.ts';
 import type { RawResult } from './raw-channel.ts';
-import { table, targets, writeJson, type DownloadRun, type Results } from './report.ts';
+import { table, targets, writeJson, type CoreResults, type DownloadRun, type Results } from './report.ts';
 
 /**
  * `npm run bench`: how close meshdrop gets to the bare WebRTC data channel,
@@ -68,7 +68,7 @@ async function twoBrowserPhases(cleanup: Cleanup, root: string, base: string, ma
 }
 
 /** (c), BENCH_SWARM_ROUNDS times, alternating 1 and 3 holders so the machine's ups and downs hit both. */
-async function swarmPhases(cleanup: Cleanup, base: string, file: InputFile): Promise<Results['swarm']> {
+async function swarmPhases(cleanup: Cleanup, base: string, file: InputFile): Promise<CoreResults['swarm']> {
   const browser = await chromium.launch(launchOptions('swarm'));
   cleanup.add('close the swarm browser', () => browser.close());
   const rounds: { one: DownloadRun[]; three: DownloadRun[] } = { one: [], three: [] };
@@ -92,27 +92,30 @@ async function swarmPhases(cleanup: Cleanup, base: string, file: InputFile): Pro
 async function measure(cleanup: Cleanup, root: string): Promise<Results> {
   const started = performance.now();
   const { base, main, swarmFile } = await setUp(cleanup, root);
+  const core = runs('core') ? await corePhases(cleanup, root, base, main, swarmFile) : undefined;
+  const partial = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), chromium: core?.version ?? '', node: process.version },
+    git: gitState(),
+    command: commandLine(),
+    sizes: { mainMiB: config.mainMiB, swarmMiB: config.swarmMiB, upLimitBytesPerSec: config.upLimit },
+    core: core?.results,
+  };
+  return { ...partial, targets: targets(partial), totalSeconds: Math.round((performance.now() - started) / 1000) };
+}
+
+/** (a), (a'), (b) with (d), (c): the original comparison ('core' in BENCH_ONLY). */
+async function corePhases(cleanup: Cleanup, root: string, base: string, main: InputFile, swarmFile: InputFile) {
   console.log(`(a) bare data channel, ${main.mib} MiB, two contexts of one browser...`);
   const { version, ...oneBrowser } = await rawOneBrowser(main.mib);
   sayRaw(oneBrowser);
   const { twoBrowsers, pipe, profile } = await twoBrowserPhases(cleanup, root, base, main);
   const swarmResults = await swarmPhases(cleanup, base, swarmFile);
-  const partial = {
-    date: new Date().toISOString(),
-    machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), chromium: version, node: process.version },
-    git: gitState(),
-    command: commandLine(),
-    sizes: { mainMiB: config.mainMiB, swarmMiB: config.swarmMiB, upLimitBytesPerSec: config.upLimit },
-    raw: { oneBrowser, twoBrowsers },
-    pipeline: pipe,
-    swarm: swarmResults,
-    profile,
-  };
-  return { ...partial, targets: targets(partial), totalSeconds: Math.round((performance.now() - started) / 1000) };
+  return { version, results: { raw: { oneBrowser, twoBrowsers }, pipeline: pipe, swarm: swarmResults, profile } };
 }
 
 function commandLine(): string {
-  const env = ['BENCH_REF', 'BENCH_SOURCES', 'BENCH_MB', 'BENCH_SWARM_MB', 'BENCH_SWARM_ROUNDS', 'BENCH_UPLIMIT_MB', 'BENCH_PROFILE', 'CHROMIUM_PATH']
+  const env = ['BENCH_REF', 'BENCH_SOURCES', 'BENCH_MB', 'BENCH_SWARM_MB', 'BENCH_SWARM_ROUNDS', 'BENCH_UPLIMIT_MB', 'BENCH_PROFILE', 'BENCH_ONLY', 'CHROMIUM_PATH']
     .filter((k) => process.env[k])
     .map((k) => `${k}=${process.env[k]}`);
   return [...env, 'npm run bench'].join(' ');
