@@ -48,6 +48,13 @@ export const MANIFEST_TIMEOUT_MS = 10_000;
  * network must not outrun IndexedDB, or memory would grow with the file.
  */
 export const MAX_UNSTORED = 16;
+/**
+ * Stored pieces tell the screen at most this often. Every refresh rebuilds the
+ * room's state and re-renders it: one per piece cost the downloader's renderer
+ * about 10 ms of CPU per MiB (BENCHMARKS.md, issue 11). Completion and
+ * failures still refresh at once, and the engine's tick every second.
+ */
+export const PROGRESS_INTERVAL_MS = 250;
 
 export interface DownloadStats {
   /** Pieces held from storage when this download (re)started: a resume never fetches these. */
@@ -77,6 +84,7 @@ export class Download {
   private manifestTried = new Set<string>();
   private verifying = new Set<number>();
   private unstored = 0;
+  private progressShown = -Infinity;
   /** Where a player reads the file (bytes), kept here until the manifest gives us a scheduler. */
   private focus: number | null = null;
 
@@ -224,6 +232,13 @@ export class Download {
     this.deps.stored(piece);
     if (local.have.complete) return this.complete();
     if (this.unstored === MAX_UNSTORED - 1) this.fillAll(); // storage caught up: resume requesting
+    this.showProgress();
+  }
+
+  private showProgress(): void {
+    const now = this.deps.now();
+    if (now - this.progressShown < PROGRESS_INTERVAL_MS) return;
+    this.progressShown = now;
     this.deps.changed();
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { Download, type DownloadDeps } from '../../src/app/download.ts';
+import { Download, PROGRESS_INTERVAL_MS, type DownloadDeps } from '../../src/app/download.ts';
 import { Library } from '../../src/app/library.ts';
 import { sha256 } from '../../src/core/hash.ts';
 import { buildManifest, pieceRange, pieceSizeFor, type FileMeta, type Manifest } from '../../src/core/manifest/manifest.ts';
@@ -229,4 +229,35 @@ test('a player focus set while the manifest is awaited picks the first pieces th
   assert.equal(d.status, 'complete');
   const saved = new Uint8Array(await (await library.assemble(file.meta.id)).arrayBuffer());
   assert.equal(createHash('sha256').update(saved).digest('hex'), createHash('sha256').update(file.bytes).digest('hex'));
+});
+
+test('stored pieces refresh the screen at most once per PROGRESS_INTERVAL_MS; completion is reported at once', async () => {
+  const { d, deps, sent, file, completed, library } = await setup({ announcers: [P], linked: [P] });
+  let now = 1_000;
+  let refreshes = 0;
+  deps.now = () => now;
+  deps.changed = () => refreshes++;
+  d.start();
+  await sendManifest(d, P, file);
+  const stored = () => library.get(file.meta.id)?.have.count ?? 0;
+  const answer = async (piece: number) => {
+    const before = stored();
+    await d.onPiece(P, piece, pieceOf(file, piece));
+    await until(() => stored() > before, `piece ${piece} to be stored`);
+  };
+  const [first, second] = requestsTo(sent, P);
+  refreshes = 0;
+  await answer(first!);
+  assert.equal(refreshes, 1, 'the first stored piece shows');
+  await answer(second!);
+  assert.equal(refreshes, 1, 'a piece stored within the interval waits for the next refresh');
+  now += PROGRESS_INTERVAL_MS;
+  const third = requestsTo(sent, P).find((p) => p !== first && p !== second)!;
+  await answer(third);
+  assert.equal(refreshes, 2, 'once the interval has passed, the next stored piece shows');
+  const before = refreshes;
+  await serve(d, sent, file, 0, (_peer, data) => data);
+  assert.equal(d.status, 'complete');
+  assert.deepEqual(completed, [file.meta.id], 'completion is reported (and refreshes the screen in Downloads) without waiting');
+  assert.equal(refreshes, before, 'no time passed: the remaining pieces did not refresh the screen one by one');
 });
