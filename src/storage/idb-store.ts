@@ -1,19 +1,40 @@
-import { createStore, del, delMany, get, getMany, set, setMany, values, type UseStore } from 'idb-keyval';
+import { createStore, delMany, entries, get, getMany, set, setMany, type UseStore } from 'idb-keyval';
 import { StorageError, type FileRecord, type PieceEntry, type Store } from './store.ts';
 
 /**
  * IndexedDB through idb-keyval. One database per store (idb-keyval's
  * createStore opens a database holding a single object store):
  *   meshdrop-pieces : [fileId, index] -> Blob     verified piece bytes
- *   meshdrop-files  : fileId -> FileRecord        manifest + bitfield
+ *   meshdrop-files  : fileId -> FileRecord without its hashes: bitfield, flags, rooms
+ *                     [fileId, 'hashes'] -> Uint8Array, the piece hashes
  *   meshdrop-prefs  : key -> string (getPref), or any structured-cloneable value (getValue)
  * Pieces are stored as Blobs so Chrome keeps them as files on disk, and a saved
  * file can be a Blob of Blobs that never sits in the JS heap at once.
+ *
+ * A record is rewritten every time pieces land (its bitfield), and its hashes
+ * (32 bytes a piece: 128 KiB for 1 GiB) never change, so they are written once,
+ * in the same transaction as the file's first record. Records from before
+ * that split hold their hashes inline: they are read as they are, and split
+ * on their next write. A record whose hashes are lost comes back with none,
+ * so the library's id check drops it like any damaged record.
  */
 export function createIdbStore(prefix = 'meshdrop'): Store {
   const pieces: UseStore = createStore(`${prefix}-pieces`, 'pieces');
   const files: UseStore = createStore(`${prefix}-files`, 'files');
   const prefs: UseStore = createStore(`${prefix}-prefs`, 'prefs');
+  /**
+   * How many hash bytes this page wrote or read under each file's own key:
+   * record writes leave them out while that is still all of them (a file's
+   * hashes never change; a manifest still being built only grows).
+   */
+  const hashesStored = new Map<string, number>();
+  const withHashes = (r: StoredRecord | undefined, hashes: unknown): FileRecord | undefined => {
+    if (!r) return undefined;
+    if (r.hashes instanceof Uint8Array) return r as FileRecord; // an older record, hashes inline
+    if (!(hashes instanceof Uint8Array)) return { ...r, hashes: new Uint8Array(0) };
+    hashesStored.set(r.meta.id, hashes.length);
+    return { ...r, hashes };
+  };
 
   return {
     putPieces: (fileId, entries: readonly PieceEntry[]) =>
@@ -42,17 +63,34 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
     },
     deleteFile: async (fileId, pieceCount) => {
       await guard(delMany(Array.from({ length: pieceCount }, (_, i) => [fileId, i]), pieces));
-      await guard(del(fileId, files));
+      hashesStored.delete(fileId);
+      await guard(delMany([fileId, hashesKey(fileId)], files));
     },
-    putFile: (record: FileRecord) => guard(set(record.meta.id, record, files)),
-    getFile: (fileId) => guard(get<FileRecord>(fileId, files)),
-    listFiles: () => guard(values<FileRecord>(files)),
+    async putFile(record: FileRecord) {
+      const { hashes, ...rest } = record;
+      const id = record.meta.id;
+      if (hashesStored.get(id) === hashes.length) return guard(set(id, rest, files));
+      await guard(setMany([[id, rest], [hashesKey(id), hashes]], files));
+      hashesStored.set(id, hashes.length);
+    },
+    async getFile(fileId) {
+      const [record, hashes] = await guard(getMany<unknown>([fileId, hashesKey(fileId)], files));
+      return withHashes(record as StoredRecord | undefined, hashes);
+    },
+    async listFiles() {
+      const all = await guard(entries<IDBValidKey, unknown>(files));
+      const hashes = new Map(all.filter(([k]) => Array.isArray(k)).map(([k, v]) => [(k as string[])[0], v]));
+      return all.filter(([k]) => typeof k === 'string').map(([k, v]) => withHashes(v as StoredRecord, hashes.get(k as string))!);
+    },
     getPref: (key) => guard(get<string>(key, prefs)),
     setPref: (key, value) => guard(set(key, value, prefs)),
     getValue: (key) => guard(get<unknown>(key, prefs)),
     setValue: (key, value) => guard(set(key, value, prefs)),
   };
 }
+
+type StoredRecord = Omit<FileRecord, 'hashes'> & { hashes?: Uint8Array };
+const hashesKey = (fileId: string): IDBValidKey => [fileId, 'hashes'];
 
 /** Turns IndexedDB failures into StorageErrors with a code the UI can explain. */
 async function guard<T>(p: Promise<T>): Promise<T> {
