@@ -15,7 +15,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'];
 
 /** A positive whole number from the environment (MiB, or a count). */
-function envMiB(name: string, fallback: number): number {
+export function envMiB(name: string, fallback: number): number {
   const raw = process.env[name];
   const value = raw === undefined || raw === '' ? fallback : Number(raw);
   if (!(value > 0) || !Number.isInteger(value)) throw new Error(`${name} must be a positive whole number, got ${raw}`);

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AppStats } from './app.ts';
+import { issue11Rows, issue11Targets, type Issue11Results } from './import-report.ts';
 import type { Hotspot } from './profile.ts';
 import type { PhaseCpu } from './procs.ts';
 import type { RawResult } from './raw-channel.ts';
@@ -29,7 +30,7 @@ export interface DownloadRun {
   packets: PacketStats;
 }
 
-export interface Results {
+export interface Results extends Issue11Results {
   date: string;
   machine: { cores: number; memoryGiB: number; chromium: string; node: string };
   git: { commit: string; ref: string; dirty: string[] };
@@ -61,7 +62,7 @@ export interface Target {
 }
 
 export function targets(r: Omit<Results, 'targets' | 'totalSeconds'>): Target[] {
-  return r.core ? coreTargets(r.core) : [];
+  return [...(r.core ? coreTargets(r.core) : []), ...issue11Targets(r)];
 }
 
 function coreTargets(r: CoreResults): Target[] {
@@ -84,7 +85,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 /** Target ratios with three decimals, so 0.897 does not print as a failing 0.9. */
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const f1 = (x: number) => x.toFixed(1);
-const cpuText = (c: PhaseCpu) =>
+export const cpuText = (c: PhaseCpu) =>
   Object.entries(c.own).map(([label, types]) => `${label}: ${Object.entries(types).map(([t, s]) => `${t} ${s}`).join(', ') || '-'}`).join(' | ') +
   ` | bench node: ${c.benchNodeSeconds} | OTHER PEOPLE'S PROCESSES: ${c.otherSeconds} s` +
   ` | wall ${c.wallSeconds} s, machine busy ${c.machineBusyCores}/2 cores, load ${c.loadAverage}`;
@@ -113,6 +114,9 @@ function downloadLines(label: string, d: DownloadRun): string[][] {
 export function table(r: Results): string {
   const rows: string[][] = [['figure', 'value', 'target', 'verdict']];
   const cpuLines = r.core ? coreRows(rows, r.core, r.sizes) : [];
+  const issue11 = issue11Rows(r);
+  rows.push(...issue11.rows);
+  cpuLines.push(...issue11.cpuLines);
   for (const t of r.targets) rows.push([t.name, String(t.value), t.goal, t.pass ? 'PASS' : 'MISS']);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

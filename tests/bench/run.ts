@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { launchOptions, persistentPeer } from './app.ts';
+import { importBenches } from './import.ts';
 import { appSources, buildApp, Cleanup, config, gitState, runs, startServer, tempRoot, writeRandomFile } from './infra.ts';
 import { pipeline, rawOneBrowser, rawTwoBrowsers, swarm, type InputFile } from './phases.ts';
 import type { PhaseCpu } from './procs.ts';
@@ -93,6 +94,7 @@ async function measure(cleanup: Cleanup, root: string): Promise<Results> {
   const started = performance.now();
   const { base, main, swarmFile } = await setUp(cleanup, root);
   const core = runs('core') ? await corePhases(cleanup, root, base, main, swarmFile) : undefined;
+  const issue11 = await importBenches(cleanup, root, base);
   const partial = {
     date: new Date().toISOString(),
     machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), chromium: core?.version ?? '', node: process.version },
@@ -100,6 +102,7 @@ async function measure(cleanup: Cleanup, root: string): Promise<Results> {
     command: commandLine(),
     sizes: { mainMiB: config.mainMiB, swarmMiB: config.swarmMiB, upLimitBytesPerSec: config.upLimit },
     core: core?.results,
+    ...issue11,
   };
   return { ...partial, targets: targets(partial), totalSeconds: Math.round((performance.now() - started) / 1000) };
 }
@@ -115,8 +118,8 @@ async function corePhases(cleanup: Cleanup, root: string, base: string, main: In
 }
 
 function commandLine(): string {
-  const env = ['BENCH_REF', 'BENCH_SOURCES', 'BENCH_MB', 'BENCH_SWARM_MB', 'BENCH_SWARM_ROUNDS', 'BENCH_UPLIMIT_MB', 'BENCH_PROFILE', 'BENCH_ONLY', 'CHROMIUM_PATH']
-    .filter((k) => process.env[k])
+  // Every BENCH_ switch, so each phase's own (BENCH_IMPORT_MB, ...) is recorded without a list to keep up.
+  const env = Object.keys(process.env).filter((k) => (k.startsWith('BENCH_') || k === 'CHROMIUM_PATH') && process.env[k]).sort()
     .map((k) => `${k}=${process.env[k]}`);
   return [...env, 'npm run bench'].join(' ');
 }
