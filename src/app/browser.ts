@@ -15,12 +15,17 @@ import { createEngine, type Engine } from './engine.ts';
 import { askForRoom, holdRoom, roomsOpenElsewhere } from './tab-lock.ts';
 import { loadOrCreateIdentity } from './identity-store.ts';
 import { connectMediaBridge, type MediaBridge } from './media-bridge.ts';
+import { JoinTimeline } from './join-timeline.ts';
 
 /**
  * Browser wiring: the real edges (IndexedDB, simple-peer, WebSocket, timers)
  * handed to the engine. Nothing here decides anything.
  */
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/** This page load's steps into its room, ms since navigation start (the first engine's; a restarted one adds nothing new). */
+const timeline = new JoinTimeline(() => performance.now());
+timeline.mark('script');
 
 interface IceConfig {
   iceServers: RTCIceServer[];
@@ -76,6 +81,7 @@ export type StartResult = { kind: 'started'; engine: Engine } | { kind: 'open-el
  */
 export async function startBrowserEngine(room: Room, opts: { takeOver: boolean; onTakenOver(): void }): Promise<StartResult> {
   const keys = await deriveRoomKeys(room, randomBytes);
+  timeline.mark('keys');
   if (opts.takeOver) askForRoom(keys.topic);
   let engine: Engine | null = null;
   const hold = await holdRoom(keys.topic, opts.takeOver, () => {
@@ -83,6 +89,7 @@ export async function startBrowserEngine(room: Room, opts: { takeOver: boolean; 
     opts.onTakenOver();
   });
   if (!hold) return { kind: 'open-elsewhere' };
+  timeline.mark('tab');
   engine = await createBrowserEngine(keys);
   const close = engine.close;
   engine.close = () => {
@@ -98,6 +105,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
   const loaded = await loadOrCreateIdentity({ get: (k) => store.getValue(k), set: (k, v) => store.setValue(k, v) });
   if (loaded.replacedBroken) console.warn(`meshdrop: the stored identity was unusable (${loaded.problem}); made a new one`);
   const { identity } = loaded;
+  timeline.mark('identity');
   const self = identity.id;
   const topic = keys.topic;
   const [ice, storedName, hideAddress] = await Promise.all([loadIceConfig(), store.getPref('name'), store.getPref(HIDE_ADDRESS_PREF)]);
@@ -162,6 +170,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
       },
     },
     openElsewhere: (rooms) => roomsOpenElsewhere(rooms, topic),
+    timeline,
     storage: navigator.storage?.estimate
       ? {
           estimate: async () => {
@@ -172,6 +181,7 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
         }
       : undefined,
   });
+  timeline.mark('engine');
   media = connectMediaBridge(engine, window.isSecureContext ? navigator.serviceWorker : undefined, () => performance.now());
   const close = engine.close;
   engine.close = () => {
@@ -183,6 +193,8 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
   (globalThis as { __meshdrop?: unknown }).__meshdrop = {
     self,
     stats: () => engine.stats(),
+    /** When this page load reached each step of joining (join-timeline.ts), ms since navigation start. */
+    timeline: () => engine.timeline(),
     /** Per open peer: 'direct', 'relay' (through TURN) or null (not read yet). */
     routes: () => Object.fromEntries(engine.getState().peers.filter((p) => p.link === 'open').map((p) => [p.id, p.via])),
     sendFrame: (peer: string, bytes: Uint8Array) => engine.internals.sessions.get(peer)?.link.send(bytes),

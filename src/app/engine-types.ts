@@ -9,6 +9,7 @@ import type { LinkOutcome } from './file-links.ts';
 import type { MeshSignalStats } from './mesh-signals.ts';
 import type { Signer, Verify } from './hello.ts';
 import type { Intents } from './intents.ts';
+import type { JoinTimeline, TimelineView } from './join-timeline.ts';
 import type { AppState, EngineInternals } from './state.ts';
 import type { BrowserStorage } from './storage-budget.ts';
 
@@ -47,6 +48,8 @@ export interface EngineDeps {
   onBattery?(): boolean | undefined;
   /** "Hide my address" (relay-only links), where the browser offers it; absent: no such choice. */
   privacy?: PrivacyControl;
+  /** Where the steps of joining are marked (the page's, which marks the steps before the engine); absent: the engine's own. */
+  timeline?: JoinTimeline;
 }
 
 export interface Engine extends Intents {
@@ -59,6 +62,8 @@ export interface Engine extends Intents {
   stats(): EngineStats;
   /** Resolves once startup (stored files loaded and re-announced) is done. */
   ready: Promise<void>;
+  /** When this page load reached each step of joining the room (join-timeline.ts). */
+  timeline(): TimelineView;
   internals: EngineInternals;
   /** The device's network changed or came back: a new relay socket, and every link looks for a new path. */
   networkChanged(): void;

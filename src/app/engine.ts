@@ -7,6 +7,7 @@ import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
 import { Downloads } from './downloads.ts';
 import type { Engine, EngineDeps } from './engine-types.ts';
 import { checkHello, makeHello } from './hello.ts';
+import { JoinTimeline, timedRelay } from './join-timeline.ts';
 import { wireFileLinks } from './file-links.ts';
 import { createIntents } from './intents.ts';
 import { Library, type LocalFile } from './library.ts';
@@ -40,6 +41,7 @@ export const MAX_STRIKES = 3;
  */
 export function createEngine(deps: EngineDeps): Engine {
   const self = deps.self.id;
+  const timeline = deps.timeline ?? new JoinTimeline(deps.now);
   const listeners = new Set<() => void>();
   const changed = () => listeners.forEach((fn) => fn());
   const notices = new Notices(changed);
@@ -189,6 +191,7 @@ export function createEngine(deps: EngineDeps): Engine {
     manifestOf: (fileId) => library.get(fileId)?.manifest,
     checkHello: (session, m) => checkHello(m, session.id, deps.room, session.fingerprints, deps.verify, deps.idOf),
     onReady(session) {
+      timeline.mark('hello-ok');
       availability.invalidate();
       marks.identify(session);
       for (const d of downloads.all()) d.peerUpdated(session.id);
@@ -199,7 +202,7 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const d of downloads.all()) d.onHeard(peer);
     },
     onGossip: (session, json) => void gossip.receive(session.id, json, true),
-    onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json),
+    onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json).then(() => timeline.mark('catalogue')),
     onLazy: (session, kind, json) => (kind === 'ihave' ? gossip.receiveIhave(session.id, json) : gossip.receiveIwant(session.id, json)),
     onMeshSignal: (session, json) => meshSignals.receive(session.id, json),
     onPresence: (session, json) => void presence.receive(session.id, json),
@@ -216,6 +219,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const routes = new LinkRoutes(changed);
 
   const onPeerOpen = (peer: string, link: PeerConnection) => {
+    timeline.mark('link-open');
     const session = new Session(peer, link, sessionContext, link.fingerprints());
     sessions.set(peer, session);
     routes.opened(peer, link);
@@ -223,6 +227,7 @@ export function createEngine(deps: EngineDeps): Engine {
     void makeHello(deps.self, name, deps.room, session.fingerprints).then((hello) => {
       if (sessions.get(peer) !== session) return;
       session.start(hello);
+      timeline.mark('hello-sent');
       if (intents.name() !== name) sendHelloTo(session, intents.name()); // renamed while we were signing
       presence.greet(peer); // before the catalogue: its origins must be known members when it is judged
       gossip.syncTo(peer);
@@ -248,7 +253,7 @@ export function createEngine(deps: EngineDeps): Engine {
   };
 
   const relay = new RelayLink({
-    connect: (h) => deps.connectRelay(h, meshSignals), peers: () => peers, gossip, presence, forgetIfGone, sessionIds: () => sessions.keys(), notices, changed,
+    connect: (h) => timedRelay(deps.connectRelay, timeline)(h, meshSignals), peers: () => peers, gossip, presence, forgetIfGone, sessionIds: () => sessions.keys(), notices, changed,
   });
 
   const budget = new StorageBudget(deps.storage, notices);
@@ -265,9 +270,14 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const ready = (async () => {
     await marks.load();
+    timeline.mark('storage');
     peers = createPeerManager(
       {
-        self, banned: marks.banned(), sendSignal: (to, data) => relay.send(to, data), createConnection: deps.createConnection,
+        self, banned: marks.banned(), sendSignal: (to, data) => relay.send(to, data),
+        createConnection: (opts, handlers) => {
+          timeline.mark('dial');
+          return deps.createConnection(opts, handlers);
+        },
         now: deps.now, random: deps.random, onBattery: deps.onBattery,
       },
       {
@@ -279,6 +289,7 @@ export function createEngine(deps: EngineDeps): Engine {
     presence.tick(); // our first statement, signed before links open
     if (!closed) relay.start();
     await resumeStoredFiles({ library, downloads, notices, room: deps.room, announce });
+    timeline.mark('library');
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
 
@@ -327,6 +338,7 @@ export function createEngine(deps: EngineDeps): Engine {
       links: peers ? { ...peers.stats(), ...peers.meshStats() } : { iceRestarts: 0, replacedLost: 0 },
     }),
     ready,
+    timeline: () => timeline.view(),
     internals,
     networkChanged() {
       if (closed) return;

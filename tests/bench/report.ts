@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AppStats } from './app.ts';
 import { issue11Rows, issue11Targets, type Issue11Results } from './import-report.ts';
+import { joinRows, joinTargets } from './join-report.ts';
+import type { JoinResults } from './join.ts';
 import type { Hotspot } from './profile.ts';
 import type { PhaseCpu } from './procs.ts';
 import type { RawResult } from './raw-channel.ts';
@@ -38,6 +40,8 @@ export interface Results extends Issue11Results {
   sizes: { mainMiB: number; swarmMiB: number; upLimitBytesPerSec: number };
   /** (a), (a'), (b), (c), (d); absent when BENCH_ONLY leaves out 'core'. */
   core?: CoreResults;
+  /** Goal 5: opening a room link to files shown and a peer linked; absent when BENCH_ONLY leaves out 'join'. */
+  join?: JoinResults;
   targets: Target[];
   totalSeconds: number;
 }
@@ -62,7 +66,7 @@ export interface Target {
 }
 
 export function targets(r: Omit<Results, 'targets' | 'totalSeconds'>): Target[] {
-  return [...(r.core ? coreTargets(r.core) : []), ...issue11Targets(r)];
+  return [...(r.core ? coreTargets(r.core) : []), ...issue11Targets(r), ...(r.join ? joinTargets(r.join) : [])];
 }
 
 function coreTargets(r: CoreResults): Target[] {
@@ -117,6 +121,7 @@ export function table(r: Results): string {
   const issue11 = issue11Rows(r);
   rows.push(...issue11.rows);
   cpuLines.push(...issue11.cpuLines);
+  if (r.join) cpuLines.push(...joinRows(rows, r.join, cpuText));
   for (const t of r.targets) rows.push([t.name, String(t.value), t.goal, t.pass ? 'PASS' : 'MISS']);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

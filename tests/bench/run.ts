@@ -5,6 +5,7 @@ import { chromium } from '@playwright/test';
 import { launchOptions, persistentPeer } from './app.ts';
 import { importBenches } from './import.ts';
 import { appSources, buildApp, Cleanup, config, gitState, runs, startServer, tempRoot, writeRandomFile } from './infra.ts';
+import { joinPhase } from './join.ts';
 import { pipeline, rawOneBrowser, rawTwoBrowsers, swarm, type InputFile } from './phases.ts';
 import type { PhaseCpu } from './procs.ts';
 import type { RawResult } from './raw-channel.ts';
@@ -95,6 +96,7 @@ async function measure(cleanup: Cleanup, root: string): Promise<Results> {
   const { base, main, swarmFile } = await setUp(cleanup, root);
   const core = runs('core') ? await corePhases(cleanup, root, base, main, swarmFile) : undefined;
   const issue11 = await importBenches(cleanup, root, base);
+  const join = runs('join') ? await joinPhase(base, root, cleanup) : undefined;
   const partial = {
     date: new Date().toISOString(),
     machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), chromium: core?.version ?? '', node: process.version },
@@ -103,6 +105,7 @@ async function measure(cleanup: Cleanup, root: string): Promise<Results> {
     sizes: { mainMiB: config.mainMiB, swarmMiB: config.swarmMiB, upLimitBytesPerSec: config.upLimit },
     core: core?.results,
     ...issue11,
+    join,
   };
   return { ...partial, targets: targets(partial), totalSeconds: Math.round((performance.now() - started) / 1000) };
 }
