@@ -130,10 +130,14 @@ export function hashFile(path: string): Promise<string> {
 export function appSources(root: string): string {
   if (config.sources) return resolve(config.sources);
   if (!config.ref) return process.cwd();
-  const dir = join(root, 'sources');
+  return sourcesAt(config.ref, join(root, 'sources'));
+}
+
+/** A clean copy of commit `ref`'s sources in `dir` (with our node_modules), e.g. the other side of an A/B run. */
+export function sourcesAt(ref: string, dir: string): string {
   mkdirSync(dir);
-  const r = spawnSync('sh', ['-c', 'git archive "$REF" | tar -x -C "$DIR"'], { env: { ...process.env, REF: config.ref, DIR: dir }, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`git archive ${config.ref} failed`);
+  const r = spawnSync('sh', ['-c', 'git archive "$REF" | tar -x -C "$DIR"'], { env: { ...process.env, REF: ref, DIR: dir }, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`git archive ${ref} failed`);
   symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
   return dir;
 }

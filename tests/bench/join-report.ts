@@ -1,4 +1,5 @@
-import { JOINED, stepsText, type JoinResults } from './join.ts';
+import { JOINED, stepsText } from './join-page.ts';
+import type { JoinResults } from './join.ts';
 import type { PhaseCpu } from './procs.ts';
 import type { Target } from './report.ts';
 
@@ -7,7 +8,7 @@ export const JOIN_GOAL_MS = 1_000;
 
 /** One target per room shape and visit: the median join, which is what the goal names; the max sits in the rows. */
 export function joinTargets(r: JoinResults): Target[] {
-  return r.scenarios.map((s) => {
+  return r.scenarios.filter((s) => s.version === 'this').map((s) => {
     const value = s.median[JOINED] ?? Infinity;
     return { name: `join: ${s.label}, median ms`, value, goal: `< ${JOIN_GOAL_MS}`, pass: value < JOIN_GOAL_MS };
   });
@@ -15,7 +16,8 @@ export function joinTargets(r: JoinResults): Target[] {
 
 /** The join rows of the table; returns their CPU lines. */
 export function joinRows(rows: string[][], r: JoinResults, cpuText: (c: PhaseCpu) => string): string[] {
-  rows.push([`join: open link -> files shown + peer linked (ms since navigation, ${r.rounds} joins each)`, '', '', '']);
+  const versus = r.versus ? `; against ${r.versus}, alternating join by join` : '';
+  rows.push([`join: open link -> files shown + peer linked (ms since navigation, ${r.rounds} joins each${versus})`, '', '', '']);
   for (const s of r.scenarios) {
     const joined = (t: Record<string, number>) => String(t[JOINED] ?? 'n/a');
     rows.push([`join: ${s.label}, median / max`, `${joined(s.median)} / ${joined(s.max)} ms`, '', `dialled ${s.dialled} of ${s.runs.length}`]);

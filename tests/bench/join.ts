@@ -1,58 +1,72 @@
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { contextPeer, joinRoom, launchOptions, shareFile, startRoom, type Peer } from './app.ts';
-import { sleep, writeRandomFile, type Cleanup } from './infra.ts';
+import { buildApp, sleep, sourcesAt, startServer, writeRandomFile, type Cleanup } from './infra.ts';
+import { JOINED, maxOf, medianOf, perStep, stepsText, sumCpu, timeJoin, watchRows, type JoinTimes } from './join-page.ts';
 import { watchCpu, type PhaseCpu } from './procs.ts';
 
 /**
  * Goal 5 of issue 11: from opening a room link to seeing the room's files and
- * being linked to a peer, under 1 s on a LAN. A room is set up (holders in
- * one browser, each sharing small files); a newcomer in a browser of its own
- * opens the link again and again: a fresh profile each time (a first visit:
- * no identity, empty storage) or one on-disk profile reloading the page (a
- * returning visitor). Every moment is read on the newcomer's page clock
- * (ms since navigation start): the app's own steps from
- * `__meshdrop.timeline()` (src/app/join-timeline.ts), the browser's
- * navigation timing, and the moments the first and the last expected file
- * row were rendered (a MutationObserver the bench adds to the page).
+ * being linked to a peer, under 1 s on a LAN. A room is set up (holders, each
+ * a context of one browser, sharing small files round robin); a newcomer in a
+ * browser of its own opens the link again and again: a fresh context each
+ * time (a first visit: no identity, empty storage; it leaves afterwards) or
+ * one on-disk profile reloading the page (a returning visitor). See
+ * join-page.ts for what is read on the newcomer's page.
+ *
+ * BENCH_JOIN_VS=<git ref> runs the same joins against that commit too, in the
+ * same run: each version gets its own server and its own room, and the
+ * newcomer alternates between them join by join, so the machine's ups and
+ * downs (other people's runs) hit both alike.
+ * BENCH_JOIN_ROUNDS (10): joins per scenario and version; BENCH_JOIN_ROOMS
+ * ("1x3,4x4"): the rooms, as holders x files.
  */
 export type Visit = 'first' | 'return';
 
-/** One join: each step's time in ms since navigation start. */
-export type JoinTimes = Record<string, number>;
-
 export interface JoinScenario {
+  /** 'this' (the benchmarked sources) or the BENCH_JOIN_VS ref. */
+  version: string;
   label: string;
   holders: number;
   files: number;
   visit: Visit;
   runs: JoinTimes[];
-  /** Per step, over the runs that reached it. */
   median: JoinTimes;
   max: JoinTimes;
-  /** Runs in which the newcomer dialled (the lower peer id dials in a small room); the others answered. */
+  /** Runs in which the newcomer dialled (the lower peer id dials in a small room); in the others it answered. */
   dialled: number;
+  /** Summed over the joins themselves (navigation to joined), not the pauses between them. */
   cpu: PhaseCpu;
 }
 
 export interface JoinResults {
   rounds: number;
+  versus?: string;
   scenarios: JoinScenario[];
 }
-
-/** The step that ends a join: files shown and a peer's identity proven on an open link. */
-export const JOINED = 'joined';
-const FILE_MIB = 1;
-/** Joins per scenario (BENCH_JOIN_ROUNDS, default 10): median and max are reported. */
-const ROUNDS = rounds(process.env.BENCH_JOIN_ROUNDS);
 
 interface RoomShape {
   holders: number;
   files: number;
 }
 
-/** The rooms joined (BENCH_JOIN_ROOMS, default "1x3,4x4": holders x files, shared round robin). */
+interface Version {
+  name: string;
+  base: string;
+}
+
+const FILE_MIB = 1;
+/** After a newcomer leaves: time for the room to hear of it, so the next join starts from a settled room. */
+const SETTLE_MS = 1_000;
+const ROUNDS = rounds(process.env.BENCH_JOIN_ROUNDS);
 const SHAPES = shapes(process.env.BENCH_JOIN_ROOMS || '1x3,4x4');
+const VERSUS = process.env.BENCH_JOIN_VS || undefined;
+
+function rounds(raw: string | undefined): number {
+  const n = raw === undefined || raw === '' ? 10 : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_JOIN_ROUNDS must be a positive whole number, got ${raw}`);
+  return n;
+}
 
 function shapes(raw: string): RoomShape[] {
   return raw.split(',').map((text) => {
@@ -64,155 +78,86 @@ function shapes(raw: string): RoomShape[] {
   });
 }
 
-function rounds(raw: string | undefined): number {
-  const n = raw === undefined || raw === '' ? 10 : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_JOIN_ROUNDS must be a positive whole number, got ${raw}`);
-  return n;
-}
-const JOIN_TIMEOUT_MS = 30_000;
-/** After a newcomer leaves: time for the room to hear of it, so the next join starts from a settled room. */
-const SETTLE_MS = 1_000;
-
-/** The page-side recorder: when the first and the `expected`-th file row entered the DOM. */
-function watchRows(expected: number): void {
-  const t: { first?: number; all?: number } = {};
-  (window as unknown as { __joinRows: typeof t }).__joinRows = t;
-  new MutationObserver(() => {
-    if (t.all !== undefined) return;
-    const n = document.querySelectorAll('li.file').length;
-    if (n >= 1) t.first ??= performance.now();
-    if (n >= expected) t.all = performance.now();
-  }).observe(document, { subtree: true, childList: true });
+/** The version under test, and the BENCH_JOIN_VS commit built and served beside it. */
+async function versions(base: string, root: string, cleanup: Cleanup): Promise<Version[]> {
+  if (!VERSUS) return [{ name: 'this', base }];
+  console.log(`  join: building ${VERSUS} to compare with...`);
+  const sources = sourcesAt(VERSUS, join(root, 'join-vs-sources'));
+  const dist = join(root, 'join-vs-dist');
+  buildApp(sources, dist);
+  return [{ name: 'this', base }, { name: VERSUS, base: await startServer(cleanup, sources, dist, join(root, 'join-vs-server.log')) }];
 }
 
-interface PageTimes {
-  timeline: Record<string, number> | null;
-  rows: { first?: number; all?: number };
-  nav: { responseEnd: number; domContentLoaded: number } | null;
-}
-
-function readTimes(): PageTimes {
-  const w = window as unknown as { __meshdrop?: { timeline(): Record<string, number> }; __joinRows?: PageTimes['rows'] };
-  const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-  return {
-    timeline: w.__meshdrop?.timeline() ?? null,
-    rows: w.__joinRows ?? {},
-    nav: nav ? { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd } : null,
-  };
-}
-
-const joinedNow = (): boolean => {
-  const w = window as unknown as { __meshdrop?: { timeline(): Record<string, number> }; __joinRows?: { all?: number } };
-  return w.__meshdrop?.timeline()['hello-ok'] !== undefined && w.__joinRows?.all !== undefined;
-};
-
-/** Waits for the join to complete (or time out) and reads every moment. */
-async function timeJoin(page: Page, navigate: () => Promise<unknown>): Promise<JoinTimes> {
-  await navigate();
-  await page.waitForFunction(joinedNow, undefined, { polling: 100, timeout: JOIN_TIMEOUT_MS });
-  const { timeline, rows, nav } = await page.evaluate(readTimes);
-  const times: JoinTimes = { ...timeline };
-  if (nav) Object.assign(times, { html: nav.responseEnd, interactive: nav.domContentLoaded });
-  if (rows.first !== undefined) times['first-row'] = rows.first;
-  if (rows.all !== undefined) times['all-rows'] = rows.all;
-  times[JOINED] = Math.max(times['all-rows'] ?? Infinity, times['hello-ok'] ?? Infinity);
-  for (const k of Object.keys(times)) times[k] = Math.round(times[k]!);
-  return times;
-}
-
-function summarize(runs: JoinTimes[], pick: (xs: number[]) => number): JoinTimes {
-  const out: JoinTimes = {};
-  const steps = new Set(runs.flatMap((r) => Object.keys(r)));
-  for (const step of steps) {
-    const xs = runs.map((r) => r[step]).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-    if (xs.length > 0) out[step] = pick(xs);
-  }
-  return out;
-}
-const medianOf = (xs: number[]) => xs[Math.floor(xs.length / 2)]!;
-const maxOf = (xs: number[]) => xs.at(-1)!;
-
-/** A room of `holders` peers in one browser, sharing `files` small files between them (round robin). */
-async function makeRoom(base: string, browser: Browser, root: string, tag: string, holders: number, files: number): Promise<{ link: string; peers: Peer[] }> {
+/** A room of `holders` peers in `browser`, sharing `files` small files between them (round robin). */
+async function makeRoom(base: string, browser: Browser, root: string, tag: string, shape: RoomShape): Promise<string> {
   const peers: Peer[] = [];
-  for (let i = 0; i < holders; i++) peers.push(await contextPeer(browser, `join-${tag}-h${i + 1}`));
+  for (let i = 0; i < shape.holders; i++) peers.push(await contextPeer(browser, `${tag}-h${i + 1}`));
   const link = await startRoom(peers[0]!.page, base);
   for (const p of peers.slice(1)) await joinRoom(p.page, link);
-  for (let f = 0; f < files; f++) {
-    const name = `join-${tag}-${f + 1}.bin`;
+  for (let f = 0; f < shape.files; f++) {
+    const name = `${tag}-${f + 1}.bin`;
     const path = join(root, name);
     writeRandomFile(path, FILE_MIB);
-    await shareFile(peers[f % holders]!.page, path, name, 60_000);
+    await shareFile(peers[f % shape.holders]!.page, path, name, 60_000);
   }
-  return { link, peers };
+  return link;
 }
 
-/** `rounds` first visits: a new context (empty profile, new identity) each time, closed afterwards (the newcomer leaves). */
-async function firstVisits(newcomer: Browser, link: string, files: number, rounds: number): Promise<JoinTimes[]> {
-  const runs: JoinTimes[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const context = await newcomer.newContext();
-    try {
-      await context.addInitScript(watchRows, files);
-      const page = await context.newPage();
-      runs.push(await timeJoin(page, () => page.goto(link)));
-    } finally {
-      await context.close();
+/** One timed join, with the CPU of the room's and the newcomer's browsers meanwhile. */
+async function measuredJoin(labels: string[], page: Page, navigate: () => Promise<unknown>): Promise<{ times: JoinTimes; cpu: PhaseCpu }> {
+  const cpu = watchCpu(labels);
+  const times = await timeJoin(page, navigate);
+  return { times, cpu: cpu() };
+}
+
+type Joins = { times: JoinTimes; cpu: PhaseCpu }[][];
+
+/** First visits: a new context (empty profile, new identity) per join, closed after it (the newcomer leaves). */
+async function firstVisits(newcomer: Browser, labels: string[], links: string[], files: number): Promise<Joins> {
+  const joins: Joins = links.map(() => []);
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const [v, link] of links.entries()) {
+      const context = await newcomer.newContext();
+      try {
+        await context.addInitScript(watchRows, files);
+        const page = await context.newPage();
+        joins[v]!.push(await measuredJoin(labels, page, () => page.goto(link)));
+      } finally {
+        await context.close();
+      }
+      await sleep(SETTLE_MS);
     }
-    await sleep(SETTLE_MS);
   }
-  return runs;
+  return joins;
 }
 
-/** One on-disk profile: a first visit (not counted), then `rounds` reloads of the room page. */
-async function returnVisits(context: BrowserContext, link: string, files: number, rounds: number): Promise<JoinTimes[]> {
-  await context.addInitScript(watchRows, files);
-  const page = context.pages()[0] ?? (await context.newPage());
-  await timeJoin(page, () => page.goto(link));
-  const runs: JoinTimes[] = [];
-  for (let i = 0; i < rounds; i++) {
-    await sleep(SETTLE_MS);
-    runs.push(await timeJoin(page, () => page.reload()));
+/** Returning visits: one on-disk profile per version, a first visit each (not counted), then reloads of the room page. */
+async function returnVisits(profiles: BrowserContext[], labels: string[][], links: string[], files: number): Promise<Joins> {
+  const pages: Page[] = [];
+  for (const [v, context] of profiles.entries()) {
+    await context.addInitScript(watchRows, files);
+    const page = context.pages()[0] ?? (await context.newPage());
+    await timeJoin(page, () => page.goto(links[v]!));
+    pages.push(page);
   }
-  return runs;
-}
-
-async function scenario(
-  base: string, root: string, cleanup: Cleanup, shape: RoomShape,
-): Promise<JoinScenario[]> {
-  const tag = `${shape.holders}x${shape.files}`;
-  const roomLabel = `join-room-${tag}`;
-  const roomBrowser = await chromium.launch(launchOptions(roomLabel));
-  cleanup.add(`close ${roomLabel}`, () => roomBrowser.close());
-  const out: JoinScenario[] = [];
-  try {
-    const { link } = await makeRoom(base, roomBrowser, root, tag, shape.holders, shape.files);
-    for (const visit of ['first', 'return'] as const) {
-      const label = `join-new-${tag}-${visit}`;
-      console.log(`  join: ${shape.holders} holder(s), ${shape.files} files, ${visit} visits x${ROUNDS}...`);
-      // CPU is read while the newcomer's browser runs: once it is closed its processes are gone from /proc.
-      const watched = <T>(fn: () => Promise<T>) => {
-        const cpu = watchCpu([roomLabel, label]);
-        return fn().then((value) => ({ value, cpu: cpu() }));
-      };
-      const { value: runs, cpu } = visit === 'first'
-        ? await withBrowser(label, cleanup, (b) => watched(() => firstVisits(b, link, shape.files, ROUNDS)))
-        : await withProfile(root, label, cleanup, (c) => watched(() => returnVisits(c, link, shape.files, ROUNDS)));
-      const s = summary(`${shape.holders} holder${shape.holders > 1 ? 's' : ''}, ${shape.files} files, ${visit} visit`, shape, visit, runs, cpu);
-      sayJoin(s);
-      out.push(s);
+  const joins: Joins = links.map(() => []);
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const [v, page] of pages.entries()) {
+      await sleep(SETTLE_MS);
+      joins[v]!.push(await measuredJoin(labels[v]!, page, () => page.reload()));
     }
-  } finally {
-    await roomBrowser.close();
   }
-  return out;
+  return joins;
 }
 
-function summary(label: string, shape: RoomShape, visit: Visit, runs: JoinTimes[], cpu: PhaseCpu): JoinScenario {
+function summary(version: string, shape: RoomShape, visit: Visit, joins: { times: JoinTimes; cpu: PhaseCpu }[]): JoinScenario {
+  const runs = joins.map((j) => j.times);
   const dialled = runs.filter((r) => r.dial !== undefined && (r['signal-in'] === undefined || r.dial <= r['signal-in'])).length;
-  return { label, ...shape, visit, runs, median: summarize(runs, medianOf), max: summarize(runs, maxOf), dialled, cpu };
+  const label = `${shape.holders} holder${shape.holders > 1 ? 's' : ''}, ${shape.files} files, ${visit} visit${version === 'this' ? '' : ` (${version})`}`;
+  return { version, label, ...shape, visit, runs, median: perStep(runs, medianOf), max: perStep(runs, maxOf), dialled, cpu: sumCpu(joins.map((j) => j.cpu)) };
 }
 
+/** A browser of its own for the duration of `fn`. */
 async function withBrowser<T>(label: string, cleanup: Cleanup, fn: (b: Browser) => Promise<T>): Promise<T> {
   const browser = await chromium.launch(launchOptions(label));
   cleanup.add(`close ${label}`, () => browser.close());
@@ -223,33 +168,53 @@ async function withBrowser<T>(label: string, cleanup: Cleanup, fn: (b: Browser) 
   }
 }
 
-async function withProfile<T>(root: string, label: string, cleanup: Cleanup, fn: (c: BrowserContext) => Promise<T>): Promise<T> {
-  const context = await chromium.launchPersistentContext(join(root, `profile-${label}`), launchOptions(label));
-  cleanup.add(`close ${label}`, () => context.close());
+/** On-disk profiles, one per label, for the duration of `fn`. */
+async function withProfiles<T>(root: string, labels: string[], cleanup: Cleanup, fn: (c: BrowserContext[]) => Promise<T>): Promise<T> {
+  const contexts: BrowserContext[] = [];
   try {
-    return await fn(context);
+    for (const label of labels) {
+      const context = await chromium.launchPersistentContext(join(root, `profile-${label}`), launchOptions(label));
+      cleanup.add(`close ${label}`, () => context.close());
+      contexts.push(context);
+    }
+    return await fn(contexts);
   } finally {
-    await context.close();
+    await Promise.all(contexts.map((c) => c.close()));
   }
 }
 
-/** The steps in the order a join goes through them, for the report. */
-export const JOIN_STEPS = [
-  'html', 'script', 'interactive', 'keys', 'tab', 'identity', 'engine', 'storage', 'welcome', 'dial', 'signal-out', 'signal-in',
-  'link-open', 'hello-sent', 'hello-ok', 'catalogue', 'first-row', 'all-rows', JOINED, 'library',
-];
-
-export const stepsText = (t: JoinTimes) => JOIN_STEPS.filter((s) => t[s] !== undefined).map((s) => `${s} ${t[s]}`).join(', ');
+/** One room shape: a room per version, then first visits and returning visits, alternating versions join by join. */
+async function scenario(vs: Version[], root: string, cleanup: Cleanup, shape: RoomShape): Promise<JoinScenario[]> {
+  const tag = `join-${shape.holders}x${shape.files}`;
+  const roomLabel = `${tag}-room`;
+  return withBrowser(roomLabel, cleanup, async (roomBrowser) => {
+    const links: string[] = [];
+    for (const [i, v] of vs.entries()) links.push(await makeRoom(v.base, roomBrowser, root, `${tag}-v${i}`, shape));
+    console.log(`  join: ${shape.holders} holder(s), ${shape.files} files: ${ROUNDS} first visits per version...`);
+    const firstLabel = `${tag}-first`;
+    const first = await withBrowser(firstLabel, cleanup, (b) => firstVisits(b, [roomLabel, firstLabel], links, shape.files));
+    console.log(`  join: ${shape.holders} holder(s), ${shape.files} files: ${ROUNDS} reloads per version...`);
+    const returnLabels = vs.map((_, i) => `${tag}-return-v${i}`);
+    const back = await withProfiles(root, returnLabels, cleanup, (c) => returnVisits(c, returnLabels.map((l) => [roomLabel, l]), links, shape.files));
+    const out = [
+      ...vs.map((v, i) => summary(v.name, shape, 'first', first[i]!)),
+      ...vs.map((v, i) => summary(v.name, shape, 'return', back[i]!)),
+    ];
+    out.forEach(sayJoin);
+    return out;
+  });
+}
 
 function sayJoin(s: JoinScenario): void {
-  console.log(`  -> joined in ${s.median[JOINED]} ms median, ${s.max[JOINED]} ms max (${s.runs.length} joins, dialled ${s.dialled}); ` +
-    `other people's processes used ${s.cpu.otherSeconds} CPU s meanwhile`);
+  console.log(`  -> ${s.label}: joined in ${s.median[JOINED]} ms median, ${s.max[JOINED]} ms max (${s.runs.length} joins, dialled ${s.dialled}); ` +
+    `other people's processes used ${s.cpu.otherSeconds} CPU s during them (${s.cpu.wallSeconds} s)`);
   console.log(`     median: ${stepsText(s.median)}`);
 }
 
-/** Each room shape, with first and returning visits. */
+/** Every room shape, first and returning visits, for each version. */
 export async function joinPhase(base: string, root: string, cleanup: Cleanup): Promise<JoinResults> {
+  const vs = await versions(base, root, cleanup);
   const scenarios: JoinScenario[] = [];
-  for (const shape of SHAPES) scenarios.push(...(await scenario(base, root, cleanup, shape)));
-  return { rounds: ROUNDS, scenarios };
+  for (const shape of SHAPES) scenarios.push(...(await scenario(vs, root, cleanup, shape)));
+  return { rounds: ROUNDS, ...(VERSUS ? { versus: VERSUS } : {}), scenarios };
 }
