@@ -269,7 +269,14 @@ export function createEngine(deps: EngineDeps): Engine {
   listeners.add(() => links.check());
 
   const ready = (async () => {
-    await marks.load();
+    presence.tick(); // our first statement, signed before links open
+    // The relay's round trips overlap reading whom we refuse: what it says waits for the peer manager (RelayLink).
+    relay.start();
+    await marks.load().catch((e: Error) => {
+      relay.close(); // not in the room without our bans: nobody would be answered
+      throw e;
+    });
+    if (closed) return; // closed while reading: what the relay said meanwhile is not acted on
     timeline.mark('storage');
     peers = createPeerManager(
       {
@@ -286,8 +293,7 @@ export function createEngine(deps: EngineDeps): Engine {
         incompatible: (peer, detail) => sessionContext.incompatible(peer, detail),
       },
     );
-    presence.tick(); // our first statement, signed before links open
-    if (!closed) relay.start();
+    relay.peersReady();
     await resumeStoredFiles({ library, downloads, notices, room: deps.room, announce });
     timeline.mark('library');
     changed();

@@ -4,6 +4,9 @@ import type { RoomGossip } from './room-gossip.ts';
 import type { RoomPresence } from './room-presence.ts';
 import type { Notices } from './state.ts';
 
+/** Relay messages held before the peer manager exists; signals beyond it are dropped (the dialler retries). */
+export const MAX_HELD = 512;
+
 export interface RelayLinkDeps {
   connect(h: SignalHandlers): SignalClient;
   peers(): PeerManager | undefined;
@@ -25,8 +28,31 @@ export interface RelayLinkDeps {
 export class RelayLink {
   status: RelayStatus = 'connecting';
   private client: SignalClient | null = null;
+  /**
+   * What the relay said before the peer manager existed, in order. The engine
+   * connects while it still reads whom this browser refuses (bans), so the
+   * relay's round trips overlap that read; nobody is dialled or answered
+   * before it is done.
+   */
+  private held: (() => void)[] = [];
+  /** Signals dropped because too many came before the peer manager existed (storage hung, or a flood). */
+  droppedEarly = 0;
 
   constructor(private readonly d: RelayLinkDeps) {}
+
+  /** The peer manager exists now: what the relay said meanwhile is acted on, in the order it came. */
+  peersReady(): void {
+    const held = this.held;
+    this.held = [];
+    for (const fn of held) fn();
+  }
+
+  /** Runs `fn` now if the peer manager exists and nothing is held before it, else after peersReady(). */
+  private withPeers(fn: () => void, signal = false): void {
+    if (this.held.length === 0 && this.d.peers()) return fn();
+    if (signal && this.held.length >= MAX_HELD) return void this.droppedEarly++;
+    this.held.push(fn);
+  }
 
   start(): void {
     this.client ??= this.d.connect(this.handlers());
@@ -48,7 +74,7 @@ export class RelayLink {
   private handlers(): SignalHandlers {
     const { d } = this;
     return {
-      onWelcome(list, size) {
+      onWelcome: (list, size) => this.withPeers(() => {
         const complete = list.length === size - 1;
         d.peers()?.welcome(list, complete);
         // Only the whole membership says who is gone; a sample leaves out most of a large room. Whom
@@ -59,15 +85,15 @@ export class RelayLink {
           d.gossip.keepOnly(listed);
         }
         d.changed();
-      },
-      onPeerJoined: (p) => d.peers()?.joined(p),
-      onPeerLeft(p) {
+      }),
+      onPeerJoined: (p) => this.withPeers(() => d.peers()?.joined(p)),
+      onPeerLeft: (p) => this.withPeers(() => {
         d.peers()?.left(p);
         d.presence.absent(p); // the relay's word is timely; a statement from p newer than the one we hold undoes it
         d.forgetIfGone(p);
         d.changed();
-      },
-      onSignal: (from, data) => d.peers()?.signal(from, data),
+      }),
+      onSignal: (from, data) => this.withPeers(() => d.peers()?.signal(from, data), true),
       onStatus: (status) => {
         this.status = status;
         d.changed();
