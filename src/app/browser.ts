@@ -1,6 +1,5 @@
 import { RELAY_PATH } from '../../signaling/protocol.ts';
 import { sha256 } from '../core/hash.ts';
-import { randomDisplayName } from '../core/names.ts';
 import { peerIdFromPublicKey, verifySignature } from '../core/crypto/identity.ts';
 import { deriveRoomKeys, type RoomKeys } from '../core/crypto/room-keys.ts';
 import type { Room } from '../core/room.ts';
@@ -8,14 +7,15 @@ import { RateLimit } from '../core/throttle.ts';
 import { createRtcPeer } from '../net/rtc-peer.ts';
 import { viaMesh } from '../net/mesh-transport.ts';
 import { sealSignals } from '../net/sealed-signal.ts';
+import { openEarlySocket, withEarlySocket, type EarlySocket } from '../net/early-socket.ts';
 import { createSignalClient } from '../net/signal-client.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
 import { addressPrivacy, icePolicy, isTurnServer } from './address-privacy.ts';
 import { createEngine, type Engine } from './engine.ts';
 import { askForRoom, holdRoom, roomsOpenElsewhere } from './tab-lock.ts';
-import { loadOrCreateIdentity } from './identity-store.ts';
 import { connectMediaBridge, type MediaBridge } from './media-bridge.ts';
 import { JoinTimeline } from './join-timeline.ts';
+import { HIDE_ADDRESS_PREF, opensRoom, readPageEdges, type PageEdges } from './page-start.ts';
 
 /**
  * Browser wiring: the real edges (IndexedDB, simple-peer, WebSocket, timers)
@@ -27,33 +27,20 @@ const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const timeline = new JoinTimeline(() => performance.now());
 timeline.mark('script');
 
-interface IceConfig {
-  iceServers: RTCIceServer[];
-  iceTransportPolicy: RTCIceTransportPolicy;
-}
+const relayUrl = () => `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${RELAY_PATH}`;
+const startsInRoom = opensRoom(location.hash);
+/** The first engine's reads (page-start.ts) begin with the page when it opens a room; later engines read afresh. */
+let early: Promise<PageEdges> | null = startsInRoom ? readPageEdges(createIdbStore(), timeline) : null;
+/** And so does its relay socket (net/early-socket.ts): the relay's challenge waits for us, not we for it. */
+const earlyRelay: EarlySocket | null = startsInRoom ? openEarlySocket(WebSocket, relayUrl()) : null;
 
-/**
- * ICE servers and policy come from the server's /config.json (env ICE_SERVERS, ICE_POLICY);
- * none means LAN only. TURN credentials come later, minted for us in the relay's welcome.
- */
-async function loadIceConfig(): Promise<IceConfig> {
-  const none: IceConfig = { iceServers: [], iceTransportPolicy: 'all' };
-  try {
-    const res = await fetch('/config.json', { cache: 'no-store' });
-    if (!res.ok) return none;
-    const body = (await res.json()) as { iceServers?: unknown; iceTransportPolicy?: unknown };
-    return {
-      iceServers: Array.isArray(body.iceServers) ? (body.iceServers as RTCIceServer[]) : [],
-      iceTransportPolicy: body.iceTransportPolicy === 'relay' ? 'relay' : 'all',
-    };
-  } catch (e) {
-    console.warn('meshdrop: no /config.json, using no ICE servers', e);
-    return none;
-  }
+function pageEdges(): Promise<PageEdges> {
+  const edges = early ?? readPageEdges(createIdbStore(), timeline);
+  early = null;
+  // Awaited by the engine's start, which reports a failure; unused when the room is open in another tab.
+  edges.catch(() => undefined);
+  return edges;
 }
-
-/** This browser's "hide my address" choice, kept across reloads and rooms. */
-const HIDE_ADDRESS_PREF = 'hide-address';
 
 export const TURN_REFUSED_TEXT =
   'The TURN server refused our credentials (they expired, or this meshdrop server and its TURN server do not share the same secret). ' +
@@ -80,6 +67,7 @@ export type StartResult = { kind: 'started'; engine: Engine } | { kind: 'open-el
  * our engine is closed by then.
  */
 export async function startBrowserEngine(room: Room, opts: { takeOver: boolean; onTakenOver(): void }): Promise<StartResult> {
+  const edges = pageEdges();
   const keys = await deriveRoomKeys(room, randomBytes);
   timeline.mark('keys');
   if (opts.takeOver) askForRoom(keys.topic);
@@ -88,9 +76,16 @@ export async function startBrowserEngine(room: Room, opts: { takeOver: boolean; 
     engine?.close();
     opts.onTakenOver();
   });
-  if (!hold) return { kind: 'open-elsewhere' };
+  if (!hold) {
+    earlyRelay?.close(); // the tab that has the room keeps it; "use it here" opens a new socket
+    return { kind: 'open-elsewhere' };
+  }
   timeline.mark('tab');
-  engine = await createBrowserEngine(keys);
+  engine = createBrowserEngine(keys, await edges.catch((e: Error) => {
+    earlyRelay?.close();
+    hold.release();
+    throw e;
+  }));
   const close = engine.close;
   engine.close = () => {
     close();
@@ -99,27 +94,17 @@ export async function startBrowserEngine(room: Room, opts: { takeOver: boolean; 
   return { kind: 'started', engine };
 }
 
-async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
-  const store = createIdbStore();
-  // One identity per browser, kept across reloads: the relay admits us by signing its challenge.
-  const loaded = await loadOrCreateIdentity({ get: (k) => store.getValue(k), set: (k, v) => store.setValue(k, v) });
-  if (loaded.replacedBroken) console.warn(`meshdrop: the stored identity was unusable (${loaded.problem}); made a new one`);
-  const { identity } = loaded;
-  timeline.mark('identity');
+function createBrowserEngine(keys: RoomKeys, { store, identity, ice, name, hideAddress }: PageEdges): Engine {
   const self = identity.id;
   const topic = keys.topic;
-  const [ice, storedName, hideAddress] = await Promise.all([loadIceConfig(), store.getPref('name'), store.getPref(HIDE_ADDRESS_PREF)]);
   /** The TURN servers minted for us in the relay's latest welcome: links made later use the freshest. */
   let turnServers: RTCIceServer[] = [];
-  let hidden = hideAddress === 'on';
+  let hidden = hideAddress;
   const privacyFacts = () => ({
     enforced: ice.iceTransportPolicy === 'relay',
     turnKnown: turnServers.length > 0 || ice.iceServers.some(isTurnServer),
     hidden,
   });
-  const name = storedName ?? randomDisplayName(Math.random);
-  if (!storedName) await store.setPref('name', name);
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   let media: MediaBridge | null = null;
 
   const engine = createEngine({
@@ -137,8 +122,8 @@ async function createBrowserEngine(keys: RoomKeys): Promise<Engine> {
     connectRelay: sealSignals(keys, self, viaMesh((handlers) =>
       createSignalClient(
         {
-          url: `${scheme}//${location.host}${RELAY_PATH}`, topic, identity, self,
-          WebSocket, random: Math.random,
+          url: relayUrl(), topic, identity, self,
+          WebSocket: withEarlySocket(WebSocket, earlyRelay), random: Math.random,
           setTimeout: (fn, ms) => setTimeout(fn, ms),
           clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
         },
