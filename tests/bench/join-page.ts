@@ -30,15 +30,19 @@ interface PageTimes {
   timeline: Record<string, number> | null;
   rows: { first?: number; all?: number };
   nav: { responseEnd: number; domContentLoaded: number } | null;
+  /** When the app's script had arrived (resource timing). */
+  js: number | null;
 }
 
 function readTimes(): PageTimes {
   const w = window as unknown as { __meshdrop?: { timeline(): Record<string, number> }; __joinRows?: PageTimes['rows'] };
   const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+  const scripts = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((r) => r.initiatorType === 'script');
   return {
     timeline: w.__meshdrop?.timeline() ?? null,
     rows: w.__joinRows ?? {},
     nav: nav ? { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd } : null,
+    js: scripts.length > 0 ? Math.max(...scripts.map((r) => r.responseEnd)) : null,
   };
 }
 
@@ -51,9 +55,10 @@ function joinedNow(): boolean {
 export async function timeJoin(page: Page, navigate: () => Promise<unknown>): Promise<JoinTimes> {
   await navigate();
   await page.waitForFunction(joinedNow, undefined, { polling: 100, timeout: JOIN_TIMEOUT_MS });
-  const { timeline, rows, nav } = await page.evaluate(readTimes);
+  const { timeline, rows, nav, js } = await page.evaluate(readTimes);
   const times: JoinTimes = { ...timeline };
   if (nav) Object.assign(times, { html: nav.responseEnd, interactive: nav.domContentLoaded });
+  if (js !== null) times.js = js;
   if (rows.first !== undefined) times['first-row'] = rows.first;
   if (rows.all !== undefined) times['all-rows'] = rows.all;
   times[JOINED] = Math.max(times['all-rows'] ?? Infinity, times['hello-ok'] ?? Infinity);
@@ -63,7 +68,7 @@ export async function timeJoin(page: Page, navigate: () => Promise<unknown>): Pr
 
 /** The steps in the order a join goes through them, for the report. */
 export const JOIN_STEPS = [
-  'html', 'script', 'interactive', 'keys', 'tab', 'identity', 'engine', 'storage', 'welcome', 'dial', 'signal-out', 'signal-in',
+  'html', 'js', 'script', 'interactive', 'keys', 'tab', 'identity', 'engine', 'storage', 'welcome', 'dial', 'signal-out', 'signal-in',
   'link-open', 'hello-sent', 'hello-ok', 'catalogue', 'first-row', 'all-rows', JOINED, 'library',
 ];
 
