@@ -67,15 +67,27 @@ async function holder(net: MemoryNetwork, room: string, file = 'shared.txt'): Pr
   return p;
 }
 
+/** A newcomer on `gate`'s store, welcomed by the relay while the gated read is still held, the relay's other news in too. */
+async function welcomed(net: MemoryNetwork, room: string, gate: Gate, createConnection?: PeerConnectionFactory): Promise<NodePeer> {
+  const p = await relay.start(net, { name: 'Bob', room, store: gate.store, deps: createConnection ? { createConnection } : {} });
+  await until(p.engine, () => p.engine.getState().relay === 'online', 'the relay to welcome the newcomer');
+  await settle(); // a holder's offer, if it dials, reaches the newcomer's relay link too
+  return p;
+}
+
+/** A holder, and a newcomer welcomed while its bans are still being read, its links counted. */
+async function heldJoin(room: string) {
+  const net = createMemoryNetwork();
+  const alice = await holder(net, room);
+  const gate = gatedStore(marksRead);
+  const links = counted(net);
+  const bob = await welcomed(net, room, gate, links.factory);
+  return { net, alice, gate, links, bob };
+}
+
 describe('joining: the order of relay, storage and links', () => {
   test('the relay is joined while the bans are read; nobody is linked before they are', { timeout: 20_000 }, async () => {
-    const net = createMemoryNetwork();
-    const alice = await holder(net, 'join-a');
-    const gate = gatedStore(marksRead);
-    const links = counted(net);
-    const bob = await relay.start(net, { name: 'Bob', room: 'join-a', store: gate.store, deps: { createConnection: links.factory } });
-    await until(bob.engine, () => bob.engine.getState().relay === 'online', 'the relay to welcome Bob');
-    await settle(); // the holder's offer, if it dials, reaches Bob's relay link too
+    const { alice, gate, links, bob } = await heldJoin('join-a');
     assert.equal(links.made(), 0, 'no link dialled or answered before the bans are read');
     assert.equal(bob.engine.timeline().dial, undefined);
     gate.open();
@@ -94,9 +106,7 @@ describe('joining: the order of relay, storage and links', () => {
     const base = createMemoryStore();
     await base.setPref(`bans:${topic}`, JSON.stringify([banned.id]));
     const gate = gatedStore(marksRead, base);
-    const bob = await relay.start(net, { name: 'Bob', room: 'join-b', store: gate.store });
-    await until(bob.engine, () => bob.engine.getState().relay === 'online', 'the relay to welcome Bob');
-    await settle();
+    const bob = await welcomed(net, 'join-b', gate);
     gate.open();
     await until(bob.engine, () => linkedTo(bob, carol) && sees(bob, 'from-carol.txt'), 'Bob to link Carol');
     await settle();
@@ -121,8 +131,7 @@ describe('joining: the order of relay, storage and links', () => {
     const leaving = await holder(net, 'join-d', 'leaving.txt');
     const staying = await holder(net, 'join-d', 'staying.txt');
     const gate = gatedStore(marksRead);
-    const bob = await relay.start(net, { name: 'Bob', room: 'join-d', store: gate.store });
-    await until(bob.engine, () => bob.engine.getState().relay === 'online', 'the relay to welcome Bob');
+    const bob = await welcomed(net, 'join-d', gate);
     leaving.engine.close();
     await until(staying.engine, () => staying.engine.internals.peers()?.present().has(leaving.id) === false, 'the relay to say the peer left');
     await settle();
@@ -133,13 +142,7 @@ describe('joining: the order of relay, storage and links', () => {
   });
 
   test('a page closed while reading its bans (a reload mid-join) acts on nothing the relay said', { timeout: 20_000 }, async () => {
-    const net = createMemoryNetwork();
-    const alice = await holder(net, 'join-e');
-    const gate = gatedStore(marksRead);
-    const links = counted(net);
-    const bob = await relay.start(net, { name: 'Bob', room: 'join-e', store: gate.store, deps: { createConnection: links.factory } });
-    await until(bob.engine, () => bob.engine.getState().relay === 'online', 'the relay to welcome Bob');
-    await settle();
+    const { net, alice, gate, links, bob } = await heldJoin('join-e');
     bob.engine.close();
     gate.open();
     await bob.engine.ready;
