@@ -28,15 +28,12 @@ const timeline = new JoinTimeline(() => performance.now());
 timeline.mark('script');
 
 const relayUrl = () => `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${RELAY_PATH}`;
-const startsInRoom = opensRoom(location.hash);
-/** The first engine's reads (page-start.ts) begin with the page when it opens a room; later engines read afresh. */
-let early: Promise<PageEdges> | null = startsInRoom ? readPageEdges(createIdbStore(), timeline) : null;
-/** And so does its relay socket (net/early-socket.ts): the relay's challenge waits for us, not we for it. */
-const earlyRelay: EarlySocket | null = startsInRoom ? openEarlySocket(WebSocket, relayUrl()) : null;
+/** The relay socket of a page that opens a room opens with the page (net/early-socket.ts): the relay's challenge waits for us, not we for it. */
+const earlyRelay: EarlySocket | null = opensRoom(location.hash) ? openEarlySocket(WebSocket, relayUrl()) : null;
 
+/** The engine's reads from this browser, all at once (page-start.ts). */
 function pageEdges(): Promise<PageEdges> {
-  const edges = early ?? readPageEdges(createIdbStore(), timeline);
-  early = null;
+  const edges = readPageEdges(createIdbStore(), timeline);
   // Awaited by the engine's start, which reports a failure; unused when the room is open in another tab.
   edges.catch(() => undefined);
   return edges;
@@ -67,15 +64,18 @@ export type StartResult = { kind: 'started'; engine: Engine } | { kind: 'open-el
  * our engine is closed by then.
  */
 export async function startBrowserEngine(room: Room, opts: { takeOver: boolean; onTakenOver(): void }): Promise<StartResult> {
-  const edges = pageEdges();
   const keys = await deriveRoomKeys(room, randomBytes);
   timeline.mark('keys');
   if (opts.takeOver) askForRoom(keys.topic);
   let engine: Engine | null = null;
-  const hold = await holdRoom(keys.topic, opts.takeOver, () => {
+  const holding = holdRoom(keys.topic, opts.takeOver, () => {
     engine?.close();
     opts.onTakenOver();
   });
+  // Only after the lock is asked for: Chromium answers it after storage work queued before it (measured: up to
+  // hundreds of ms behind the reads on a busy machine), and the reads need not wait for the lock.
+  const edges = pageEdges();
+  const hold = await holding;
   if (!hold) {
     earlyRelay?.close(); // the tab that has the room keeps it; "use it here" opens a new socket
     return { kind: 'open-elsewhere' };

@@ -9,11 +9,10 @@ import type { JoinTimeline } from './join-timeline.ts';
  * What a room page needs from this browser before its engine can start, none
  * of it tied to the room: the identity (made on a first visit), the ICE
  * config, the person's name and the "hide my address" choice. All of it is
- * read at once rather than one read after another, and for the first engine
- * of a page load it is begun as soon as the code runs (see browser.ts), so the
- * reads overlap rendering the page, deriving the room's keys and taking the
- * tab's hold on the room. Reading the identity before that hold is safe: two
- * tabs making one at once both keep the one storage kept (identity-store.ts).
+ * read at once rather than one read after another, while the tab waits for
+ * its hold on the room (see browser.ts). Reading the identity before that hold
+ * is safe: two tabs making one at once both keep the one storage kept
+ * (identity-store.ts).
  */
 export interface IceConfig {
   iceServers: RTCIceServer[];
