@@ -4,9 +4,10 @@ import {
   HASH_BYTES, pieceCountFor, pieceLength, verifyManifest, verifyPiece, type FileMeta,
 } from '../core/manifest/manifest.ts';
 import { RateMeter } from '../core/rate.ts';
-import type { Availability } from '../core/swarm/availability.ts';
+import type { Availability, PieceView } from '../core/swarm/availability.ts';
 import { PieceScheduler } from '../core/swarm/scheduler.ts';
 import { HASHES_PER_PART, MANIFEST_PIECE, type WireMessage } from '../core/wire/frames.ts';
+import type { Manifest } from '../core/manifest/manifest.ts';
 import type { Library, LocalFile } from './library.ts';
 
 /**
@@ -40,6 +41,10 @@ export interface DownloadDeps {
   completed(): void;
   /** Storage failed: the download cannot go on. */
   failed(message: string): void;
+  /** Who may be asked for which pieces: all holders, or fewer (a draft: its origin, hashes it signed; app/draft-fetch.ts). */
+  restrict?(view: PieceView): PieceView;
+  /** Starts holding the file once its manifest is verified (default: library.addDownload). */
+  hold?(meta: FileMeta, manifest: Manifest): Promise<LocalFile>;
 }
 
 export const MANIFEST_TIMEOUT_MS = 10_000;
@@ -273,7 +278,8 @@ export class Download {
   private begin(local: LocalFile): void {
     this.local = local;
     this.stats.resumedWith = local.have.count;
-    const view = this.deps.availability.view(this.fileId, local.manifest.pieceCount);
+    const all = this.deps.availability.view(this.fileId, local.manifest.pieceCount);
+    const view = this.deps.restrict?.(all) ?? all;
     this.scheduler = new PieceScheduler(local.manifest.pieceCount, local.manifest.pieceSize, local.have, view, this.deps.random);
     this.scheduler.setFocus(this.focus);
     this.manifestFrom = null;
@@ -309,7 +315,8 @@ export class Download {
     const verified = await verifyManifest(this.fileId, size, concatBytes(parts), this.deps.sha256);
     if (this.status !== 'manifest' || this.manifestFrom?.peer !== peer) return;
     if (!verified.ok) return this.badManifest(peer, verified.error);
-    const local = await this.deps.library.addDownload({ ...this.meta, size }, verified.value);
+    const meta = { ...this.meta, size };
+    const local = await (this.deps.hold?.(meta, verified.value) ?? this.deps.library.addDownload(meta, verified.value));
     if (this.status !== 'manifest') return; // cancelled while storage settled
     if (this.saveWanted) this.deps.library.setSaveWanted(this.fileId, true);
     this.begin(local);

@@ -1,7 +1,7 @@
 import { toHex } from '../core/bytes.ts';
 import type { Sha256 } from '../core/hash.ts';
-import type { FileMeta } from '../core/manifest/manifest.ts';
-import type { Availability } from '../core/swarm/availability.ts';
+import type { FileMeta, Manifest } from '../core/manifest/manifest.ts';
+import type { Availability, PieceView } from '../core/swarm/availability.ts';
 import type { WireMessage } from '../core/wire/frames.ts';
 import { Download, type DownloadStats } from './download.ts';
 import type { Library, LocalFile } from './library.ts';
@@ -13,7 +13,7 @@ import type { Library, LocalFile } from './library.ts';
  * idempotent). Stats of finished downloads stay readable for tests and the
  * benchmark.
  */
-export type DownloadReport = DownloadStats & { status: string; have: number; pieceCount: number; haveHex: string };
+export type DownloadReport = DownloadStats & { status: string; have: number; pieceCount: number; haveHex: string; bytesDone: number };
 
 export interface DownloadsDeps {
   library: Library;
@@ -34,6 +34,10 @@ export interface DownloadsDeps {
   /** Its partial data is going: linked peers must stop counting on our pieces. */
   dropped(file: LocalFile): void;
   changed(): void;
+  /** Whom a download may ask for which pieces (drafts: app/draft-fetch.ts). */
+  restrict?(fileId: string, view: PieceView): PieceView;
+  /** Holds a file once its manifest is verified (a draft copy may become it). */
+  hold?(meta: FileMeta, manifest: Manifest): Promise<LocalFile>;
 }
 
 export class Downloads {
@@ -122,13 +126,35 @@ export class Downloads {
     if (d) this.end(d, false);
   }
 
+  /**
+   * Draft `draftId` is final as `meta` (app/draft-fetch.ts): its download, if
+   * any, ends as 'migrated' and a download of the final file takes its place,
+   * with its waiters and the wish to save. It runs even when the draft copy
+   * was complete: only then is the file ours to announce.
+   */
+  migrate(draftId: string, meta: FileMeta): Download {
+    const old = this.active.get(draftId);
+    const waiting = this.waiters.get(draftId) ?? [];
+    this.waiters.delete(draftId);
+    if (old) {
+      this.finished.set(draftId, { ...this.reportOf(old), status: 'migrated' });
+      old.stop();
+      this.active.delete(draftId);
+    }
+    const next = this.start(meta);
+    next.saveWanted ||= (old?.saveWanted ?? false) || (this.deps.library.get(draftId)?.saveWanted ?? false);
+    if (waiting.length > 0) this.waiters.set(meta.id, [...(this.waiters.get(meta.id) ?? []), ...waiting]);
+    this.deps.changed();
+    return next;
+  }
+
   report(): Record<string, DownloadReport> {
     return { ...Object.fromEntries(this.finished), ...Object.fromEntries([...this.active].map(([id, d]) => [id, this.reportOf(d)])) };
   }
 
   private reportOf(d: Download): DownloadReport {
     const have = this.deps.library.get(d.fileId)?.have;
-    return { ...d.stats, status: d.status, have: have?.count ?? 0, pieceCount: d.pieceCount, haveHex: have ? toHex(have.bytes) : '' };
+    return { ...d.stats, status: d.status, have: have?.count ?? 0, pieceCount: d.pieceCount, haveHex: have ? toHex(have.bytes) : '', bytesDone: d.bytesDone };
   }
 
   private end(d: Download, done: boolean): void {
@@ -163,6 +189,8 @@ export class Downloads {
         const d = me();
         if (d) this.complete(d);
       },
+      restrict: deps.restrict && ((view) => deps.restrict!(fileId, view)),
+      hold: deps.hold,
       failed: (message) => {
         const d = me();
         if (!d) return;

@@ -5,6 +5,7 @@ import type { MeshStats } from '../net/peer-manager.ts';
 import type { Store } from '../storage/store.ts';
 import type { PrivacyControl } from './address-privacy.ts';
 import type { DownloadReport } from './downloads.ts';
+import type { ImportStat } from './draft-share.ts';
 import type { LinkOutcome } from './file-links.ts';
 import type { MeshSignalStats } from './mesh-signals.ts';
 import type { Signer, Verify } from './hello.ts';
@@ -75,6 +76,8 @@ export interface Engine extends Intents {
 export interface EngineStats {
   uploadedBytes: number;
   downloads: Record<string, DownloadReport>;
+  /** Files this page shared lately: drop, hashed and stored times on the page clock (app/draft-share.ts). */
+  imports: ImportStat[];
   gossip: Record<string, number>;
   /** Presence by gossip: accepted, dropped by reason, and how many are here. */
   presence: Record<string, number>;

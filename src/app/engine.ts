@@ -1,9 +1,11 @@
 import { MAX_FILES_PER_ORIGIN } from '../core/gossip/catalogue.ts';
 import { HEARTBEAT_MS } from '../core/gossip/lazy.ts';
 import { MIN_CANDIDATES, sample } from '../core/mesh/bounded.ts';
-import { Availability } from '../core/swarm/availability.ts';
+import { Availability, type PieceView } from '../core/swarm/availability.ts';
 import type { PeerConnection } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
+import { DraftFetches } from './draft-fetch.ts';
+import { DraftShares } from './draft-share.ts';
 import { Downloads } from './downloads.ts';
 import type { Engine, EngineDeps } from './engine-types.ts';
 import { checkHello, makeHello } from './hello.ts';
@@ -81,10 +83,11 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const gossip = new RoomGossip({
-    self: deps.self, verify: deps.verify, idOf: deps.idOf, neighbours, members, since,
+    self: deps.self, verify: deps.verify, idOf: deps.idOf, sha256: deps.sha256, neighbours, members, since,
     pending: (origin) => presence.pending(origin), sessionStart: (origin) => presence.book.since(origin),
     send: (peer, m) => sessions.get(peer)?.send(m),
     now: deps.now, wallClock: deps.wallClock,
+    added: (origin, fileId) => fetches.onAdded(origin, fileId),
     changed: () => {
       announcers.clear();
       availability.invalidate();
@@ -98,7 +101,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const availability = new Availability({
     announcers: (fileId) => {
       let set = announcers.get(fileId);
-      if (!set) announcers.set(fileId, (set = new Set(gossip.catalogue.holders(fileId))));
+      // A draft's origin is no whole-file holder: what it has, it says piece by piece.
+      if (!set) announcers.set(fileId, (set = new Set(gossip.catalogue.wholeHolders(fileId))));
       return set;
     },
     linked: (peer) => sessions.get(peer)?.ready ?? false,
@@ -129,7 +133,8 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const announce = (local: LocalFile) => {
-    if (!local.rooms.includes(deps.room) || !local.have.complete) return changed();
+    // A draft copy is never announced (only its origin vouches for it); it is, once it becomes its final file.
+    if (!local.rooms.includes(deps.room) || !local.have.complete || local.meta.draft !== undefined) return changed();
     void gossip.announce('add', local.meta).then((offered) => offered || notices.error(OVER_LIMIT_TEXT));
     changed();
   };
@@ -139,19 +144,43 @@ export function createEngine(deps: EngineDeps): Engine {
     for (const s of startedSessions()) s.send({ type: 'bitfield', fileId: local.meta.id, bits: none });
   };
 
-  const downloads = new Downloads({
+  /**
+   * Every linked peer hears of every piece we store and serve: partial holders
+   * are sources for everyone. A draft copy is served by its origin only, so
+   * its pieces go unmentioned.
+   */
+  function pieceStored(fileId: string, piece: number): void {
+    if (library.servable(fileId)) for (const s of startedSessions()) s.send({ type: 'have', fileId, piece });
+    deps.pieceStored?.(fileId, piece);
+  }
+
+  const downloads: Downloads = new Downloads({
     library, availability, sha256: deps.sha256, now: deps.now, random: deps.random, openPeers,
     send: (peer, m) => sessions.get(peer)?.send(m),
     expect: (peer, fileId, piece, length) => sessions.get(peer)?.expect(fileId, piece, length),
     cancel: (peer, fileId, piece) => sessions.get(peer)?.cancel(fileId, piece),
     misbehaved: (peer, what) => strike(peer, what),
-    // Every linked peer hears of every piece we store: partial holders are sources for everyone.
-    stored: (fileId, piece) => {
-      for (const s of startedSessions()) s.send({ type: 'have', fileId, piece });
-      deps.pieceStored?.(fileId, piece);
-    },
+    stored: pieceStored,
     completed: announce,
     dropped,
+    changed,
+    restrict: (fileId, view): PieceView => fetches.restrict(fileId, view),
+    hold: (meta, manifest) => fetches.hold(meta, manifest),
+  });
+  const fetches: DraftFetches = new DraftFetches({
+    library, catalogue: gossip.catalogue, downloads, verify: deps.verify, openPeers,
+    send: (peer, m) => sessions.get(peer)?.send(m),
+    misbehaved: (peer, what) => strike(peer, what),
+  });
+  const shares = new DraftShares({
+    library, sha256: deps.sha256, self: deps.self, randomBytes: deps.randomBytes, now: deps.now, wallClock: deps.wallClock,
+    announce: async (kind, meta, was) => {
+      const offered = await gossip.announce(kind, meta, was);
+      if (!offered) notices.error(OVER_LIMIT_TEXT);
+      return offered;
+    },
+    send: (peer, m) => sessions.get(peer)?.send(m),
+    stored: pieceStored,
     changed,
   });
 
@@ -190,10 +219,13 @@ export function createEngine(deps: EngineDeps): Engine {
     download: (fileId) => downloads.get(fileId),
     manifestOf: (fileId) => library.get(fileId)?.manifest,
     checkHello: (session, m) => checkHello(m, session.id, deps.room, session.fingerprints, deps.verify, deps.idOf),
+    subscribeDraft: (peer, fileId) => shares.subscribe(peer, fileId),
+    onDraftHashes: (session, m) => void fetches.onRange(session.id, m),
     onReady(session) {
       timeline.mark('hello-ok');
       availability.invalidate();
       marks.identify(session);
+      fetches.peerReady(session.id);
       for (const d of downloads.all()) d.peerUpdated(session.id);
       changed();
     },
@@ -232,7 +264,7 @@ export function createEngine(deps: EngineDeps): Engine {
       presence.greet(peer); // before the catalogue: its origins must be known members when it is judged
       gossip.syncTo(peer);
       // Partial files: our bitfield, so the peer can fetch from us what we already have.
-      for (const f of library.roomFiles()) if (!f.have.complete && f.have.count > 0) session.send({ type: 'bitfield', fileId: f.meta.id, bits: f.have.bytes });
+      for (const f of library.roomFiles()) if (!f.have.complete && f.have.count > 0 && library.servable(f.meta.id)) session.send({ type: 'bitfield', fileId: f.meta.id, bits: f.have.bytes });
     });
   };
 
@@ -244,6 +276,7 @@ export function createEngine(deps: EngineDeps): Engine {
     availability.invalidate();
     availability.removePeer(peer);
     uploader.removePeer(peer);
+    shares.peerGone(peer);
     for (const d of downloads.all()) d.peerGone(peer);
     // Unless the relay or presence still says it is here (a pruned neighbour, a broken link), what it said
     // goes: a reloaded peer says it again, afresh, when it is back.
@@ -258,7 +291,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const budget = new StorageBudget(deps.storage, notices);
   const intents = createIntents({
-    deps, library, downloads, gossip, notices, marks, budget, changed, announce, dropped,
+    deps, library, downloads, gossip, notices, marks, budget, changed, announce, dropped, shares, fetches,
     sendHello: (name) => {
       for (const s of sessions.values()) if (s.started) sendHelloTo(s, name);
       presence.renamed();
@@ -340,7 +373,7 @@ export function createEngine(deps: EngineDeps): Engine {
       return () => listeners.delete(fn);
     },
     stats: () => ({
-      uploadedBytes, downloads: downloads.report(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(),
+      uploadedBytes, downloads: downloads.report(), imports: shares.stats(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(),
       links: peers ? { ...peers.stats(), ...peers.meshStats() } : { iceRestarts: 0, replacedLost: 0 },
     }),
     ready,

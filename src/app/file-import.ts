@@ -1,26 +1,14 @@
-import type { Sha256 } from '../core/hash.ts';
-import { pieceCountFor, pieceRange, pieceSizeFor } from '../core/manifest/manifest.ts';
+import { pieceRange } from '../core/manifest/manifest.ts';
 import type { LocalFile } from './library.ts';
 
 /**
- * Sharing a person's file takes two passes: its piece hashes first (the file
- * id is known only once every piece is hashed), then its pieces into storage
- * under that id. Both read the file a piece at a time, never whole.
+ * Storing a person's file into a file we already hold in part (the same
+ * bytes shared as a draft while they were being downloaded): the pieces it
+ * lacks, read a piece at a time, never whole.
  */
 
 /** Pieces read ahead while storing: enough to keep storage busy, little memory. */
-const IMPORT_WINDOW = 8;
-
-export async function hashPieces(file: Blob, sha256: Sha256, onProgress: (bytes: number) => void): Promise<Uint8Array[]> {
-  const m = { size: file.size, pieceSize: pieceSizeFor(file.size) };
-  const hashes: Uint8Array[] = [];
-  for (let i = 0; i < pieceCountFor(file.size, m.pieceSize); i++) {
-    const { start, end } = pieceRange(m, i);
-    hashes.push(await sha256(new Uint8Array(await file.slice(start, end).arrayBuffer())));
-    onProgress(end);
-  }
-  return hashes;
-}
+export const IMPORT_WINDOW = 8;
 
 /** Stores the pieces the file lacks (a partial download of the same bytes keeps what it has). */
 export async function storeAll(

@@ -144,7 +144,7 @@ export function wireFileLinks(x: {
   return new FileLinks({
     held(fileId) {
       const local = x.library.get(fileId);
-      if (!local || x.library.isImporting(fileId)) return null;
+      if (!local) return null;
       if (!x.library.inRoom(fileId)) return 'elsewhere';
       return local.have.complete && !x.downloads.get(fileId) ? 'complete' : 'partial';
     },

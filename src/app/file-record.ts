@@ -13,6 +13,7 @@ export const fromRecord = (r: FileRecord): LocalFile => ({
   completedOnce: r.completedOnce ?? new Bitfield(r.pieceCount, r.have).complete,
   saveWanted: r.saveWanted ?? false,
   paused: r.paused ?? false,
+  storeKey: r.storeKey ?? r.meta.id,
 });
 
 export const toRecord = (f: LocalFile): FileRecord => ({
@@ -27,4 +28,5 @@ export const toRecord = (f: LocalFile): FileRecord => ({
   completedOnce: f.completedOnce,
   saveWanted: f.saveWanted,
   paused: f.paused,
+  ...(f.storeKey === f.meta.id ? {} : { storeKey: f.storeKey }),
 });

@@ -1,6 +1,8 @@
 import { nameForSharing, safeFileName } from '../core/filename.ts';
 import { folderPathForSharing } from '../core/folder-path.ts';
 import { cleanDisplayName } from '../core/names.ts';
+import type { DraftFetches } from './draft-fetch.ts';
+import type { DraftShares } from './draft-share.ts';
 import type { Downloads } from './downloads.ts';
 import type { EngineDeps } from './engine.ts';
 import type { Library, LocalFile } from './library.ts';
@@ -64,6 +66,8 @@ export interface IntentsDeps {
   announce(local: LocalFile): void;
   /** We hold none of the file any more: tell linked peers. */
   dropped(local: LocalFile): void;
+  shares: DraftShares;
+  fetches: DraftFetches;
   sendHello(name: string): void;
 }
 
@@ -86,15 +90,12 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     if (named.shortened) notices.info(`The name of ${named.name} was too long for the room and was shortened.`);
     if (placed.changed) notices.info(`The folder of ${named.name} had names too long, too deep or unusable; it is shared as ${placed.path ?? 'a loose file'}.`);
     const id = ++importSeq;
+    // Listed as an import row until its draft is a file row (at once), and counted as work running until it is stored.
     imports.set(id, { name: named.name, size: file.size, done: 0 });
     x.changed();
-    const result = await library.importFile(file, named.name, (done) => {
-      imports.get(id)!.done = done;
-      x.changed();
-    }, placed.path);
+    const result = await x.shares.share(file, named.name, placed.path, (draftId) => void (imports.get(id)!.fileId = draftId));
     imports.delete(id);
-    if (result.ok) x.announce(result.value);
-    else notices.error(`Could not share ${named.name}: ${result.error}`);
+    if (!result.ok && result.code !== 'ERR_CANCELLED') notices.error(`Could not share ${named.name}: ${result.error}`);
     x.changed();
     return result.ok ? result.value.meta.id : null;
   };
@@ -103,7 +104,8 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
   const withdraw = (fileId: string) => {
     const local = library.get(fileId);
     if (!local?.rooms.includes(deps.room)) return;
-    if (local.have.complete) void gossip.announce('remove', local.meta);
+    // A draft of ours is announced from its first moment, whole or not.
+    if (local.have.complete || local.meta.draft !== undefined) void gossip.announce('remove', local.meta);
     x.dropped(local);
   };
 
@@ -139,7 +141,10 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
         return false;
       }
       x.budget.askToPersist();
-      const d = downloads.start(meta, held);
+      // A draft is fetched from its origin only, against the hashes it signs (draft-fetch.ts).
+      const local = held ?? (meta.draft === undefined ? undefined : (await x.fetches.start(meta)) ?? undefined);
+      if (meta.draft !== undefined && !local) return false;
+      const d = downloads.start(meta, local);
       if (save) {
         d.saveWanted = true;
         library.setSaveWanted(fileId, true);

@@ -1,12 +1,9 @@
 import { Bitfield } from '../core/bitfield.ts';
 import type { Sha256 } from '../core/hash.ts';
-import {
-  buildManifest, checkFileSize, fileIdFromHashes, verifyPiece, type FileMeta, type Manifest,
-} from '../core/manifest/manifest.ts';
-import { err, ok, type Result } from '../core/result.ts';
+import { fileIdFromHashes, verifyPiece, type FileMeta, type Manifest } from '../core/manifest/manifest.ts';
 import { PieceWriter } from '../storage/piece-writer.ts';
 import { fromRecord, toRecord } from './file-record.ts';
-import { hashPieces, storeAll } from './file-import.ts';
+import { RecordQueue } from './record-queue.ts';
 import type { FileRecord, Store } from '../storage/store.ts';
 
 /**
@@ -29,6 +26,8 @@ export interface LocalFile {
   saveWanted: boolean;
   /** Paused by the person: kept, not fetched, until resumed. */
   paused: boolean;
+  /** Where its pieces are stored: its id, or the draft id it had (a finalised draft keeps its pieces where they are). */
+  storeKey: string;
 }
 
 export interface LibraryEvents {
@@ -47,12 +46,9 @@ const READ_ATTEMPTS = 3;
 
 export class Library {
   private files = new Map<string, LocalFile>();
-  /** Files whose pieces are being stored from a user's file: not ready to list or serve yet. */
-  private importing = new Set<string>();
   private writer: PieceWriter;
-  /** Files whose record must be rewritten, and the write running now (if any). */
-  private dirty = new Set<string>();
-  private persisting: Promise<void> | null = null;
+  /** Record writes, coalesced. */
+  private records: RecordQueue;
   /** Removals in progress: nothing of the file is written until its deletion is done. */
   private removing = new Map<string, Promise<void>>();
 
@@ -64,6 +60,10 @@ export class Library {
     private readonly events: LibraryEvents,
   ) {
     this.writer = new PieceWriter(store);
+    this.records = new RecordQueue(async (id) => {
+      const f = this.files.get(id);
+      if (f) await this.store.putFile(toRecord(f));
+    }, (e) => this.events.persistFailed(e));
   }
 
   /**
@@ -72,13 +72,22 @@ export class Library {
    * unmarked and repaired from peers) and that each record's id is its
    * manifest's (records of an older format are dropped with their pieces).
    */
-  async load(): Promise<{ files: LocalFile[]; damaged: { file: LocalFile; missing: number }[]; dropped: number }> {
+  async load(): Promise<{ files: LocalFile[]; damaged: { file: LocalFile; missing: number }[]; dropped: number; drafts: number }> {
     const damaged: { file: LocalFile; missing: number }[] = [];
     let dropped = 0;
-    for (const r of await this.store.listFiles()) {
-      if ((await fileIdFromHashes(r.meta.size, r.hashes, this.sha256)) !== r.meta.id) {
-        await this.store.deleteFile(r.meta.id, r.pieceCount);
-        dropped++;
+    let drafts = 0;
+    const records = await this.store.listFiles();
+    const valid = await Promise.all(records.map(async (r) => r.meta.draft === undefined && (await fileIdFromHashes(r.meta.size, r.hashes, this.sha256)) === r.meta.id));
+    // A draft finalised just before a crash: its stale record shares the pieces of the final one, which stay.
+    const kept = new Set(records.filter((_, i) => valid[i]).map((r) => r.storeKey ?? r.meta.id));
+    for (const [i, r] of records.entries()) {
+      if (!valid[i]) {
+        // Drafts cannot resume (their origin's page and hashes are gone); other misfits are an older format.
+        if (r.meta.draft !== undefined) drafts++;
+        else dropped++;
+        const key = r.storeKey ?? r.meta.id;
+        await this.store.deleteFile(key, kept.has(key) ? 0 : r.pieceCount);
+        if (key !== r.meta.id) await this.store.deleteFile(r.meta.id, 0);
         continue;
       }
       const file = fromRecord(r);
@@ -86,17 +95,17 @@ export class Library {
       const missing = await this.unmarkMissing(file);
       if (missing > 0) damaged.push({ file, missing });
     }
-    return { files: this.all(), damaged, dropped };
+    return { files: this.all(), damaged, dropped, drafts };
   }
 
   get(fileId: string): LocalFile | undefined {
     return this.files.get(fileId);
   }
 
-  /** A file of this room (not one kept for another room, nor one being imported). */
+  /** A file of this room (not one kept for another room). */
   inRoom(fileId: string): LocalFile | undefined {
     const f = this.files.get(fileId);
-    return f && f.rooms.includes(this.room) && !this.importing.has(fileId) ? f : undefined;
+    return f?.rooms.includes(this.room) ? f : undefined;
   }
 
   all(): LocalFile[] {
@@ -104,11 +113,7 @@ export class Library {
   }
 
   roomFiles(): LocalFile[] {
-    return this.all().filter((f) => f.rooms.includes(this.room) && !this.importing.has(f.meta.id));
-  }
-
-  isImporting(fileId: string): boolean {
-    return this.importing.has(fileId);
+    return this.all().filter((f) => f.rooms.includes(this.room));
   }
 
   isComplete(fileId: string): boolean {
@@ -116,46 +121,54 @@ export class Library {
   }
 
   /**
-   * Hashes a user's file into pieces, stores them, and returns it as a complete
-   * local file of this room. Sharing bytes we already hold completes them,
-   * brings them into this room and takes the new name.
+   * Starts holding a draft (core/manifest/draft.ts): ours while we hash it
+   * (`shared`), or a copy being fetched from its origin (`downloaded`). Its
+   * pieces are stored under its draft id, which stays their storage key
+   * when it becomes its final id.
    */
-  async importFile(file: Blob, name: string, onProgress: (bytes: number) => void, path?: string): Promise<Result<LocalFile>> {
-    const sized = checkFileSize(file.size);
-    if (!sized.ok) return sized;
-    let hashes: Uint8Array[];
-    try {
-      hashes = await hashPieces(file, this.sha256, (b) => onProgress(b / 2));
-    } catch (e) {
-      return err('ERR_READ', `could not read ${name}: ${(e as Error).message}`);
+  async addDraft(meta: FileMeta, manifest: Manifest, source: LocalFile['source']): Promise<LocalFile> {
+    await this.removing.get(meta.id);
+    return this.files.get(meta.id) ?? this.newFile(meta, manifest, source);
+  }
+
+  /** Served to peers here: files of this room, but a draft only by its origin (nobody else can vouch for its hashes). */
+  servable(fileId: string): LocalFile | undefined {
+    const f = this.inRoom(fileId);
+    return f && (f.meta.draft === undefined || f.source === 'shared') ? f : undefined;
+  }
+
+  /**
+   * The draft becomes final file `meta` (its pieces stay under its draft id):
+   * `keep` are the pieces still held. Writes already queued land first, so
+   * no piece checked against the draft's hashes is marked after the switch.
+   * The final record is written before the switch (the draft is served until
+   * the file is durable) and before the draft's record is deleted: a crash
+   * between them leaves a record load() drops without touching the pieces.
+   */
+  async finalise(local: LocalFile, meta: FileMeta, manifest: Manifest, keep: Bitfield): Promise<void> {
+    await this.writer.idle();
+    const draftId = local.meta.id;
+    const owned = () => this.files.get(draftId) === local && !this.files.has(meta.id);
+    if (!owned()) throw new Error(`cannot finalise ${draftId.slice(0, 8)} as ${meta.id.slice(0, 8)}`);
+    const final = { meta, manifest, have: keep, completedOnce: keep.complete };
+    await this.store.putFile(toRecord({ ...local, ...final }));
+    if (!owned()) {
+      await this.store.deleteFile(meta.id, 0);
+      throw new Error(`${local.meta.name} was removed while it was being finalised`);
     }
-    const built = await buildManifest(file.size, hashes, this.sha256);
-    if (!built.ok) return built;
-    const manifest = built.value;
-    await this.removing.get(manifest.id);
-    const placed = path === undefined ? {} : { path };
-    const meta: FileMeta = { id: manifest.id, name, size: file.size, mime: file.type || 'application/octet-stream', ...placed };
-    const existing = this.files.get(manifest.id);
-    const local = existing ?? this.newFile(meta, manifest, 'shared');
-    // Shared again: the new name and folder (or none) are the ones announced.
-    local.meta = { id: local.meta.id, name, size: local.meta.size, mime: local.meta.mime, ...placed };
+    this.files.delete(draftId);
+    this.records.forget(draftId);
+    Object.assign(local, final);
+    this.files.set(meta.id, local);
+    await this.store.deleteFile(draftId, 0); // the draft's record only: its pieces are the file's now
+  }
+
+  /** Shared again under `name` (and folder): the new name is the one announced; the file joins this room. */
+  rename(local: LocalFile, name: string, path?: string): void {
+    const { id, size, mime } = local.meta;
+    local.meta = { id, name, size, mime, ...(path === undefined ? {} : { path }) };
     if (!local.rooms.includes(this.room)) local.rooms.push(this.room);
-    if (local.have.complete) {
-      this.markDirty(meta.id);
-      return ok(local);
-    }
-    this.importing.add(meta.id);
-    try {
-      await storeAll(local, file, (i, data) => this.storePiece(local, i, data), (b) => onProgress(file.size / 2 + b / 2));
-      await this.flush();
-    } catch (e) {
-      this.importing.delete(meta.id);
-      // A new file leaves nothing behind; bytes we held before stay as they were.
-      const cleanup = existing ? '' : await this.remove(meta.id).then(() => '', (e2: Error) => ` (and cleaning up failed: ${e2.message})`);
-      return err((e as { code?: string }).code ?? 'ERR_STORAGE', `could not store ${name}: ${(e as Error).message}${cleanup}`);
-    }
-    this.importing.delete(meta.id);
-    return ok(local);
+    this.markDirty(id);
   }
 
   /** Starts holding a file fetched in this room (the manifest is verified); resumes one we have. */
@@ -176,7 +189,7 @@ export class Library {
    */
   async storePiece(local: LocalFile, index: number, data: Uint8Array): Promise<boolean> {
     if (this.files.get(local.meta.id) !== local) return false;
-    const written = await this.writer.write(local.meta.id, index, data);
+    const written = await this.writer.write(local.storeKey, index, data);
     if (!written || this.files.get(local.meta.id) !== local) return false;
     local.have.set(index);
     if (local.have.complete) local.completedOnce = true;
@@ -197,7 +210,7 @@ export class Library {
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
       let data: Uint8Array | undefined;
       try {
-        data = await this.store.getPiece(fileId, index);
+        data = await this.store.getPiece(local.storeKey, index);
       } catch (e) {
         lastError = (e as Error).message;
         continue;
@@ -273,12 +286,13 @@ export class Library {
     const local = this.files.get(fileId);
     if (!local) return this.removing.get(fileId) ?? Promise.resolve();
     this.files.delete(fileId);
-    this.dirty.delete(fileId);
-    this.writer.drop(fileId);
+    this.records.forget(fileId);
+    this.writer.drop(local.storeKey);
     const done = (async () => {
       await this.writer.idle();
       await this.flush().catch(() => undefined); // a failed record write was reported; the record is deleted next anyway
-      await this.store.deleteFile(fileId, local.manifest.pieceCount);
+      await this.store.deleteFile(local.storeKey, local.manifest.pieceCount);
+      if (local.storeKey !== fileId) await this.store.deleteFile(fileId, 0);
     })().finally(() => {
       if (this.removing.get(fileId) === done) this.removing.delete(fileId);
     });
@@ -289,17 +303,17 @@ export class Library {
   assemble(fileId: string): Promise<Blob> {
     const local = this.files.get(fileId);
     if (!local?.have.complete) return Promise.reject(new Error('the file is not complete'));
-    return this.store.assemble(fileId, local.manifest.pieceCount, local.meta.mime);
+    return this.store.assemble(local.storeKey, local.manifest.pieceCount, local.meta.mime);
   }
 
   /** Resolves when every pending record write has reached storage; rejects if one failed. */
-  async flush(): Promise<void> {
-    while (this.persisting) await this.persisting;
+  flush(): Promise<void> {
+    return this.records.flush();
   }
 
   private newFile(meta: FileMeta, manifest: Manifest, source: LocalFile['source']): LocalFile {
     const local: LocalFile = {
-      meta, manifest, have: new Bitfield(manifest.pieceCount), source, addedAt: this.now(),
+      meta, manifest, have: new Bitfield(manifest.pieceCount), source, addedAt: this.now(), storeKey: meta.id,
       rooms: [this.room], completedOnce: false, saveWanted: false, paused: false,
     };
     this.files.set(meta.id, local);
@@ -314,7 +328,7 @@ export class Library {
   }
 
   private async unmarkMissing(file: LocalFile): Promise<number> {
-    const present = await this.store.presentPieces(file.meta.id, file.manifest.pieceCount);
+    const present = await this.store.presentPieces(file.storeKey, file.manifest.pieceCount);
     let missing = 0;
     present.forEach((there, i) => {
       if (there || !file.have.get(i)) return;
@@ -326,31 +340,6 @@ export class Library {
   }
 
   private markDirty(fileId: string): void {
-    this.dirty.add(fileId);
-    if (this.persisting) return;
-    this.persisting = this.persist();
-    // Failures surface through flush() and the next piece write; keep the rejection observed here.
-    this.persisting.catch((e: Error) => this.events.persistFailed(e));
-  }
-
-  /**
-   * Coalesces record writes: while one runs, further changes wait for the next
-   * round. `persisting` is cleared in the same step as the last check of
-   * `dirty`, so a change can never slip between them unwritten.
-   */
-  private async persist(): Promise<void> {
-    await null; // let markDirty store this promise before the finally below may clear it
-    try {
-      while (this.dirty.size > 0) {
-        const ids = [...this.dirty];
-        this.dirty.clear();
-        for (const id of ids) {
-          const f = this.files.get(id);
-          if (f) await this.store.putFile(toRecord(f));
-        }
-      }
-    } finally {
-      this.persisting = null;
-    }
+    this.records.mark(fileId);
   }
 }

@@ -11,7 +11,9 @@ import type { Notices } from './state.ts';
 export async function resumeStoredFiles(
   d: { library: Library; downloads: Downloads; notices: Notices; room: string; announce(file: LocalFile): void },
 ): Promise<void> {
-  const { files, damaged, dropped } = await d.library.load();
+  const { files, damaged, dropped, drafts } = await d.library.load();
+  // A draft lives only as long as its sharer's page hashes it (app/draft-share.ts): its pieces cannot be checked or finished later.
+  if (drafts > 0) d.notices.info(`${drafts} ${drafts === 1 ? 'file was' : 'files were'} still being prepared by ${drafts === 1 ? 'its' : 'their'} sharer when this page closed; what had arrived was removed. Download or share ${drafts === 1 ? 'it' : 'them'} again.`);
   if (dropped > 0) d.notices.info(`${dropped} stored ${dropped === 1 ? 'file was' : 'files were'} from an older version of meshdrop and ${dropped === 1 ? 'was' : 'were'} removed.`);
   for (const { file, missing } of damaged) {
     d.notices.error(`${missing} ${missing === 1 ? 'piece' : 'pieces'} of ${file.meta.name} went missing from this browser's storage; fetching them again.`);

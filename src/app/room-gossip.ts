@@ -6,6 +6,8 @@ import { Catalogue } from '../core/gossip/catalogue.ts';
 import { LazyWindow, parseLazyIds, statementId, type StatementId } from '../core/gossip/lazy.ts';
 import { packByBytes } from '../core/gossip/pack.ts';
 import { GossipRules, type Situation } from '../core/gossip/rules.ts';
+import type { Sha256 } from '../core/hash.ts';
+import { draftIdFor } from '../core/manifest/draft.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
 import { MAX_JSON_BYTES } from '../core/wire/frames.ts';
 
@@ -21,6 +23,8 @@ import { MAX_JSON_BYTES } from '../core/wire/frames.ts';
 export interface RoomGossipDeps {
   self: { id: string; publicKey: Uint8Array; sign(data: Uint8Array): Promise<Uint8Array> };
   verify(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /** Checks that a draft's id is bound to its origin. */
+  sha256: Sha256;
   idOf(publicKey: Uint8Array): string;
   /** Open links. */
   neighbours(): string[];
@@ -64,12 +68,12 @@ export class RoomGossip {
    * Signs and sends our own statement about a file to every neighbour. False when the
    * room cannot take it: we already offer MAX_FILES_PER_ORIGIN files (every peer would drop it).
    */
-  async announce(kind: Announcement['kind'], meta: FileMeta): Promise<boolean> {
+  async announce(kind: Announcement['kind'], meta: FileMeta, was?: string): Promise<boolean> {
     // Taken before the await: statements made in order keep their order.
     const seq = (this.lastSeq = Math.max(this.lastSeq + 1, Math.floor(this.deps.wallClock())));
     const { self } = this.deps;
     const a = await signAnnouncement(
-      { origin: self.id, key: toBase64Url(self.publicKey), seq, kind, file: meta, hops: MAX_HOPS },
+      { origin: self.id, key: toBase64Url(self.publicKey), seq, kind, file: meta, hops: MAX_HOPS, ...(was === undefined ? {} : { was }) },
       (data) => self.sign(data),
     );
     const applied = this.catalogue.apply(a);
@@ -215,6 +219,12 @@ export class RoomGossip {
       this.rules.count(verified.code);
       if (verified.code === 'verify-failed') return 'unchanged'; // our verifier failed: no proof against the sender
       this.deps.ban(from, verified.code === 'bad-origin' ? 'ERR_BAD_ORIGIN' : 'ERR_BAD_SIGNATURE', verified.error);
+      return 'banned';
+    }
+    // A draft id is bound to its origin (core/manifest/draft.ts): one that is not was made up, and honest peers check before forwarding.
+    if (a.file.draft !== undefined && (await draftIdFor(a.origin, a.file.draft, this.deps.sha256)) !== a.file.id) {
+      this.rules.count('bad-origin');
+      this.deps.ban(from, 'ERR_BAD_ORIGIN', `draft ${a.file.id.slice(0, 8)} is not bound to ${a.origin}`);
       return 'banned';
     }
     const verdict = this.rules.admit(a, from, live, this.situation(a));

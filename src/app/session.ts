@@ -30,6 +30,10 @@ export interface SessionContext {
   manifestOf(fileId: string): Manifest | undefined;
   /** Checks the peer's first HELLO; resolves its identity key, or an error for a ban. */
   checkHello(session: Session, m: Hello): Promise<Result<Uint8Array>>;
+  /** The peer asks for the hashes of a draft: true if it is ours (app/draft-share.ts sends them). */
+  subscribeDraft(peer: string, fileId: string): boolean;
+  /** A signed range of a draft's hashes (app/draft-fetch.ts judges it). */
+  onDraftHashes(session: Session, m: Extract<WireMessage, { type: 'draft-hashes' }>): void;
   /** The peer proved who it is: the link is ready. */
   onReady(session: Session): void;
   onRenamed(session: Session): void;
@@ -200,6 +204,8 @@ export class Session {
         return this.ctx.peerUpdated(this.id, m.fileId);
       case 'bitfield':
         return this.onBitfield(m.fileId, m.bits);
+      case 'draft-hashes':
+        return this.ctx.onDraftHashes(this, m);
     }
   }
 
@@ -232,8 +238,8 @@ export class Session {
 
   private onRequest(fileId: string, piece: number): void {
     if (this.pieceBeyondEnd(fileId, piece)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', `request for piece ${piece}, past the end of the file`);
-    // Only files of this room are served here, and only pieces we hold.
-    if (!this.ctx.library.inRoom(fileId)?.have.get(piece)) {
+    // Only files of this room are served here (drafts by their origin only), and only pieces we hold.
+    if (!this.ctx.library.servable(fileId)?.have.get(piece)) {
       return this.send({ type: 'reject', fileId, piece, reason: RejectReason.notFound });
     }
     if (!this.ctx.uploader.request(this.id, fileId, piece)) {
@@ -242,7 +248,8 @@ export class Session {
   }
 
   private sendManifest(fileId: string): void {
-    const local = this.ctx.library.inRoom(fileId);
+    if (this.ctx.subscribeDraft(this.id, fileId)) return;
+    const local = this.ctx.library.servable(fileId);
     if (!local) return this.send({ type: 'reject', fileId, piece: MANIFEST_PIECE, reason: RejectReason.notFound });
     const { hashes, pieceCount, size } = local.manifest;
     const parts = Math.max(1, Math.ceil(pieceCount / HASHES_PER_PART));

@@ -33,7 +33,8 @@ export interface PeerView {
   verified: boolean;
 }
 
-export type FileStatus = 'available' | 'manifest' | 'downloading' | 'paused' | 'complete' | 'error';
+/** 'importing': our own draft, listed and served while its pieces are hashed and stored (app/draft-share.ts). */
+export type FileStatus = 'available' | 'manifest' | 'downloading' | 'paused' | 'complete' | 'error' | 'importing';
 
 export interface HolderView {
   id: string;
@@ -63,6 +64,8 @@ export interface FileView {
   error: string | null;
   /** Complete, and the person asked to save it: the UI saves it once and says so. */
   saveReady: boolean;
+  /** Still a draft: its sharer is hashing and storing it, and serves what is ready. */
+  preparing: boolean;
 }
 
 /** A file stored in this browser for another room: offered here only if the person says so. */
@@ -76,6 +79,8 @@ export interface ImportView {
   name: string;
   size: number;
   done: number;
+  /** Its draft id, once it is a file of the room (then its file row shows its progress). */
+  fileId?: string;
 }
 
 export interface Notice {
@@ -180,7 +185,7 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
   const ids = new Set([...e.catalogue.entries().map((x) => x.meta.id), ...e.library.roomFiles().map((f) => f.meta.id)]);
   const files = [...ids].map((id) => fileView(e, id, nameOf, extra.now)).filter((f): f is FileView => f !== null);
   const elsewhere = e.library.all()
-    .filter((f) => !f.rooms.includes(e.room) && !ids.has(f.meta.id) && !e.library.isImporting(f.meta.id))
+    .filter((f) => !f.rooms.includes(e.room) && !ids.has(f.meta.id))
     .map((f) => ({ meta: { ...f.meta, name: shownName(f.meta.name) }, complete: f.have.complete }));
   return {
     self: { id: e.self, name },
@@ -210,15 +215,17 @@ function fileView(e: EngineInternals, id: string, nameOf: (id: string) => string
   const complete = local?.have.complete ?? false;
   const pieceCount = local?.manifest.pieceCount ?? pieceCountFor(meta.size);
   const holders: HolderView[] = [];
-  if (complete) holders.push({ id: e.self, name: nameOf(e.self), self: true, share: 1 });
-  const announced = new Set(e.catalogue.holders(id));
+  const importing = local?.meta.draft !== undefined && local.source === 'shared';
+  if (complete || importing) holders.push({ id: e.self, name: nameOf(e.self), self: true, share: complete ? 1 : local!.have.count / pieceCount });
+  // A draft's origin holds what its HAVEs say, not the whole file.
+  const announced = new Set(e.catalogue.wholeHolders(id));
   for (const peer of new Set([...announced, ...e.availability.peersWith(id)])) {
     if (peer === e.self) continue;
     const share = announced.has(peer) ? 1 : pieceCount === 0 ? 0 : e.availability.countHeld(peer, id, pieceCount) / pieceCount;
     holders.push({ id: peer, name: nameOf(peer), self: false, share });
   }
   const error = e.downloads.error(id);
-  const status: FileStatus = complete && !d ? 'complete' : d ? (d.status === 'manifest' ? 'manifest' : 'downloading') : error ? 'error' : local?.paused ? 'paused' : 'available';
+  const status: FileStatus = importing ? 'importing' : complete && !d ? 'complete' : d ? (d.status === 'manifest' ? 'manifest' : 'downloading') : error ? 'error' : local?.paused ? 'paused' : 'available';
   const running = d?.status === 'downloading';
   const shown = shownName(meta.name);
   return {
@@ -234,5 +241,6 @@ function fileView(e: EngineInternals, id: string, nameOf: (id: string) => string
     sources: running ? d.sources : 0,
     error,
     saveReady: complete && (local?.saveWanted ?? false),
+    preparing: meta.draft !== undefined,
   };
 }

@@ -27,6 +27,12 @@ export interface FileRecord {
   saveWanted?: boolean;
   /** The person paused its download: its pieces are kept, and it does not resume by itself after a reload. */
   paused?: boolean;
+  /**
+   * The key its pieces are stored under, when it is not meta.id: a draft
+   * keeps its pieces under its draft id once it has its final id. Records
+   * are stored under meta.id.
+   */
+  storeKey?: string;
 }
 
 export interface PieceEntry {

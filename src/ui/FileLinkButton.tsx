@@ -8,6 +8,8 @@ import { canShare, CopyButton, ShareButton } from './LinkButtons.tsx';
  * joins the room and the file starts by itself (app/file-links.ts).
  */
 export function FileLinkButton({ file }: { file: FileView }) {
+  // A draft's id ends with its hashing (it becomes the file's content id): a link to it would outlive the file.
+  if (file.meta.draft !== undefined) return null;
   const link = fileLinkFor(currentRoomLink(), file.meta.id);
   return (
     <>

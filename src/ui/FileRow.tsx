@@ -36,8 +36,8 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
         <div class="file-meta">
           {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders holders={file.holders} />
         </div>
-        {(busy || file.status === 'paused') && (
-          <div class="progress" role="progressbar" aria-label={`${file.status === 'paused' ? 'Paused' : 'Downloading'} ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+        {(busy || file.status === 'paused' || file.status === 'importing') && (
+          <div class="progress" role="progressbar" aria-label={`${PROGRESS_LABEL[file.status] ?? 'Downloading'} ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
             <div class="bar" style={{ width: `${pct}%` }} />
           </div>
         )}
@@ -66,7 +66,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
             Save
           </button>
         )}
-        {file.status === 'complete' && file.sharedByMe && (
+        {(file.status === 'complete' || file.status === 'importing') && file.sharedByMe && (
           <button onClick={() => intents.stopSharing(meta.id)} aria-label={`Stop sharing ${meta.name}`}>
             Stop sharing
           </button>
@@ -81,6 +81,8 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
     </li>
   );
 }
+
+const PROGRESS_LABEL: Partial<Record<FileView['status'], string>> = { paused: 'Paused', importing: 'Preparing to share' };
 
 function Holders({ holders }: { holders: HolderView[] }) {
   if (holders.length === 0) return <span>nobody online has it</span>;
@@ -106,11 +108,18 @@ function Status({ file, pct }: { file: FileView; pct: number }) {
       );
     case 'complete':
       return <div class="status done">{file.sharedByMe ? 'Shared by you' : 'Downloaded · you share it too'}</div>;
+    case 'importing':
+      return (
+        <div class="status" aria-live="polite">
+          Preparing to share: {pct}% of {formatBytes(file.meta.size)} · others can download it already
+        </div>
+      );
     case 'paused':
       return <div class="status">Paused at {pct}% · {formatBytes(file.bytesDone)} of {formatBytes(file.meta.size)} kept here</div>;
     case 'error':
       return <div class="status error">Stopped: {file.error}</div>;
     default:
-      return file.bytesDone > 0 ? <div class="status">{pct}% stored here · stopped</div> : null;
+      if (file.bytesDone > 0) return <div class="status">{pct}% stored here · stopped</div>;
+      return file.preparing ? <div class="status">Still being prepared by its sharer · you can download it already</div> : null;
   }
 }

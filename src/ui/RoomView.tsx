@@ -56,7 +56,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
             </h2>
             <FileActions files={files} engine={engine} selection={selection} />
             <ul>
-              {state.imports.map((i) => (
+              {state.imports.filter((i) => i.fileId === undefined).map((i) => (
                 <li class="file importing" key={`import-${i.id}`}>
                   <div class="file-main">
                     <div class="file-name">{i.name}</div>

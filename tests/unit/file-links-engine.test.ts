@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { hashPieces } from '../../src/app/file-import.ts';
-import { sha256 } from '../../src/core/hash.ts';
-import { buildManifest } from '../../src/core/manifest/manifest.ts';
 import { createMemoryStore, type MemoryStore } from '../../src/storage/memory-store.ts';
 import { createMemoryNetwork, type MemoryNetwork } from './helpers/memory-net.ts';
+import { contentIdOf } from './helpers/library-fixture.ts';
 import { blobSha256, fileOf, testRelay, throttle, until, type NodePeer } from './helpers/node-peer.ts';
 
 /**
@@ -22,11 +20,7 @@ const peer = (net: MemoryNetwork, name: string, room: string, opts: { store?: Me
   relay.start(net, { name, room, store: opts.store, deps: opts.upload ? { throttle: throttle(opts.upload) } : {} });
 
 /** The id a file will have once shared: a link can name it before anyone shares it. */
-async function fileIdOf(bytes: Uint8Array): Promise<string> {
-  const m = await buildManifest(bytes.length, await hashPieces(fileOf(bytes, 'x'), sha256, () => undefined), sha256);
-  assert.ok(m.ok);
-  return m.value.id;
-}
+const fileIdOf = contentIdOf;
 
 const view = (p: NodePeer, id: string) => p.engine.getState().files.find((f) => f.meta.id === id);
 const have = (p: NodePeer, id: string) => p.engine.internals.library.get(id)?.have.count ?? 0;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Bitfield } from '../../src/core/bitfield.ts';
 import { createMemoryStore, type MemoryStore } from '../../src/storage/memory-store.ts';
 import type { Store } from '../../src/storage/store.ts';
-import { makeTestFile, newLibrary, settle, slowStore } from './helpers/library-fixture.ts';
+import { holdWhole, makeTestFile, newLibrary, settle, slowStore } from './helpers/library-fixture.ts';
 
 /**
  * The Library over the in-memory store: what it promises about storage is
@@ -172,10 +172,8 @@ test('rooms: a file of room A is kept but not offered in room B until added; del
   const store = createMemoryStore();
   const f = await makeTestFile(3);
   const a = newLibrary(store, 'room-A').library;
-  const imported = await a.importFile(new File([f.bytes], 'a.bin'), 'a.bin', () => undefined);
-  assert.ok(imported.ok);
-  assert.equal(imported.value.meta.id, f.meta.id);
-  await a.flush();
+  const imported = await holdWhole(a, f, 'a.bin');
+  assert.equal(imported.meta.id, f.meta.id);
 
   const b = newLibrary(store, 'room-B').library;
   await b.load();
@@ -231,8 +229,7 @@ test('discard never deletes what another tab serves in another room: it leaves t
   const store = createMemoryStore();
   const f = await makeTestFile(2);
   const a = newLibrary(store, 'room-A').library;
-  assert.ok((await a.importFile(new File([f.bytes], 'a.bin'), 'a.bin', () => undefined)).ok);
-  await a.flush();
+  await holdWhole(a, f, 'a.bin');
   // Another tab has room A open: B's Remove keeps the bytes, for A.
   const asked: string[][] = [];
   const b = newLibrary(store, 'room-B', () => 0, async (rooms) => (asked.push(rooms), true)).library;

@@ -99,6 +99,8 @@ const VALID: [string, WireMessage][] = [
   ['have', { type: 'have', fileId: ID, piece: 4000 }],
   ['bitfield of one byte', { type: 'bitfield', fileId: ID, bits: Uint8Array.from([0b1010_0000]) }],
   ['bitfield for 4,096 pieces', { type: 'bitfield', fileId: ID, bits: bytes(MAX_PIECES / 8) }],
+  ['draft-hashes, one hash', { type: 'draft-hashes', fileId: ID, size: 1000, first: 0, sig: bytes(64), hashes: bytes(HASH_BYTES) }],
+  ['draft-hashes, the last full range of the largest file', { type: 'draft-hashes', fileId: ID, size: MAX_FILE_SIZE, first: MAX_PIECES - HASHES_PER_PART, sig: bytes(64), hashes: bytes(HASHES_PER_PART * HASH_BYTES) }],
 ];
 const VALID_MESSAGES = VALID.map(([, m]) => m);
 
@@ -107,7 +109,7 @@ describe('encodeFrame / decodeFrame round trip', () => {
 
   test('covers every message type', () => {
     const types = new Set(VALID_MESSAGES.map((m) => m.type));
-    assert.equal(types.size, 16);
+    assert.equal(types.size, 17);
   });
 
   test('frames carry their documented layout', () => {
@@ -160,7 +162,7 @@ describe('decodeFrame rejections', () => {
   });
 
   test('unknown type bytes', () => {
-    for (const type of [0x00, 0x12, 0x7f, 0x80, 0xff]) {
+    for (const type of [0x00, 0x13, 0x7f, 0x80, 0xff]) {
       rejects(concat([type], idBytes(), u32(0)), 'ERR_FRAME_TYPE', `type ${type}`);
       rejects(Uint8Array.from([type]), 'ERR_FRAME_TYPE', `bare type ${type}`);
     }

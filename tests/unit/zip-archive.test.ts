@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { librarySource, planZip, zipArchive, zipEntryPath, zipLength, type ZipSource } from '../../src/app/zip-archive.ts';
 import { createMemoryStore } from '../../src/storage/memory-store.ts';
-import { makeTestFile, newLibrary } from './helpers/library-fixture.ts';
+import { holdWhole, makeTestFile, newLibrary } from './helpers/library-fixture.ts';
 import { readZip } from './helpers/zip-reader.ts';
 
 /**
@@ -27,8 +27,7 @@ async function sharedFolder() {
     { f: await makeTestFile(2, 3), name: 'notes é.txt', path: undefined },
   ];
   for (const { f, name, path } of files) {
-    const r = await library.importFile(new File([f.bytes], name), name, () => undefined, path);
-    assert.ok(r.ok);
+    await holdWhole(library, f, name, path);
   }
   return { store, library, reported, files };
 }

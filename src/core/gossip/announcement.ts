@@ -1,5 +1,6 @@
 import { fromBase64Url, toBase64Url, utf8 } from '../bytes.ts';
 import { parseFolderPath } from '../folder-path.ts';
+import { DRAFT_NONCE_RE } from '../manifest/draft.ts';
 import { checkFileSize, type FileMeta } from '../manifest/manifest.ts';
 import { err, ok, type Result } from '../result.ts';
 
@@ -19,6 +20,11 @@ export interface Announcement {
   seq: number;
   kind: 'add' | 'remove';
   file: FileMeta;
+  /**
+   * On an add: the draft id this file had while it was being hashed ("add F
+   * was D"). Downloaders of D carry on as downloaders of F.
+   */
+  was?: string;
   hops: number;
   /** Ed25519 signature over signedBytes(), base64url (64 bytes). */
   sig: string;
@@ -54,21 +60,26 @@ const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
  * implementations agree byte for byte (JSON.stringify of strings and safe
  * integers is fully specified). `hops` is left out: forwarders change it.
  * A folder path is appended only when there is one, so a file outside any
- * folder signs exactly the bytes it always did.
+ * folder signs exactly the bytes it always did. A draft nonce or a `was`
+ * appends all three (path, draft, was; null where absent): a fixed length,
+ * so no field can pass for another (a path named like a nonce).
  */
 export function signedBytes(a: Omit<UnsignedAnnouncement, 'hops'>): Uint8Array {
-  const { origin, key, seq, kind, file } = a;
-  const fields = [SIGNING_CONTEXT, 1, origin, key, seq, kind, file.id, file.name, file.size, file.mime];
-  return utf8(JSON.stringify(file.path === undefined ? fields : [...fields, file.path]));
+  const { origin, key, seq, kind, file, was } = a;
+  const fields: unknown[] = [SIGNING_CONTEXT, 1, origin, key, seq, kind, file.id, file.name, file.size, file.mime];
+  if (file.draft !== undefined || was !== undefined) fields.push(file.path ?? null, file.draft ?? null, was ?? null);
+  else if (file.path !== undefined) fields.push(file.path);
+  return utf8(JSON.stringify(fields));
 }
 
 /** The meta's own fields, nothing else a caller's object carries. */
-const metaFields = ({ id, name, size, mime, path }: FileMeta): FileMeta =>
-  path === undefined ? { id, name, size, mime } : { id, name, size, mime, path };
+const metaFields = ({ id, name, size, mime, path, draft }: FileMeta): FileMeta => ({
+  id, name, size, mime, ...(path === undefined ? {} : { path }), ...(draft === undefined ? {} : { draft }),
+});
 
 export async function signAnnouncement(fields: UnsignedAnnouncement, sign: Signer): Promise<Announcement> {
-  const { origin, key, seq, kind, file, hops } = fields;
-  const copy = { origin, key, seq, kind, file: metaFields(file), hops };
+  const { origin, key, seq, kind, file, hops, was } = fields;
+  const copy = { origin, key, seq, kind, file: metaFields(file), hops, ...(was === undefined ? {} : { was }) };
   return { v: 1, ...copy, sig: toBase64Url(await sign(signedBytes(copy))) };
 }
 
@@ -126,7 +137,11 @@ function parseFileMeta(v: unknown): Result<FileMeta> {
   if (typeof f.mime !== 'string' || f.mime.length > MAX_MIME) return err('bad-announcement', 'bad mime type');
   const size = checkFileSize(typeof f.size === 'number' ? f.size : NaN);
   if (!size.ok) return err('bad-announcement', size.error);
-  const meta = { id: f.id, name: f.name, size: size.value, mime: f.mime };
+  const meta: FileMeta = { id: f.id, name: f.name, size: size.value, mime: f.mime };
+  if (f.draft !== undefined) {
+    if (typeof f.draft !== 'string' || !DRAFT_NONCE_RE.test(f.draft)) return err('bad-announcement', 'bad draft nonce');
+    meta.draft = f.draft;
+  }
   if (f.path === undefined) return ok(meta);
   const path = parseFolderPath(f.path);
   return path.ok ? ok({ ...meta, path: path.value }) : err('bad-announcement', path.error);
@@ -156,8 +171,12 @@ export function parseAnnouncement(v: unknown): Result<Announcement> {
   if (problem) return err('bad-announcement', problem);
   const file = parseFileMeta(a.file);
   if (!file.ok) return file;
+  if (a.was !== undefined && (a.kind !== 'add' || typeof a.was !== 'string' || !FILE_ID_RE.test(a.was) || file.value.draft !== undefined)) {
+    return err('bad-announcement', 'bad was: only a final add names the draft it was');
+  }
   return ok({
     v: 1, origin: a.origin as string, key: a.key as string, seq: a.seq as number,
-    kind: a.kind as Announcement['kind'], file: file.value, hops: a.hops as number, sig: a.sig as string,
+    kind: a.kind as Announcement['kind'], file: file.value, ...(a.was === undefined ? {} : { was: a.was as string }),
+    hops: a.hops as number, sig: a.sig as string,
   });
 }

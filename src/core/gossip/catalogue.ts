@@ -58,7 +58,8 @@ export class Catalogue {
     this.store(state, a, previous);
     if (a.kind === 'add') {
       this.holdersOf(a.file.id).add(a.origin);
-      return wasHeld && sameMeta(previous.file, a.file) ? 'recorded' : 'changed';
+      const draftGone = a.was !== undefined && this.dropDraft(state, a.origin, a.was);
+      return wasHeld && sameMeta(previous.file, a.file) && !draftGone ? 'recorded' : 'changed';
     }
     if (wasHeld) this.dropHolder(a.file.id, a.origin);
     return wasHeld ? 'changed' : 'recorded';
@@ -107,6 +108,14 @@ export class Catalogue {
 
   holders(fileId: string): string[] {
     return [...(this.holderIndex.get(fileId) ?? [])];
+  }
+
+  /**
+   * Holders of the whole file: the holders but a draft's origin, which
+   * still hashes it and says what it has piece by piece (HAVE).
+   */
+  wholeHolders(fileId: string): string[] {
+    return this.holders(fileId).filter((origin) => this.origins.get(origin)!.statements.get(fileId)!.file.draft === undefined);
   }
 
   /** Each distinct meta the file's holders gave it (a file shared under two names shows both), most held first. */
@@ -169,6 +178,20 @@ export class Catalogue {
     if (state.tombstones > MAX_TOMBSTONES_PER_ORIGIN) this.evictOldestTombstone(state);
   }
 
+  /**
+   * "add F was D": the origin's draft D is final now. Its add of D goes at once,
+   * whichever of this and its "remove D" arrives first; a later copy of the old
+   * add can only bring D back until that remove arrives.
+   */
+  private dropDraft(state: OriginState, origin: string, draftId: string): boolean {
+    const held = state.statements.get(draftId);
+    if (held?.kind !== 'add' || held.file.draft === undefined) return false;
+    state.statements.delete(draftId);
+    state.held--;
+    this.dropHolder(draftId, origin);
+    return true;
+  }
+
   private evictOldestTombstone(state: OriginState): void {
     for (const [fileId, a] of state.statements) {
       if (a.kind !== 'remove') continue;
@@ -195,4 +218,4 @@ export class Catalogue {
 }
 
 const sameMeta = (x: FileMeta, y: FileMeta): boolean =>
-  x.name === y.name && x.size === y.size && x.mime === y.mime && x.path === y.path;
+  x.name === y.name && x.size === y.size && x.mime === y.mime && x.path === y.path && x.draft === y.draft;

@@ -32,6 +32,12 @@ export interface FileMeta {
    * of the id: the same bytes in two folders are one file.
    */
   path?: string;
+  /**
+   * Present while the file is a draft (manifest/draft.ts): the nonce that
+   * binds its draft id to its origin. A draft is served by its origin only,
+   * piece by piece against hashes the origin signs, until its content id is known.
+   */
+  draft?: string;
 }
 
 /** The verified list of piece hashes for one file. */

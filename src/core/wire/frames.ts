@@ -1,4 +1,5 @@
 import { fromHex, fromUtf8, toHex, utf8 } from '../bytes.ts';
+import { checkRange, MAX_RANGE_HASHES } from '../manifest/draft.ts';
 import { HASH_BYTES, MAX_FILE_SIZE, MAX_PIECE_SIZE, MAX_PIECES } from '../manifest/manifest.ts';
 import { MAX_NAME_BYTES } from '../names.ts';
 import { err, ok, type Result } from '../result.ts';
@@ -31,13 +32,19 @@ import { err, ok, type Result } from '../result.ts';
  *                                                                       net/peer-manager.ts)
  *   MESH_SIGNAL    0x11 | utf8 JSON { id, src, dst, hops, data, key, sig }  a sealed signal routed through the mesh
  *                                                                       (see mesh/signal-route.ts)
+ *   DRAFT_HASHES   0x12 | id[32] | u32 size_hi | u32 size_lo | u32 first | sig[64] | hashes[32*k]   1 <= k <= 1024,
+ *                                                                       first + k <= the pieces of `size`: piece hashes of
+ *                                                                       a draft, signed by its origin (manifest/draft.ts)
  *
  * decodeFrame never throws: anything malformed, truncated, oversized or of an
  * unknown type comes back as an error value, and the caller drops the peer.
  */
 
-/** 3: PRESENCE, PRUNE, MESH_SIGNAL, and links dialled by either side (net/peer-manager.ts); v2 peers are refused with ERR_VERSION. */
-export const WIRE_VERSION = 3;
+/**
+ * 4: drafts (DRAFT_HASHES, and announcements with `draft` and `was`, which a v3 peer would take for bad signatures).
+ * 3: PRESENCE, PRUNE, MESH_SIGNAL, and links dialled by either side (net/peer-manager.ts). Older peers are refused with ERR_VERSION.
+ */
+export const WIRE_VERSION = 4;
 /** Piece bytes per DATA frame. Chrome accepts 256 KiB messages; 64 KiB is safe everywhere. */
 export const DATA_CHUNK = 64 * 1024;
 export const HASHES_PER_PART = 1024;
@@ -71,6 +78,7 @@ export type WireMessage =
   | { type: 'data'; fileId: string; piece: number; offset: number; bytes: Uint8Array }
   | { type: 'have'; fileId: string; piece: number }
   | { type: 'bitfield'; fileId: string; bits: Uint8Array }
+  | { type: 'draft-hashes'; fileId: string; size: number; first: number; sig: Uint8Array; hashes: Uint8Array }
   | { type: 'prune'; candidates: string[] };
 
 export type WireErrorCode = 'ERR_FRAME_EMPTY' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRAME_TYPE' | 'ERR_FRAME_LENGTH' | 'ERR_FRAME_FIELD';
@@ -78,11 +86,11 @@ export type WireErrorCode = 'ERR_FRAME_EMPTY' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRA
 const T = {
   hello: 0x01, gossip: 0x02, 'want-manifest': 0x03, 'manifest-part': 0x04, request: 0x05,
   cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b, keepalive: 0x0c,
-  ihave: 0x0d, iwant: 0x0e, presence: 0x0f, prune: 0x10, 'mesh-signal': 0x11,
+  ihave: 0x0d, iwant: 0x0e, presence: 0x0f, prune: 0x10, 'mesh-signal': 0x11, 'draft-hashes': 0x12,
 } as const;
 
 /** Frames that mean a transfer is working (asked for or served): what keeps a transfer link from idling out. */
-const TRANSFER_TYPES: ReadonlySet<number> = new Set([T['want-manifest'], T['manifest-part'], T.request, T.data]);
+const TRANSFER_TYPES: ReadonlySet<number> = new Set([T['want-manifest'], T['manifest-part'], T.request, T.data, T['draft-hashes']]);
 export const isTransferFrame = (bytes: Uint8Array): boolean => bytes.length > 0 && TRANSFER_TYPES.has(bytes[0]!);
 
 /** Frames whose body is one JSON value, judged by gossip/ and mesh/ (not here). */
@@ -94,6 +102,9 @@ const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 
 const ID_END = 1 + HASH_BYTES;
 /** part, parts, size: the bytes of a MANIFEST_PART before its hashes. */
 const MANIFEST_HEADER = 12;
+const SIGNATURE_BYTES = 64;
+/** size, first, signature: the bytes of a DRAFT_HASHES before its hashes. */
+const DRAFT_HEADER = 12 + SIGNATURE_BYTES;
 
 /** DATA frames name the same few files thousands of times: keep their id bytes (bounded). */
 const idBytesCache = new Map<string, Uint8Array>();
@@ -178,6 +189,15 @@ export function encodeFrame(m: WireMessage): Uint8Array {
       f.buf.set(m.bits, ID_END);
       return f.buf;
     }
+    case 'draft-hashes': {
+      const f = frame(T['draft-hashes'], m.fileId, DRAFT_HEADER + m.hashes.length);
+      f.view.setUint32(ID_END, Math.floor(m.size / 2 ** 32));
+      f.view.setUint32(ID_END + 4, m.size % 2 ** 32);
+      f.view.setUint32(ID_END + 8, m.first);
+      f.buf.set(m.sig, ID_END + 12);
+      f.buf.set(m.hashes, ID_END + DRAFT_HEADER);
+      return f.buf;
+    }
   }
 }
 
@@ -226,7 +246,18 @@ const BODY_AFTER_ID: Record<number, { min: number; max: number }> = {
   [T.reject]: { min: 5, max: 5 },
   [T.data]: { min: 9, max: 8 + DATA_CHUNK },
   [T.bitfield]: { min: 1, max: MAX_PIECES / 8 },
+  [T['draft-hashes']]: { min: DRAFT_HEADER + HASH_BYTES, max: DRAFT_HEADER + MAX_RANGE_HASHES * HASH_BYTES },
 };
+
+function decodeDraftHashes(buf: Uint8Array, fileId: string, view: DataView): Result<WireMessage, WireErrorCode> {
+  const size = view.getUint32(ID_END) * 2 ** 32 + view.getUint32(ID_END + 4);
+  const first = view.getUint32(ID_END + 8);
+  const hashes = buf.subarray(ID_END + DRAFT_HEADER);
+  if (size > MAX_FILE_SIZE || hashes.length % HASH_BYTES !== 0) return bad('ERR_FRAME_FIELD', 'draft hashes: size out of range or partial hash');
+  const fits = checkRange(size, first, hashes.length / HASH_BYTES);
+  if (!fits.ok) return bad('ERR_FRAME_FIELD', `draft hashes: ${fits.error}`);
+  return ok({ type: 'draft-hashes', fileId, size, first, sig: buf.subarray(ID_END + 12, ID_END + DRAFT_HEADER), hashes });
+}
 
 function decodeFileFrame(buf: Uint8Array, type: number): Result<WireMessage, WireErrorCode> {
   const limits = BODY_AFTER_ID[type]!;
@@ -272,6 +303,8 @@ function decodeFileFrame(buf: Uint8Array, type: number): Result<WireMessage, Wir
       }
       return ok({ type: 'data', fileId, piece, offset, bytes });
     }
+    case T['draft-hashes']:
+      return decodeDraftHashes(buf, fileId, view);
     default:
       return ok({ type: 'bitfield', fileId, bits: buf.subarray(ID_END) });
   }

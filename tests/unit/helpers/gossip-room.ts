@@ -1,4 +1,5 @@
 import { RoomGossip, type RoomGossipDeps } from '../../../src/app/room-gossip.ts';
+import { sha256 } from '../../../src/core/hash.ts';
 import { decodeFrame, encodeFrame } from '../../../src/core/wire/frames.ts';
 import { fakeVerify, idOf, type TestKey } from './gossip-keys.ts';
 
@@ -43,6 +44,7 @@ export class GossipRoom {
         return verify(k, d, s);
       },
       idOf,
+      sha256,
       neighbours: () => [...node.links],
       members: () => new Set([...this.present, ...node.links]),
       send: (peer, m) => {

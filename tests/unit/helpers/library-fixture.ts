@@ -76,3 +76,22 @@ export function slowStore(turns: { pieces?: () => number; records?: () => number
     },
   };
 }
+
+/** Holds `f` whole in `library`, as a share of the same bytes leaves it: every piece stored, named (and placed) as given. */
+export async function holdWhole(library: Library, f: TestFile, name = f.meta.name, path?: string): Promise<LocalFile> {
+  const local = await library.addDownload(f.meta, f.manifest);
+  for (let i = 0; i < f.manifest.pieceCount; i++) assert.equal(await library.storePiece(local, i, f.piece(i)), true);
+  library.rename(local, name, path);
+  await library.flush();
+  return local;
+}
+
+/** The content id of `bytes`, as a sharer computes it once every piece is hashed. */
+export async function contentIdOf(bytes: Uint8Array): Promise<string> {
+  const m = { size: bytes.length, pieceSize: pieceSizeFor(bytes.length) };
+  const count = Math.ceil(bytes.length / m.pieceSize);
+  const hashes = await Promise.all([...Array(count)].map((_, i) => sha256(bytes.subarray(pieceRange(m, i).start, pieceRange(m, i).end))));
+  const built = await buildManifest(bytes.length, hashes, sha256);
+  assert.ok(built.ok);
+  return built.value.id;
+}

@@ -1,4 +1,5 @@
 import { RoomGossip } from '../../../../src/app/room-gossip.ts';
+import { sha256 } from '../../../../src/core/hash.ts';
 import { BoundedMesh } from '../../../../src/core/mesh/bounded.ts';
 import { boundsFor, jittered, roleOf, type PeerTraits, type Role } from '../../../../src/core/mesh/degree.ts';
 import type { LinkState, MeshView } from '../../../../src/core/mesh/mesh.ts';
@@ -220,6 +221,7 @@ export class World {
       self: peer.key,
       verify: fakeVerify,
       idOf,
+      sha256,
       neighbours: () => [...peer.links].filter(([, s]) => s === 'open').map(([p]) => p),
       members: () => this.alive,
       send: (to, m) => this.send(peer, to, m),
