@@ -50,11 +50,20 @@ export interface ImportStat {
  * of signatures, not thousands. The first piece goes out alone, at once.
  */
 export const RANGE_MS = 50;
+/**
+ * Files up to this size are hashed and stored before they are announced, as
+ * one final file: that takes a few milliseconds, and a folder of small files
+ * would otherwise cost the room three statements per file (draft, final,
+ * remove) against each sharer's gossip budget.
+ */
+export const DIRECT_BYTES = 4 * 1024 * 1024;
 /** Finished imports kept for stats(). */
 const MAX_STATS = 100;
 
 interface Draft {
   local: LocalFile;
+  /** Pieces hashed, from 0. */
+  hashed: number;
   /** Pieces hashed and put in a range (signed or being signed), from 0. */
   published: number;
   publishedAt: number;
@@ -64,6 +73,8 @@ interface Draft {
   /** Ranges are signed one after another, so they go out in order. */
   signing: Promise<void>;
   failure: Error | null;
+  /** Announced as a draft (large files): its pieces are offered, its hashes published, as they come. */
+  announced: boolean;
 }
 
 export class DraftShares {
@@ -108,10 +119,13 @@ export class DraftShares {
     const pieceCount = pieceCountFor(file.size, pieceSize);
     const manifest: Manifest = { id, size: file.size, pieceSize, pieceCount, hashes: new Uint8Array(pieceCount * HASH_BYTES) };
     const local = await deps.library.addDraft(meta, manifest, 'shared');
-    const draft: Draft = { local, published: 0, publishedAt: deps.now(), ranges: [], subscribers: new Set(), signing: Promise.resolve(), failure: null };
-    this.drafts.set(id, draft);
+    const announced = file.size > DIRECT_BYTES;
+    const draft: Draft = { local, hashed: 0, published: 0, publishedAt: deps.now(), ranges: [], subscribers: new Set(), signing: Promise.resolve(), failure: null, announced };
     onStart(id);
-    void deps.announce('add', meta);
+    if (announced) {
+      this.drafts.set(id, draft);
+      void deps.announce('add', meta);
+    }
     deps.changed();
     try {
       await this.readOnce(draft, file, stat);
@@ -121,7 +135,7 @@ export class DraftShares {
       this.drafts.delete(id);
       const cancelled = deps.library.get(id) !== local;
       if (!cancelled) {
-        void deps.announce('remove', meta);
+        if (announced) void deps.announce('remove', meta);
         await deps.library.remove(id).catch(() => undefined); // the error below says what went wrong; the rest goes with the page
       }
       return err(cancelled ? 'ERR_CANCELLED' : ((e as { code?: string }).code ?? 'ERR_STORAGE'), `could not share ${name}: ${(e as Error).message}`);
@@ -139,11 +153,15 @@ export class DraftShares {
       const { start, end } = pieceRange(local.manifest, i);
       const data = new Uint8Array(await file.slice(start, end).arrayBuffer());
       local.manifest.hashes.set(await sha256(data), i * HASH_BYTES);
+      draft.hashed = i + 1;
       const last = i === local.manifest.pieceCount - 1;
-      if (i === 0 || last || i + 1 - draft.published >= MAX_RANGE_HASHES || this.deps.now() - draft.publishedAt >= RANGE_MS) this.publish(draft, i + 1);
+      const due = i === 0 || last || i + 1 - draft.published >= MAX_RANGE_HASHES || this.deps.now() - draft.publishedAt >= RANGE_MS;
+      if (draft.announced && due) this.publish(draft, i + 1);
       const p: Promise<void> = library.storePiece(local, i, data).then((stored) => {
         pending.delete(p);
-        if (stored) this.deps.stored(local.meta.id, i);
+        // Storage slower than hashing: a stored piece's hash goes out with it, not after RANGE_MS more of waiting.
+        if (draft.announced && i >= draft.published) this.publish(draft, draft.hashed);
+        if (stored && draft.announced) this.deps.stored(local.meta.id, i);
         this.deps.changed();
       }, (e: Error) => {
         pending.delete(p);
@@ -200,8 +218,11 @@ export class DraftShares {
       final = held;
     }
     stat.fileId = fileId;
-    await this.deps.announce('add', final.meta, draftMeta.id);
-    await this.deps.announce('remove', draftMeta);
+    if (!draft.announced) await this.deps.announce('add', final.meta);
+    else {
+      await this.deps.announce('add', final.meta, draftMeta.id);
+      await this.deps.announce('remove', draftMeta);
+    }
     this.deps.changed();
     return final;
   }

@@ -50,10 +50,11 @@ export function createMediaRoute(clients: Clients, store: Store = createIdbStore
   };
 
   /** One piece, verified, waiting for it if need be; the file's removal ends the wait. */
-  async function piece(manifest: Manifest, index: number, cancelled: () => boolean): Promise<Uint8Array> {
+  /** `storeKey`: where its pieces are stored (a finalised draft keeps them under its draft id; see FileRecord). */
+  async function piece(manifest: Manifest, storeKey: string, index: number, cancelled: () => boolean): Promise<Uint8Array> {
     const waited = await waitFor<Uint8Array>({
       look: async () => {
-        const data = await store.getPiece(manifest.id, index);
+        const data = await store.getPiece(storeKey, index);
         if (data) {
           if (await verifyPiece(manifest, index, data, sha256)) return { state: 'ready', value: data };
           return { state: 'gone', why: `stored piece ${index} failed verification` };
@@ -69,7 +70,7 @@ export function createMediaRoute(clients: Clients, store: Store = createIdbStore
   }
 
   /** The body: slice by slice, telling the page where the player is before each piece is read. */
-  function body(manifest: Manifest, slices: PieceSlice[], page: MessageTarget, ended: () => void): ReadableStream<Uint8Array> {
+  function body(manifest: Manifest, storeKey: string, slices: PieceSlice[], page: MessageTarget, ended: () => void): ReadableStream<Uint8Array> {
     let next = 0;
     let cancelled = false;
     return new ReadableStream<Uint8Array>({
@@ -81,7 +82,7 @@ export function createMediaRoute(clients: Clients, store: Store = createIdbStore
         }
         page.postMessage(focusMessage(manifest.id, slice.piece * manifest.pieceSize + slice.from));
         try {
-          const data = await piece(manifest, slice.piece, () => cancelled);
+          const data = await piece(manifest, storeKey, slice.piece, () => cancelled);
           controller.enqueue(data.subarray(slice.from, slice.to));
         } catch (e) {
           if (!cancelled) controller.error(e);
@@ -105,7 +106,7 @@ export function createMediaRoute(clients: Clients, store: Store = createIdbStore
     if (answer.kind === 'unsatisfiable') return new Response(null, head);
     let ended!: () => void;
     event.waitUntil(new Promise<void>((resolve) => (ended = resolve))); // the worker lives while the body streams
-    const stream = body(manifest, slicesFor(answer.start, answer.end, manifest.pieceSize), await pageOf(event.clientId), () => ended());
+    const stream = body(manifest, r.storeKey ?? fileId, slicesFor(answer.start, answer.end, manifest.pieceSize), await pageOf(event.clientId), () => ended());
     return new Response(stream, head);
   }
 

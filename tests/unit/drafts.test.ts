@@ -19,7 +19,7 @@ import { bytesOf, draftPair, draftRow, gatedStore, held, linkBetween, rowNamed, 
  * cancelled and restarted; two drafts; the same bytes twice.
  */
 const relay = testRelay();
-const PIECES = 12;
+const PIECES = 20; // over DIRECT_BYTES: shared as a draft
 const SIZE = (PIECES - 1) * MIN_PIECE_SIZE + 777;
 const T = { timeout: 40_000 };
 

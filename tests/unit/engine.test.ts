@@ -218,11 +218,15 @@ describe('engine over a real relay and in-memory links', () => {
     await alice.engine.share([fileOf(original, 'repair.bin')]);
     await bob.engine.share([fileOf(original, 'repair.bin')]);
     const id = fileView(alice, 'repair.bin')!.meta.id;
+    // Pieces are stored under the key the import began with (the draft id it had; see LocalFile.storeKey).
+    const keyOf = (p: NodePeer) => p.engine.internals.library.get(id)!.storeKey;
+    const bobKey = keyOf(bob);
 
     // Alice's browser loses two pieces while she is away.
+    const aliceKey = keyOf(alice);
     alice.engine.close();
-    aliceStore.dropPiece(id, 1);
-    aliceStore.dropPiece(id, 5);
+    aliceStore.dropPiece(aliceKey, 1);
+    aliceStore.dropPiece(aliceKey, 5);
     const back = await peer(net, 'Alice', topic, undefined, aliceStore);
     await back.engine.ready;
     assert.ok(back.engine.getState().notices.some((n) => n.text.includes('2 pieces of repair.bin went missing')));
@@ -233,7 +237,7 @@ describe('engine over a real relay and in-memory links', () => {
     // Alice leaves, and Bob's copy of piece 0 rots on disk. He must not serve it: Carol gets
     // everything else from him and waits for piece 0 until Alice is back; Bob repairs from her too.
     back.engine.close();
-    (bob.store as MemoryStore).corruptPiece(id, 0);
+    (bob.store as MemoryStore).corruptPiece(bobKey, 0);
     const carol = await peer(net, 'Carol', topic);
     await until(carol.engine, () => openPeers(carol).length === 1 && fileView(carol, 'repair.bin') !== undefined, 'Carol to meet Bob');
     const done = carol.engine.download(id);
