@@ -20,11 +20,17 @@ type Phase = 'presence' | 'final';
 
 const bit = (bits: Uint8Array | undefined, i: number) => !!bits && (bits[i >> 3]! & (0x80 >> (i & 7))) !== 0;
 
+/** Where a file's pieces are stored: its record's storage key (a shared file keeps the draft id it was imported under). */
+async function storeKeyOf(peer: SimPeer, fileId: string): Promise<string> {
+  return (await peer.store.getFile(fileId))?.storeKey ?? fileId;
+}
+
 /** Pieces a peer's storage really holds and claims (record bit set and piece present). */
 async function heldPieces(peer: SimPeer, fileId: string, pieceCount: number): Promise<boolean[]> {
   const record = await peer.store.getFile(fileId);
   const keys = new Set(peer.store.pieceKeys());
-  return Array.from({ length: pieceCount }, (_, i) => bit(record?.have, i) && keys.has(`${fileId}:${i}`));
+  const key = record?.storeKey ?? fileId;
+  return Array.from({ length: pieceCount }, (_, i) => bit(record?.have, i) && keys.has(`${key}:${i}`));
 }
 
 const online = (st: RunState) => st.peers.map((p, i) => ({ p, i })).filter(({ p }) => p.online);
@@ -89,16 +95,19 @@ async function downloads(st: RunState, fail: Fail): Promise<void> {
 async function storage(st: RunState, fail: Fail): Promise<void> {
   const byId = new Map(st.contents.map((c, i) => [c.fileId, { c, i }]));
   for (const [i, peer] of st.peers.entries()) {
-    const records = new Set(peer.store.fileIds());
+    // Pieces live under a record's storage key (its id, or the draft id it was imported under).
+    const fileOfKey = new Map((await peer.store.listFiles()).map((r) => [r.storeKey ?? r.meta.id, r.meta.id]));
+    const records = new Set(fileOfKey.keys());
     for (const key of peer.store.pieceKeys()) {
-      const [fileId, index] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+      const [storeKey, index] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+      const fileId = fileOfKey.get(storeKey) ?? storeKey;
       const known = byId.get(fileId);
-      if (!records.has(fileId)) fail('e', `p${i} stores piece ${index} of ${known ? `c${known.i}` : fileId.slice(0, 8)} without a file record`);
+      if (!records.has(storeKey)) fail('e', `p${i} stores piece ${index} of ${known ? `c${known.i}` : fileId.slice(0, 8)} without a file record`);
       if (!known) {
         fail('b', `p${i} stores a piece of unknown file ${fileId.slice(0, 8)}`);
         continue;
       }
-      const data = await peer.store.getPiece(fileId, index);
+      const data = await peer.store.getPiece(storeKey, index);
       const start = index * known.c.pieceSize;
       const original = known.c.bytes.subarray(start, start + known.c.pieceSize);
       if (!data || Buffer.compare(Buffer.from(data), Buffer.from(original)) !== 0) {
@@ -115,7 +124,8 @@ async function completeHolders(st: RunState, fileId: string, pieceCount: number)
   for (const { p, i } of online(st)) {
     if (p.engine!.getState().files.find((f) => f.meta.id === fileId)?.status !== 'complete') continue;
     const keys = new Set(p.store.pieceKeys());
-    const all = Array.from({ length: pieceCount }, (_, k) => keys.has(`${fileId}:${k}`)).every(Boolean);
+    const key = await storeKeyOf(p, fileId);
+    const all = Array.from({ length: pieceCount }, (_, k) => keys.has(`${key}:${k}`)).every(Boolean);
     (all ? real : unnoticedLoss).add(i);
   }
   return { real, unnoticedLoss };

@@ -207,8 +207,10 @@ function withdraw(st: RunState, op: Extract<Op, { kind: 'remove' | 'stop-sharing
 function losePiece(st: RunState, i: number, c: number, piece: number): string {
   const peer = st.peers[i]!;
   const fileId = st.contents[c]!.fileId;
-  if (!peer.store.pieceKeys().includes(`${fileId}:${piece}`)) return 'skipped: piece not stored';
-  peer.store.dropPiece(fileId, piece);
+  // Its pieces' storage key (a shared file keeps the draft id it was imported under), known while its page is open.
+  const key = peer.engine?.internals.library.get(fileId)?.storeKey ?? fileId;
+  if (!peer.store.pieceKeys().includes(`${key}:${piece}`)) return 'skipped: piece not stored';
+  peer.store.dropPiece(key, piece);
   return peer.online ? '' : 'while offline';
 }
 
