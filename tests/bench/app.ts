@@ -19,12 +19,14 @@ export interface Peer {
 
 export const launchOptions = (label: string) => ({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, marker(label)] });
 
-/** A browser of its own with IndexedDB on disk, like a real person's profile. */
-export async function persistentPeer(root: string, label: string, cleanup: Cleanup): Promise<Peer> {
+type ContextOptions = NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>;
+
+/** A browser of its own with IndexedDB on disk, like a real person's profile; `options` e.g. a phone's viewport. */
+export async function persistentPeer(root: string, label: string, cleanup: Cleanup, options: ContextOptions = {}): Promise<Peer> {
   const profile = join(root, `profile-${label}`);
   const downloadsPath = join(root, `downloads-${label}`);
   mkdirSync(downloadsPath, { recursive: true });
-  const context = await chromium.launchPersistentContext(profile, { ...launchOptions(label), acceptDownloads: true, downloadsPath });
+  const context = await chromium.launchPersistentContext(profile, { ...options, ...launchOptions(label), acceptDownloads: true, downloadsPath });
   cleanup.add(`close browser ${label}`, () => context.close());
   await trackContext(context);
   const page = context.pages()[0] ?? (await context.newPage());

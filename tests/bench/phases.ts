@@ -57,7 +57,7 @@ export async function rawTwoBrowsers(from: Peer, to: Peer, mib: number): Promise
  * gathers what explains the figure: progress phases, heap, the app's counters
  * and CPU seconds per browser.
  */
-async function timeDownload(
+export async function timeDownload(
   downloader: Peer, holders: Peer[], file: InputFile, cpuLabels: string[], shareSeconds: number[],
 ): Promise<DownloadRun> {
   const cpu = watchCpu(cpuLabels);

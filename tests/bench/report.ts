@@ -8,7 +8,11 @@ import type { Hotspot } from './profile.ts';
 import type { PhaseCpu } from './procs.ts';
 import type { RawResult } from './raw-channel.ts';
 import type { HeapSummary } from './sampler.ts';
+import { phoneProfileLines, phoneRows, phoneTargets } from './throttled-report.ts';
+import type { PhoneResults } from './throttled.ts';
 import type { PacketStats } from './transport.ts';
+import { webtorrentRows, webtorrentTargets } from './webtorrent-report.ts';
+import type { CompareResults } from './webtorrent.ts';
 
 /**
  * The results as one JSON document (test-results/bench.json) and as a table
@@ -42,6 +46,10 @@ export interface Results extends Issue11Results {
   core?: CoreResults;
   /** Goal 5: opening a room link to files shown and a peer linked; absent when BENCH_ONLY leaves out 'join'. */
   join?: JoinResults;
+  /** Issue 11 goal 4: against WebTorrent ('webtorrent' in BENCH_ONLY). */
+  webtorrent?: CompareResults;
+  /** Issue 11 goal 6: the downloader's CPU throttled ('phone'). */
+  phone?: PhoneResults;
   targets: Target[];
   totalSeconds: number;
 }
@@ -66,7 +74,13 @@ export interface Target {
 }
 
 export function targets(r: Omit<Results, 'targets' | 'totalSeconds'>): Target[] {
-  return [...(r.core ? coreTargets(r.core) : []), ...issue11Targets(r), ...(r.join ? joinTargets(r.join) : [])];
+  return [
+    ...(r.core ? coreTargets(r.core) : []),
+    ...issue11Targets(r),
+    ...(r.join ? joinTargets(r.join) : []),
+    ...(r.webtorrent ? webtorrentTargets(r.webtorrent) : []),
+    ...(r.phone ? phoneTargets(r.phone) : []),
+  ];
 }
 
 function coreTargets(r: CoreResults): Target[] {
@@ -122,6 +136,8 @@ export function table(r: Results): string {
   rows.push(...issue11.rows);
   cpuLines.push(...issue11.cpuLines);
   if (r.join) cpuLines.push(...joinRows(rows, r.join, cpuText));
+  if (r.webtorrent) cpuLines.push(...webtorrentRows(rows, r.webtorrent));
+  if (r.phone) cpuLines.push(...phoneRows(rows, r.phone));
   for (const t of r.targets) rows.push([t.name, String(t.value), t.goal, t.pass ? 'PASS' : 'MISS']);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
@@ -130,6 +146,8 @@ export function table(r: Results): string {
   out.unshift(`meshdrop ${r.git.commit} (${r.git.ref}${r.git.dirty.length > 0 ? ` + ${r.git.dirty.length} uncommitted changes` : ''}), ` +
     `Chromium ${r.machine.chromium}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.date}`, '');
   out.push('', 'CPU seconds per phase (by browser and process type):', ...cpuLines);
+  const phoneTrace = r.phone ? phoneProfileLines(r.phone) : [];
+  if (phoneTrace.length > 0) out.push('', ...phoneTrace);
   const profile = r.core?.profile;
   if (profile) {
     out.push('', 'Profile (BENCH_PROFILE=1; timings of a profiled run are not the figures above):');

@@ -9,6 +9,8 @@ import { joinPhase } from './join.ts';
 import { pipeline, rawOneBrowser, rawTwoBrowsers, swarm, type InputFile } from './phases.ts';
 import type { PhaseCpu } from './procs.ts';
 import type { RawResult } from './raw-channel.ts';
+import { phonePhase } from './throttled.ts';
+import { compareWithWebTorrent } from './webtorrent.ts';
 import { table, targets, writeJson, type CoreResults, type DownloadRun, type Results } from './report.ts';
 
 /**
@@ -19,6 +21,8 @@ import { table, targets, writeJson, type CoreResults, type DownloadRun, type Res
  *   (b)  meshdrop end to end through its UI, IndexedDB on disk
  *   (c)  one downloader from 1 vs 3 holders, each holder's upload capped
  *   (d)  the downloading page's JS heap during (b)
+ *   webtorrent  meshdrop against WebTorrent 3, same file, same two browsers (webtorrent.ts)
+ *   phone  (b) with the downloader's CPU 4x slower, and its long tasks (throttled.ts)
  * Sizes: BENCH_MB (default 256), BENCH_SWARM_MB (48), BENCH_UPLIMIT_MB (4);
  * BENCH_SWARM_ROUNDS (3) rounds of (c), median reported; BENCH_PROFILE=1 adds CPU profiles;
  * BENCH_REF=HEAD benchmarks a commit instead of the (possibly half-edited) working tree;
@@ -97,6 +101,8 @@ async function measure(cleanup: Cleanup, root: string): Promise<Results> {
   const core = runs('core') ? await corePhases(cleanup, root, base, main, swarmFile) : undefined;
   const issue11 = await importBenches(cleanup, root, base);
   const join = runs('join') ? await joinPhase(base, root, cleanup) : undefined;
+  const webtorrent = runs('webtorrent') ? await compareWithWebTorrent(cleanup, root, base, main) : undefined;
+  const phone = runs('phone') ? await phonePhase(cleanup, root, base, main) : undefined;
   const partial = {
     date: new Date().toISOString(),
     machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), chromium: core?.version ?? '', node: process.version },
@@ -106,6 +112,8 @@ async function measure(cleanup: Cleanup, root: string): Promise<Results> {
     core: core?.results,
     ...issue11,
     join,
+    webtorrent,
+    phone,
   };
   return { ...partial, targets: targets(partial), totalSeconds: Math.round((performance.now() - started) / 1000) };
 }

@@ -1,0 +1,87 @@
+import type { CDPSession } from '@playwright/test';
+
+/**
+ * What each long main-thread task was (BENCH_PROFILE=1 in the phone phase):
+ * a Chromium trace (CDP Tracing, the DevTools Performance panel's categories)
+ * of the downloading page. Every task on a renderer main thread is a 'RunTask'
+ * event with its duration; the events inside it say what ran: a JS call (the
+ * function and file), an event dispatch (its type), a timer, an animation
+ * frame, style, layout, paint, garbage collection. Unlike a sampling profile,
+ * task boundaries here are exact.
+ */
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string; data?: Record<string, unknown> };
+}
+
+export interface TracedTask {
+  /** Start and end on the trace clock (µs), which is also the CPU profile's clock. */
+  from: number;
+  to: number;
+  ms: number;
+  /** Top-level work inside the task, longest first: "what ms". */
+  inside: string[];
+}
+
+const CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink.user_timing'].join(',');
+
+export class PageTrace {
+  private events: TraceEvent[] = [];
+  private done: Promise<void>;
+
+  private constructor(private readonly cdp: CDPSession) {
+    cdp.on('Tracing.dataCollected', (e) => this.events.push(...(e.value as unknown as TraceEvent[])));
+    this.done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+  }
+
+  static async start(cdp: CDPSession): Promise<PageTrace> {
+    const trace = new PageTrace(cdp);
+    await cdp.send('Tracing.start', { categories: CATEGORIES, transferMode: 'ReportEvents' });
+    return trace;
+  }
+
+  /** Stops tracing and returns the renderer main-thread tasks of at least `minMs`, longest first. */
+  async stop(minMs: number): Promise<TracedTask[]> {
+    await this.cdp.send('Tracing.end');
+    await this.done;
+    return longTasks(this.events, minMs);
+  }
+}
+
+/** What an event inside a task did, in words a person can act on. */
+function describe(e: TraceEvent): string {
+  const d = e.args?.data ?? {};
+  if (e.name === 'FunctionCall') return `JS ${String(d.functionName || '(anonymous)')} ${String(d.url ?? '').split('/').pop()}:${Number(d.lineNumber ?? 0) + 1}`;
+  if (e.name === 'EventDispatch') return `event ${String(d.type)}`;
+  if (e.name === 'TimerFire') return 'timer';
+  if (e.name === 'FireAnimationFrame') return 'animation frame callback';
+  return e.name;
+}
+
+/** Events we count inside a task; the others are either containers or too fine to name. */
+const WORK = new Set([
+  'FunctionCall', 'EventDispatch', 'TimerFire', 'FireAnimationFrame', 'FireIdleCallback', 'UpdateLayoutTree', 'Layout', 'Paint',
+  'PrePaint', 'Layerize', 'MajorGC', 'MinorGC', 'V8.GC_SCAVENGER', 'V8.GC_MARK_COMPACTOR', 'ParseHTML', 'EvaluateScript', 'v8.compile',
+  'HitTest', 'RunMicrotasks', 'v8.run',
+]);
+
+export function longTasks(events: TraceEvent[], minMs: number): TracedTask[] {
+  const mainThreads = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const onMain = events.filter((e) => e.ph === 'X' && mainThreads.has(`${e.pid}:${e.tid}`));
+  const tasks = onMain.filter((e) => e.name === 'RunTask' && (e.dur ?? 0) >= minMs * 1000);
+  return tasks.sort((a, b) => b.dur! - a.dur!).slice(0, 15).map((task) => {
+    const end = task.ts + task.dur!;
+    const inside = onMain.filter((e) => e !== task && e.tid === task.tid && e.pid === task.pid && e.ts >= task.ts && e.ts + (e.dur ?? 0) <= end && WORK.has(e.name));
+    // Top level only: a JS call inside an event dispatch is already counted in the dispatch.
+    const top = inside.filter((e) => !inside.some((o) => o !== e && o.ts <= e.ts && o.ts + o.dur! >= e.ts + e.dur! && o.dur! > e.dur!));
+    const byWhat = new Map<string, number>();
+    for (const e of top) byWhat.set(describe(e), (byWhat.get(describe(e)) ?? 0) + e.dur! / 1000);
+    const listed = [...byWhat].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([what, ms]) => `${what} ${Math.round(ms)} ms`);
+    return { from: task.ts, to: end, ms: Math.round(task.dur! / 1000), inside: listed };
+  });
+}

@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { joinRoom, persistentPeer, shareFile, startRoom, waitForHolders, type Peer } from './app.ts';
+import { config, type Cleanup } from './infra.ts';
+import { timeDownload, type InputFile } from './phases.ts';
+import { PageProfiler } from './profile.ts';
+import type { DownloadRun } from './report.ts';
+import { functionsDuring, readProfile } from './throttled-profile.ts';
+import { PageTrace, type TracedTask } from './throttled-trace.ts';
+
+/**
+ * Goal 6 of issue 11, phones: (b)'s transfer again, one sharer and a fresh
+ * downloader per variant, the downloader's CPU unthrottled, then 4x slower
+ * (CDP Emulation.setCPUThrottlingRate, as DevTools' "4x slowdown"), then 4x
+ * slower in a phone's viewport (360x740, touch). Each downloader closes before
+ * the next one joins, so every variant downloads from the sharer alone.
+ *
+ * The downloading page counts its long tasks (PerformanceObserver 'longtask':
+ * main-thread tasks over 50 ms) from just before the click to the download
+ * event. The goal: none over 100 ms. With BENCH_PROFILE=1 the first throttled
+ * variant is also traced and CPU-profiled: each task over 50 ms is listed with
+ * what ran in it (profiling slows the page further: the figures of that
+ * variant are then not the goal's).
+ */
+export interface LongTasks {
+  /** Tasks over 50 ms (the API's threshold), their count, how many were over 100 ms, the longest. */
+  count: number;
+  over100: number;
+  maxMs: number;
+  /** Every duration in ms, longest first (at most 20). */
+  longest: number[];
+}
+
+export interface PhoneRun extends DownloadRun {
+  variant: string;
+  cpuThrottlingRate: number;
+  phoneViewport: boolean;
+  longTasks: LongTasks | null;
+  /** BENCH_PROFILE=1 only: the traced tasks over 50 ms, with the JS the CPU profile saw in each. */
+  traced?: (TracedTask & { functions: string[] })[];
+}
+
+export interface PhoneResults {
+  mib: number;
+  runs: PhoneRun[];
+}
+
+const VARIANTS = [
+  { variant: 'unthrottled', cpuThrottlingRate: 1, phoneViewport: false },
+  { variant: 'CPU 4x slower', cpuThrottlingRate: 4, phoneViewport: false },
+  { variant: 'CPU 4x slower, phone 360x740 touch', cpuThrottlingRate: 4, phoneViewport: true },
+];
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+/** Installed before the app's first script: a longtask entry cannot be observed after the fact without `buffered`. */
+const OBSERVE_LONG_TASKS = `(() => {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+    .observe({ type: 'longtask' });
+})()`;
+
+async function longTasks(page: Page): Promise<LongTasks | null> {
+  const all = (await page.evaluate('window.__longTasks || null')) as number[] | null;
+  if (!all) return null;
+  const sorted = all.map(Math.round).sort((a, b) => b - a);
+  return { count: sorted.length, over100: sorted.filter((d) => d > 100).length, maxMs: sorted[0] ?? 0, longest: sorted.slice(0, 20) };
+}
+
+/** Each traced task over 50 ms, with the JS the CPU profile saw during it. */
+async function explain(profiler: PageProfiler, trace: PageTrace): Promise<PhoneRun['traced']> {
+  const tasks = await trace.stop(50);
+  const path = join('test-results', 'bench-phone-downloader.cpuprofile');
+  await profiler.stop(path);
+  const profile = readProfile(path);
+  return tasks.map((t) => ({ ...t, functions: functionsDuring(profile, t.from, t.to) }));
+}
+
+const timeoutFor = (mib: number) => Math.max(120_000, mib * 1_000);
+
+async function variantRun(
+  i: number, v: (typeof VARIANTS)[number], sharer: Peer, sharerName: string, link: string, file: InputFile, cleanup: Cleanup, root: string,
+): Promise<PhoneRun> {
+  const downloader = await persistentPeer(root, `phone-dl${i}`, cleanup, v.phoneViewport ? PHONE : {});
+  try {
+    await downloader.context.addInitScript(OBSERVE_LONG_TASKS);
+    await joinRoom(downloader.page, link);
+    await waitForHolders(downloader.page, file.name, [sharerName], 1);
+    const cdp = await downloader.context.newCDPSession(downloader.page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: v.cpuThrottlingRate });
+    const profiling = config.profile && i === 1;
+    const [profiler, trace] = profiling ? [await PageProfiler.start(downloader.page), await PageTrace.start(cdp)] : [null, null];
+    await downloader.page.evaluate('window.__longTasks.length = 0'); // joining is goal 5's business, not this one's
+    const run = await timeDownload(downloader, [sharer], file, [sharer.label, downloader.label], []);
+    const tasks = await longTasks(downloader.page);
+    const traced = profiler && trace ? await explain(profiler, trace) : undefined;
+    await cdp.detach();
+    return { ...run, ...v, longTasks: tasks, traced };
+  } finally {
+    await downloader.context.close();
+  }
+}
+
+export const sayPhone = (r: PhoneRun) =>
+  console.log(`  -> ${r.variant}: ${r.mibPerSec.toFixed(1)} MiB/s (${r.clickToEventSeconds.toFixed(1)} s), sha256 ${r.sha256Matches ? 'ok' : 'MISMATCH'}, ` +
+    `long tasks ${r.longTasks ? `${r.longTasks.count} (> 100 ms: ${r.longTasks.over100}, longest ${r.longTasks.maxMs} ms)` : 'not observable'}; ` +
+    `other people's processes used ${r.cpu.otherSeconds} CPU s meanwhile`);
+
+/** One sharer shares the main file once; each variant's downloader fetches it from that sharer alone. */
+export async function phonePhase(cleanup: Cleanup, root: string, base: string, file: InputFile): Promise<PhoneResults> {
+  const sharer = await persistentPeer(root, 'phone-sharer', cleanup);
+  try {
+    const link = await startRoom(sharer.page, base);
+    const sharerName = await sharer.page.getByLabel('Your name in this room').inputValue();
+    const shareSeconds = await shareFile(sharer.page, file.path, file.name, timeoutFor(file.mib));
+    console.log(`(phone) shared ${file.mib} MiB in ${shareSeconds.toFixed(1)} s (not timed)`);
+    const runs: PhoneRun[] = [];
+    for (const [i, v] of VARIANTS.entries()) {
+      console.log(`(phone) ${v.variant}, ${file.mib} MiB...`);
+      runs.push(await variantRun(i, v, sharer, sharerName, link, file, cleanup, root));
+      sayPhone(runs.at(-1)!);
+    }
+    return { mib: file.mib, runs };
+  } finally {
+    await sharer.context.close();
+  }
+}
