@@ -9,6 +9,7 @@ import { Landing } from './Landing.tsx';
 import { MediaContext } from './media-context.ts';
 import { RoomView } from './RoomView.tsx';
 import { isShareRoute, SharePicker, useSharedFilesInto } from './SharePicker.tsx';
+import { throttledListener, timerSchedule } from './throttle.ts';
 import { usePageLife } from './use-page-life.ts';
 
 /**
@@ -112,6 +113,9 @@ function OpenElsewhere({ moved, useHere }: { moved: boolean; useHere(): void }) 
   );
 }
 
+/** How often, at most, a download's changes are checked for a file to hand to the browser. */
+const SAVE_CHECK_GAP_MS = 100;
+
 /**
  * File intents. A file the person asked for is handed to the browser once,
  * when the engine says it is complete and wanted (also after a reload
@@ -130,7 +134,8 @@ function useFileIntents(engine: Engine | null): FileIntents | null {
       }
     };
     saveReady();
-    return engine.subscribe(saveReady);
+    // Each check rebuilds the whole state: per change, that was most of a phone's main thread during a download.
+    return throttledListener({ subscribe: (f) => engine.subscribe(f), schedule: timerSchedule, now: () => performance.now(), minGapMs: SAVE_CHECK_GAP_MS }, saveReady);
   }, [engine]);
   return useMemo(() => {
     if (!engine) return null;

@@ -1,6 +1,6 @@
 import type { FileView, HolderView } from '../app/state.ts';
 import { FileLinkButton } from './FileLinkButton.tsx';
-import { fileKind, formatBytes, formatSpeed, formatTimeLeft, percent } from './format.ts';
+import { barStyle, fileKind, formatBytes, formatSpeed, formatTimeLeft, percent } from './format.ts';
 import { PauseButton } from './PauseButton.tsx';
 import { Preview } from './Preview.tsx';
 import { SelectBox, type Selection } from './SelectionBar.tsx';
@@ -38,7 +38,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
         </div>
         {(busy || file.status === 'paused' || file.status === 'importing') && (
           <div class="progress" role="progressbar" aria-label={`${PROGRESS_LABEL[file.status] ?? 'Downloading'} ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
-            <div class="bar" style={{ width: `${pct}%` }} />
+            <div class="bar" style={barStyle(pct)} />
           </div>
         )}
         <Status file={file} pct={pct} />

@@ -3,7 +3,7 @@ import type { Engine } from '../app/engine.ts';
 import type { FileView } from '../app/state.ts';
 import { filesUnder, type FolderNode } from '../core/folder-tree.ts';
 import { FileRow, type FileIntents } from './FileRow.tsx';
-import { formatBytes, percent } from './format.ts';
+import { barStyle, formatBytes, percent } from './format.ts';
 import { SelectFolderBox, type Selection } from './SelectionBar.tsx';
 import { useZipSave } from './use-zip-save.ts';
 import { ZipButton } from './ZipButton.tsx';
@@ -38,7 +38,7 @@ export function FolderEntry({ folder, engine, ...tree }: TreeProps & { folder: F
           {folder.completeCount === folder.fileCount ? 'all here' : `${pct}% here`}
         </div>
         <div class="progress" role="progressbar" aria-label={`${folder.name}: share of the folder on this device`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
-          <div class="bar" style={{ width: `${pct}%` }} />
+          <div class="bar" style={barStyle(pct)} />
         </div>
       </div>
       <div class="file-actions">

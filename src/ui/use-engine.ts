@@ -1,34 +1,46 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Engine } from '../app/engine.ts';
 import type { AppState } from '../app/state.ts';
+import { throttledListener } from './throttle.ts';
 
 /**
- * The engine's state, re-read at most once per animation frame: a download
- * changes state per piece, and the screen needs it only as often as it paints.
- * Hidden tabs get no animation frames, so they fall back to a slow timer.
+ * At most this often the screen re-reads the state: a rebuild and a render of
+ * the room cost ~25 ms of a 2-core laptop's main thread and ~100 ms of a
+ * phone's (4x slower, measured), and at one per animation frame a download
+ * kept the main thread busy; ten a second is smooth enough for progress text.
+ */
+export const RENDER_GAP_MS = 100;
+
+/** Hidden tabs get no animation frames: they re-read on a slow timer instead. */
+const HIDDEN_GAP_MS = 500;
+
+/**
+ * The engine's state, re-read on an animation frame and at most once per
+ * RENDER_GAP_MS (see throttle.ts): a download changes state per piece, and
+ * the screen needs it only as often as a person can read it.
  */
 export function useEngineState(engine: Engine): AppState {
   const [state, setState] = useState(() => engine.getState());
   useEffect(() => {
-    let pending = false;
-    let frame = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const flush = () => {
-      pending = false;
-      setState(engine.getState());
-    };
-    const unsubscribe = engine.subscribe(() => {
-      if (pending) return;
-      pending = true;
-      if (document.hidden) timer = setTimeout(flush, 500);
-      else frame = requestAnimationFrame(flush);
-    });
+    const unsubscribe = throttledListener(
+      { subscribe: (fn) => engine.subscribe(fn), schedule: frameAfter, now: () => performance.now(), minGapMs: RENDER_GAP_MS },
+      () => setState(engine.getState()),
+    );
     setState(engine.getState());
-    return () => {
-      unsubscribe();
-      cancelAnimationFrame(frame);
-      clearTimeout(timer);
-    };
+    return unsubscribe;
   }, [engine]);
   return state;
+}
+
+/** A run on the first animation frame after `delayMs` (or after HIDDEN_GAP_MS on a timer, when hidden). */
+function frameAfter(run: () => void, delayMs: number): () => void {
+  let frame = 0;
+  const timer = setTimeout(() => {
+    if (document.hidden) run();
+    else frame = requestAnimationFrame(run);
+  }, document.hidden ? Math.max(delayMs, HIDDEN_GAP_MS) : delayMs);
+  return () => {
+    clearTimeout(timer);
+    cancelAnimationFrame(frame);
+  };
 }

@@ -1,6 +1,7 @@
 import { useEffect } from 'preact/hooks';
 import type { Engine } from '../app/engine.ts';
 import { transferRunning, watchPageLife, type PageLifeDeps } from '../app/page-life.ts';
+import { throttledListener, timerSchedule } from './throttle.ts';
 
 /** The engine's state is rebuilt per piece while downloading; the wake lock needs to hear of it only this often. */
 const RECHECK_MS = 500;
@@ -31,16 +32,7 @@ export function usePageLife(engine: Engine | null, restart: () => void): void {
   }, [engine]);
 }
 
+/** The wake lock re-checks on the first change after a quiet spell, then at most every RECHECK_MS. */
 function coalesced(engine: Engine, fn: () => void): () => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const unsubscribe = engine.subscribe(() => {
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      fn();
-    }, RECHECK_MS);
-  });
-  return () => {
-    unsubscribe();
-    clearTimeout(timer);
-  };
+  return throttledListener({ subscribe: (f) => engine.subscribe(f), schedule: timerSchedule, now: () => performance.now(), minGapMs: RECHECK_MS }, fn);
 }
