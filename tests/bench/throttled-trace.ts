@@ -1,7 +1,9 @@
 import type { CDPSession } from '@playwright/test';
 
 /**
- * What each long main-thread task was (BENCH_PROFILE=1 in the phone phase):
+ * How long each long main-thread task was, in wall time and in the thread's
+ * CPU time (which leaves out the time it waited for a core: on this shared
+ * 2-core machine other people's runs stretch every task), and what it was:
  * a Chromium trace (CDP Tracing, the DevTools Performance panel's categories)
  * of the downloading page. Every task on a renderer main thread is a 'RunTask'
  * event with its duration; the events inside it say what ran: a JS call (the
@@ -14,6 +16,8 @@ interface TraceEvent {
   ph: string;
   ts: number;
   dur?: number;
+  /** Thread (CPU) time: without the time the thread waited for a core, on this shared machine. */
+  tdur?: number;
   pid: number;
   tid: number;
   args?: { name?: string; data?: Record<string, unknown> };
@@ -24,6 +28,8 @@ export interface TracedTask {
   from: number;
   to: number;
   ms: number;
+  /** The main thread's CPU time in the task (under CDP throttling, including the throttler's spinning). */
+  cpuMs: number | null;
   /** Top-level work inside the task, longest first: "what ms". */
   inside: string[];
 }
@@ -45,7 +51,7 @@ export class PageTrace {
     return trace;
   }
 
-  /** Stops tracing and returns the renderer main-thread tasks of at least `minMs`, longest first. */
+  /** Stops tracing and returns every renderer main-thread task of at least `minMs`, longest first. */
   async stop(minMs: number): Promise<TracedTask[]> {
     await this.cdp.send('Tracing.end');
     await this.done;
@@ -74,7 +80,7 @@ export function longTasks(events: TraceEvent[], minMs: number): TracedTask[] {
   const mainThreads = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
   const onMain = events.filter((e) => e.ph === 'X' && mainThreads.has(`${e.pid}:${e.tid}`));
   const tasks = onMain.filter((e) => e.name === 'RunTask' && (e.dur ?? 0) >= minMs * 1000);
-  return tasks.sort((a, b) => b.dur! - a.dur!).slice(0, 15).map((task) => {
+  return tasks.sort((a, b) => b.dur! - a.dur!).map((task) => {
     const end = task.ts + task.dur!;
     const inside = onMain.filter((e) => e !== task && e.tid === task.tid && e.pid === task.pid && e.ts >= task.ts && e.ts + (e.dur ?? 0) <= end && WORK.has(e.name));
     // Top level only: a JS call inside an event dispatch is already counted in the dispatch.
@@ -82,6 +88,6 @@ export function longTasks(events: TraceEvent[], minMs: number): TracedTask[] {
     const byWhat = new Map<string, number>();
     for (const e of top) byWhat.set(describe(e), (byWhat.get(describe(e)) ?? 0) + e.dur! / 1000);
     const listed = [...byWhat].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([what, ms]) => `${what} ${Math.round(ms)} ms`);
-    return { from: task.ts, to: end, ms: Math.round(task.dur! / 1000), inside: listed };
+    return { from: task.ts, to: end, ms: Math.round(task.dur! / 1000), cpuMs: task.tdur === undefined ? null : Math.round(task.tdur / 1000), inside: listed };
   });
 }
