@@ -17,6 +17,7 @@ export function phoneRows(rows: string[][], r: PhoneResults): string[] {
     rows.push([`${n}:   CPU per MiB, both browsers / downloader`, `${cpuMsPerMiB(run.cpu, r.mib)} ms / ${browserMsPerMiB(dl ? run.cpu.own[dl] : undefined, r.mib)} ms`, '', '']);
     const c = run.tracedTasks;
     rows.push([`${n}:   long tasks > 50 ms / > 100 ms / longest`, t ? `${t.count} / ${t.over100} / ${t.maxMs} ms` : 'not observable', '', 'PerformanceObserver']);
+    rows.push([`${n}:   downloader's main thread CPU per MiB (trace)`, `${Math.round(c.mainThreadCpuMs / r.mib)} ms`, '', '']);
     rows.push([`${n}:   the same by the thread's CPU time`, `${c.cpuOver50} / ${c.cpuOver100} / ${c.maxCpuMs} ms`, '', 'trace (wall: ' + `${c.over50} / ${c.over100} / ${c.maxMs} ms)`]);
     cpu.push(`  (phone, ${run.variant}) ${cpuText(run.cpu)}`);
   }
@@ -27,7 +28,7 @@ export function phoneRows(rows: string[][], r: PhoneResults): string[] {
 export function phoneProfileLines(r: PhoneResults): string[] {
   const profiled = r.runs.find((x) => x.traced);
   if (!profiled?.traced) return [];
-  return [`Phone trace (${profiled.variant}, traced and profiled, so slower still): tasks over 50 ms, what ran in them / JS on the stack:`,
+  return [`Phone trace (${profiled.variant}, traced and profiled, so slower still): the 12 long tasks with the most CPU, what ran in them / JS on the stack:`,
     ...profiled.traced.flatMap((t) => [`  ${t.ms} ms (thread CPU ${t.cpuMs ?? '?'} ms): ${t.inside.join(', ')}`, ...t.functions.map((f) => `      ${f}`)])];
 }
 

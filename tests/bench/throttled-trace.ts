@@ -51,11 +51,12 @@ export class PageTrace {
     return trace;
   }
 
-  /** Stops tracing and returns every renderer main-thread task of at least `minMs`, longest first. */
-  async stop(minMs: number): Promise<TracedTask[]> {
+  /** Stops tracing: every renderer main-thread task of at least `minMs`, longest first, and the main thread's CPU in all tasks. */
+  async stop(minMs: number): Promise<{ tasks: TracedTask[]; mainThreadCpuMs: number }> {
     await this.cdp.send('Tracing.end');
     await this.done;
-    return longTasks(this.events, minMs);
+    const tdur = mainTasks(this.events).reduce((a, e) => a + (e.tdur ?? 0), 0);
+    return { tasks: longTasks(this.events, minMs), mainThreadCpuMs: Math.round(tdur / 1000) };
   }
 }
 
@@ -76,9 +77,15 @@ const WORK = new Set([
   'HitTest', 'RunMicrotasks', 'v8.run',
 ]);
 
-export function longTasks(events: TraceEvent[], minMs: number): TracedTask[] {
+function onMainThread(events: TraceEvent[]): TraceEvent[] {
   const mainThreads = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
-  const onMain = events.filter((e) => e.ph === 'X' && mainThreads.has(`${e.pid}:${e.tid}`));
+  return events.filter((e) => e.ph === 'X' && mainThreads.has(`${e.pid}:${e.tid}`));
+}
+
+const mainTasks = (events: TraceEvent[]) => onMainThread(events).filter((e) => e.name === 'RunTask');
+
+export function longTasks(events: TraceEvent[], minMs: number): TracedTask[] {
+  const onMain = onMainThread(events);
   const tasks = onMain.filter((e) => e.name === 'RunTask' && (e.dur ?? 0) >= minMs * 1000);
   return tasks.sort((a, b) => b.dur! - a.dur!).map((task) => {
     const end = task.ts + task.dur!;
