@@ -2,7 +2,9 @@
  * Engine changes arrive per piece, per HAVE, per gossip frame: hundreds a
  * second while a file moves. Whatever reacts to them by rebuilding the app's
  * state (a render, the save check, the wake lock) must not do so each time:
- * on a phone's CPU those rebuilds alone were tasks of 100-250 ms. So a
+ * with the CPU throttled 4x, as a phone's, renders on every frame and a
+ * rebuild per change kept the main thread busy and made tasks of up to
+ * ~270 ms (the bench's phone phase, BENCHMARKS.md). So a
  * listener runs at most once per `minGapMs`: the first change after a quiet
  * spell is handled at once (the next scheduled slot), a burst is handled once
  * at the end of each gap, and a change is never dropped, only merged.

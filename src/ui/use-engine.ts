@@ -4,10 +4,10 @@ import type { AppState } from '../app/state.ts';
 import { throttledListener } from './throttle.ts';
 
 /**
- * At most this often the screen re-reads the state: a rebuild and a render of
- * the room cost ~25 ms of a 2-core laptop's main thread and ~100 ms of a
- * phone's (4x slower, measured), and at one per animation frame a download
- * kept the main thread busy; ten a second is smooth enough for progress text.
+ * At most this often the screen re-reads the state: at one rebuild and render
+ * of the room per animation frame, a download on a CPU throttled 4x (a phone's)
+ * kept the main thread busy with renders of tens of ms each (the bench's phone
+ * phase); ten a second is smooth enough for progress text.
  */
 export const RENDER_GAP_MS = 100;
 
