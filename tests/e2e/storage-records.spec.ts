@@ -14,7 +14,7 @@ const MiB = 1024 * 1024;
 
 type Surgery = 'inline' | 'lose';
 
-/** Rewrites the named file's record as an older one ('inline'), or deletes its hashes ('lose'). */
+/** Rewrites the named file's record as an older one ('inline'), or deletes its hashes ('lose'); returns where its pieces are stored. */
 function editRecord(page: Page, name: string, how: Surgery): Promise<string> {
   return page.evaluate(async ({ name, how }) => {
     const req = <T,>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => {
@@ -24,7 +24,7 @@ function editRecord(page: Page, name: string, how: Surgery): Promise<string> {
     const db = await req(indexedDB.open('meshdrop-files'));
     const store = db.transaction('files', 'readwrite').objectStore('files');
     const keys = (await req(store.getAllKeys())).filter((k) => typeof k === 'string') as string[];
-    const records = await Promise.all(keys.map((k) => req(store.get(k)) as Promise<{ meta: { id: string; name: string }; hashes?: Uint8Array }>));
+    const records = await Promise.all(keys.map((k) => req(store.get(k)) as Promise<{ meta: { id: string; name: string }; hashes?: Uint8Array; storeKey?: string }>));
     const record = records.find((r) => r.meta.name === name);
     if (!record) throw new Error(`no record for ${name}`);
     const id = record.meta.id;
@@ -34,7 +34,8 @@ function editRecord(page: Page, name: string, how: Surgery): Promise<string> {
     if (how === 'inline') await req(store.put({ ...record, hashes }, id));
     await req(store.delete([id, 'hashes']));
     db.close();
-    return id;
+    // Pieces live under the storage key (a shared file's draft id), not necessarily the file id.
+    return record.storeKey ?? id;
   }, { name, how });
 }
 
@@ -64,13 +65,13 @@ test('a record from before the hashes had their own key still loads and serves; 
 
   await alice.page.goto('/');
   await editRecord(alice.page, 'old.bin', 'inline');
-  const lostId = await editRecord(alice.page, 'lost.bin', 'lose');
-  expect(await storedPieces(alice.page, lostId)).toBe(4);
+  const lostKey = await editRecord(alice.page, 'lost.bin', 'lose');
+  expect(await storedPieces(alice.page, lostKey)).toBe(4);
 
   await joinRoom(alice.page, link);
   await expect(fileRow(alice.page, 'old.bin')).toContainText('Shared by you');
   await expect(fileRow(alice.page, 'lost.bin')).toHaveCount(0);
-  await expect.poll(() => storedPieces(alice.page, lostId), { message: 'the dropped record takes its pieces with it' }).toBe(0);
+  await expect.poll(() => storedPieces(alice.page, lostKey), { message: 'the dropped record takes its pieces with it' }).toBe(0);
 
   const bob = await newPage(browser, DESKTOP);
   await joinRoom(bob.page, link);
