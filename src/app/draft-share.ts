@@ -1,11 +1,11 @@
 import type { Sha256 } from '../core/hash.ts';
 import { draftIdFor, MAX_RANGE_HASHES, newDraftNonce, rangeSignedBytes, type SignedRange } from '../core/manifest/draft.ts';
 import {
-  checkFileSize, fileIdFromHashes, HASH_BYTES, pieceCountFor, pieceRange, pieceSizeFor, type FileMeta, type Manifest,
+  checkFileSize, fileIdFromHashes, HASH_BYTES, pieceCountFor, pieceSizeFor, type FileMeta, type Manifest,
 } from '../core/manifest/manifest.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { WireMessage } from '../core/wire/frames.ts';
-import { IMPORT_WINDOW, storeAll } from './file-import.ts';
+import { IMPORT_WINDOW, readHashed, storeAll } from './file-import.ts';
 import type { Library, LocalFile } from './library.ts';
 
 /**
@@ -142,17 +142,17 @@ export class DraftShares {
     }
   }
 
-  /** Read, hash, publish, store: one pass, storing pipelined behind hashing (IMPORT_WINDOW pieces in flight). */
+  /** Read, hash, publish, store: one pass; reading overlaps hashing (READ_AHEAD), storing runs behind both (IMPORT_WINDOW pieces in flight). */
   private async readOnce(draft: Draft, file: Blob, stat: ImportStat): Promise<void> {
     const { local } = draft;
     const { library, sha256 } = this.deps;
     const pending = new Set<Promise<void>>();
     let failure: Error | null = null;
-    for (let i = 0; i < local.manifest.pieceCount; i++) {
+    let next = 0;
+    for await (const { data, hash } of readHashed(file, local.manifest, sha256)) {
+      const i = next++; // one binding per piece: the store callback below needs its own
       if (library.get(local.meta.id) !== local) throw new Error('it was withdrawn');
-      const { start, end } = pieceRange(local.manifest, i);
-      const data = new Uint8Array(await file.slice(start, end).arrayBuffer());
-      local.manifest.hashes.set(await sha256(data), i * HASH_BYTES);
+      local.manifest.hashes.set(hash, i * HASH_BYTES);
       draft.hashed = i + 1;
       const last = i === local.manifest.pieceCount - 1;
       const due = i === 0 || last || i + 1 - draft.published >= MAX_RANGE_HASHES || this.deps.now() - draft.publishedAt >= RANGE_MS;
