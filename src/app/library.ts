@@ -86,8 +86,8 @@ export class Library {
         if (r.meta.draft !== undefined) drafts++;
         else dropped++;
         const key = r.storeKey ?? r.meta.id;
-        await this.store.deleteFile(key, kept.has(key) ? 0 : r.pieceCount);
-        if (key !== r.meta.id) await this.store.deleteFile(r.meta.id, 0);
+        if (!kept.has(key)) await this.store.deletePieces(key, r.pieceCount);
+        await this.store.deleteRecord(r.meta.id);
         continue;
       }
       const file = fromRecord(r);
@@ -153,14 +153,14 @@ export class Library {
     const final = { meta, manifest, have: keep, completedOnce: keep.complete };
     await this.store.putFile(toRecord({ ...local, ...final }));
     if (!owned()) {
-      await this.store.deleteFile(meta.id, 0);
+      await this.store.deleteRecord(meta.id);
       throw new Error(`${local.meta.name} was removed while it was being finalised`);
     }
     this.files.delete(draftId);
     this.records.forget(draftId);
     Object.assign(local, final);
     this.files.set(meta.id, local);
-    await this.store.deleteFile(draftId, 0); // the draft's record only: its pieces are the file's now
+    await this.store.deleteRecord(draftId); // its pieces are the final file's now
   }
 
   /** Shared again under `name` (and folder): the new name is the one announced; the file joins this room. */
@@ -291,8 +291,8 @@ export class Library {
     const done = (async () => {
       await this.writer.idle();
       await this.flush().catch(() => undefined); // a failed record write was reported; the record is deleted next anyway
-      await this.store.deleteFile(local.storeKey, local.manifest.pieceCount);
-      if (local.storeKey !== fileId) await this.store.deleteFile(fileId, 0);
+      await this.store.deletePieces(local.storeKey, local.manifest.pieceCount);
+      await this.store.deleteRecord(fileId);
     })().finally(() => {
       if (this.removing.get(fileId) === done) this.removing.delete(fileId);
     });

@@ -61,8 +61,8 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
       if (missing >= 0) throw new StorageError('ERR_MISSING_PIECE', `piece ${missing} is missing from storage`);
       return new Blob(blobs as Blob[], { type: mime });
     },
-    deleteFile: async (fileId, pieceCount) => {
-      await guard(delMany(Array.from({ length: pieceCount }, (_, i) => [fileId, i]), pieces));
+    deletePieces: (storeKey, pieceCount) => guard(delMany(Array.from({ length: pieceCount }, (_, i) => [storeKey, i]), pieces)),
+    deleteRecord: async (fileId) => {
       hashesStored.delete(fileId);
       await guard(delMany([fileId, hashesKey(fileId)], files));
     },

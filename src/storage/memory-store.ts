@@ -46,11 +46,13 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
       }
       return new Blob(parts, { type: mime });
     },
-    async deleteFile(fileId, pieceCount) {
+    async deletePieces(storeKey, pieceCount) {
       for (let i = 0; i < pieceCount; i++) {
-        used -= pieces.get(key(fileId, i))?.length ?? 0;
-        pieces.delete(key(fileId, i));
+        used -= pieces.get(key(storeKey, i))?.length ?? 0;
+        pieces.delete(key(storeKey, i));
       }
+    },
+    async deleteRecord(fileId) {
       files.delete(fileId);
     },
     async putFile(record) {

@@ -48,7 +48,10 @@ export interface Store {
   presentPieces(fileId: string, pieceCount: number): Promise<boolean[]>;
   /** The whole file as a Blob made of the stored pieces, without one giant buffer. */
   assemble(fileId: string, pieceCount: number, mime: string): Promise<Blob>;
-  deleteFile(fileId: string, pieceCount: number): Promise<void>;
+  /** A file's pieces, by the key they are stored under (its storage key: a shared file keeps its draft id's). */
+  deletePieces(storeKey: string, pieceCount: number): Promise<void>;
+  /** A file's record (by its file id), hashes and all; its pieces are deletePieces' to delete. */
+  deleteRecord(fileId: string): Promise<void>;
   putFile(record: FileRecord): Promise<void>;
   getFile(fileId: string): Promise<FileRecord | undefined>;
   listFiles(): Promise<FileRecord[]>;

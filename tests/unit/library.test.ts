@@ -211,7 +211,7 @@ test('load() drops a record whose id is not its size and hashes (an older format
   // The older format: same pieces and hashes, but an id computed another way.
   const record = (await store.getFile(old.meta.id))!;
   const staleId = 'ab'.repeat(32);
-  await store.deleteFile(old.meta.id, 0);
+  await store.deleteRecord(old.meta.id);
   await store.putFile({ ...record, meta: { ...record.meta, id: staleId } });
   await store.putPieces(staleId, [0, 1].map((index) => ({ index, data: old.piece(index) })));
 

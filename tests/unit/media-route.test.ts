@@ -83,7 +83,8 @@ describe('media route', () => {
     const w = await setup([0]);
     const reading = body(await w.fetch('bytes=0-'));
     await new Promise((r) => setTimeout(r, 20));
-    await w.store.deleteFile(w.manifest.id, PIECES);
+    await w.store.deletePieces(w.manifest.id, PIECES);
+    await w.store.deleteRecord(w.manifest.id);
     w.hint(); // the page's next message makes it look again
     await assert.rejects(reading, /removed/);
   });
@@ -97,7 +98,8 @@ describe('media route', () => {
 
   test('a file this browser does not have: 404', async () => {
     const w = await setup([]);
-    await w.store.deleteFile(w.manifest.id, PIECES);
+    await w.store.deletePieces(w.manifest.id, PIECES);
+    await w.store.deleteRecord(w.manifest.id);
     const started = Date.now();
     const pending = w.fetch();
     const res = await pending;
