@@ -1,4 +1,4 @@
-import { createStore, delMany, entries, get, getMany, set, setMany, type UseStore } from 'idb-keyval';
+import { createStore, delMany, entries, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
 import { StorageError, type FileRecord, type PieceEntry, type Store } from './store.ts';
 
 /**
@@ -83,10 +83,23 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
       return all.filter(([k]) => typeof k === 'string').map(([k, v]) => withHashes(v as StoredRecord, hashes.get(k as string))!);
     },
     getPref: (key) => guard(get<string>(key, prefs)),
-    setPref: (key, value) => guard(set(key, value, prefs)),
+    setPref: (key, value) => guard(setNow(key, value, prefs)),
     getValue: (key) => guard(get<unknown>(key, prefs)),
-    setValue: (key, value) => guard(set(key, value, prefs)),
+    setValue: (key, value) => guard(setNow(key, value, prefs)),
   };
+}
+
+/**
+ * A pref written and committed at once. A transaction left to commit by
+ * itself waits for its put's round trip first, and a reload in that window
+ * aborts it: a mark set just before a reload was lost that way.
+ */
+function setNow(key: IDBValidKey, value: unknown, store: UseStore): Promise<void> {
+  return store('readwrite', (s) => {
+    s.put(value, key);
+    s.transaction.commit?.();
+    return promisifyRequest(s.transaction);
+  });
 }
 
 type StoredRecord = Omit<FileRecord, 'hashes'> & { hashes?: Uint8Array };

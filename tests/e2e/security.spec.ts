@@ -69,6 +69,22 @@ async function persistentBrowser(dir: string): Promise<{ context: BrowserContext
   return { context, page };
 }
 
+/** The verified marks this browser has committed to IndexedDB (read the way the app reads them). */
+function storedVerifiedMarks(page: Page): Promise<string[]> {
+  return page.evaluate(() => new Promise<string[]>((resolve, reject) => {
+    const open = indexedDB.open('meshdrop-prefs');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const get = open.result.transaction('prefs').objectStore('prefs').get('verified');
+      get.onerror = () => reject(get.error);
+      get.onsuccess = () => {
+        open.result.close();
+        resolve(typeof get.result === 'string' ? (JSON.parse(get.result) as string[]) : []);
+      };
+    };
+  }));
+}
+
 test('the safety number is the same on both sides and after a reload; a verified mark persists', async () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'meshdrop-a-')), mkdtempSync(join(tmpdir(), 'meshdrop-b-'))];
   const alice = await persistentBrowser(dirs[0]!);
@@ -85,6 +101,8 @@ test('the safety number is the same on both sides and after a reload; a verified
 
     // Alice marks Bob verified; both reload (same browsers, same identities): same number, mark kept.
     await alice.page.locator('.peer:not(.self)').filter({ hasText: bobName }).getByLabel(/mark .* as verified/).check();
+    // The mark is committed to IndexedDB before the reload, as it is long before any person could reload.
+    await expect.poll(() => storedVerifiedMarks(alice.page)).toHaveLength(1);
     await alice.page.reload();
     await bob.page.reload();
     await expectPeer(alice.page, bobName);
