@@ -4,21 +4,33 @@ import { buildFolderTree } from '../core/folder-tree.ts';
 import { FileRow, type FileIntents } from './FileRow.tsx';
 import { FolderEntry } from './FolderEntry.tsx';
 import { SelectionBar, type Selection } from './SelectionBar.tsx';
+import { usePage } from './ShowMore.tsx';
 import { useZipSave } from './use-zip-save.ts';
 import { ZipButton } from './ZipButton.tsx';
 import './folders.css';
 
-/** The room's files as the list shows them: each shared folder one entry, then the files shared on their own. */
-export function FileTree({ files, engine, intents, selection }: { files: readonly FileView[]; engine: Engine; intents: FileIntents; selection: Selection }) {
+/**
+ * The room's files as the list shows them: each shared folder one entry, then
+ * the files shared on their own, a page at a time. While a search is on
+ * (`search` is its key), only matching files are given, folders open to show
+ * them, and a new search starts again at the first page.
+ */
+export function FileTree({ files, engine, intents, selection, search = '' }: { files: readonly FileView[]; engine: Engine; intents: FileIntents; selection: Selection; search?: string }) {
   const tree = buildFolderTree(files);
+  const { limit, more } = usePage(tree.folders.length + tree.loose.length, search);
+  const folders = tree.folders.slice(0, limit);
+  const loose = tree.loose.slice(0, limit - folders.length);
+  const searching = search !== '';
   return (
     <>
-      {tree.folders.map((folder) => (
-        <FolderEntry key={folder.path} folder={folder} engine={engine} intents={intents} selection={selection} />
+      {folders.map((folder) => (
+        // Keyed by search mode too: entering a search opens the folders, leaving it closes them again.
+        <FolderEntry key={`${folder.path}${searching ? '\0s' : ''}`} folder={folder} engine={engine} intents={intents} selection={selection} matching={searching} />
       ))}
-      {tree.loose.map((f) => (
+      {loose.map((f) => (
         <FileRow key={f.meta.id} file={f} intents={intents} selection={selection} />
       ))}
+      {more}
     </>
   );
 }

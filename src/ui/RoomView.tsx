@@ -10,12 +10,14 @@ import { droppedFiles } from './dropped-files.ts';
 import { currentRoomLink, InvitePanel } from './InvitePanel.tsx';
 import { formatBytes, percent } from './format.ts';
 import { NameEditor } from './NameEditor.tsx';
+import { SearchBox } from './SearchBox.tsx';
 import { Notices } from './Notices.tsx';
 import { PeerList } from './PeerList.tsx';
 import { useSelection } from './SelectionBar.tsx';
 import { ShareBox } from './ShareBox.tsx';
 import { StorageMeter } from './StorageMeter.tsx';
 import { useEngineState } from './use-engine.ts';
+import { useFileSearch } from './use-file-search.ts';
 
 const RELAY_TEXT: Record<AppState['relay'], string> = {
   online: 'Online',
@@ -29,6 +31,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
   const online = useOnline();
   const selection = useSelection();
   const files = [...state.files].sort((a, b) => a.meta.name.localeCompare(b.meta.name));
+  const search = useFileSearch(files);
   return (
     <div class="room">
       <header class="topbar">
@@ -55,6 +58,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
               Files <span class="count">{files.length}</span>
             </h2>
             <FileActions files={files} engine={engine} selection={selection} />
+            {files.length > 0 && <SearchBox value={search.input} onChange={search.setInput} matched={search.shown.length} total={files.length} />}
             <ul>
               {state.imports.filter((i) => i.fileId === undefined).map((i) => (
                 <li class="file importing" key={`import-${i.id}`}>
@@ -66,8 +70,9 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
                   </div>
                 </li>
               ))}
-              <FileTree files={files} engine={engine} intents={intents} selection={selection} />
+              <FileTree files={search.shown} engine={engine} intents={intents} selection={selection} search={search.key} />
             </ul>
+            {search.searching && search.shown.length === 0 && <p class="hint empty">No file here matches your search.</p>}
             {files.length === 0 && state.imports.length === 0 && (
               <p class="hint empty">
                 No files here yet. Share a file with the button above, or send the room link to someone who has one.

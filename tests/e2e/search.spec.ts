@@ -1,0 +1,100 @@
+import { expect, test, type Page } from '@playwright/test';
+import { DESKTOP, displayName, expectPeer, joinRoom, newPage, PHONE, screenshot, startRoom } from './helpers.ts';
+
+/**
+ * The search box over a room of 1,000 files, in real Chromium: the sharer
+ * types and the visible rows narrow with each keystroke; kinds narrow by
+ * chip; a friend on a phone finds the files by the sharer's name. The list
+ * renders a page of rows at a time, so the rows on screen are checked
+ * against the first page of the expected matches.
+ */
+const KINDS = [
+  ['photo', 'jpg', 'image/jpeg'],
+  ['clip', 'mp4', 'video/mp4'],
+  ['report', 'pdf', 'application/pdf'],
+  ['backup', 'zip', 'application/zip'],
+  ['data', 'bin', 'application/octet-stream'],
+] as const;
+const PAGE = 100;
+
+/** 1,000 small files, 200 of each kind: photo-0000.jpg, clip-0001.mp4, … (distinct bytes, so 1,000 distinct files). */
+const FILES = Array.from({ length: 1000 }, (_, i) => {
+  const [stem, ext, mimeType] = KINDS[i % KINDS.length]!;
+  return { name: `${stem}-${String(i).padStart(4, '0')}.${ext}`, mimeType, buffer: Buffer.from(`file number ${i}\n`) };
+});
+const ALL = FILES.map((f) => f.name).sort((a, b) => a.localeCompare(b));
+
+const rowNames = (page: Page) => page.locator('li.file .file-name').allTextContents();
+const searchBox = (page: Page) => page.getByRole('searchbox', { name: 'Search files' });
+const matchCount = (page: Page) => page.locator('.match-count');
+
+/** The rows on screen are the first page of exactly these files. */
+async function expectRows(page: Page, expected: string[]): Promise<void> {
+  await expect.poll(() => rowNames(page)).toEqual(expected.slice(0, PAGE));
+}
+
+test('the search box narrows a list of 1,000 files as one types', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const alice = await newPage(browser, DESKTOP);
+  const link = await startRoom(alice.page);
+  await alice.page.locator('#file-input').setInputFiles(FILES);
+  await expect(alice.page.locator('#files-title .count')).toHaveText('1000', { timeout: 180_000 });
+  await expect(alice.page.getByText('Preparing to share')).toHaveCount(0);
+
+  // No search: one page of rows, and the rest a click away.
+  await expectRows(alice.page, ALL);
+  await expect(alice.page.getByRole('button', { name: 'Show 100 more' })).toBeVisible();
+
+  // Typing narrows the rows at each step.
+  const box = searchBox(alice.page);
+  const steps: [string, (n: string) => boolean][] = [
+    ['rep', (n) => n.includes('rep')],
+    ['report-00', (n) => n.startsWith('report-00')],
+    ['report-004', (n) => n.startsWith('report-004')],
+    ['report-0042', (n) => n === 'report-0042.pdf'],
+  ];
+  for (const [typed, keep] of steps) {
+    await box.pressSequentially(typed.slice((await box.inputValue()).length));
+    const expected = ALL.filter(keep);
+    await expect(matchCount(alice.page)).toHaveText(`${expected.length.toLocaleString('en-US')} of 1,000 files`);
+    await expectRows(alice.page, expected);
+  }
+  await expect(alice.page.getByRole('button', { name: /^Show \d+ more$/ })).toHaveCount(0);
+
+  // Kinds: the Archives chip, then a word within them.
+  await box.fill('');
+  await expectRows(alice.page, ALL);
+  await alice.page.getByRole('button', { name: 'Archives', pressed: false }).click();
+  await expect(alice.page.getByRole('button', { name: 'Archives', pressed: true })).toBeVisible();
+  await expect(matchCount(alice.page)).toHaveText('200 of 1,000 files');
+  await box.pressSequentially('9');
+  const zips9 = ALL.filter((n) => n.endsWith('.zip') && n.includes('9'));
+  await expect(matchCount(alice.page)).toHaveText(`${zips9.length} of 1,000 files`);
+  await expectRows(alice.page, zips9);
+  await screenshot(alice.page, 'search-desktop.png');
+
+  // "Show more" pages through a long result.
+  await alice.page.getByRole('button', { name: 'Archives' }).click();
+  await box.fill('type:image');
+  const images = ALL.filter((n) => n.endsWith('.jpg'));
+  await expectRows(alice.page, images);
+  await alice.page.getByRole('button', { name: 'Show 100 more' }).click();
+  await expect.poll(() => rowNames(alice.page)).toEqual(images);
+
+  // A friend, on a phone, finds them by the sharer's name.
+  const bob = await newPage(browser, PHONE);
+  await joinRoom(bob.page, link);
+  const aliceName = await displayName(alice.page);
+  await expectPeer(bob.page, aliceName);
+  await expect(bob.page.locator('#files-title .count')).toHaveText('1000', { timeout: 120_000 });
+  await searchBox(bob.page).fill(`${aliceName.toLowerCase()} clip-09`);
+  const clips = ALL.filter((n) => n.startsWith('clip-09'));
+  await expect(matchCount(bob.page)).toHaveText(`${clips.length} of 1,000 files`);
+  await expectRows(bob.page, clips);
+  await searchBox(bob.page).fill('nobody-has-this');
+  await expect(bob.page.getByText('No file here matches your search.')).toBeVisible();
+  await searchBox(bob.page).fill('clip-099');
+  await screenshot(bob.page, 'search-phone.png');
+  await alice.context.close();
+  await bob.context.close();
+});
