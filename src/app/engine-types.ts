@@ -57,6 +57,11 @@ export interface Engine extends Intents {
   /** Follows a file link once storage is loaded (see file-links.ts); resolves when its wait ends. */
   openFileLink(fileId: string): Promise<LinkOutcome>;
   dismissFileLink(fileId: string): void;
+  /**
+   * Asks the room for files matching a search (the search box, debounced), in a bounded room where the
+   * catalogue may lack some (app/room-query.ts); answers join the catalogue. False when nothing was sent.
+   */
+  searchRoom(text: string): boolean;
   getState(): AppState;
   subscribe(fn: () => void): () => void;
   /** The app's own counters, for tests and the benchmark. */
@@ -83,5 +88,7 @@ export interface EngineStats {
   presence: Record<string, number>;
   droppedAvailability: number;
   meshSignals: MeshSignalStats;
+  /** Room queries: asked, taken, forwarded, answered, hits, and what was dropped by reason (core/gossip/query.ts). */
+  queries: Record<string, number>;
   links: { iceRestarts: number; replacedLost: number } & Partial<MeshStats>;
 }

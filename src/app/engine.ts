@@ -20,6 +20,7 @@ import { RelayLink } from './relay-link.ts';
 import { resumeStoredFiles } from './resume-files.ts';
 import { RoomGossip } from './room-gossip.ts';
 import { RoomPresence } from './room-presence.ts';
+import { RoomQueries } from './room-query.ts';
 import { Session, type SessionContext } from './session.ts';
 import { buildState, Notices, type EngineInternals } from './state.ts';
 import { StorageBudget } from './storage-budget.ts';
@@ -95,6 +96,13 @@ export function createEngine(deps: EngineDeps): Engine {
       changed();
     },
     ban: (peer, code, detail) => banPeer(peer, code, detail),
+  });
+  const queries = new RoomQueries({
+    self, name: () => intents.name(), neighbours, members, statements: () => gossip.catalogue.announcements(),
+    // Every statement is for the whole room until audiences exist (issue 12): the one check to point at their rule.
+    answerable: () => true,
+    send: (peer, m) => sessions.get(peer)?.send(m), merge: (from, hits) => gossip.receiveHits(from, hits),
+    ban: (peer, code, detail) => banPeer(peer, code, detail), now: deps.now, randomBytes: deps.randomBytes,
   });
   /** The catalogue's whole-file holders per file, cached until the catalogue changes. */
   const announcers = new Map<string, ReadonlySet<string>>();
@@ -237,6 +245,7 @@ export function createEngine(deps: EngineDeps): Engine {
     onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json).then(() => timeline.mark('catalogue')),
     onLazy: (session, kind, json) => (kind === 'ihave' ? gossip.receiveIhave(session.id, json) : gossip.receiveIwant(session.id, json)),
     onMeshSignal: (session, json) => meshSignals.receive(session.id, json),
+    onQuery: (session, kind, json) => void queries.receive(session.id, kind, json),
     onPresence: (session, json) => void presence.receive(session.id, json),
     peerUpdated: (peer, fileId) => downloads.get(fileId)?.peerUpdated(peer),
     onPrune: (session, candidates) => peers?.prunedBy(session.id, candidates),
@@ -282,6 +291,7 @@ export function createEngine(deps: EngineDeps): Engine {
     // goes: a reloaded peer says it again, afresh, when it is back.
     forgetIfGone(peer);
     meshSignals.neighbourGone(peer);
+    queries.neighbourGone(peer);
     changed();
   };
 
@@ -367,13 +377,14 @@ export function createEngine(deps: EngineDeps): Engine {
     // Before storage is loaded every file would look unknown, and a partial one would be fetched afresh.
     openFileLink: (fileId) => ready.then(() => links.open(fileId)),
     dismissFileLink: (fileId) => links.dismiss(fileId),
+    searchRoom: (text) => queries.search(text),
     getState: () => buildState(internals, { relay: relay.status, privacy: deps.privacy?.view() ?? 'unavailable', now: deps.now() }),
     subscribe(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
     stats: () => ({
-      uploadedBytes, downloads: downloads.report(), imports: shares.stats(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(),
+      uploadedBytes, downloads: downloads.report(), imports: shares.stats(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(), queries: queries.stats(),
       links: peers ? { ...peers.stats(), ...peers.meshStats() } : { iceRestarts: 0, replacedLost: 0 },
     }),
     ready,

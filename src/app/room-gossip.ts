@@ -123,6 +123,18 @@ export class RoomGossip {
     if (changed) this.deps.changed();
   }
 
+  /**
+   * Answers to our own room query (app/room-query.ts), passed along by
+   * `from`: judged, verified and applied like any statement, never forwarded.
+   * A bad signature is dropped and counted, not held against `from`: it only
+   * passed the answer back from a peer we cannot name.
+   */
+  async receiveHits(from: string, hits: readonly Announcement[]): Promise<void> {
+    let changed = false;
+    for (const a of hits) changed = (await this.consider(from, a, false, false)) === 'changed' || changed;
+    if (changed) this.deps.changed();
+  }
+
   /** Brings a newly connected neighbour up to date: every statement we hold (all signed), tombstones included. */
   syncTo(peer: string): void {
     const chunks = packByBytes(this.catalogue.announcements(), MAX_JSON_BYTES, () => this.rules.count('oversize'));
@@ -209,21 +221,26 @@ export class RoomGossip {
     };
   }
 
-  /** Screen, verify, admit, apply, forward. Seq decides, so the order verifications finish in does not matter. */
-  private async consider(from: string, a: Announcement, live: boolean): Promise<'changed' | 'unchanged' | 'banned'> {
+  /**
+   * Screen, verify, admit, apply, forward. Seq decides, so the order verifications finish in does not matter.
+   * `vouched`: `from` checked it before passing it on, as honest peers do with gossip, so a bad one is proof
+   * against `from`; answers to a query are passed back unchecked, so a bad one is only dropped.
+   */
+  private async consider(from: string, a: Announcement, live: boolean, vouched = true): Promise<'changed' | 'unchanged' | 'banned'> {
     const presence = this.deps.pending?.(a.origin);
     if (presence) await presence;
     if (!this.rules.screen(a, this.situation(a)).ok) return 'unchanged';
     const verified = await verifyAnnouncement(a, (k, d, s) => this.deps.verify(k, d, s), (k) => this.deps.idOf(k));
     if (!verified.ok) {
       this.rules.count(verified.code);
-      if (verified.code === 'verify-failed') return 'unchanged'; // our verifier failed: no proof against the sender
+      if (verified.code === 'verify-failed' || !vouched) return 'unchanged'; // our verifier failed, or `from` passed it on unchecked: no proof
       this.deps.ban(from, verified.code === 'bad-origin' ? 'ERR_BAD_ORIGIN' : 'ERR_BAD_SIGNATURE', verified.error);
       return 'banned';
     }
     // A draft id is bound to its origin (core/manifest/draft.ts): one that is not was made up, and honest peers check before forwarding.
     if (a.file.draft !== undefined && (await draftIdFor(a.origin, a.file.draft, this.deps.sha256)) !== a.file.id) {
       this.rules.count('bad-origin');
+      if (!vouched) return 'unchanged';
       this.deps.ban(from, 'ERR_BAD_ORIGIN', `draft ${a.file.id.slice(0, 8)} is not bound to ${a.origin}`);
       return 'banned';
     }

@@ -43,6 +43,8 @@ export interface SessionContext {
   onCatalogue(session: Session, json: unknown): void;
   /** Lazy gossip (core/gossip/lazy.ts): a neighbour's recent ids, or its ask for some of ours. */
   onLazy(session: Session, kind: 'ihave' | 'iwant', json: unknown): void;
+  /** A search through the mesh (core/gossip/query.ts): a query to take, or answers to route. */
+  onQuery(session: Session, kind: 'query' | 'query-hit', json: unknown): void;
   /** A signal on its way through the mesh (core/mesh/signal-route.ts): for us, or to forward. */
   onMeshSignal(session: Session, json: unknown): void;
   /** A signed presence statement (core/gossip/presence.ts). */
@@ -179,6 +181,9 @@ export class Session {
         return this.ctx.onLazy(this, m.type, m.json);
       case 'mesh-signal':
         return this.ctx.onMeshSignal(this, m.json);
+      case 'query':
+      case 'query-hit':
+        return this.ctx.onQuery(this, m.type, m.json);
       case 'presence':
         return this.ctx.onPresence(this, m.json);
       case 'want-manifest':

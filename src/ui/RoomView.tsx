@@ -31,7 +31,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
   const online = useOnline();
   const selection = useSelection();
   const files = [...state.files].sort((a, b) => a.meta.name.localeCompare(b.meta.name));
-  const search = useFileSearch(files);
+  const search = useFileSearch(files, (text) => engine.searchRoom(text));
   return (
     <div class="room">
       <header class="topbar">

@@ -1,7 +1,10 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileView } from '../app/state.ts';
 import { parseQuery, search, searchEntry, isEmptyQuery, type SearchEntry } from '../core/search.ts';
 import type { SearchInput } from './SearchBox.tsx';
+
+/** A pause in typing this long sends the search to the room: one query per search, not one per keystroke. */
+const ASK_AFTER_MS = 500;
 
 interface Cached {
   key: string;
@@ -13,9 +16,17 @@ interface Cached {
  * text is made once and kept until what it is made of changes (the state is
  * rebuilt ten times a second while anything moves; folding a thousand names
  * each time would be waste), so a keystroke costs one pass of substring tests.
+ * Once typing pauses, the search is also asked of the room (`askRoom`: the
+ * engine sends it only where the catalogue may lack files), and answers
+ * arrive as files of the same list.
  */
-export function useFileSearch(files: readonly FileView[]) {
+export function useFileSearch(files: readonly FileView[], askRoom: (text: string) => void) {
   const [input, setInput] = useState<SearchInput>({ text: '', chips: [] });
+  useEffect(() => {
+    if (input.text.trim() === '') return;
+    const timer = setTimeout(() => askRoom([input.text, ...input.chips.map((c) => `type:${c}`)].join(' ')), ASK_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [input]);
   const cache = useRef(new Map<string, Cached>());
   const query = parseQuery(input.text, input.chips);
   const searching = !isEmptyQuery(query);

@@ -19,6 +19,13 @@ const PEERS = 20;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const links = (p: NodePeer) => p.engine.stats().links;
 
+/** Waits for what no engine event announces (counters), checking every 50 ms. */
+async function poll(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
 describe('a bounded room of twenty engines', () => {
   test('degrees stay within bounds, and a shared file reaches everyone intact', { timeout: 120_000 }, async () => {
     const net = createMemoryNetwork();
@@ -80,5 +87,14 @@ describe('a bounded room of twenty engines', () => {
       const l = links(p);
       assert.ok(l.created! <= CONNECTION_BUDGET && l.remaining === CONNECTION_BUDGET - l.created!);
     }
+
+    // A search in a bounded room also goes out as a query (app/room-query.ts): it passes the asker's
+    // neighbours, the holders (everyone, by now) answer back along its path, and nobody is banned for it.
+    const asker = others.find((p) => !p.engine.internals.sessions.has(sharer!.id)) ?? others[0]!;
+    assert.equal(asker.engine.searchRoom('big-room'), true, 'a bounded room is searched');
+    const taken = () => peers.filter((p) => p.engine.stats().queries.taken! > 0).length;
+    await poll(() => asker.engine.stats().queries['hits-received']! > 0 && taken() > links(asker).degree!, 'answers from beyond the neighbours');
+    assert.ok(peers.every((p) => !p.engine.getState().notices.some((n) => n.text.startsWith('Disconnected'))), 'nobody was banned');
+    assert.equal(asker.engine.searchRoom('big-room'), false, 'the same search is not asked again at once');
   });
 });

@@ -80,6 +80,8 @@ const VALID: [string, WireMessage][] = [
   ['iwant', { type: 'iwant', json: [] }],
   ['presence', { type: 'presence', json: { v: 1, kind: 'here' } }],
   ['mesh-signal', { type: 'mesh-signal', json: { id: 'x', src: 'A'.repeat(16), dst: 'B'.repeat(16), hops: 6, data: '1.abc', key: KEY, sig: SIG } }],
+  ['query', { type: 'query', json: { id: 'Q'.repeat(16), text: 'beach 2024', hops: 3 } }],
+  ['query-hit', { type: 'query-hit', json: { id: 'Q'.repeat(16), hits: [announcement] } }],
   ['prune', { type: 'prune', candidates: ['AbCdEfGh_-012345', 'A'.repeat(16)] }],
   ['prune without candidates', { type: 'prune', candidates: [] }],
   ['want-manifest', { type: 'want-manifest', fileId: ID }],
@@ -109,12 +111,14 @@ describe('encodeFrame / decodeFrame round trip', () => {
 
   test('covers every message type', () => {
     const types = new Set(VALID_MESSAGES.map((m) => m.type));
-    assert.equal(types.size, 17);
+    assert.equal(types.size, 19);
   });
 
   test('frames carry their documented layout', () => {
     assert.deepEqual(encodeFrame({ type: 'want-manifest', fileId: ID }), concat([0x03], idBytes()));
     assert.deepEqual(encodeFrame({ type: 'mesh-signal', json: { id: 'x' } }), concat([0x11], [...Buffer.from('{"id":"x"}')]));
+    assert.deepEqual(encodeFrame({ type: 'query', json: { id: 'x' } }), concat([0x15], [...Buffer.from('{"id":"x"}')]));
+    assert.deepEqual(encodeFrame({ type: 'query-hit', json: { id: 'x' } }), concat([0x16], [...Buffer.from('{"id":"x"}')]));
     assert.deepEqual(encodeFrame({ type: 'request', fileId: ID, piece: 0x0304 }), concat([0x05], idBytes(), [0, 0, 3, 4]));
     assert.deepEqual(encodeFrame({ type: 'reject', fileId: ID, piece: MANIFEST_PIECE, reason: 2 }), concat([0x07], idBytes(), [0xff, 0xff, 0xff, 0xff, 2]));
     assert.deepEqual(

@@ -35,16 +35,20 @@ import { err, ok, type Result } from '../result.ts';
  *   DRAFT_HASHES   0x12 | id[32] | u32 size_hi | u32 size_lo | u32 first | sig[64] | hashes[32*k]   1 <= k <= 1024,
  *                                                                       first + k <= the pieces of `size`: piece hashes of
  *                                                                       a draft, signed by its origin (manifest/draft.ts)
+ *   QUERY          0x15 | utf8 JSON { id, text, hops }                   a search, hop by hop through a bounded mesh
+ *   QUERY_HIT      0x16 | utf8 JSON { id, hits: [announcement, ...] }    answers, back along the query's path
+ *                                                                       (both judged by gossip/query.ts)
  *
  * decodeFrame never throws: anything malformed, truncated, oversized or of an
  * unknown type comes back as an error value, and the caller drops the peer.
  */
 
 /**
+ * 5: QUERY, QUERY_HIT (search in bounded rooms, gossip/query.ts).
  * 4: drafts (DRAFT_HASHES, and announcements with `draft` and `was`, which a v3 peer would take for bad signatures).
  * 3: PRESENCE, PRUNE, MESH_SIGNAL, and links dialled by either side (net/peer-manager.ts). Older peers are refused with ERR_VERSION.
  */
-export const WIRE_VERSION = 4;
+export const WIRE_VERSION = 5;
 /** Piece bytes per DATA frame. Chrome accepts 256 KiB messages; 64 KiB is safe everywhere. */
 export const DATA_CHUNK = 64 * 1024;
 export const HASHES_PER_PART = 1024;
@@ -69,6 +73,8 @@ export type WireMessage =
   | { type: 'iwant'; json: unknown }
   | { type: 'mesh-signal'; json: unknown }
   | { type: 'presence'; json: unknown }
+  | { type: 'query'; json: unknown }
+  | { type: 'query-hit'; json: unknown }
   | { type: 'keepalive' }
   | { type: 'want-manifest'; fileId: string }
   | { type: 'manifest-part'; fileId: string; part: number; parts: number; size: number; hashes: Uint8Array }
@@ -87,6 +93,7 @@ const T = {
   hello: 0x01, gossip: 0x02, 'want-manifest': 0x03, 'manifest-part': 0x04, request: 0x05,
   cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b, keepalive: 0x0c,
   ihave: 0x0d, iwant: 0x0e, presence: 0x0f, prune: 0x10, 'mesh-signal': 0x11, 'draft-hashes': 0x12,
+  query: 0x15, 'query-hit': 0x16,
 } as const;
 
 /** Frames that mean a transfer is working (asked for or served): what keeps a transfer link from idling out. */
@@ -94,9 +101,9 @@ const TRANSFER_TYPES: ReadonlySet<number> = new Set([T['want-manifest'], T['mani
 export const isTransferFrame = (bytes: Uint8Array): boolean => bytes.length > 0 && TRANSFER_TYPES.has(bytes[0]!);
 
 /** Frames whose body is one JSON value, judged by gossip/ and mesh/ (not here). */
-const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 'presence' | 'mesh-signal'>([
+const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 'presence' | 'mesh-signal' | 'query' | 'query-hit'>([
   [T.gossip, 'gossip'], [T.catalogue, 'catalogue'], [T.ihave, 'ihave'], [T.iwant, 'iwant'], [T.presence, 'presence'],
-  [T['mesh-signal'], 'mesh-signal'],
+  [T['mesh-signal'], 'mesh-signal'], [T.query, 'query'], [T['query-hit'], 'query-hit'],
 ]);
 
 const ID_END = 1 + HASH_BYTES;
@@ -148,6 +155,8 @@ export function encodeFrame(m: WireMessage): Uint8Array {
     case 'iwant':
     case 'mesh-signal':
     case 'presence':
+    case 'query':
+    case 'query-hit':
       return jsonFrame(T[m.type], [], m.json);
     case 'keepalive':
       return new Uint8Array([T.keepalive]);

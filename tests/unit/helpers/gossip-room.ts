@@ -1,4 +1,6 @@
 import { RoomGossip, type RoomGossipDeps } from '../../../src/app/room-gossip.ts';
+import { RoomQueries } from '../../../src/app/room-query.ts';
+import type { Announcement } from '../../../src/core/gossip/announcement.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import { decodeFrame, encodeFrame } from '../../../src/core/wire/frames.ts';
 import { fakeVerify, idOf, type TestKey } from './gossip-keys.ts';
@@ -12,12 +14,16 @@ export interface GossipNode {
   id: string;
   key: TestKey;
   gossip: RoomGossip;
+  /** Room queries over the same links (app/room-query.ts), answering from this node's catalogue. */
+  queries: RoomQueries;
   links: Set<string>;
   bans: { peer: string; code: string; detail: string }[];
-  /** Frames this node sent, with their encoded sizes. */
-  sent: { to: string; type: 'gossip' | 'catalogue' | 'ihave' | 'iwant'; bytes: number }[];
+  /** Frames this node sent, with their encoded sizes and bodies. */
+  sent: { to: string; type: FrameType; bytes: number; json: unknown }[];
   verifications: number;
 }
+
+type FrameType = 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 'query' | 'query-hit';
 
 interface InFlight {
   from: string;
@@ -32,11 +38,20 @@ export class GossipRoom {
   clock = 0;
   private queue: InFlight[] = [];
 
+  /** Which of a node's statements its queries may answer with (all, unless told otherwise). */
+  answerable: (node: GossipNode, a: Announcement) => boolean = () => true;
+
   constructor(private readonly options: { verify?: RoomGossipDeps['verify']; limits?: RoomGossipDeps['limits'] } = {}) {}
 
   add(key: TestKey): GossipNode {
     const verify = this.options.verify ?? fakeVerify;
-    const node: GossipNode = { id: key.id, key, links: new Set(), bans: [], sent: [], verifications: 0, gossip: undefined! };
+    const node: GossipNode = { id: key.id, key, links: new Set(), bans: [], sent: [], verifications: 0, gossip: undefined!, queries: undefined! };
+    const send = (peer: string, m: { type: FrameType; json: unknown }) => {
+      const frame = encodeFrame(m);
+      node.sent.push({ to: peer, type: m.type, bytes: frame.length, json: m.json });
+      this.queue.push({ from: node.id, to: peer, frame });
+    };
+    const members = () => new Set([...this.present, ...node.links]);
     node.gossip = new RoomGossip({
       self: key,
       verify: (k, d, s) => {
@@ -46,22 +61,34 @@ export class GossipRoom {
       idOf,
       sha256,
       neighbours: () => [...node.links],
-      members: () => new Set([...this.present, ...node.links]),
-      send: (peer, m) => {
-        const frame = encodeFrame(m);
-        node.sent.push({ to: peer, type: m.type, bytes: frame.length });
-        this.queue.push({ from: node.id, to: peer, frame });
-      },
+      members,
+      send,
       now: () => this.clock,
       wallClock: () => 1_700_000_000_000 + this.clock,
       changed: () => undefined,
       ban: (peer, code, detail) => node.bans.push({ peer, code, detail }),
       limits: this.options.limits,
     });
+    node.queries = new RoomQueries({
+      self: key.id, name: () => `Person ${key.id.slice(0, 4)}`, neighbours: () => [...node.links], members,
+      statements: () => node.gossip.catalogue.announcements(), answerable: (a) => this.answerable(node, a),
+      send, merge: (from, hits) => node.gossip.receiveHits(from, hits),
+      ban: (peer, code, detail) => node.bans.push({ peer, code, detail }),
+      now: () => this.clock, randomBytes: (n) => this.uniqueBytes(n),
+    });
     this.nodes.set(node.id, node);
     this.present.add(node.id);
     return node;
   }
+
+  /** Distinct "random" bytes (query ids), so runs repeat exactly. */
+  private uniqueBytes(n: number): Uint8Array {
+    const bytes = new Uint8Array(n);
+    new DataView(bytes.buffer).setUint32(0, ++this.drawn);
+    return bytes;
+  }
+
+  private drawn = 0;
 
   link(a: GossipNode, b: GossipNode): void {
     a.links.add(b.id);
@@ -73,7 +100,7 @@ export class GossipRoom {
   }
 
   /** A raw frame from `from` to `to`, as a hostile peer would send it. */
-  inject(from: string, to: GossipNode, type: 'gossip' | 'catalogue' | 'ihave' | 'iwant', json: unknown): void {
+  inject(from: string, to: GossipNode, type: FrameType, json: unknown): void {
     this.queue.push({ from, to: to.id, frame: encodeFrame({ type, json }) });
   }
 
@@ -88,6 +115,7 @@ export class GossipRoom {
       else if (m.type === 'catalogue') await node.gossip.receiveCatalogue(from, m.json);
       else if (m.type === 'ihave') node.gossip.receiveIhave(from, m.json);
       else if (m.type === 'iwant') node.gossip.receiveIwant(from, m.json);
+      else if (m.type === 'query' || m.type === 'query-hit') await node.queries.receive(from, m.type, m.json);
     }
   }
 
