@@ -23,7 +23,7 @@ interface Cached {
 export function useFileSearch(files: readonly FileView[], askRoom: (text: string) => void) {
   const [input, setInput] = useState<SearchInput>({ text: '', chips: [] });
   useEffect(() => {
-    if (input.text.trim() === '') return;
+    if (input.text.trim() === '') return; // a kind alone (a chip) would ask for a good part of the room
     const timer = setTimeout(() => askRoom([input.text, ...input.chips.map((c) => `type:${c}`)].join(' ')), ASK_AFTER_MS);
     return () => clearTimeout(timer);
   }, [input]);

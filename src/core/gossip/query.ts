@@ -126,16 +126,16 @@ export class QueryRouter {
   };
   /** Query id -> its route back; Map order is arrival order, so the oldest are forgotten first. */
   private routes = new Map<string, Route>();
-  private buckets: OriginBuckets;
+  /** Per link (queries are unsigned: the link is all we know); a token bucket keyed by anything works the same. */
+  private readonly buckets: OriginBuckets;
+  private readonly maxSeen: number;
+  private readonly ttlMs: number;
 
   constructor(opts: { burst?: number; perSecond?: number; maxSeen?: number; ttlMs?: number } = {}) {
     this.buckets = new OriginBuckets(opts.burst ?? QUERY_BURST, opts.perSecond ?? QUERIES_PER_SECOND);
     this.maxSeen = opts.maxSeen ?? MAX_QUERIES_SEEN;
     this.ttlMs = opts.ttlMs ?? QUERY_SEEN_TTL_MS;
   }
-
-  private readonly maxSeen: number;
-  private readonly ttlMs: number;
 
   /** Our own query (`id` random): sent to every neighbour with QUERY_HOPS; its hits will be ours. */
   ask(id: string, text: string, neighbours: readonly string[], now: number): { query: RoomQuery; sendTo: string[] } {
