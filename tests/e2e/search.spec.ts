@@ -1,10 +1,14 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { DESKTOP, displayName, expectPeer, joinRoom, newPage, PHONE, screenshot, startRoom } from './helpers.ts';
 
 /**
  * The search box over a room of 1,000 files, in real Chromium: the sharer
  * types and the visible rows narrow with each keystroke; kinds narrow by
- * chip; a friend on a phone finds the files by the sharer's name. The list
+ * chip; a friend on a phone finds the files by the sharer's name; a folder
+ * holding a match opens to show only its matches. The list
  * renders a page of rows at a time, so the rows on screen are checked
  * against the first page of the expected matches.
  */
@@ -23,6 +27,17 @@ const FILES = Array.from({ length: 1000 }, (_, i) => {
   return { name: `${stem}-${String(i).padStart(4, '0')}.${ext}`, mimeType, buffer: Buffer.from(`file number ${i}\n`) };
 });
 const ALL = FILES.map((f) => f.name).sort((a, b) => a.localeCompare(b));
+
+/** trip/beach.jpg, trip/notes/beach-day.txt, trip/notes/plan.txt on disk, for the folder picker; returns trip's path. */
+function makeTrip(): string {
+  const root = mkdtempSync(join(tmpdir(), 'meshdrop-search-'));
+  mkdirSync(join(root, 'trip', 'notes'), { recursive: true });
+  const files: [string, string][] = [['trip/beach.jpg', 'sand'], ['trip/notes/beach-day.txt', 'swim'], ['trip/notes/plan.txt', 'pack']];
+  for (const [path, text] of files) {
+    writeFileSync(join(root, path), text);
+  }
+  return join(root, 'trip');
+}
 
 const rowNames = (page: Page) => page.locator('li.file .file-name').allTextContents();
 const searchBox = (page: Page) => page.getByRole('searchbox', { name: 'Search files' });
@@ -95,6 +110,23 @@ test('the search box narrows a list of 1,000 files as one types', async ({ brows
   await expect(bob.page.getByText('No file here matches your search.')).toBeVisible();
   await searchBox(bob.page).fill('clip-099');
   await screenshot(bob.page, 'search-phone.png');
+
+  // Folders (Bob's: Alice offers 1,000 files, the most one person can): a match inside one shows it
+  // open, with only its matches; clearing the search folds it again.
+  await box.fill('');
+  await bob.page.locator('#folder-input').setInputFiles(makeTrip());
+  const trip = alice.page.locator('li.folder[data-folder="trip"]');
+  await expect(trip).toContainText('3 files');
+  await expect(trip).toContainText('0% here');
+  await box.fill('beach');
+  await expect(trip).toContainText('2 matching files');
+  await expect(trip.getByRole('button', { name: 'trip', exact: true })).toHaveAttribute('aria-expanded', 'true');
+  await expect.poll(() => trip.locator('li.file .file-name').allTextContents()).toEqual(['beach-day.txt', 'beach.jpg']); // subfolders first
+  await expect(matchCount(alice.page)).toHaveText('2 of 1,003 files');
+  await screenshot(alice.page, 'search-folder-desktop.png');
+  await box.fill('');
+  await expect(trip).toContainText('3 files');
+  await expect(trip.getByRole('button', { name: 'trip', exact: true })).toHaveAttribute('aria-expanded', 'false');
   await alice.context.close();
   await bob.context.close();
 });
