@@ -4,6 +4,7 @@ import type { RelayConnector } from '../net/mesh-transport.ts';
 import type { MeshStats } from '../net/peer-manager.ts';
 import type { Store } from '../storage/store.ts';
 import type { PrivacyControl } from './address-privacy.ts';
+import type { RuleIntents } from './auto-fetch.ts';
 import type { DownloadReport } from './downloads.ts';
 import type { ImportStat } from './draft-share.ts';
 import type { LinkOutcome } from './file-links.ts';
@@ -53,7 +54,7 @@ export interface EngineDeps {
   timeline?: JoinTimeline;
 }
 
-export interface Engine extends Intents {
+export interface Engine extends Intents, RuleIntents {
   /** Follows a file link once storage is loaded (see file-links.ts); resolves when its wait ends. */
   openFileLink(fileId: string): Promise<LinkOutcome>;
   dismissFileLink(fileId: string): void;

@@ -4,6 +4,7 @@ import { MIN_CANDIDATES, sample } from '../core/mesh/bounded.ts';
 import { Availability, type PieceView } from '../core/swarm/availability.ts';
 import type { PeerConnection } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
+import { AutoFetch } from './auto-fetch.ts';
 import { DraftFetches } from './draft-fetch.ts';
 import { DraftShares } from './draft-share.ts';
 import { Downloads } from './downloads.ts';
@@ -88,7 +89,10 @@ export function createEngine(deps: EngineDeps): Engine {
     pending: (origin) => presence.pending(origin), sessionStart: (origin) => presence.book.since(origin),
     send: (peer, m) => sessions.get(peer)?.send(m),
     now: deps.now, wallClock: deps.wallClock,
-    added: (origin, fileId) => fetches.onAdded(origin, fileId),
+    added: (origin, fileId) => {
+      fetches.onAdded(origin, fileId);
+      rules.added();
+    },
     changed: () => {
       announcers.clear();
       availability.invalidate();
@@ -308,6 +312,11 @@ export function createEngine(deps: EngineDeps): Engine {
     },
   });
 
+  const rules = new AutoFetch({
+    store: deps.store, room: deps.room, self, catalogue: gossip.catalogue, library, downloads, free: () => budget.free(),
+    download: (fileId) => intents.download(fileId, { save: false }), cancel: intents.cancel, remove: intents.remove,
+    wallClock: deps.wallClock, randomBytes: deps.randomBytes, notices, changed,
+  });
   const links = wireFileLinks({ library, catalogue: gossip.catalogue, downloads, intents, changed });
   listeners.add(() => links.check());
 
@@ -339,6 +348,7 @@ export function createEngine(deps: EngineDeps): Engine {
     relay.peersReady();
     await resumeStoredFiles({ library, downloads, notices, room: deps.room, announce });
     timeline.mark('library');
+    await rules.load(); // after the library: what is here already is never fetched again
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
 
@@ -358,6 +368,7 @@ export function createEngine(deps: EngineDeps): Engine {
     gossip.heartbeat();
     presence.tick();
     routes.poll();
+    rules.tick();
     for (const d of downloads.all()) d.tick(now);
     for (const s of readySessions()) {
       // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
@@ -369,11 +380,20 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const internals: EngineInternals = {
     self, room: deps.room, presence, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
-    imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer), lost: (peer) => peers?.isLost(peer) ?? false, links,
+    imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer), lost: (peer) => peers?.isLost(peer) ?? false, links, rules,
   };
 
   return {
     ...intents,
+    // The person asking for a file makes it theirs: Undo of a rule that fetched it leaves it.
+    download(fileId, opts) {
+      rules.keepFile(fileId);
+      return intents.download(fileId, opts);
+    },
+    addRule: (rule) => rules.addRule(rule),
+    removeRule: (ruleId) => rules.removeRule(ruleId),
+    undoRule: (ruleId) => rules.undoRule(ruleId),
+    keepFile: (fileId) => rules.keepFile(fileId),
     // Before storage is loaded every file would look unknown, and a partial one would be fetched afresh.
     openFileLink: (fileId) => ready.then(() => links.open(fileId)),
     dismissFileLink: (fileId) => links.dismiss(fileId),

@@ -7,6 +7,7 @@ import type { PeerManager } from '../net/peer-manager.ts';
 import type { LinkRoute } from '../net/link.ts';
 import type { RelayStatus } from '../net/signal-client.ts';
 import type { AddressPrivacy } from './address-privacy.ts';
+import type { AutoFetch, RulesView } from './auto-fetch.ts';
 import type { Downloads } from './downloads.ts';
 import type { FileLinks, LinkWaitView } from './file-links.ts';
 import type { Library } from './library.ts';
@@ -66,6 +67,8 @@ export interface FileView {
   saveReady: boolean;
   /** Still a draft: its sharer is hashing and storing it, and serves what is ready. */
   preparing: boolean;
+  /** The rule that fetched it, in words ("Every new image"), when one did. */
+  fetchedBy: string | null;
 }
 
 /** A file stored in this browser for another room: offered here only if the person says so. */
@@ -101,6 +104,8 @@ export interface AppState {
   notices: Notice[];
   /** Files opened by link that cannot start yet. */
   linkWaits: LinkWaitView[];
+  /** This room's rules that fetch for the person, and what they did. */
+  rules: RulesView;
 }
 
 export interface EngineInternals {
@@ -125,6 +130,7 @@ export interface EngineInternals {
   /** The open link to this peer lost its path and is recovering. */
   lost(peer: string): boolean;
   links: FileLinks;
+  rules: Pick<AutoFetch, 'view' | 'fetchedBy'>;
 }
 
 export const MAX_NOTICES = 5;
@@ -197,7 +203,13 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
     imports: [...e.imports].map(([id, i]) => ({ id, ...i, name: shownName(i.name) })),
     notices: e.notices.all(),
     linkWaits: e.links.waiting().map((w) => ({ ...w, name: w.name === null ? null : shownName(w.name) })),
+    rules: shownRuleNames(e.rules.view(nameOf)),
   };
+}
+
+/** File names in what rules did come from announcements: shown cleaned, like every file name. */
+function shownRuleNames(view: RulesView): RulesView {
+  return { ...view, list: view.list.map((r) => ({ ...r, entries: r.entries.map((x) => ({ ...x, name: shownName(x.name) })) })) };
 }
 
 const LINK_ORDER: Record<PeerView['link'], number> = { open: 0, connecting: 1, none: 2 };
@@ -242,5 +254,6 @@ function fileView(e: EngineInternals, id: string, nameOf: (id: string) => string
     error,
     saveReady: complete && (local?.saveWanted ?? false),
     preparing: meta.draft !== undefined,
+    fetchedBy: e.rules.fetchedBy(id, nameOf),
   };
 }

@@ -24,16 +24,21 @@ export class StorageBudget {
     );
   }
 
-  /** Why `size` bytes (of which `already` are stored) will not fit, or null if they will or we cannot tell. */
-  async refusal(size: number, already: number): Promise<string | null> {
-    let estimate: { quota: number; usage: number } | null = null;
+  /** Bytes this site may still store, by the browser's estimate; null when it cannot tell. */
+  async free(): Promise<number | null> {
     try {
-      estimate = (await this.storage?.estimate()) ?? null;
+      const estimate = (await this.storage?.estimate()) ?? null;
+      return estimate && estimate.quota - estimate.usage;
     } catch (e) {
       console.warn('meshdrop: storage estimate failed; downloading without a size check', e);
+      return null;
     }
-    if (!estimate) return null;
-    const free = estimate.quota - estimate.usage;
+  }
+
+  /** Why `size` bytes (of which `already` are stored) will not fit, or null if they will or we cannot tell. */
+  async refusal(size: number, already: number): Promise<string | null> {
+    const free = await this.free();
+    if (free === null) return null;
     const needed = size - already;
     if (needed <= free) return null;
     return `This browser can store about ${formatSize(free)} more for this site; the file needs ${formatSize(needed)}.`;
