@@ -142,7 +142,10 @@ function useFileIntents(engine: Engine | null): FileIntents | null {
     return {
       download: (id: string) => void engine.download(id),
       cancel: (id: string) => void engine.cancel(id),
-      save: (id: string) => void save(engine, id),
+      save: (id: string) => {
+        engine.keepFile(id); // saved by the person: Undo of the rule that fetched it leaves it
+        void save(engine, id);
+      },
       read: (id: string) => engine.save(id).then((f) => f?.blob ?? null),
       pause: (id: string) => engine.pause(id),
       resume: (id: string) => engine.resume(id),

@@ -33,6 +33,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
           {meta.name}
         </div>
         {file.otherNames.length > 0 && <div class="file-aka">also shared as {file.otherNames.join(', ')}</div>}
+        {file.fetchedBy !== null && <div class="file-rule">Fetched by your rule: {file.fetchedBy}</div>}
         <div class="file-meta">
           {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders holders={file.holders} />
         </div>

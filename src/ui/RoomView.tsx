@@ -3,6 +3,7 @@ import type { Engine } from '../app/engine.ts';
 import type { ShareInput } from '../app/intents.ts';
 import type { AppState } from '../app/state.ts';
 import type { Room } from '../core/room.ts';
+import { AutoFetchPanel } from './AutoFetchPanel.tsx';
 import { FileLinkWaits } from './FileLinkWaits.tsx';
 import type { FileIntents } from './FileRow.tsx';
 import { FileActions, FileTree } from './FileTree.tsx';
@@ -53,6 +54,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
         </aside>
         <main>
           <ShareBox onFiles={(f) => void engine.share(f)} dragging={dragging} />
+          <AutoFetchPanel state={state} intents={engine} />
           <section class="card files" aria-labelledby="files-title">
             <h2 id="files-title">
               Files <span class="count">{files.length}</span>
