@@ -54,7 +54,6 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
         </aside>
         <main>
           <ShareBox onFiles={(f) => void engine.share(f)} dragging={dragging} />
-          <AutoFetchPanel state={state} intents={engine} />
           <section class="card files" aria-labelledby="files-title">
             <h2 id="files-title">
               Files <span class="count">{files.length}</span>
@@ -82,6 +81,8 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
             )}
             <StorageMeter state={state} />
           </section>
+          {/* Below the files: on a phone the file list comes first, the rules a scroll away. */}
+          <AutoFetchPanel state={state} intents={engine} />
           {state.elsewhere.length > 0 && <StoredElsewhere files={state.elsewhere} shareHere={(id) => engine.shareHere(id)} />}
         </main>
       </div>

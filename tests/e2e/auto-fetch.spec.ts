@@ -1,7 +1,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import {
-  DESKTOP, PHONE, expectPeer, fileRow, horizontalOverflow, joinRoom, newPage, randomFile, save, screenshot, sha256, shareFile, startRoom,
+  DESKTOP, PHONE, expectPeer, expectTouchTargets, fileRow, horizontalOverflow, joinRoom, newPage, randomFile, save, screenshot, sha256, shareFile, startRoom,
 } from './helpers.ts';
 
 /**
@@ -102,6 +102,7 @@ test('the rules panel on a phone: fits the screen, with a rule and what it skipp
   await expect(rule.locator('.rule-entries li')).toHaveText([/too-big-for-the-rule\.bin · .* · skipped: over 0\.5 MiB$/]);
   await expect(fileRow(phone.page, 'too-big-for-the-rule.bin').getByRole('button', { name: /^Download/ })).toBeVisible();
   expect(await horizontalOverflow(phone.page)).toBeLessThanOrEqual(0);
+  await expectTouchTargets(phone.page, 'rules panel');
   await screenshot(phone.page, 'auto-fetch-phone.png');
   await alice.context.close();
   await phone.context.close();

@@ -121,3 +121,21 @@ export async function screenshot(page: Page, file: string, { fullPage = true } =
   await page.screenshot({ path, animations: 'disabled' }); // transitions finished: a scheme just switched shows its own colours
   if (height > own.height) await page.setViewportSize(own);
 }
+
+/** Every visible button, link, summary and checkbox (by its label) is at least 44 × 44. */
+export async function expectTouchTargets(page: Page, screen: string): Promise<void> {
+  const offenders = await page.evaluate(() => {
+    const small: string[] = [];
+    for (const el of document.querySelectorAll('button, a[href], summary, input[type=checkbox]')) {
+      const target = el.matches('input[type=checkbox]') ? (el.closest('label') ?? el) : el;
+      const box = target.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue; // not rendered (closed details, hidden)
+      if (box.width < 44 || box.height < 44) {
+        const what = `${target.tagName.toLowerCase()} "${(target.textContent || target.getAttribute('aria-label') || '').trim().slice(0, 30)}"`;
+        small.push(`${what} ${box.width.toFixed(0)}×${box.height.toFixed(0)}`);
+      }
+    }
+    return small;
+  });
+  expect(offenders, `${screen}: touch targets under 44×44: ${offenders.join('; ')}`).toEqual([]);
+}

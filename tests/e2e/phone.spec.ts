@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { displayName, expectPeer, fileRow, horizontalOverflow, newPage, phoneDevice, randomFile, screenshot, sha256 } from './helpers.ts';
+import { displayName, expectPeer, expectTouchTargets, fileRow, horizontalOverflow, newPage, phoneDevice, randomFile, screenshot, sha256 } from './helpers.ts';
 
 /**
  * meshdrop on phones, by tapping: Pixel 7 and iPhone 15 descriptors (run in
@@ -20,24 +20,6 @@ async function expectNoSidewaysScroll(page: Page, screen: string): Promise<void>
     expect(over, `${screen} at ${width} px: page is ${over} px wider than the screen`).toBeLessThanOrEqual(0);
   }
   await page.setViewportSize(own);
-}
-
-/** Every visible button, link, summary and checkbox (by its label) is at least 44 × 44. */
-async function expectTouchTargets(page: Page, screen: string): Promise<void> {
-  const offenders = await page.evaluate(() => {
-    const small: string[] = [];
-    for (const el of document.querySelectorAll('button, a[href], summary, input[type=checkbox]')) {
-      const target = el.matches('input[type=checkbox]') ? (el.closest('label') ?? el) : el;
-      const box = target.getBoundingClientRect();
-      if (box.width === 0 && box.height === 0) continue; // not rendered (closed details, hidden)
-      if (box.width < 44 || box.height < 44) {
-        const what = `${target.tagName.toLowerCase()} "${(target.textContent || target.getAttribute('aria-label') || '').trim().slice(0, 30)}"`;
-        small.push(`${what} ${box.width.toFixed(0)}×${box.height.toFixed(0)}`);
-      }
-    }
-    return small;
-  });
-  expect(offenders, `${screen}: touch targets under 44×44: ${offenders.join('; ')}`).toEqual([]);
 }
 
 async function checkScreen(page: Page, screen: string): Promise<void> {
