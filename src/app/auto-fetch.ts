@@ -94,7 +94,8 @@ const SHOWN_ENTRIES = 8;
 export class AutoFetch implements RuleIntents {
   private rules: FetchRules;
   private loaded = false;
-  private running = false;
+  /** The decision pass on its way, if any (with the ones asked for meanwhile, chained). */
+  private current: Promise<void> | null = null;
   private again = false;
   private waiting = 0;
   private writing = false;
@@ -196,19 +197,23 @@ export class AutoFetch implements RuleIntents {
   /** One decision pass at a time; calls meanwhile make one more pass afterwards. */
   private pass(): void {
     if (!this.loaded) return;
-    if (this.running) {
+    if (this.current) {
       this.again = true;
       return;
     }
-    this.running = true;
-    this.decide()
+    this.current = this.decide()
       .catch((e: Error) => this.deps.notices.error(`A rule could not start its downloads: ${e.message}`))
       .finally(() => {
-        this.running = false;
+        this.current = null;
         if (!this.again) return;
         this.again = false;
         this.pass();
       });
+  }
+
+  /** Resolves once no decision pass is running or asked for (tests wait on it before saying nothing started). */
+  async settled(): Promise<void> {
+    while (this.current) await this.current;
   }
 
   private async decide(): Promise<void> {

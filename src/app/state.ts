@@ -130,7 +130,7 @@ export interface EngineInternals {
   /** The open link to this peer lost its path and is recovering. */
   lost(peer: string): boolean;
   links: FileLinks;
-  rules: Pick<AutoFetch, 'view' | 'fetchedBy'>;
+  rules: Pick<AutoFetch, 'view' | 'fetchedBy' | 'settled'>;
 }
 
 export const MAX_NOTICES = 5;

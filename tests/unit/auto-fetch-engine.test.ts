@@ -29,8 +29,8 @@ const view = (p: NodePeer, id: string) => p.engine.getState().files.find((f) => 
 const rules = (p: NodePeer) => p.engine.getState().rules.list;
 const held = (p: NodePeer, id: string) => p.engine.internals.library.get(id);
 const bytes = (n: number) => new Uint8Array(randomBytes(n));
-/** Room for a pass of the rules to run after the catalogue changed: used only to show that nothing starts. */
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/** Until the rules' decision passes (started as the catalogue changed) are done: then nothing started means nothing will. */
+const settle = (p: NodePeer) => p.engine.internals.rules.settled();
 
 describe('rules that fetch for you, through the engine', () => {
   test('a new matching file comes with no click; others and older ones stay; a reload keeps the rule and fetches nothing again; Undo deletes, and stays undone', { timeout: 40_000 }, async () => {
@@ -64,8 +64,8 @@ describe('rules that fetch for you, through the engine', () => {
     const bob = await peer(net, 'Bob again', room, { store });
     await bob.engine.ready;
     assert.deepEqual(rules(bob).map((r) => [r.text, r.fetched]), [['Every new image from Alice', 1]], 'the rule and what it did, restored');
-    await until(bob.engine, () => view(bob, oldId) !== undefined && view(bob, notesId) !== undefined, 'the catalogue again');
-    await settle();
+    await until(bob.engine, () => view(bob, oldId) !== undefined && view(bob, notesId) !== undefined && view(bob, photoId) !== undefined, 'the catalogue again');
+    await settle(bob);
     assert.equal(bob.engine.internals.downloads.size, 0, 'nothing fetched again');
 
     await bob.engine.undoRule(rules(bob)[0]!.id);
@@ -77,7 +77,8 @@ describe('rules that fetch for you, through the engine', () => {
 
     const third = await peer(net, 'Bob once more', room, { store });
     await until(third.engine, () => view(third, photoId) !== undefined, 'the catalogue');
-    await settle();
+    await third.engine.ready;
+    await settle(third);
     assert.equal(third.engine.internals.downloads.size, 0, 'an undone file is not fetched again');
     assert.equal(rules(third).length, 1, 'Undo keeps the rule');
   });
@@ -117,7 +118,7 @@ describe('rules that fetch for you, through the engine', () => {
     await back.engine.share([fileOf(third, 'third.bin')]);
     const thirdId = await contentIdOf(third);
     await until(bob.engine, () => view(bob, thirdId) !== undefined, 'the third file listed');
-    await settle();
+    await settle(bob);
     assert.equal(view(bob, thirdId)?.status, 'available', 'no rule, no fetch');
   });
 
