@@ -129,7 +129,8 @@ export class FetchRules {
   add(rule: FetchRule, here: readonly Candidate[], existing: 'old' | 'fetch'): boolean {
     if (this.records.length >= MAX_RULES) return false;
     const record: RuleRecord = { rule, seen: new Set(), log: [] };
-    if (existing === 'old') for (const c of here) if (matches(rule, c)) see(record, c.meta.id);
+    if (existing === 'old') for (const c of here) if (matches(rule, c)) record.seen.add(c.meta.id);
+    trim(record, here);
     this.records.push(record);
     return true;
   }
@@ -173,6 +174,8 @@ export class FetchRules {
    * rule's size limit it is skipped for the first matching rule. Files that
    * do not fit the free storage are skipped (never a half-filled disk). Each
    * decision is recorded; files left waiting for a slot are not.
+   * `candidates` is everything the room offers: what it no longer offers is
+   * what a rule may forget first (see trim).
    */
   decide(candidates: readonly Candidate[], budget: Budget, now: number): Decision {
     const decision: Decision = { start: [], skip: [], waiting: 0, changed: false };
@@ -206,6 +209,7 @@ export class FetchRules {
       slots--;
       if (free !== null) free -= file.meta.size;
     }
+    for (const r of this.records) trim(r, candidates);
     return decision;
   }
 
@@ -241,7 +245,27 @@ export class FetchRules {
 
 function see(r: RuleRecord, fileId: string): void {
   r.seen.add(fileId);
-  if (r.seen.size > MAX_SEEN) r.seen.delete(r.seen.values().next().value!);
+}
+
+/**
+ * Keeps MAX_SEEN ids, forgetting the oldest the room no longer offers first:
+ * a forgotten id that is still offered would look new. Only a room offering
+ * more than MAX_SEEN files that match one rule makes it forget those.
+ */
+function trim(r: RuleRecord, offered: readonly Candidate[]): void {
+  let over = r.seen.size - MAX_SEEN;
+  if (over <= 0) return;
+  const present = new Set(offered.map((c) => c.meta.id));
+  for (const id of r.seen) {
+    if (over === 0) break;
+    if (present.has(id)) continue;
+    r.seen.delete(id);
+    over--;
+  }
+  for (const id of r.seen) {
+    if (over-- <= 0) break;
+    r.seen.delete(id);
+  }
 }
 
 function record(r: RuleRecord, entry: RuleEntry): void {

@@ -198,6 +198,21 @@ describe('undo, remove, reload', () => {
     assert.equal(one.get('r1')!.seen.size, MAX_SEEN);
     assert.equal(one.get('r1')!.log.length, MAX_LOG);
   });
+
+  test('over MAX_SEEN, the ids forgotten first are those the room no longer offers, so nothing still offered looks new', () => {
+    const rules = new FetchRules(SELF);
+    const offered = Array.from({ length: MAX_SEEN - 5 }, (_, i) => file(i + 1, `${i}.bin`));
+    rules.add(rule('r1'), offered, 'old'); // the room's files when the rule is made: old
+    const later = Array.from({ length: 10 }, (_, i) => file(MAX_SEEN + i, `later-${i}.bin`, { held: true }));
+    rules.decide([...offered, ...later.slice(0, 5)], plenty, 10);
+    assert.equal(rules.get('r1')!.seen.size, MAX_SEEN);
+    rules.decide([...offered, ...later.slice(5)], plenty, 11); // the first five are no longer offered
+    const seen = rules.get('r1')!.seen;
+    assert.equal(seen.size, MAX_SEEN);
+    assert.ok(later.slice(0, 5).every((f) => !seen.has(f.meta.id)), 'the ones gone from the room were forgotten');
+    assert.ok(offered.every((f) => seen.has(f.meta.id)), 'the older ones still offered were not');
+    assert.deepEqual(started(rules.decide(offered, plenty, 12)), []);
+  });
 });
 
 describe('stored rules, decoded', () => {
