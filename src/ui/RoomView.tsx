@@ -26,6 +26,9 @@ const RELAY_TEXT: Record<AppState['relay'], string> = {
   offline: 'Server unreachable; open transfers continue, retrying…',
 };
 
+/** A list this short is read at a glance: a search box would only push it down (off a phone's first screen). */
+const SEARCH_FROM_FILES = 6;
+
 export function RoomView({ engine, room, intents }: { engine: Engine; room: Room; intents: FileIntents }) {
   const state = useEngineState(engine);
   const dragging = usePageDrop((files) => void engine.share(files), (e) => engine.reportError(`Could not read what was dropped: ${e.message}`));
@@ -59,7 +62,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
               Files <span class="count">{files.length}</span>
             </h2>
             <FileActions files={files} engine={engine} selection={selection} />
-            {files.length > 0 && <SearchBox value={search.input} onChange={search.setInput} matched={search.shown.length} total={files.length} />}
+            {(files.length >= SEARCH_FROM_FILES || search.searching) && <SearchBox value={search.input} onChange={search.setInput} matched={search.shown.length} total={files.length} />}
             <ul>
               {state.imports.filter((i) => i.fileId === undefined).map((i) => (
                 <li class="file importing" key={`import-${i.id}`}>
