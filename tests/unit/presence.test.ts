@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import { toBase64Url } from '../../src/core/bytes.ts';
 import { MAX_HOPS } from '../../src/core/gossip/announcement.ts';
 import {
-  EXPIRE_MS, MAX_PRESENCE_ORIGINS, parsePresence, PresenceBook, PRESENCE_BURST, REFRESH_MS, signPresence, verifyPresence,
-  type Presence,
+  AWAY_MS, EXPIRE_MS, MAX_PRESENCE_ORIGINS, pageStatus, parsePresence, PRESENCE_CONTEXT, presenceBytes, PresenceBook, PRESENCE_BURST,
+  REFRESH_MS, signPresence, verifyPresence, type Presence, type PresenceStatus,
 } from '../../src/core/gossip/presence.ts';
 import { MAX_NAME_BYTES } from '../../src/core/names.ts';
 import { idOf, makeFakeKey, makeKey, verify, type TestKey } from './helpers/gossip-keys.ts';
@@ -192,5 +192,55 @@ describe('PresenceBook: who is here', () => {
     assert.equal(book.size, 3);
     assert.deepEqual(new Set(book.here()), new Set([keys[0]!.id, keys[2]!.id, keys[3]!.id]));
     assert.ok(MAX_PRESENCE_ORIGINS >= 4 * 250, 'room for four times the room cap');
+  });
+});
+
+describe('presence status: active, idle, away', () => {
+  const withStatus = (key: TestKey, seq: number, status: PresenceStatus) =>
+    signPresence({ origin: key.id, key: toBase64Url(key.publicKey), seq, since: T0, kind: 'here', name: 'Amber Otter', status, hops: MAX_HOPS }, ROOM, (d) => key.sign(d));
+
+  test('the page\'s visibility alone: shown is active, hidden idle, hidden AWAY_MS away', () => {
+    assert.equal(pageStatus(null, 10), 'active');
+    assert.equal(pageStatus(1_000, 1_000 + AWAY_MS - 1), 'idle');
+    assert.equal(pageStatus(1_000, 1_000 + AWAY_MS), 'away');
+  });
+
+  test('the status is signed after the name; a statement without one signs exactly as before', async () => {
+    const key = await makeKey();
+    const p = await withStatus(key, T0, 'idle');
+    assert.equal((await verifyPresence(p, ROOM, verify, idOf)).ok, true);
+    for (const forged of [{ ...p, status: 'active' as const }, { ...p, status: undefined }]) {
+      const r = await verifyPresence(forged, ROOM, verify, idOf);
+      assert.equal(!r.ok && r.code, 'bad-signature');
+    }
+    const old = await say(key, T0 + 2);
+    assert.equal('status' in old, false);
+    assert.equal(new TextDecoder().decode(presenceBytes(old, ROOM)), JSON.stringify([PRESENCE_CONTEXT, 1, ROOM, old.origin, old.key, old.seq, old.since, 'here', 'Amber Otter']));
+  });
+
+  test('parse keeps a known status, refuses an unknown one, and keeps a statement with none without one', async () => {
+    const key = await makeKey();
+    const p = await withStatus(key, T0, 'away');
+    assert.deepEqual(parsePresence(JSON.parse(JSON.stringify(p))), { ok: true, value: p });
+    for (const status of ['asleep', 1, null, '']) {
+      const r = parsePresence({ ...p, status });
+      assert.equal(!r.ok && r.error, 'presence: bad status');
+    }
+    const none = parsePresence(await say(key, T0));
+    assert.equal(none.ok && 'status' in none.value, false);
+  });
+
+  test('a status change is a change the screen shows; the book says each origin\'s status while it is here', async () => {
+    const book = new PresenceBook({ self: 'me' });
+    const key = makeFakeKey(5);
+    const first = judge(book, await withStatus(key, T0, 'active'), key.id, [], 0);
+    assert.equal(first.action === 'accept' && first.change, 'arrived');
+    assert.equal(book.statusOf(key.id), 'active');
+    const idle = judge(book, await withStatus(key, T0 + 2, 'idle'), key.id, [], 1);
+    assert.equal(idle.action === 'accept' && idle.change, 'status');
+    const same = judge(book, await withStatus(key, T0 + 4, 'idle'), key.id, [], 2);
+    assert.equal(same.action === 'accept' && same.change, 'none');
+    book.absent(key.id);
+    assert.equal(book.statusOf(key.id), null, 'not here: no status');
   });
 });

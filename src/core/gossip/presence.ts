@@ -35,11 +35,31 @@ export interface Presence {
   kind: 'here' | 'gone';
   /** Display name as the person typed it: hostile input, cleaned (names.ts) before it is shown. */
   name: string;
+  /** Whether the person is at the page (see pageStatus); absent from peers before wire version 5: nothing is shown. */
+  status?: PresenceStatus;
   hops: number;
   sig: string;
 }
 
 export type UnsignedPresence = Omit<Presence, 'v' | 'sig'>;
+
+export const PRESENCE_STATUSES = ['active', 'idle', 'away'] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+
+/**
+ * Hidden this long, a person is away, not just idle. Five minutes is when
+ * Chrome starts its intensive throttling of hidden pages' timers and when
+ * phones commonly freeze a background page: by then the person has moved on,
+ * and the page may stop answering soon. Shorter would flap for someone who
+ * glanced at another tab; longer would show "idle" for a page already frozen.
+ */
+export const AWAY_MS = 5 * 60_000;
+
+/** From the page's visibility only, never from guesses: visible is active, hidden is idle, hidden for AWAY_MS is away. */
+export function pageStatus(hiddenSince: number | null, now: number): PresenceStatus {
+  if (hiddenSince === null) return 'active';
+  return now - hiddenSince >= AWAY_MS ? 'away' : 'idle';
+}
 
 export const PRESENCE_CONTEXT = 'meshdrop/v1/presence';
 /** Each member says it is here this often... */
@@ -52,13 +72,15 @@ export const PRESENCE_PER_SECOND = 0.2;
 /** Origins remembered (here or gone): four times the relay's room cap, so forged identities cannot grow it without end. */
 export const MAX_PRESENCE_ORIGINS = 1024;
 
+/** The signed bytes: a fixed list; the status, when there is one, goes last (a statement without one signs as before). */
 export function presenceBytes(p: Omit<UnsignedPresence, 'hops'>, room: string): Uint8Array {
-  return utf8(JSON.stringify([PRESENCE_CONTEXT, 1, room, p.origin, p.key, p.seq, p.since, p.kind, p.name]));
+  const fields = [PRESENCE_CONTEXT, 1, room, p.origin, p.key, p.seq, p.since, p.kind, p.name];
+  return utf8(JSON.stringify(p.status === undefined ? fields : [...fields, p.status]));
 }
 
 export async function signPresence(fields: UnsignedPresence, room: string, sign: Signer): Promise<Presence> {
-  const { origin, key, seq, since, kind, name, hops } = fields;
-  const copy = { origin, key, seq, since, kind, name, hops };
+  const { origin, key, seq, since, kind, name, hops, status } = fields;
+  const copy = { origin, key, seq, since, kind, name, hops, ...(status === undefined ? {} : { status }) };
   return { v: 1, ...copy, sig: toBase64Url(await sign(presenceBytes(copy, room))) };
 }
 
@@ -73,6 +95,7 @@ function presenceProblem(p: Record<string, unknown>): string | null {
   const seq = p.seq as number;
   if (typeof p.since !== 'number' || !Number.isSafeInteger(p.since) || p.since < 0 || p.since > seq) return 'bad session start';
   if (typeof p.name !== 'string' || utf8(p.name).length > MAX_NAME_BYTES) return 'bad name';
+  if (p.status !== undefined && !(PRESENCE_STATUSES as readonly unknown[]).includes(p.status)) return 'bad status';
   return null;
 }
 
@@ -84,13 +107,13 @@ export function parsePresence(v: unknown): Result<Presence> {
   if (problem) return err('bad-presence', `presence: ${problem}`);
   return ok({
     v: 1, origin: p.origin as string, key: p.key as string, seq: p.seq as number, since: p.since as number, kind: p.kind as Presence['kind'],
-    name: p.name as string, hops: p.hops as number, sig: p.sig as string,
+    name: p.name as string, ...(p.status === undefined ? {} : { status: p.status as PresenceStatus }), hops: p.hops as number, sig: p.sig as string,
   });
 }
 
 export type PresenceDrop = 'own' | 'duplicate' | 'stale' | 'over-budget' | 'over-limit';
-/** What an accepted statement changed: someone arrived, left, renamed, or nothing visible (a refresh). */
-export type PresenceChange = 'arrived' | 'left' | 'renamed' | 'none';
+/** What an accepted statement changed: someone arrived, left, renamed, changed status, or nothing visible (a refresh). */
+export type PresenceChange = 'arrived' | 'left' | 'renamed' | 'status' | 'none';
 export type PresenceVerdict =
   | { action: 'drop'; reason: PresenceDrop }
   /** restarted: a session of the origin we had not heard of (first word, or a reload). */
@@ -108,6 +131,8 @@ export interface PresenceCounters {
   'bad-signature': number;
   'bad-origin': number;
   'verify-failed': number;
+  /** From identities this person blocked: not taken in, not passed on. */
+  blocked: number;
 }
 
 interface Entry {
@@ -134,7 +159,7 @@ export interface PresenceOptions {
 export class PresenceBook {
   readonly counters: PresenceCounters = {
     accepted: 0, forwarded: 0, own: 0, duplicate: 0, stale: 0, 'over-budget': 0, 'over-limit': 0,
-    malformed: 0, 'bad-signature': 0, 'bad-origin': 0, 'verify-failed': 0,
+    malformed: 0, 'bad-signature': 0, 'bad-origin': 0, 'verify-failed': 0, blocked: 0,
   };
   /** Map order is last-update order: the longest-silent entries come first (eviction, expiry). */
   private entries = new Map<string, Entry>();
@@ -219,6 +244,12 @@ export class PresenceBook {
     return e?.here ? e.statement.name : null;
   }
 
+  /** The status in the origin's newest statement while it is here; null when it said none. */
+  statusOf(origin: string): PresenceStatus | null {
+    const e = this.entries.get(origin);
+    return e?.here ? (e.statement.status ?? null) : null;
+  }
+
   /** The statements of everyone here, as signed: what a new neighbour needs to know who is in the room. */
   statements(): Presence[] {
     return [...this.entries.values()].filter((e) => e.here).map((e) => e.statement);
@@ -254,5 +285,6 @@ function changeOf(before: Entry | undefined, p: Presence): PresenceChange {
   const wasHere = before?.here ?? false;
   if (p.kind === 'gone') return wasHere ? 'left' : 'none';
   if (!wasHere) return 'arrived';
-  return before!.statement.name === p.name ? 'none' : 'renamed';
+  if (before!.statement.name !== p.name) return 'renamed';
+  return before!.statement.status === p.status ? 'none' : 'status';
 }

@@ -44,7 +44,8 @@ import { err, ok, type Result } from '../result.ts';
  */
 
 /**
- * 5: QUERY, QUERY_HIT (search in bounded rooms, gossip/query.ts).
+ * 5: QUERY, QUERY_HIT (search in bounded rooms, gossip/query.ts); presence statements carry a signed status
+ *    (active, idle, away) after the name (gossip/presence.ts).
  * 4: drafts (DRAFT_HASHES, and announcements with `draft` and `was`, which a v3 peer would take for bad signatures).
  * 3: PRESENCE, PRUNE, MESH_SIGNAL, and links dialled by either side (net/peer-manager.ts). Older peers are refused with ERR_VERSION.
  */
