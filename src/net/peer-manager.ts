@@ -44,6 +44,8 @@ export interface PeerManager {
   wantedFiles(): string[];
   /** Drop a peer and refuse it for the rest of this session. */
   ban(peer: string, code: string, detail?: string): void;
+  /** Refused no more (the person unblocked it): it may link again while it is here. */
+  unban(peer: string): void;
   destroyPeer(peer: string, code: string, detail?: string): void;
   present(): ReadonlySet<string>;
   linkState(peer: string): LinkState | undefined;
@@ -81,7 +83,7 @@ export const MAX_RETRIES = 3;
 /** The pruner closes this long after its PRUNE if the other side has not: time for the frame to arrive. */
 export const PRUNE_GRACE_MS = 3_000;
 /** Links that end for these reasons are not retried (until the peer joins again): another try ends the same way. */
-const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_SHUTDOWN', 'ERR_VERSION']);
+const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_BLOCKED', 'ERR_SHUTDOWN', 'ERR_VERSION']);
 
 export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): PeerManager {
   const random = deps.random ?? Math.random;
@@ -299,6 +301,12 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     ban(peer, code, detail) {
       banned.add(peer);
       destroyPeer(peer, code, detail);
+    },
+    unban(peer) {
+      if (!banned.delete(peer)) return;
+      failures.delete(peer);
+      if (present.has(peer)) learn([peer]);
+      apply();
     },
     destroyPeer,
     present: () => present,

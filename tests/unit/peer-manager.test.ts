@@ -153,6 +153,21 @@ test('bans passed at creation (remembered for the room) hold: no dial, no answer
   assert.deepEqual(conns.map((c) => c.peer), ['y']);
 });
 
+test('a blocked peer (ERR_BLOCKED) is not retried; unbanned while still here, it is dialled again at once', () => {
+  const { pm, to, latest, closes } = setup();
+  pm.welcome(['z']);
+  latest('z').handlers.onOpen();
+  pm.ban('z', 'ERR_BLOCKED', 'you blocked this person');
+  assert.deepEqual(closes, [{ peer: 'z', code: 'ERR_BLOCKED' }]);
+  pm.tick(60_000);
+  assert.equal(to('z').length, 1, 'not redialled');
+  pm.unban('z');
+  assert.equal(pm.isBanned('z'), false);
+  assert.equal(to('z').length, 2, 'dialled again: it is still in the room');
+  pm.unban('q'); // never banned: nothing happens
+  assert.equal(to('q').length, 0);
+});
+
 test('failed links are retried MAX_RETRIES times, then left alone until the peer is listed again', () => {
   const { pm, to, latest, fail } = setup();
   pm.welcome(['z']);
