@@ -72,6 +72,8 @@ export interface Engine extends Intents, RuleIntents {
   /** When this page load reached each step of joining the room (join-timeline.ts). */
   timeline(): TimelineView;
   internals: EngineInternals;
+  /** The page was shown or hidden: our presence says active, idle, or (hidden for long) away. */
+  pageVisible(visible: boolean): void;
   /** The device's network changed or came back: a new relay socket, and every link looks for a new path. */
   networkChanged(): void;
   /** Turns relay-only links on or off for this browser; every link is made anew under the new policy. */

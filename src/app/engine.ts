@@ -1,5 +1,6 @@
 import { MAX_FILES_PER_ORIGIN } from '../core/gossip/catalogue.ts';
 import { HEARTBEAT_MS } from '../core/gossip/lazy.ts';
+import { pageStatus } from '../core/gossip/presence.ts';
 import { MIN_CANDIDATES, sample } from '../core/mesh/bounded.ts';
 import { Availability, type PieceView } from '../core/swarm/availability.ts';
 import type { PeerConnection } from '../net/link.ts';
@@ -22,6 +23,7 @@ import { resumeStoredFiles } from './resume-files.ts';
 import { RoomGossip } from './room-gossip.ts';
 import { RoomPresence } from './room-presence.ts';
 import { RoomQueries } from './room-query.ts';
+import { PeopleRoster } from './roster.ts';
 import { Session, type SessionContext } from './session.ts';
 import { buildState, Notices, type EngineInternals } from './state.ts';
 import { StorageBudget } from './storage-budget.ts';
@@ -59,13 +61,22 @@ export function createEngine(deps: EngineDeps): Engine {
    */
   const startedSessions = () => [...sessions.values()].filter((s) => s.started);
   const marks = new PeerMarks({ store: deps.store, room: deps.room, selfKey: deps.self.publicKey, sha256: deps.sha256, changed });
+  const roster = new PeopleRoster({
+    store: deps.store, wallClock: deps.wallClock, changed, failed: (text) => notices.error(text),
+    blockChanged: (now, before) => {
+      for (const id of now) if (!before.has(id)) refuse(id);
+      for (const id of before) if (!now.has(id) && !marks.banned().includes(id)) peers?.unban(id);
+    },
+  });
+  /** When the page was hidden (monotonic ms), null while it is shown: our presence status (pageStatus). */
+  let hiddenSince: number | null = null;
   let peers: PeerManager | undefined;
   let closed = false;
   let uploadedBytes = 0;
   const present = (): ReadonlySet<string> => peers?.present() ?? new Set();
   const neighbours = () => startedSessions().map((s) => s.id);
   /** Everyone we know is in the room: the relay's word, our links, and presence by gossip (non-neighbours too). */
-  const members = (): ReadonlySet<string> => new Set([...present(), ...openPeers(), ...presence.here()]);
+  const members = (): ReadonlySet<string> => new Set([...present(), ...openPeers(), ...presence.here()].filter((p) => !roster.isBlocked(p)));
   /** What a peer said about its files is forgotten once nothing says it is here: no link, not listed by the relay, no fresh presence. */
   const forgetIfGone = (peer: string) => {
     if (!sessions.has(peer) && !present().has(peer) && !presence.isHere(peer)) gossip.peerGone(peer);
@@ -76,6 +87,7 @@ export function createEngine(deps: EngineDeps): Engine {
     self: deps.self, room: deps.room, since, verify: deps.verify, idOf: deps.idOf, neighbours, members,
     send: (peer, json) => sessions.get(peer)?.send({ type: 'presence', json }),
     now: deps.now, wallClock: deps.wallClock, name: () => intents.name(),
+    status: () => pageStatus(hiddenSince, deps.now()), refused: (origin) => roster.isBlocked(origin),
     ban: (peer, code, detail) => banPeer(peer, code, detail),
     departed: forgetIfGone,
     // Someone we may never have heard of from the relay (a sampled welcome, or the relay away): a mesh candidate.
@@ -203,6 +215,17 @@ export function createEngine(deps: EngineDeps): Engine {
     peers?.ban(peer, code, detail);
   };
 
+  /**
+   * Blocked by the person (here or in another tab): the link ends, the peer
+   * manager refuses the identity from now on, and what it said is forgotten.
+   */
+  const refuse = (peer: string) => {
+    peers?.ban(peer, 'ERR_BLOCKED', 'you blocked this person');
+    presence.absent(peer);
+    gossip.peerGone(peer);
+    changed();
+  };
+
   /** Bad data from a peer: three strikes and it is out. */
   const strike = (peer: string, what: string) => {
     const s = sessions.get(peer);
@@ -237,11 +260,15 @@ export function createEngine(deps: EngineDeps): Engine {
       timeline.mark('hello-ok');
       availability.invalidate();
       marks.identify(session);
+      roster.seen(session.id, session.name, deps.room);
       fetches.peerReady(session.id);
       for (const d of downloads.all()) d.peerUpdated(session.id);
       changed();
     },
-    onRenamed: () => changed(),
+    onRenamed: (session) => {
+      roster.seen(session.id, session.name, deps.room);
+      changed();
+    },
     heard: (peer) => {
       for (const d of downloads.all()) d.onHeard(peer);
     },
@@ -305,10 +332,10 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const budget = new StorageBudget(deps.storage, notices);
   const intents = createIntents({
-    deps, library, downloads, gossip, notices, marks, budget, changed, announce, dropped, shares, fetches,
+    deps, library, downloads, gossip, notices, roster, budget, changed, announce, dropped, shares, fetches,
     sendHello: (name) => {
       for (const s of sessions.values()) if (s.started) sendHelloTo(s, name);
-      presence.renamed();
+      presence.restate();
     },
   });
 
@@ -324,7 +351,7 @@ export function createEngine(deps: EngineDeps): Engine {
     presence.tick(); // our first statement, signed before links open
     // The relay's round trips overlap reading whom we refuse: what it says waits for the peer manager (RelayLink).
     relay.start();
-    await marks.load().catch((e: Error) => {
+    await Promise.all([marks.load(), roster.load()]).catch((e: Error) => {
       relay.close(); // not in the room without our bans: nobody would be answered
       throw e;
     });
@@ -332,7 +359,7 @@ export function createEngine(deps: EngineDeps): Engine {
     timeline.mark('storage');
     peers = createPeerManager(
       {
-        self, banned: marks.banned(), sendSignal: (to, data) => relay.send(to, data),
+        self, banned: [...marks.banned(), ...roster.blocked()], sendSignal: (to, data) => relay.send(to, data),
         createConnection: (opts, handlers) => {
           timeline.mark('dial');
           return deps.createConnection(opts, handlers);
@@ -367,6 +394,8 @@ export function createEngine(deps: EngineDeps): Engine {
     peers?.tick(now);
     gossip.heartbeat();
     presence.tick();
+    // Met: proved their identity to us, on a link (HELLO) or by a signed statement; the relay's list alone is not meeting.
+    roster.tick(now, () => [...new Set([...openPeers(), ...presence.here()])].map((id) => [id, sessions.get(id)?.name ?? presence.nameOf(id)]), deps.room);
     routes.poll();
     rules.tick();
     for (const d of downloads.all()) d.tick(now);
@@ -379,7 +408,7 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const internals: EngineInternals = {
-    self, room: deps.room, presence, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks,
+    self, room: deps.room, presence, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks, roster,
     imports: intents.imports, name: intents.name, route: (peer) => routes.via(peer), lost: (peer) => peers?.isLost(peer) ?? false, links, rules,
   };
 
@@ -410,6 +439,10 @@ export function createEngine(deps: EngineDeps): Engine {
     ready,
     timeline: () => timeline.view(),
     internals,
+    pageVisible(visible) {
+      hiddenSince = visible ? null : (hiddenSince ?? deps.now());
+      presence.tick(); // says so as soon as the budget allows
+    },
     networkChanged() {
       if (closed) return;
       relay.reconnect();
@@ -428,6 +461,7 @@ export function createEngine(deps: EngineDeps): Engine {
       closed = true;
       stopTicking();
       presence.leave();
+      void roster.sync(); // best effort: whom we saw lately (a mark was stored when it was set)
       relay.close();
       peers?.close();
     },

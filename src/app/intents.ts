@@ -6,8 +6,8 @@ import type { DraftShares } from './draft-share.ts';
 import type { Downloads } from './downloads.ts';
 import type { EngineDeps } from './engine.ts';
 import type { Library, LocalFile } from './library.ts';
-import type { PeerMarks } from './peer-marks.ts';
 import type { RoomGossip } from './room-gossip.ts';
+import type { PeopleRoster } from './roster.ts';
 import type { ImportView, Notices } from './state.ts';
 import type { StorageBudget } from './storage-budget.ts';
 import { librarySource, zipArchive, type ZipArchive } from './zip-archive.ts';
@@ -49,6 +49,8 @@ export interface Intents {
   saved(fileId: string): void;
   setName(name: string): boolean;
   setVerified(peer: string, verified: boolean): void;
+  /** Blocked: never connected to again, in any room, until unblocked. Resolves once stored. */
+  setBlocked(peer: string, blocked: boolean): Promise<void>;
   dismissNotice(id: number): void;
   /** Something the page itself could not do for the person (e.g. read a dropped folder): shown like the engine's own errors. */
   reportError(text: string): void;
@@ -60,7 +62,7 @@ export interface IntentsDeps {
   downloads: Downloads;
   gossip: RoomGossip;
   notices: Notices;
-  marks: PeerMarks;
+  roster: PeopleRoster;
   budget: StorageBudget;
   changed(): void;
   announce(local: LocalFile): void;
@@ -223,7 +225,8 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
       x.changed();
       return true;
     },
-    setVerified: (peer, verified) => x.marks.setVerified(peer, verified),
+    setVerified: (peer, verified) => void x.roster.setVerified(peer, verified),
+    setBlocked: (peer, blocked) => x.roster.block(peer, blocked),
     dismissNotice: (id) => notices.dismiss(id),
     reportError: (text) => notices.error(text),
   };

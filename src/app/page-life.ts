@@ -14,6 +14,8 @@ import type { AppState } from './state.ts';
  * - when the device's network changes (Wi-Fi to mobile data, back online),
  *   tell the engine: it replaces the relay socket, which may be silently dead,
  *   and restarts ICE on every link, without a reload;
+ * - tell the engine when the page is shown or hidden: the person's presence
+ *   says active, idle or away from that alone (core/gossip/presence.ts);
  * - when the page comes back, start a fresh engine if the old one was closed
  *   by `pagehide`, thawed from a freeze (`resume`), or hidden long enough that
  *   its relay connection is gone. A fresh engine resumes downloads by itself
@@ -67,6 +69,8 @@ export interface PageLifeDeps {
   /** navigator.connection where the browser has it: its 'change' event is a network change. */
   connection?: EventTarget;
   networkChanged(): void;
+  /** The page was shown or hidden (and, once, how it is at the start). */
+  visibilityChanged(visible: boolean): void;
   closeEngine(): void;
   restart(): void;
   warn(message: string, error: unknown): void;
@@ -86,6 +90,7 @@ export function watchPageLife(d: PageLifeDeps): () => void {
     d.restart();
   };
   const onVisibility = () => {
+    d.visibilityChanged(visible());
     if (visible()) {
       wake.shown();
       comeBack('visible');
@@ -119,6 +124,7 @@ export function watchPageLife(d: PageLifeDeps): () => void {
     ...(d.connection ? [[d.connection, 'change', onNetwork] as [EventTarget, string, () => void]] : []),
   ];
   for (const [target, type, fn] of listen) target.addEventListener(type, fn);
+  d.visibilityChanged(visible());
   wake.sync(visible());
   return () => {
     unsubscribe();

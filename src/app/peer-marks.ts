@@ -4,11 +4,12 @@ import type { Store } from '../storage/store.ts';
 import type { Session } from './session.ts';
 
 /**
- * What this browser remembers about people, by identity (a peer id is derived
+ * What this room remembers about peers, by identity (a peer id is derived
  * from its identity key, so it cannot be worn by anyone else):
- * - bans, remembered for the room: a banned identity is not connected to again;
- * - "verified" marks, set by the person after comparing safety numbers;
+ * - bans for proof, remembered for the room: a banned identity is not connected to again;
  * - the safety number of each linked peer (computed, not stored).
+ * What the person knows and decides about people in every room (names, verified
+ * and blocked marks) is the roster's (roster.ts).
  */
 export interface PeerMarksDeps {
   store: Store;
@@ -23,18 +24,12 @@ const MAX_BANS = 1_000;
 
 export class PeerMarks {
   private bans: string[] = [];
-  private verified = new Set<string>();
   private numbers = new Map<string, string>();
 
   constructor(private readonly deps: PeerMarksDeps) {}
 
   async load(): Promise<void> {
-    const [bans, verified] = await Promise.all([
-      this.deps.store.getPref(`bans:${this.deps.room}`),
-      this.deps.store.getPref('verified'),
-    ]);
-    this.bans = parseList(bans);
-    this.verified = new Set(parseList(verified));
+    this.bans = parseList(await this.deps.store.getPref(`bans:${this.deps.room}`));
   }
 
   banned(): string[] {
@@ -60,23 +55,13 @@ export class PeerMarks {
     return this.numbers.get(peer) ?? null;
   }
 
-  isVerified(peer: string): boolean {
-    return this.verified.has(peer);
-  }
-
-  setVerified(peer: string, verified: boolean): void {
-    if (verified) this.verified.add(peer);
-    else this.verified.delete(peer);
-    this.save('verified', [...this.verified]);
-    this.deps.changed();
-  }
-
   private save(key: string, list: string[]): void {
     this.deps.store.setPref(key, JSON.stringify(list)).catch((e: Error) => console.warn(`meshdrop: could not store ${key}`, e));
   }
 }
 
-function parseList(raw: string | undefined): string[] {
+/** A stored JSON list of strings; anything else is an empty list (an old or broken value must not stop the room). */
+export function parseList(raw: string | undefined): string[] {
   if (!raw) return [];
   try {
     const v = JSON.parse(raw) as unknown;

@@ -2,7 +2,7 @@ import { toBase64Url } from '../core/bytes.ts';
 import { MAX_HOPS } from '../core/gossip/announcement.ts';
 import {
   parsePresence, PresenceBook, PRESENCE_PER_SECOND, REFRESH_MS, signPresence, verifyPresence, type Presence,
-  type PresenceOptions,
+  type PresenceOptions, type PresenceStatus,
 } from '../core/gossip/presence.ts';
 import { originHops } from '../core/gossip/rules.ts';
 import { cleanDisplayName } from '../core/names.ts';
@@ -34,6 +34,10 @@ export interface RoomPresenceDeps {
   wallClock(): number;
   /** Our display name as it is now. */
   name(): string;
+  /** Whether we are at the page now (core/gossip/presence.ts pageStatus). */
+  status(): PresenceStatus;
+  /** Identities this person blocked: what they say is not taken in (nor passed on by us). */
+  refused(origin: string): boolean;
   ban(peer: string, code: string, detail: string): void;
   /** Someone is here we did not know of (it may not be our neighbour): a mesh candidate. */
   arrived?(origin: string): void;
@@ -69,6 +73,8 @@ export class RoomPresence {
   /** Every tick: refresh our statement when due (or renamed), and let the silent expire. */
   tick(): void {
     const now = this.deps.now();
+    // Shown or hidden since we last signed (or hidden long enough to be away): say so.
+    if (this.ours && this.ours.status !== this.deps.status()) this.dirty = true;
     const due = now - this.lastSigned >= (this.dirty ? MIN_INTERVAL_MS : REFRESH_MS);
     if (due && !this.signing) void this.refresh();
     const expired = this.book.expire(now);
@@ -76,8 +82,12 @@ export class RoomPresence {
     if (expired.length > 0) this.deps.changed();
   }
 
-  /** Our name changed: say so (within the budget others give us). */
-  renamed(): void {
+  /**
+   * Our name or status changed: say so, within the budget others give us (one
+   * statement per MIN_INTERVAL_MS): toggles in between are coalesced, and the
+   * statement signed when the slot comes says how things are then.
+   */
+  restate(): void {
     this.dirty = true;
     this.tick();
   }
@@ -108,6 +118,10 @@ export class RoomPresence {
       return Promise.resolve();
     }
     const p = parsed.value;
+    if (this.deps.refused(p.origin)) {
+      this.book.count('blocked');
+      return Promise.resolve();
+    }
     if (!this.book.screen(p, this.deps.now()).ok) return Promise.resolve();
     const done = this.consider(from, p);
     this.verifying.set(p.origin, done);
@@ -143,6 +157,11 @@ export class RoomPresence {
     return raw === null ? null : cleanDisplayName(raw) || null;
   }
 
+  /** Active, idle or away, by `origin`'s own word; null when unknown (or from a peer too old to say). */
+  statusOf(origin: string): PresenceStatus | null {
+    return this.book.statusOf(origin);
+  }
+
   stats(): Record<string, number> {
     return { ...this.book.counters, here: this.book.here().length };
   }
@@ -175,7 +194,7 @@ export class RoomPresence {
     this.lastSigned = this.deps.now();
     const { self } = this.deps;
     const seq = (this.lastSeq = Math.max(this.lastSeq + 2, Math.floor(this.deps.wallClock())));
-    const fields = { origin: self.id, key: toBase64Url(self.publicKey), seq, since: this.deps.since, name: this.deps.name(), hops: MAX_HOPS };
+    const fields = { origin: self.id, key: toBase64Url(self.publicKey), seq, since: this.deps.since, name: this.deps.name(), status: this.deps.status(), hops: MAX_HOPS };
     const sign = (data: Uint8Array) => self.sign(data);
     try {
       const [here, gone] = await Promise.all([

@@ -1,5 +1,6 @@
 import { displayFileName } from '../core/filename.ts';
 import type { Catalogue } from '../core/gossip/catalogue.ts';
+import type { PresenceStatus } from '../core/gossip/presence.ts';
 import { pieceCountFor } from '../core/manifest/manifest.ts';
 import type { Availability } from '../core/swarm/availability.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
@@ -13,6 +14,7 @@ import type { FileLinks, LinkWaitView } from './file-links.ts';
 import type { Library } from './library.ts';
 import type { PeerMarks } from './peer-marks.ts';
 import type { RoomPresence } from './room-presence.ts';
+import type { PeopleRoster } from './roster.ts';
 import type { Session } from './session.ts';
 
 /**
@@ -32,6 +34,18 @@ export interface PeerView {
   safetyNumber: string | null;
   /** The person compared the safety number and marked this identity as verified. */
   verified: boolean;
+  /** Active, idle (page hidden) or away (hidden long), by their signed word; null when they did not say. */
+  status: PresenceStatus | null;
+  /** Met before this visit (the roster knew this identity). */
+  known: boolean;
+  /** The name we knew them by, when they give another one now ("Bob, known as Robert here"). */
+  knownAs: string | null;
+}
+
+/** Someone the person blocked, for the list with Unblock. */
+export interface BlockedView {
+  id: string;
+  name: string | null;
 }
 
 /** 'importing': our own draft, listed and served while its pieces are hashed and stored (app/draft-share.ts). */
@@ -98,6 +112,7 @@ export interface AppState {
   /** Whether this person hides their address from peers (relay-only links), and whether they can. */
   privacy: AddressPrivacy;
   peers: PeerView[];
+  blocked: BlockedView[];
   files: FileView[];
   elsewhere: StoredElsewhereView[];
   imports: ImportView[];
@@ -120,8 +135,9 @@ export interface EngineInternals {
   /** Who the relay says is in the room. */
   present(): ReadonlySet<string>;
   /** Who says, by signed gossip, that they are in the room, and the names they give. */
-  presence: Pick<RoomPresence, 'here' | 'nameOf'>;
+  presence: Pick<RoomPresence, 'here' | 'nameOf' | 'statusOf'>;
   marks: PeerMarks;
+  roster: PeopleRoster;
   imports: Map<number, Omit<ImportView, 'id'>>;
   notices: Notices;
   name(): string;
@@ -183,11 +199,9 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
   const nameOf = (id: string) => (id === e.self ? name : e.sessions.get(id)?.name ?? e.presence.nameOf(id));
   const peerIds = new Set([...e.present(), ...e.sessions.keys(), ...e.presence.here()]);
   peerIds.delete(e.self);
-  const peers = [...peerIds].map((id): PeerView => {
-    const s = e.sessions.get(id);
-    const link = s?.ready ? 'open' : e.peers()?.linkState(id) ? 'connecting' : 'none';
-    return { id, name: nameOf(id), link, via: link === 'open' ? e.route(id) : null, lost: link === 'open' && e.lost(id), safetyNumber: e.marks.safetyNumber(id), verified: e.marks.isVerified(id) };
-  }).sort(byLink);
+  for (const id of e.roster.blocked()) peerIds.delete(id); // the relay still lists them; we refuse them
+  const peers = [...peerIds].map((id) => peerView(e, id, nameOf(id))).sort(byLink);
+  const blocked = [...e.roster.blocked()].map((id) => ({ id, name: e.roster.nameOf(id) }));
   const ids = new Set([...e.catalogue.entries().map((x) => x.meta.id), ...e.library.roomFiles().map((f) => f.meta.id)]);
   const files = [...ids].map((id) => fileView(e, id, nameOf, extra.now)).filter((f): f is FileView => f !== null);
   const elsewhere = e.library.all()
@@ -198,6 +212,7 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
     relay: extra.relay,
     privacy: extra.privacy,
     peers,
+    blocked,
     files,
     elsewhere,
     imports: [...e.imports].map(([id, i]) => ({ id, ...i, name: shownName(i.name) })),
@@ -210,6 +225,16 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
 /** File names in what rules did come from announcements: shown cleaned, like every file name. */
 function shownRuleNames(view: RulesView): RulesView {
   return { ...view, list: view.list.map((r) => ({ ...r, entries: r.entries.map((x) => ({ ...x, name: shownName(x.name) })) })) };
+}
+
+function peerView(e: EngineInternals, id: string, name: string | null): PeerView {
+  const s = e.sessions.get(id);
+  const link = s?.ready ? 'open' : e.peers()?.linkState(id) ? 'connecting' : 'none';
+  return {
+    id, name, link, via: link === 'open' ? e.route(id) : null, lost: link === 'open' && e.lost(id),
+    safetyNumber: e.marks.safetyNumber(id), verified: e.roster.isVerified(id), status: e.presence.statusOf(id),
+    known: e.roster.isKnown(id), knownAs: e.roster.knownAs(id, name),
+  };
 }
 
 const LINK_ORDER: Record<PeerView['link'], number> = { open: 0, connecting: 1, none: 2 };

@@ -1,8 +1,10 @@
 import type { AppState, PeerView } from '../app/state.ts';
+import { BlockButton, BlockedList } from './BlockControls.tsx';
 import { PrivacySwitch } from './PrivacySwitch.tsx';
 
 export interface PeerIntents {
   setVerified(peer: string, verified: boolean): void;
+  setBlocked(peer: string, blocked: boolean): void;
   setHideAddress(hidden: boolean): void;
 }
 
@@ -33,7 +35,7 @@ export function PeerList({ state, intents }: { state: AppState; intents: PeerInt
           <span class="peer-name">{state.self.name}</span> <span class="tag">you</span>
         </li>
         {shown.map((p) => (
-          <Peer key={p.id} peer={p} setVerified={intents.setVerified} />
+          <Peer key={p.id} peer={p} intents={intents} />
         ))}
       </ul>
       {folded.length > 0 && (
@@ -43,26 +45,29 @@ export function PeerList({ state, intents }: { state: AppState; intents: PeerInt
             {folded.map((p) => (
               <li key={p.id} class="peer unlinked" data-peer-id={p.id}>
                 <span class="dot none" aria-hidden="true" />
-                <span class="peer-name">{p.name ?? 'Someone'}</span>
+                <PeerName peer={p} />
+                <Status peer={p} />
               </li>
             ))}
           </ul>
         </details>
       )}
       {state.peers.length === 0 && <p class="hint">Nobody else yet. Send the room link to someone.</p>}
+      <BlockedList blocked={state.blocked} unblock={(peer) => intents.setBlocked(peer, false)} />
       <PrivacySwitch privacy={state.privacy} setHidden={intents.setHideAddress} />
     </section>
   );
 }
 
-function Peer({ peer: p, setVerified }: { peer: PeerView; setVerified(peer: string, verified: boolean): void }) {
+function Peer({ peer: p, intents }: { peer: PeerView; intents: PeerIntents }) {
   const who = p.name ?? 'them';
   return (
     <li class="peer" data-peer-id={p.id}>
       <details>
         <summary>
           <span class={`dot ${p.lost ? 'lost' : p.link}`} aria-hidden="true" />
-          <span class="peer-name">{p.name ?? 'Someone'}</span>
+          <PeerName peer={p} />
+          <Status peer={p} />
           {p.verified && <span class="tag verified" title="You compared safety numbers">✓ verified</span>}
           <Route peer={p} />
         </summary>
@@ -76,15 +81,56 @@ function Peer({ peer: p, setVerified }: { peer: PeerView; setVerified(peer: stri
               browser with nobody in between. It stays the same every time you meet.
             </p>
             <label class="check">
-              <input type="checkbox" checked={p.verified} onChange={(e) => setVerified(p.id, (e.target as HTMLInputElement).checked)} />
+              <input type="checkbox" checked={p.verified} onChange={(e) => intents.setVerified(p.id, (e.target as HTMLInputElement).checked)} />
               I compared it: mark {who} as verified
             </label>
           </div>
         ) : (
           <p class="verify">Not connected yet, so there is no safety number.</p>
         )}
+        <BlockButton peer={p.id} name={p.name ?? 'this person'} block={(peer) => intents.setBlocked(peer, true)} />
       </details>
     </li>
+  );
+}
+
+/**
+ * The name they give, and whether we met before: someone we knew under
+ * another name reads "Bob, known as Robert here" (the name we knew first).
+ * Both names are chosen by the peer: text only, cleaned by the engine.
+ */
+function PeerName({ peer: p }: { peer: PeerView }) {
+  const name = p.name ?? 'Someone';
+  if (p.knownAs !== null) {
+    return (
+      <span class="peer-name" title="The same identity you met before under another name">
+        {p.knownAs}
+        <span class="known-as">, known as {name} here</span>
+      </span>
+    );
+  }
+  return (
+    <>
+      <span class="peer-name">{name}</span>
+      {p.known && <span class="tag known" title="You have met this identity before">met before</span>}
+    </>
+  );
+}
+
+const STATUS_TEXT = { active: 'active', idle: 'idle', away: 'away' } as const;
+const STATUS_TITLE = {
+  active: 'Their meshdrop page is open in front of them',
+  idle: 'Their meshdrop page is in the background',
+  away: 'Their meshdrop page has been in the background for a while',
+} as const;
+
+/** Active, idle or away, by their own word (nothing for a peer too old to say). */
+function Status({ peer: p }: { peer: PeerView }) {
+  if (p.status === null) return null;
+  return (
+    <span class={`tag presence ${p.status}`} title={STATUS_TITLE[p.status]}>
+      {STATUS_TEXT[p.status]}
+    </span>
   );
 }
 

@@ -53,7 +53,10 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
       <div class="layout">
         <aside>
           <NameEditor name={state.self.name} onRename={(n) => engine.setName(n)} />
-          <PeerList state={state} intents={{ setVerified: (peer, v) => engine.setVerified(peer, v), setHideAddress: (h) => void engine.setHideAddress(h) }} />
+          <PeerList
+            state={state}
+            intents={{ setVerified: (peer, v) => engine.setVerified(peer, v), setBlocked: (peer, b) => void engine.setBlocked(peer, b), setHideAddress: (h) => void engine.setHideAddress(h) }}
+          />
         </aside>
         <main>
           <ShareBox onFiles={(f) => void engine.share(f)} dragging={dragging} />

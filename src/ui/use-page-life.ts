@@ -25,6 +25,7 @@ export function usePageLife(engine: Engine | null, restart: () => void): void {
       subscribe: (fn) => coalesced(engine, fn),
       connection: (navigator as { connection?: EventTarget }).connection,
       networkChanged: () => engine.networkChanged(),
+      visibilityChanged: (visible) => engine.pageVisible(visible),
       closeEngine: () => engine.close(),
       restart,
       warn: (message, error) => console.warn(message, error),

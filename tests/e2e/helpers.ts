@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { devices, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, devices, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.ts';
 
 /** Helpers shared by the e2e specs: open a room, share a file, download it and hash what was saved. */
 export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -26,6 +27,35 @@ export async function newPage(browser: Browser, opts: Parameters<Browser['newCon
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   return { context, page };
+}
+
+/**
+ * A browser profile on disk: its IndexedDB (and so its identity and what it
+ * remembers) outlives a reload. Playwright's default contexts keep IndexedDB in memory.
+ */
+export async function persistentBrowser(dir: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, args: CHROMIUM_ARGS, baseURL: test.info().project.use.baseURL, ...DESKTOP,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  return { context, page };
+}
+
+/** A value this browser has committed to its prefs in IndexedDB (read the way the app reads them). */
+export function storedPref(page: Page, key: string): Promise<unknown> {
+  return page.evaluate((k) => new Promise<unknown>((resolve, reject) => {
+    const open = indexedDB.open('meshdrop-prefs');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const get = open.result.transaction('prefs').objectStore('prefs').get(k);
+      get.onerror = () => reject(get.error);
+      get.onsuccess = () => {
+        open.result.close();
+        resolve(get.result);
+      };
+    };
+  }), key);
 }
 
 /** Starts a room from the landing page (opening it first unless told not to); returns the room link. */

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.ts';
-import { DESKTOP, displayName, expectPeer, fileRow, joinRoom, newPage, randomFile, shareFile, startRoom } from './helpers.ts';
+import { expect, test, type Page } from '@playwright/test';
+import { DESKTOP, displayName, expectPeer, fileRow, joinRoom, newPage, persistentBrowser, randomFile, shareFile, startRoom, storedPref } from './helpers.ts';
 
 /**
  * What the relay sees, from inside real browsers: every WebSocket frame either
@@ -60,29 +59,10 @@ test('the relay sees only sealed signalling; both ends show the same safety numb
   await bob.context.close();
 });
 
-/** A browser profile on disk: its IndexedDB (and so its identity) outlives a reload. */
-async function persistentBrowser(dir: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, baseURL: test.info().project.use.baseURL, ...DESKTOP,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  return { context, page };
-}
-
-/** The verified marks this browser has committed to IndexedDB (read the way the app reads them). */
-function storedVerifiedMarks(page: Page): Promise<string[]> {
-  return page.evaluate(() => new Promise<string[]>((resolve, reject) => {
-    const open = indexedDB.open('meshdrop-prefs');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const get = open.result.transaction('prefs').objectStore('prefs').get('verified');
-      get.onerror = () => reject(get.error);
-      get.onsuccess = () => {
-        open.result.close();
-        resolve(typeof get.result === 'string' ? (JSON.parse(get.result) as string[]) : []);
-      };
-    };
-  }));
+/** The verified marks this browser has committed to IndexedDB: the roster's (app/roster.ts). */
+async function storedVerifiedMarks(page: Page): Promise<string[]> {
+  const roster = (await storedPref(page, 'roster')) as { people?: { id: string; verified: { on: boolean } }[] } | undefined;
+  return (roster?.people ?? []).filter((p) => p.verified.on).map((p) => p.id);
 }
 
 test('the safety number is the same on both sides and after a reload; a verified mark persists', async () => {

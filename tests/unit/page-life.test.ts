@@ -25,6 +25,8 @@ function fakePage() {
   let refuse = false;
   const world = {
     now: 0, running: false, relayOnline: true, log,
+    /** What the engine was told of the page's visibility, in order. */
+    shown: [] as boolean[],
     wakeLock: {
       request: async (): Promise<WakeLockSentinelLike> => {
         log.push('request');
@@ -50,6 +52,7 @@ function fakePage() {
     subscribe: (fn) => (listeners.add(fn), () => listeners.delete(fn)),
     connection,
     networkChanged: () => log.push('network'),
+    visibilityChanged: (visible) => world.shown.push(visible),
     closeEngine: () => log.push('close'),
     restart: () => log.push('restart'),
     warn: () => log.push('warn'),
@@ -81,6 +84,18 @@ describe('page life decisions', () => {
 });
 
 describe('watchPageLife', () => {
+  test('tells the engine how the page is at the start and each time it is shown or hidden (presence status)', () => {
+    const { world, deps } = fakePage();
+    world.doc.visibilityState = 'hidden'; // opened in a background tab
+    const stop = watchPageLife(deps);
+    world.setVisibility('visible');
+    world.setVisibility('hidden');
+    assert.deepEqual(world.shown, [false, true, false]);
+    stop();
+    world.setVisibility('visible');
+    assert.deepEqual(world.shown, [false, true, false], 'unwired: told nothing more');
+  });
+
   test('holds the wake lock while a transfer runs, asks again after the page is shown, lets go when it ends', async () => {
     const { world, deps } = fakePage();
     const stop = watchPageLife(deps);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RoomPresence } from '../../src/app/room-presence.ts';
 import { toBase64Url } from '../../src/core/bytes.ts';
-import { EXPIRE_MS, REFRESH_MS, signPresence, type Presence } from '../../src/core/gossip/presence.ts';
+import { EXPIRE_MS, REFRESH_MS, signPresence, type Presence, type PresenceStatus } from '../../src/core/gossip/presence.ts';
 import { decodeFrame, encodeFrame } from '../../src/core/wire/frames.ts';
 import { fakeVerify, idOf, makeFakeKey, type TestKey } from './helpers/gossip-keys.ts';
 
@@ -14,6 +14,8 @@ interface Node {
   presence: RoomPresence;
   links: Set<string>;
   name: string;
+  status: PresenceStatus;
+  blocked: Set<string>;
   bans: string[];
   arrived: string[];
   departed: string[];
@@ -28,7 +30,7 @@ class Room {
 
   add(n: number, room = ROOM): Node {
     const key = makeFakeKey(n);
-    const node: Node = { id: key.id, key, links: new Set(), name: `Person ${n}`, bans: [], arrived: [], departed: [], restarted: [], presence: undefined! };
+    const node: Node = { id: key.id, key, links: new Set(), name: `Person ${n}`, status: 'active', blocked: new Set(), bans: [], arrived: [], departed: [], restarted: [], presence: undefined! };
     node.presence = new RoomPresence({
       self: key, room, since: 1_700_000_000_000 + this.clock, verify: fakeVerify, idOf,
       neighbours: () => [...node.links],
@@ -38,6 +40,8 @@ class Room {
       now: () => this.clock,
       wallClock: () => 1_700_000_000_000 + this.clock,
       name: () => node.name,
+      status: () => node.status,
+      refused: (origin) => node.blocked.has(origin),
       ban: (peer, code) => node.bans.push(`${peer}:${code}`),
       arrived: (origin) => node.arrived.push(origin),
       departed: (origin) => node.departed.push(origin),
@@ -160,7 +164,7 @@ describe('RoomPresence: who is here reaches those who are not neighbours', () =>
     const { room, a, c } = await line();
     for (const name of ['Ann', 'Anna', 'Annabel']) {
       a.name = name;
-      a.presence.renamed();
+      a.presence.restate();
       await room.advance(1_000);
     }
     await room.advance(10_000);
@@ -171,11 +175,11 @@ describe('RoomPresence: who is here reaches those who are not neighbours', () =>
   test('names are cleaned like HELLO names: bidi overrides and invisible ones do not reach the screen', async () => {
     const { room, a, c } = await line();
     a.name = 'Bob\u202egpj.exe';
-    a.presence.renamed();
+    a.presence.restate();
     await room.advance(6_000);
     assert.equal(c.presence.nameOf(a.id), 'Bobgpj.exe');
     a.name = '\u200b\u200b';
-    a.presence.renamed();
+    a.presence.restate();
     await room.advance(6_000);
     assert.equal(c.presence.nameOf(a.id), null, 'nothing visible: no name');
   });
@@ -203,3 +207,66 @@ describe('RoomPresence: only proof gets a link banned', () => {
     assert.deepEqual(c.presence.here(), [mallory.id]);
   });
 });
+
+describe('RoomPresence: active, idle and away, by the page\'s own word', () => {
+  test('a status change reaches C through B; a signature over the status stops B from changing it', async () => {
+    const { room, a, b, c } = await line();
+    assert.equal(c.presence.statusOf(a.id), 'active');
+    a.status = 'idle';
+    a.presence.restate();
+    await room.advance(6_000);
+    assert.equal(c.presence.statusOf(a.id), 'idle');
+    const forged = { ...(await forgeStatus(a.key, 'idle')), status: 'away' as const };
+    await c.presence.receive(b.id, forged);
+    assert.deepEqual(c.bans, [`${b.id}:ERR_BAD_SIGNATURE`], 'the status is signed: changed on the way is proof');
+  });
+
+  test('rapid toggles are coalesced: the last one arrives and no receiver drops a statement for its budget', async () => {
+    const { room, a, c } = await line();
+    for (let i = 0; i < 40; i++) {
+      a.status = i % 2 === 0 ? 'idle' : 'active';
+      a.presence.restate();
+      room.clock += 100; // ten toggles a second, faster than the 1 s tick
+      if (i % 10 === 9) await room.advance(1_000);
+    }
+    a.status = 'away';
+    a.presence.restate();
+    await room.advance(12_000);
+    assert.equal(c.presence.statusOf(a.id), 'away');
+    assert.equal(c.presence.stats()['over-budget'], 0);
+    assert.deepEqual(c.bans, []);
+  });
+
+  test('a statement without a status (a peer too old to say) shows none', async () => {
+    const room = new Room();
+    const [b, c] = [room.add(2), room.add(3)];
+    room.link(b, c);
+    const old = makeFakeKey(70);
+    const p = await signPresence({ origin: old.id, key: toBase64Url(old.publicKey), seq: 5, since: 5, kind: 'here', name: 'Old', hops: 3 }, ROOM, (d) => old.sign(d));
+    await c.presence.receive(b.id, p);
+    assert.equal(c.presence.isHere(old.id), true);
+    assert.equal(c.presence.statusOf(old.id), null);
+    assert.deepEqual(c.bans, []);
+  });
+});
+
+describe('RoomPresence: a blocked identity', () => {
+  test('is not taken in, not passed on, and its forwarder is not punished', async () => {
+    const room = new Room();
+    const [a, b, c, d] = [room.add(1), room.add(2), room.add(3), room.add(4)];
+    b.blocked.add(a.id);
+    room.link(a, b);
+    room.link(b, c);
+    room.link(c, d);
+    await room.advance(1_000);
+    assert.equal(b.presence.isHere(a.id), false);
+    assert.ok(b.presence.stats().blocked! >= 1);
+    assert.equal(c.presence.isHere(a.id), false, 'B did not pass it on');
+    assert.equal(c.presence.isHere(b.id), true);
+    assert.deepEqual(b.bans, []);
+  });
+});
+
+async function forgeStatus(key: TestKey, status: PresenceStatus): Promise<Presence> {
+  return signPresence({ origin: key.id, key: toBase64Url(key.publicKey), seq: 9e12, since: 5, kind: 'here', name: 'x', status, hops: 3 }, ROOM, (d) => key.sign(d));
+}
