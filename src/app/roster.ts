@@ -1,5 +1,5 @@
 import {
-  blockedIds, decodeRoster, encodeRoster, mark, mergeRosters, migrateVerified, see, type Person, type Roster,
+  blockedIds, decodeRoster, encodeRoster, mark, mergeRosters, migrateVerified, sameRoster, see, seeAll, type Person, type Roster,
 } from '../core/roster.ts';
 import type { Store } from '../storage/store.ts';
 import { parseList } from './peer-marks.ts';
@@ -71,9 +71,14 @@ export class PeopleRoster {
 
   /** Someone proved their identity here (a checked HELLO, or a signed presence statement) under `name`. */
   seen(id: string, name: string | null, room: string): void {
+    this.remember(id);
+    this.roster = see(this.roster, { id, name, room, now: this.deps.wallClock() });
+  }
+
+  /** Before the roster learns of this session's sighting: what it knew of `id` until now. */
+  private remember(id: string): void {
     if (!this.knownBefore.has(id)) this.knownBefore.set(id, this.nameBefore(id));
     if (!this.roster.has(id)) this.metNew = true;
-    this.roster = see(this.roster, { id, name, room, now: this.deps.wallClock() });
   }
 
   /**
@@ -84,7 +89,12 @@ export class PeopleRoster {
   tick(now: number, here: () => Iterable<[id: string, name: string | null]>, room: string): void {
     if (now - this.lastSync < (this.metNew ? NEW_PERSON_SYNC_MS : SYNC_MS)) return;
     this.lastSync = now;
-    for (const [id, name] of here()) this.seen(id, name, room);
+    const at = this.deps.wallClock();
+    const sightings = [...here()].map(([id, name]) => {
+      this.remember(id);
+      return { id, name, room, now: at };
+    });
+    this.roster = seeAll(this.roster, sightings);
     void this.sync();
   }
 
@@ -154,7 +164,7 @@ export class PeopleRoster {
     const stored = decodeRoster(await this.deps.store.getValue(ROSTER_KEY));
     const merged = mergeRosters(this.roster, stored);
     this.roster = merged; // what this tab learns while the write runs goes out with the next sync
-    if (JSON.stringify(encodeRoster(merged)) !== JSON.stringify(encodeRoster(stored))) {
+    if (!sameRoster(merged, stored)) {
       await this.deps.store.setValue(ROSTER_KEY, encodeRoster(merged));
     }
     this.applyBlocks();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  blockedIds, decodeRoster, encodeRoster, mark, MAX_NAMES, MAX_PEOPLE, MAX_ROOMS, mergeRosters, migrateVerified, see,
-  SEEN_STEP_MS, type Roster,
+  blockedIds, decodeRoster, encodeRoster, mark, MAX_NAMES, MAX_PEOPLE, MAX_ROOMS, mergeRosters, migrateVerified, sameRoster, see,
+  seeAll, SEEN_STEP_MS, type Roster,
 } from '../../src/core/roster.ts';
 
 /** Peer ids are 16 base64url characters (derived from the identity key). */
@@ -28,6 +28,17 @@ describe('roster: seeing people', () => {
     const r = see(empty, { id: BOB, name: 'Bob', room: ROOM_A, now: 1_000 });
     assert.equal(see(r, { id: BOB, name: 'Bob', room: ROOM_A, now: 1_000 + SEEN_STEP_MS - 1 }), r);
     assert.notEqual(see(r, { id: BOB, name: 'Bob', room: ROOM_A, now: 1_000 + SEEN_STEP_MS }), r);
+  });
+
+  test('a batch (everyone here, each tick): one new roster when someone changed, the same one when nobody did', () => {
+    const everyone = (now: number) => [BOB, CAROL].map((who) => ({ id: who, name: who === BOB ? 'Bob' : 'Carol', room: ROOM_A, now }));
+    const r = seeAll(empty, everyone(1_000));
+    assert.deepEqual([...r.keys()], [BOB, CAROL]);
+    assert.equal(seeAll(r, everyone(2_000)), r);
+    const later = seeAll(r, everyone(1_000 + SEEN_STEP_MS));
+    assert.deepEqual([...later.values()].map((p) => p.lastSeen), [1_000 + SEEN_STEP_MS, 1_000 + SEEN_STEP_MS]);
+    assert.equal(sameRoster(r, later), false);
+    assert.equal(sameRoster(later, decodeRoster(structuredClone(encodeRoster(later)))), true);
   });
 
   test('names are hostile input: cleaned as display names; nothing visible is no name', () => {
