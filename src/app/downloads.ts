@@ -21,7 +21,8 @@ export interface DownloadsDeps {
   sha256: Sha256;
   now(): number;
   random(): number;
-  openPeers(): string[];
+  /** Linked peers a download of this file may ask (its audience, if it has one). */
+  openPeers(fileId: string): string[];
   send(peer: string, m: WireMessage): void;
   expect(peer: string, fileId: string, piece: number, length: number): void;
   cancel(peer: string, fileId: string, piece: number): void;
@@ -178,7 +179,7 @@ export class Downloads {
     const me = () => this.active.get(fileId);
     return {
       library: deps.library, availability: deps.availability, sha256: deps.sha256, now: deps.now, random: deps.random,
-      openPeers: deps.openPeers,
+      openPeers: () => deps.openPeers(fileId),
       send: deps.send,
       expect: (peer, piece, length) => deps.expect(peer, fileId, piece, length),
       cancel: (peer, piece) => deps.cancel(peer, fileId, piece),

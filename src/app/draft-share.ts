@@ -1,3 +1,4 @@
+import { widenWith } from '../core/gossip/audience.ts';
 import type { Sha256 } from '../core/hash.ts';
 import { draftIdFor, MAX_RANGE_HASHES, newDraftNonce, rangeSignedBytes, type SignedRange } from '../core/manifest/draft.ts';
 import {
@@ -105,14 +106,16 @@ export class DraftShares {
   }
 
   /** Shares `file`: resolves with the final local file, or an error (ERR_CANCELLED if the person withdrew it first). */
-  async share(file: Blob, name: string, path: string | undefined, onStart: (draftId: string) => void): Promise<Result<LocalFile>> {
+  /** `audience`: the chosen people it is for (core/gossip/audience.ts), from its first statement on; undefined: the room. */
+  async share(file: Blob, name: string, path: string | undefined, onStart: (draftId: string) => void, audience?: string[]): Promise<Result<LocalFile>> {
     const sized = checkFileSize(file.size);
     if (!sized.ok) return sized;
     const { deps } = this;
     const nonce = newDraftNonce(deps.randomBytes);
     const id = await draftIdFor(deps.self.id, nonce, deps.sha256);
     const placed = path === undefined ? {} : { path };
-    const meta: FileMeta = { id, name, size: file.size, mime: file.type || 'application/octet-stream', ...placed, draft: nonce };
+    const chosen = audience === undefined ? {} : { audience };
+    const meta: FileMeta = { id, name, size: file.size, mime: file.type || 'application/octet-stream', ...placed, ...chosen, draft: nonce };
     const stat: ImportStat = { name, draftId: id, startedAt: deps.wallClock() };
     this.imports = [...this.imports.slice(1 - MAX_STATS), stat];
     const pieceSize = pieceSizeFor(file.size);
@@ -212,7 +215,8 @@ export class DraftShares {
     let final = local;
     if (!held) await library.finalise(local, meta, { ...local.manifest, id: fileId }, local.have);
     else {
-      library.rename(held, meta.name, meta.path);
+      // Held already (shared or fetched before): for whom is the wider of the two, never narrower.
+      library.rename(held, meta.name, meta.path, widerOf(held.meta.audience, meta.audience));
       if (!held.have.complete) await storeAll(held, file, (i, data) => library.storePiece(held, i, data), () => undefined);
       await library.remove(draftMeta.id);
       final = held;
@@ -226,6 +230,13 @@ export class DraftShares {
     this.deps.changed();
     return final;
   }
+}
+
+/** Both audiences' people, or the whole room if either is; past MAX_AUDIENCE, the one it had. */
+function widerOf(held: string[] | undefined, now: string[] | undefined): string[] | undefined {
+  if (held === undefined || now === undefined) return undefined;
+  const wider = widenWith(held, now);
+  return wider.ok ? wider.value : held;
 }
 
 const rangeFrame = (local: LocalFile, r: SignedRange): WireMessage => ({

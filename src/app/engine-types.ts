@@ -90,6 +90,8 @@ export interface EngineStats {
   /** Presence by gossip: accepted, dropped by reason, and how many are here. */
   presence: Record<string, number>;
   droppedAvailability: number;
+  /** Asks for a file from outside its chosen audience, answered as for a file we do not have (app/audience.ts). */
+  audienceRefused: number;
   meshSignals: MeshSignalStats;
   /** Room queries: asked, taken, forwarded, answered, hits, and what was dropped by reason (core/gossip/query.ts). */
   queries: Record<string, number>;

@@ -1,3 +1,4 @@
+import { floods } from '../core/gossip/audience.ts';
 import { MAX_FILES_PER_ORIGIN } from '../core/gossip/catalogue.ts';
 import { HEARTBEAT_MS } from '../core/gossip/lazy.ts';
 import { pageStatus } from '../core/gossip/presence.ts';
@@ -5,6 +6,7 @@ import { MIN_CANDIDATES, sample } from '../core/mesh/bounded.ts';
 import { Availability, type PieceView } from '../core/swarm/availability.ts';
 import type { PeerConnection } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
+import { Audiences } from './audience.ts';
 import { AutoFetch } from './auto-fetch.ts';
 import { DraftFetches } from './draft-fetch.ts';
 import { DraftShares } from './draft-share.ts';
@@ -97,7 +99,7 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const gossip = new RoomGossip({
-    self: deps.self, verify: deps.verify, idOf: deps.idOf, sha256: deps.sha256, neighbours, members, since,
+    self: deps.self, verify: deps.verify, idOf: deps.idOf, sha256: deps.sha256, neighbours, linked: openPeers, members, since,
     pending: (origin) => presence.pending(origin), sessionStart: (origin) => presence.book.since(origin),
     send: (peer, m) => sessions.get(peer)?.send(m),
     now: deps.now, wallClock: deps.wallClock,
@@ -105,6 +107,7 @@ export function createEngine(deps: EngineDeps): Engine {
       fetches.onAdded(origin, fileId);
       rules.added();
     },
+    taken: (a) => audiences.taken(a),
     changed: () => {
       announcers.clear();
       availability.invalidate();
@@ -115,8 +118,8 @@ export function createEngine(deps: EngineDeps): Engine {
   });
   const queries = new RoomQueries({
     self, name: () => intents.name(), neighbours, members, statements: () => gossip.catalogue.announcements(),
-    // Every statement is for the whole room until audiences exist (issue 12): the one check to point at their rule.
-    answerable: () => true,
+    // A query's asker is unknown: only statements for the whole room answer it (core/gossip/audience.ts).
+    answerable: (a) => floods(a.file.audience),
     send: (peer, m) => sessions.get(peer)?.send(m), merge: (from, hits) => gossip.receiveHits(from, hits),
     ban: (peer, code, detail) => banPeer(peer, code, detail), now: deps.now, randomBytes: deps.randomBytes,
   });
@@ -138,7 +141,7 @@ export function createEngine(deps: EngineDeps): Engine {
       // We no longer hold it whole: the room hears so (our HAVEs still offer what is left) until it is repaired.
       if (gossip.catalogue.latest(self, file.meta.id)?.kind === 'add') {
         void gossip.announce('remove', file.meta);
-        for (const s of startedSessions()) s.send({ type: 'bitfield', fileId: file.meta.id, bits: file.have.bytes });
+        for (const s of audiences.hearers(file.meta.id)) s.send({ type: 'bitfield', fileId: file.meta.id, bits: file.have.bytes });
       }
       repair(file);
     },
@@ -165,21 +168,22 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const dropped = (local: LocalFile) => {
     const none = new Uint8Array(Math.ceil(local.manifest.pieceCount / 8));
-    for (const s of startedSessions()) s.send({ type: 'bitfield', fileId: local.meta.id, bits: none });
+    for (const s of audiences.hearers(local.meta.id)) s.send({ type: 'bitfield', fileId: local.meta.id, bits: none });
   };
 
   /**
    * Every linked peer hears of every piece we store and serve: partial holders
-   * are sources for everyone. A draft copy is served by its origin only, so
-   * its pieces go unmentioned.
+   * are sources for everyone (of its audience, if it has one: app/audience.ts). A draft copy is served by its
+   * origin only, so its pieces go unmentioned.
    */
   function pieceStored(fileId: string, piece: number): void {
-    if (library.servable(fileId)) for (const s of startedSessions()) s.send({ type: 'have', fileId, piece });
+    if (library.servable(fileId)) for (const s of audiences.hearers(fileId)) s.send({ type: 'have', fileId, piece });
     deps.pieceStored?.(fileId, piece);
   }
 
   const downloads: Downloads = new Downloads({
-    library, availability, sha256: deps.sha256, now: deps.now, random: deps.random, openPeers,
+    library, availability, sha256: deps.sha256, now: deps.now, random: deps.random,
+    openPeers: (fileId) => audiences.sources(fileId, openPeers()),
     send: (peer, m) => sessions.get(peer)?.send(m),
     expect: (peer, fileId, piece, length) => sessions.get(peer)?.expect(fileId, piece, length),
     cancel: (peer, fileId, piece) => sessions.get(peer)?.cancel(fileId, piece),
@@ -207,6 +211,8 @@ export function createEngine(deps: EngineDeps): Engine {
     stored: pieceStored,
     changed,
   });
+
+  const audiences = new Audiences({ self, library, downloads: () => downloads, gossip, sessions, announce, changed });
 
   /** Every ban goes through here: the person is told, the link ends, and the identity stays refused in this room. */
   const banPeer = (peer: string, code: string, detail: string) => {
@@ -250,11 +256,12 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const sessionContext: SessionContext = {
-    library, availability, uploader,
+    availability, uploader,
     download: (fileId) => downloads.get(fileId),
-    manifestOf: (fileId) => library.get(fileId)?.manifest,
+    manifestOf: (peer, fileId) => audiences.manifestFor(peer, fileId),
+    servable: (peer, fileId) => audiences.servable(peer, fileId),
     checkHello: (session, m) => checkHello(m, session.id, deps.room, session.fingerprints, deps.verify, deps.idOf),
-    subscribeDraft: (peer, fileId) => shares.subscribe(peer, fileId),
+    subscribeDraft: (peer, fileId) => audiences.mayKnow(peer, fileId) && shares.subscribe(peer, fileId),
     onDraftHashes: (session, m) => void fetches.onRange(session.id, m),
     onReady(session) {
       timeline.mark('hello-ok');
@@ -262,6 +269,7 @@ export function createEngine(deps: EngineDeps): Engine {
       marks.identify(session);
       roster.seen(session.id, session.name, deps.room);
       fetches.peerReady(session.id);
+      audiences.proven(session);
       for (const d of downloads.all()) d.peerUpdated(session.id);
       changed();
     },
@@ -274,6 +282,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     onGossip: (session, json) => void gossip.receive(session.id, json, true),
     onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json).then(() => timeline.mark('catalogue')),
+    onAudience: (session, json) => void gossip.receiveAudience(session.id, json),
     onLazy: (session, kind, json) => (kind === 'ihave' ? gossip.receiveIhave(session.id, json) : gossip.receiveIwant(session.id, json)),
     onMeshSignal: (session, json) => meshSignals.receive(session.id, json),
     onQuery: (session, kind, json) => void queries.receive(session.id, kind, json),
@@ -303,8 +312,8 @@ export function createEngine(deps: EngineDeps): Engine {
       if (intents.name() !== name) sendHelloTo(session, intents.name()); // renamed while we were signing
       presence.greet(peer); // before the catalogue: its origins must be known members when it is judged
       gossip.syncTo(peer);
-      // Partial files: our bitfield, so the peer can fetch from us what we already have.
-      for (const f of library.roomFiles()) if (!f.have.complete && f.have.count > 0 && library.servable(f.meta.id)) session.send({ type: 'bitfield', fileId: f.meta.id, bits: f.have.bytes });
+      // Partial files: our bitfield, so the peer can fetch from us what we already have (chosen audiences' once it is proven).
+      for (const f of library.roomFiles()) if (!f.have.complete && f.have.count > 0 && !f.meta.audience && library.servable(f.meta.id)) session.send({ type: 'bitfield', fileId: f.meta.id, bits: f.have.bytes });
     });
   };
 
@@ -332,7 +341,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const budget = new StorageBudget(deps.storage, notices);
   const intents = createIntents({
-    deps, library, downloads, gossip, notices, roster, budget, changed, announce, dropped, shares, fetches,
+    deps, library, downloads, gossip, notices, roster, budget, changed, announce, dropped, shares, fetches, audiences,
     sendHello: (name) => {
       for (const s of sessions.values()) if (s.started) sendHelloTo(s, name);
       presence.restate();
@@ -433,7 +442,7 @@ export function createEngine(deps: EngineDeps): Engine {
       return () => listeners.delete(fn);
     },
     stats: () => ({
-      uploadedBytes, downloads: downloads.report(), imports: shares.stats(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, meshSignals: meshSignals.stats(), queries: queries.stats(),
+      uploadedBytes, downloads: downloads.report(), imports: shares.stats(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, audienceRefused: audiences.refused, meshSignals: meshSignals.stats(), queries: queries.stats(),
       links: peers ? { ...peers.stats(), ...peers.meshStats() } : { iceRestarts: 0, replacedLost: 0 },
     }),
     ready,

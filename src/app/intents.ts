@@ -2,6 +2,7 @@ import { nameForSharing, safeFileName } from '../core/filename.ts';
 import { folderPathForSharing } from '../core/folder-path.ts';
 import { cleanDisplayName } from '../core/names.ts';
 import type { DraftFetches } from './draft-fetch.ts';
+import type { Audiences } from './audience.ts';
 import type { DraftShares } from './draft-share.ts';
 import type { Downloads } from './downloads.ts';
 import type { EngineDeps } from './engine.ts';
@@ -21,7 +22,10 @@ export type ShareInput = File | { file: File; relativePath: string };
  * repair keeps the file, and a file is saved once per request.
  */
 export interface Intents {
-  share(files: readonly ShareInput[]): Promise<void>;
+  /** `withPeople`: only these people (and we) may learn of the files (core/gossip/audience.ts); absent: the whole room. */
+  share(files: readonly ShareInput[], withPeople?: readonly string[]): Promise<void>;
+  /** Widens who a file of ours may be known to: more people, or the whole room. It never narrows. */
+  widen(fileId: string, people: readonly string[] | 'room'): void;
   /**
    * Starts (or joins) the download; resolves true once complete, false if it
    * stops. Saving is asked for once, unless `save` is false (the file goes
@@ -70,6 +74,7 @@ export interface IntentsDeps {
   dropped(local: LocalFile): void;
   shares: DraftShares;
   fetches: DraftFetches;
+  audiences: Audiences;
   sendHello(name: string): void;
 }
 
@@ -79,7 +84,7 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
   let importSeq = 0;
   let name = deps.name;
 
-  const shareOne = async (input: ShareInput) => {
+  const shareOne = async (input: ShareInput, audience?: string[]) => {
     const file = input instanceof File ? input : input.file;
     if (file.size === 0) {
       notices.error(`${file.name} is empty: there is nothing to share.`);
@@ -95,7 +100,7 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     // Listed as an import row until its draft is a file row (at once), and counted as work running until it is stored.
     imports.set(id, { name: named.name, size: file.size, done: 0 });
     x.changed();
-    const result = await x.shares.share(file, named.name, placed.path, (draftId) => void (imports.get(id)!.fileId = draftId));
+    const result = await x.shares.share(file, named.name, placed.path, (draftId) => void (imports.get(id)!.fileId = draftId), audience);
     imports.delete(id);
     if (!result.ok && result.code !== 'ERR_CANCELLED') notices.error(`Could not share ${named.name}: ${result.error}`);
     x.changed();
@@ -114,9 +119,11 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
   return {
     imports,
     name: () => name,
-    async share(files) {
+    async share(files, withPeople) {
+      const audience = withPeople === undefined ? undefined : x.audiences.choose(withPeople);
+      if (audience && !audience.ok) return notices.error(`Could not share: ${audience.error}.`);
       x.budget.askToPersist();
-      const ids = (await Promise.all(files.map(shareOne))).filter((id): id is string => id !== null);
+      const ids = (await Promise.all(files.map((f) => shareOne(f, audience?.value)))).filter((id): id is string => id !== null);
       // A file is its bytes: identical files in one folder are one file, listed (and zipped) at one of their paths.
       const same = ids.length - new Set(ids).size;
       if (same > 0) notices.info(`${same} of the shared files had the same contents as another one and ${same === 1 ? 'is' : 'are'} listed once.`);
@@ -152,6 +159,10 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
         library.setSaveWanted(fileId, true);
       }
       return downloads.whenDone(fileId);
+    },
+    widen(fileId, people) {
+      const widened = x.audiences.widen(fileId, people);
+      if (!widened.ok) notices.error(`Could not share it with more people: ${widened.error}.`);
     },
     focus: (fileId, byteOffset) => downloads.get(fileId)?.setFocus(byteOffset),
     zip(fileIds, zipName) {

@@ -163,10 +163,13 @@ export class Library {
     await this.store.deleteRecord(draftId); // its pieces are the final file's now
   }
 
-  /** Shared again under `name` (and folder): the new name is the one announced; the file joins this room. */
-  rename(local: LocalFile, name: string, path?: string): void {
+  /**
+   * Shared again under `name` (and folder): the new name is the one announced; the file joins this room.
+   * `audience` is who it is for now (core/gossip/audience.ts): the caller widens, never narrows.
+   */
+  rename(local: LocalFile, name: string, path?: string, audience?: string[]): void {
     const { id, size, mime } = local.meta;
-    local.meta = { id, name, size, mime, ...(path === undefined ? {} : { path }) };
+    local.meta = { id, name, size, mime, ...(path === undefined ? {} : { path }), ...(audience === undefined ? {} : { audience }) };
     if (!local.rooms.includes(this.room)) local.rooms.push(this.room);
     this.markDirty(id);
   }
@@ -221,6 +224,15 @@ export class Library {
     }
     this.events.readFailed(local, index, lastError);
     return undefined;
+  }
+
+  /** Who may know of the file (core/gossip/audience.ts); undefined: the whole room. The caller checks it widens. */
+  setAudience(fileId: string, audience: readonly string[] | undefined): void {
+    const f = this.files.get(fileId);
+    if (!f) return;
+    const { audience: _before, ...rest } = f.meta;
+    f.meta = audience === undefined ? rest : { ...rest, audience: [...audience] };
+    this.markDirty(fileId);
   }
 
   setSaveWanted(fileId: string, wanted: boolean): void {

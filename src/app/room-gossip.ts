@@ -2,6 +2,7 @@ import { toBase64Url } from '../core/bytes.ts';
 import {
   MAX_HOPS, parseAnnouncement, signAnnouncement, verifyAnnouncement, type Announcement,
 } from '../core/gossip/announcement.ts';
+import { floods, judgeDelivery, mayKnow, recipients } from '../core/gossip/audience.ts';
 import { Catalogue } from '../core/gossip/catalogue.ts';
 import { LazyWindow, parseLazyIds, statementId, type StatementId } from '../core/gossip/lazy.ts';
 import { packByBytes } from '../core/gossip/pack.ts';
@@ -19,6 +20,11 @@ import { MAX_JSON_BYTES } from '../core/wire/frames.ts';
  * statement we hold. Links are only banned on proof: malformed JSON, an
  * origin that is not its key's id, a bad signature. Load is dropped and
  * counted, never punished.
+ *
+ * Statements about a file shared with chosen people (core/gossip/audience.ts)
+ * never enter the flood: they go in AUDIENCE frames to the members of their
+ * audience we have a proven link to, now or when the link is proven
+ * (syncAudienceTo), and are never forwarded, listed in IHAVE or served by IWANT.
  */
 export interface RoomGossipDeps {
   self: { id: string; publicKey: Uint8Array; sign(data: Uint8Array): Promise<Uint8Array> };
@@ -28,9 +34,11 @@ export interface RoomGossipDeps {
   idOf(publicKey: Uint8Array): string;
   /** Open links. */
   neighbours(): string[];
+  /** Links whose HELLO proved the peer's identity: only these may hear statements with an audience. */
+  linked(): string[];
   /** Present in the room: the relay's word, neighbours, and presence by gossip. */
   members(): ReadonlySet<string>;
-  send(peer: string, m: { type: 'gossip' | 'catalogue' | 'ihave' | 'iwant'; json: unknown }): void;
+  send(peer: string, m: { type: 'gossip' | 'catalogue' | 'audience' | 'ihave' | 'iwant'; json: unknown }): void;
   /** Monotonic clock (ms) for budgets and the seen cache. */
   now(): number;
   /** Wall clock (ms), for our own seq numbers, so they keep growing across reloads. */
@@ -41,6 +49,8 @@ export interface RoomGossipDeps {
   ban(peer: string, code: string, detail: string): void;
   /** `origin` has just become a holder of `fileId` (a download may gain a source). */
   added?(origin: string, fileId: string): void;
+  /** A newer statement from someone else was taken in (it may widen the audience of a file we hold). */
+  taken?(a: Announcement): void;
   /** Wall-clock ms our session began: our seqs start there, so peers that heard our presence take them as this session's. */
   since?: number;
   /** When `origin`'s current session began, by its presence: anything it said before is stale. */
@@ -82,6 +92,10 @@ export class RoomGossip {
       return false;
     }
     if (applied === 'changed') this.deps.changed();
+    if (a.file.audience) {
+      this.deliver(a, recipients(a.file.audience, self.id, this.deps.linked()));
+      return true;
+    }
     const neighbours = this.deps.neighbours();
     this.lazy.note(statementId(a.origin, a.file.id, a.seq), null, this.deps.now());
     const sent = { ...a, hops: this.rules.originHops(neighbours, this.deps.members()) }; // hops are not signed
@@ -96,26 +110,35 @@ export class RoomGossip {
       this.rules.count('malformed');
       return this.deps.ban(from, 'ERR_BAD_GOSSIP', parsed.error);
     }
+    if (!floods(parsed.value.file.audience)) return this.rules.count('misrouted');
     if ((await this.consider(from, parsed.value, live)) === 'changed') this.deps.changed();
   }
 
+  /**
+   * An AUDIENCE frame: statements about files shared with chosen people, sent
+   * to us as one of them. Taken only when we and the sender are both in the
+   * audience; never forwarded.
+   */
+  receiveAudience(from: string, json: unknown): Promise<void> {
+    const self = this.deps.self.id;
+    return this.receiveList(from, json, (a) => a.file.audience !== undefined && judgeDelivery(a.file.audience, self, from) === 'for-us');
+  }
+
   /** A CATALOGUE frame: a neighbour's statements, bringing us up to date. Not forwarded. */
-  async receiveCatalogue(from: string, json: unknown): Promise<void> {
-    if (!Array.isArray(json)) {
-      this.rules.count('malformed');
-      return this.deps.ban(from, 'ERR_BAD_GOSSIP', 'catalogue is not a list');
-    }
-    const parsed: Announcement[] = [];
-    for (const item of json) {
-      const p = parseAnnouncement(item);
-      if (!p.ok) {
-        this.rules.count('malformed');
-        return this.deps.ban(from, 'ERR_BAD_GOSSIP', p.error);
-      }
-      parsed.push(p.value);
-    }
+  receiveCatalogue(from: string, json: unknown): Promise<void> {
+    return this.receiveList(from, json, (a) => floods(a.file.audience));
+  }
+
+  /** A list of statements not forwarded: each one that `fits` the way it came is considered; the others were misrouted. */
+  private async receiveList(from: string, json: unknown, fits: (a: Announcement) => boolean): Promise<void> {
+    const parsed = this.parseList(from, json);
+    if (!parsed) return;
     let changed = false;
     for (const a of parsed) {
+      if (!fits(a)) {
+        this.rules.count('misrouted');
+        continue;
+      }
       const outcome = await this.consider(from, a, false);
       if (outcome === 'banned') return;
       changed = outcome === 'changed' || changed;
@@ -131,14 +154,51 @@ export class RoomGossip {
    */
   async receiveHits(from: string, hits: readonly Announcement[]): Promise<void> {
     let changed = false;
-    for (const a of hits) changed = (await this.consider(from, a, false, false)) === 'changed' || changed;
+    for (const a of hits) {
+      // A file shared with chosen people is never an answer to a query (core/gossip/audience.ts).
+      if (!floods(a.file.audience)) this.rules.count('misrouted');
+      else changed = (await this.consider(from, a, false, false)) === 'changed' || changed;
+    }
     if (changed) this.deps.changed();
   }
 
-  /** Brings a newly connected neighbour up to date: every statement we hold (all signed), tombstones included. */
+  /** A list of announcements (CATALOGUE, AUDIENCE), or null after banning its sender for a malformed one (proof). */
+  private parseList(from: string, json: unknown): Announcement[] | null {
+    const fail = (error: string) => {
+      this.rules.count('malformed');
+      this.deps.ban(from, 'ERR_BAD_GOSSIP', error);
+      return null;
+    };
+    if (!Array.isArray(json)) return fail('catalogue is not a list');
+    const parsed: Announcement[] = [];
+    for (const item of json) {
+      const p = parseAnnouncement(item);
+      if (!p.ok) return fail(p.error);
+      parsed.push(p.value);
+    }
+    return parsed;
+  }
+
+  /**
+   * Brings a newly connected neighbour up to date: every statement we hold
+   * (all signed), tombstones included, but those with an audience, which
+   * wait for its HELLO to prove who it is (syncAudienceTo).
+   */
   syncTo(peer: string): void {
-    const chunks = packByBytes(this.catalogue.announcements(), MAX_JSON_BYTES, () => this.rules.count('oversize'));
+    const room = this.catalogue.announcements().filter((a) => floods(a.file.audience));
+    const chunks = packByBytes(room, MAX_JSON_BYTES, () => this.rules.count('oversize'));
     for (const chunk of chunks) this.deps.send(peer, { type: 'catalogue', json: chunk });
+  }
+
+  /** `peer` proved who it is: the statements whose audience it is in (anyone's, tombstones too). */
+  syncAudienceTo(peer: string): void {
+    const chosen = this.catalogue.announcements().filter((a) => !floods(a.file.audience) && mayKnow(a.file.audience, peer));
+    for (const chunk of packByBytes(chosen, MAX_JSON_BYTES, () => this.rules.count('oversize'))) this.deps.send(peer, { type: 'audience', json: chunk });
+  }
+
+  /** Our statement with an audience, to those of its members we are linked to. Not forwarded by them: hops 0. */
+  private deliver(a: Announcement, peers: readonly string[]): void {
+    for (const peer of peers) this.deps.send(peer, { type: 'audience', json: [{ ...a, hops: 0 }] });
   }
 
   /** Every HEARTBEAT_MS (gossip/lazy.ts): tell each neighbour the ids of the statements we took in lately. */
@@ -172,7 +232,8 @@ export class RoomGossip {
     const now = this.deps.now();
     for (const id of this.lazyIds(from, json) ?? []) {
       const held = this.catalogue.latest(id.origin, id.fileId);
-      if (held?.seq !== id.seq || !this.lazy.mayServe(from, statementId(id.origin, id.fileId, id.seq), now)) continue;
+      // A statement with an audience is never served this way, whoever asks: an id can be guessed.
+      if (held?.seq !== id.seq || !floods(held.file.audience) || !this.lazy.mayServe(from, statementId(id.origin, id.fileId, id.seq), now)) continue;
       this.deps.send(from, { type: 'gossip', json: { ...held, hops: 1 } });
     }
   }
@@ -251,7 +312,8 @@ export class RoomGossip {
       this.rules.count('over-limit');
       return 'unchanged';
     }
-    this.lazy.note(statementId(a.origin, a.file.id, a.seq), from, this.deps.now());
+    if (floods(a.file.audience)) this.lazy.note(statementId(a.origin, a.file.id, a.seq), from, this.deps.now());
+    this.deps.taken?.(a);
     for (const peer of verdict.forwardTo) this.deps.send(peer, { type: 'gossip', json: verdict.message });
     if (applied === 'changed' && a.kind === 'add') this.deps.added?.(a.origin, a.file.id);
     return applied === 'changed' ? 'changed' : 'unchanged';

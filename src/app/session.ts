@@ -9,7 +9,7 @@ import {
 import type { DataLink } from '../net/link.ts';
 import type { Download } from './download.ts';
 import type { Fingerprints } from './hello.ts';
-import type { Library } from './library.ts';
+import type { LocalFile } from './library.ts';
 import type { Uploader } from './uploader.ts';
 
 /**
@@ -22,12 +22,18 @@ import type { Uploader } from './uploader.ts';
 type Hello = Extract<WireMessage, { type: 'hello' }>;
 
 export interface SessionContext {
-  library: Library;
   availability: Availability;
   uploader: Uploader;
   download(fileId: string): Download | undefined;
-  /** The verified manifest of a file, whatever room it is kept for: bounds the peer's piece numbers. */
-  manifestOf(fileId: string): Manifest | undefined;
+  /**
+   * The verified manifest of a file, whatever room it is kept for: bounds the
+   * peer's piece numbers. None for a file the peer may not know of (app/audience.ts).
+   */
+  manifestOf(peer: string, fileId: string): Manifest | undefined;
+  /** A file we serve to this peer (of this room, held, and the peer in its audience), or undefined: "not found". */
+  servable(peer: string, fileId: string): LocalFile | undefined;
+  /** Statements about files shared with chosen people, sent to us as one of them (AUDIENCE). */
+  onAudience(session: Session, json: unknown): void;
   /** Checks the peer's first HELLO; resolves its identity key, or an error for a ban. */
   checkHello(session: Session, m: Hello): Promise<Result<Uint8Array>>;
   /** The peer asks for the hashes of a draft: true if it is ours (app/draft-share.ts sends them). */
@@ -176,6 +182,8 @@ export class Session {
         return this.ctx.onGossip(this, m.json);
       case 'catalogue':
         return this.ctx.onCatalogue(this, m.json);
+      case 'audience':
+        return this.ctx.onAudience(this, m.json);
       case 'ihave':
       case 'iwant':
         return this.ctx.onLazy(this, m.type, m.json);
@@ -243,8 +251,8 @@ export class Session {
 
   private onRequest(fileId: string, piece: number): void {
     if (this.pieceBeyondEnd(fileId, piece)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', `request for piece ${piece}, past the end of the file`);
-    // Only files of this room are served here (drafts by their origin only), and only pieces we hold.
-    if (!this.ctx.library.servable(fileId)?.have.get(piece)) {
+    // Only files of this room are served here (drafts by their origin only), to their audience, and only pieces we hold.
+    if (!this.ctx.servable(this.id, fileId)?.have.get(piece)) {
       return this.send({ type: 'reject', fileId, piece, reason: RejectReason.notFound });
     }
     if (!this.ctx.uploader.request(this.id, fileId, piece)) {
@@ -254,7 +262,7 @@ export class Session {
 
   private sendManifest(fileId: string): void {
     if (this.ctx.subscribeDraft(this.id, fileId)) return;
-    const local = this.ctx.library.servable(fileId);
+    const local = this.ctx.servable(this.id, fileId);
     if (!local) return this.send({ type: 'reject', fileId, piece: MANIFEST_PIECE, reason: RejectReason.notFound });
     const { hashes, pieceCount, size } = local.manifest;
     const parts = Math.max(1, Math.ceil(pieceCount / HASHES_PER_PART));
@@ -280,7 +288,7 @@ export class Session {
 
   /** Its pieces of a file. The length is checked only against a manifest we verified: that is proof. */
   private onBitfield(fileId: string, bits: Uint8Array): void {
-    const manifest = this.ctx.manifestOf(fileId);
+    const manifest = this.ctx.manifestOf(this.id, fileId);
     if (manifest && bits.length !== Math.ceil(manifest.pieceCount / 8)) {
       return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', 'bitfield of the wrong length');
     }
@@ -290,7 +298,7 @@ export class Session {
 
   /** A piece number past the end of a file whose manifest we verified: malformed. */
   private pieceBeyondEnd(fileId: string, piece: number): boolean {
-    const manifest = this.ctx.manifestOf(fileId);
+    const manifest = this.ctx.manifestOf(this.id, fileId);
     return manifest !== undefined && piece >= manifest.pieceCount;
   }
 }

@@ -59,8 +59,15 @@ export interface HolderView {
   share: number;
 }
 
+/** Who a file shared with chosen people is for (core/gossip/audience.ts): everyone in it but us. */
+export interface AudienceView {
+  others: { id: string; name: string | null }[];
+}
+
 export interface FileView {
   meta: FileMeta;
+  /** Null: the whole room. */
+  audience: AudienceView | null;
   /** Other names its holders gave the same bytes. */
   otherNames: string[];
   holders: HolderView[];
@@ -267,6 +274,7 @@ function fileView(e: EngineInternals, id: string, nameOf: (id: string) => string
   const shown = shownName(meta.name);
   return {
     meta: { ...meta, name: shown },
+    audience: meta.audience ? { others: meta.audience.filter((p) => p !== e.self).map((p) => ({ id: p, name: nameOf(p) })) } : null,
     otherNames: [...new Set(metas.map((m) => shownName(m.name)))].filter((n) => n !== shown),
     holders,
     status,

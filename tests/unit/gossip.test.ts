@@ -6,6 +6,7 @@ import {
 } from '../../src/core/gossip/announcement.ts';
 import { packByBytes } from '../../src/core/gossip/pack.ts';
 import { MAX_FOLDER_DEPTH, MAX_FOLDER_PATH, MAX_FOLDER_SEGMENT } from '../../src/core/folder-path.ts';
+import { MAX_AUDIENCE } from '../../src/core/gossip/audience.ts';
 import { MAX_FILE_SIZE } from '../../src/core/manifest/manifest.ts';
 import { MAX_JSON_BYTES } from '../../src/core/wire/frames.ts';
 import { fileId, idOf, makeKey, meta, signed, verify, type TestKey } from './helpers/gossip-keys.ts';
@@ -115,9 +116,11 @@ describe('announcement size bound', () => {
   for (const [what, unit] of Object.entries(worstStrings)) {
     test(`any accepted announcement fits in MAX_ANNOUNCEMENT_BYTES: ${what}`, () => {
       const fill = (units: number) => unit.repeat(Math.floor(units / unit.length));
+      // The most of everything: a `was`, and an audience of MAX_AUDIENCE ids with the origin among them.
+      const audience = [...Array.from({ length: MAX_AUDIENCE - 1 }, (_, i) => `z${String(i).padStart(15, '0')}`), valid.origin].sort();
       const worst = {
-        ...valid, seq: Number.MAX_SAFE_INTEGER, hops: MAX_HOPS, kind: 'remove',
-        file: { id: 'f'.repeat(64), name: fill(MAX_FILE_NAME), size: MAX_FILE_SIZE, mime: fill(MAX_MIME), path: worstPath },
+        ...valid, seq: Number.MAX_SAFE_INTEGER, hops: MAX_HOPS, kind: 'add', was: 'e'.repeat(64),
+        file: { id: 'f'.repeat(64), name: fill(MAX_FILE_NAME), size: MAX_FILE_SIZE, mime: fill(MAX_MIME), path: worstPath, audience },
       };
       const parsed = parseAnnouncement(worst);
       assert.ok(parsed.ok, 'the worst case is accepted');
@@ -128,7 +131,7 @@ describe('announcement size bound', () => {
 
   test('a catalogue frame always has room for several announcements', () => {
     // "[" a "," b ... "]": the array wrapper costs 2 bytes plus a comma between items.
-    assert.ok(2 + 8 * MAX_ANNOUNCEMENT_BYTES + 7 <= MAX_JSON_BYTES);
+    assert.ok(2 + 6 * MAX_ANNOUNCEMENT_BYTES + 5 <= MAX_JSON_BYTES);
   });
 });
 

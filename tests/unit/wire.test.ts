@@ -76,6 +76,7 @@ const VALID: [string, WireMessage][] = [
   ['gossip', { type: 'gossip', json: announcement }],
   ['catalogue', { type: 'catalogue', json: [announcement, { ...announcement, kind: 'remove' }] }],
   ['empty catalogue', { type: 'catalogue', json: [] }],
+  ['audience', { type: 'audience', json: [announcement] }],
   ['ihave', { type: 'ihave', json: [`${'A'.repeat(16)}:${'0'.repeat(64)}:1`] }],
   ['iwant', { type: 'iwant', json: [] }],
   ['presence', { type: 'presence', json: { v: 1, kind: 'here' } }],
@@ -111,7 +112,7 @@ describe('encodeFrame / decodeFrame round trip', () => {
 
   test('covers every message type', () => {
     const types = new Set(VALID_MESSAGES.map((m) => m.type));
-    assert.equal(types.size, 19);
+    assert.equal(types.size, 20);
   });
 
   test('frames carry their documented layout', () => {
@@ -119,6 +120,7 @@ describe('encodeFrame / decodeFrame round trip', () => {
     assert.deepEqual(encodeFrame({ type: 'mesh-signal', json: { id: 'x' } }), concat([0x11], [...Buffer.from('{"id":"x"}')]));
     assert.deepEqual(encodeFrame({ type: 'query', json: { id: 'x' } }), concat([0x15], [...Buffer.from('{"id":"x"}')]));
     assert.deepEqual(encodeFrame({ type: 'query-hit', json: { id: 'x' } }), concat([0x16], [...Buffer.from('{"id":"x"}')]));
+    assert.deepEqual(encodeFrame({ type: 'audience', json: [] }), concat([0x13], [...Buffer.from('[]')]));
     assert.deepEqual(encodeFrame({ type: 'request', fileId: ID, piece: 0x0304 }), concat([0x05], idBytes(), [0, 0, 3, 4]));
     assert.deepEqual(encodeFrame({ type: 'reject', fileId: ID, piece: MANIFEST_PIECE, reason: 2 }), concat([0x07], idBytes(), [0xff, 0xff, 0xff, 0xff, 2]));
     assert.deepEqual(
@@ -166,7 +168,7 @@ describe('decodeFrame rejections', () => {
   });
 
   test('unknown type bytes', () => {
-    for (const type of [0x00, 0x13, 0x7f, 0x80, 0xff]) {
+    for (const type of [0x00, 0x14, 0x7f, 0x80, 0xff]) {
       rejects(concat([type], idBytes(), u32(0)), 'ERR_FRAME_TYPE', `type ${type}`);
       rejects(Uint8Array.from([type]), 'ERR_FRAME_TYPE', `bare type ${type}`);
     }

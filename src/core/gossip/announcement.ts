@@ -1,5 +1,6 @@
 import { fromBase64Url, toBase64Url, utf8 } from '../bytes.ts';
 import { parseFolderPath } from '../folder-path.ts';
+import { parseAudience } from './audience.ts';
 import { DRAFT_NONCE_RE } from '../manifest/draft.ts';
 import { checkFileSize, type FileMeta } from '../manifest/manifest.ts';
 import { err, ok, type Result } from '../result.ts';
@@ -44,10 +45,10 @@ export const MAX_MIME = 127;
  * JSON.stringify of any announcement parseAnnouncement accepts is at most
  * this many UTF-8 bytes (worst case ~3.1 KB: every name and mime character
  * escaped as \u00XX, a folder path of 3-byte characters: a path is clean, so
- * never escaped). Proven by a test, so a catalogue frame can always hold
- * several (MAX_JSON_BYTES is 32 KiB).
+ * never escaped; ~1.2 KB more for an audience of 64). Proven by a test, so a
+ * catalogue frame can always hold several (MAX_JSON_BYTES is 32 KiB).
  */
-export const MAX_ANNOUNCEMENT_BYTES = 3.5 * 1024;
+export const MAX_ANNOUNCEMENT_BYTES = 4.5 * 1024;
 export const SIGNING_CONTEXT = 'meshdrop/v1/announce';
 
 const PUBLIC_KEY_BYTES = 32;
@@ -62,19 +63,22 @@ const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
  * A folder path is appended only when there is one, so a file outside any
  * folder signs exactly the bytes it always did. A draft nonce or a `was`
  * appends all three (path, draft, was; null where absent): a fixed length,
- * so no field can pass for another (a path named like a nonce).
+ * so no field can pass for another (a path named like a nonce). An audience
+ * appends all four (path, draft, was, audience): a length of its own.
  */
 export function signedBytes(a: Omit<UnsignedAnnouncement, 'hops'>): Uint8Array {
   const { origin, key, seq, kind, file, was } = a;
   const fields: unknown[] = [SIGNING_CONTEXT, 1, origin, key, seq, kind, file.id, file.name, file.size, file.mime];
-  if (file.draft !== undefined || was !== undefined) fields.push(file.path ?? null, file.draft ?? null, was ?? null);
+  if (file.audience !== undefined) fields.push(file.path ?? null, file.draft ?? null, was ?? null, file.audience);
+  else if (file.draft !== undefined || was !== undefined) fields.push(file.path ?? null, file.draft ?? null, was ?? null);
   else if (file.path !== undefined) fields.push(file.path);
   return utf8(JSON.stringify(fields));
 }
 
 /** The meta's own fields, nothing else a caller's object carries. */
-const metaFields = ({ id, name, size, mime, path, draft }: FileMeta): FileMeta => ({
+const metaFields = ({ id, name, size, mime, path, draft, audience }: FileMeta): FileMeta => ({
   id, name, size, mime, ...(path === undefined ? {} : { path }), ...(draft === undefined ? {} : { draft }),
+  ...(audience === undefined ? {} : { audience: [...audience] }),
 });
 
 export async function signAnnouncement(fields: UnsignedAnnouncement, sign: Signer): Promise<Announcement> {
@@ -142,6 +146,11 @@ function parseFileMeta(v: unknown): Result<FileMeta> {
     if (typeof f.draft !== 'string' || !DRAFT_NONCE_RE.test(f.draft)) return err('bad-announcement', 'bad draft nonce');
     meta.draft = f.draft;
   }
+  if (f.audience !== undefined) {
+    const audience = parseAudience(f.audience);
+    if (!audience.ok) return audience;
+    meta.audience = audience.value;
+  }
   if (f.path === undefined) return ok(meta);
   const path = parseFolderPath(f.path);
   return path.ok ? ok({ ...meta, path: path.value }) : err('bad-announcement', path.error);
@@ -171,6 +180,7 @@ export function parseAnnouncement(v: unknown): Result<Announcement> {
   if (problem) return err('bad-announcement', problem);
   const file = parseFileMeta(a.file);
   if (!file.ok) return file;
+  if (file.value.audience && !file.value.audience.includes(a.origin as string)) return err('bad-announcement', 'the origin is not in its own audience');
   if (a.was !== undefined && (a.kind !== 'add' || typeof a.was !== 'string' || !FILE_ID_RE.test(a.was) || file.value.draft !== undefined)) {
     return err('bad-announcement', 'bad was: only a final add names the draft it was');
   }

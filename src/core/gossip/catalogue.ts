@@ -218,4 +218,5 @@ export class Catalogue {
 }
 
 const sameMeta = (x: FileMeta, y: FileMeta): boolean =>
-  x.name === y.name && x.size === y.size && x.mime === y.mime && x.path === y.path && x.draft === y.draft;
+  x.name === y.name && x.size === y.size && x.mime === y.mime && x.path === y.path && x.draft === y.draft &&
+  x.audience?.join() === y.audience?.join();

@@ -68,6 +68,8 @@ export interface GossipCounters {
   'verify-failed': number;
   malformed: number;
   oversize: number;
+  /** Statements about a file shared with chosen people that came another way than to one of them (gossip/audience.ts). */
+  misrouted: number;
 }
 
 export type CounterName = keyof GossipCounters;
@@ -76,6 +78,7 @@ export class GossipRules {
   readonly counters: GossipCounters = {
     accepted: 0, forwarded: 0, own: 0, duplicate: 0, stale: 0, 'not-a-member': 0, 'over-budget': 0,
     'over-limit': 0, 'bad-signature': 0, 'bad-origin': 0, 'verify-failed': 0, malformed: 0, oversize: 0,
+    misrouted: 0,
   };
   private seen: SeenCache;
   private buckets: OriginBuckets;

@@ -38,6 +38,12 @@ export interface FileMeta {
    * piece by piece against hashes the origin signs, until its content id is known.
    */
   draft?: string;
+  /**
+   * Present when its sharer chose who may know of it (core/gossip/audience.ts):
+   * the sorted peer ids of those people, the one who says so among them.
+   * Absent: the whole room. Signed with the rest of the statement.
+   */
+  audience?: string[];
 }
 
 /** The verified list of piece hashes for one file. */

@@ -35,6 +35,10 @@ import { err, ok, type Result } from '../result.ts';
  *   DRAFT_HASHES   0x12 | id[32] | u32 size_hi | u32 size_lo | u32 first | sig[64] | hashes[32*k]   1 <= k <= 1024,
  *                                                                       first + k <= the pieces of `size`: piece hashes of
  *                                                                       a draft, signed by its origin (manifest/draft.ts)
+ *   AUDIENCE       0x13 | utf8 JSON [announcement, ...]                  statements about files shared with chosen people,
+ *                                                                       sent only to a member of each one's audience over
+ *                                                                       a link whose HELLO proved it (gossip/audience.ts);
+ *                                                                       never forwarded                      (0x14 reserved)
  *   QUERY          0x15 | utf8 JSON { id, text, hops }                   a search, hop by hop through a bounded mesh
  *   QUERY_HIT      0x16 | utf8 JSON { id, hits: [announcement, ...] }    answers, back along the query's path
  *                                                                       (both judged by gossip/query.ts)
@@ -44,7 +48,8 @@ import { err, ok, type Result } from '../result.ts';
  */
 
 /**
- * 5: QUERY, QUERY_HIT (search in bounded rooms, gossip/query.ts); presence statements carry a signed status
+ * 5: AUDIENCE, and announcements with an `audience` (share with chosen people), which a v4 peer would take for bad
+ *    signatures; QUERY, QUERY_HIT (search in bounded rooms, gossip/query.ts); presence statements carry a signed status
  *    (active, idle, away) after the name (gossip/presence.ts).
  * 4: drafts (DRAFT_HASHES, and announcements with `draft` and `was`, which a v3 peer would take for bad signatures).
  * 3: PRESENCE, PRUNE, MESH_SIGNAL, and links dialled by either side (net/peer-manager.ts). Older peers are refused with ERR_VERSION.
@@ -70,6 +75,7 @@ export type WireMessage =
   | { type: 'hello'; version: number; name: string; key: string; sig: string }
   | { type: 'gossip'; json: unknown }
   | { type: 'catalogue'; json: unknown }
+  | { type: 'audience'; json: unknown }
   | { type: 'ihave'; json: unknown }
   | { type: 'iwant'; json: unknown }
   | { type: 'mesh-signal'; json: unknown }
@@ -94,7 +100,7 @@ const T = {
   hello: 0x01, gossip: 0x02, 'want-manifest': 0x03, 'manifest-part': 0x04, request: 0x05,
   cancel: 0x06, reject: 0x07, data: 0x08, have: 0x09, bitfield: 0x0a, catalogue: 0x0b, keepalive: 0x0c,
   ihave: 0x0d, iwant: 0x0e, presence: 0x0f, prune: 0x10, 'mesh-signal': 0x11, 'draft-hashes': 0x12,
-  query: 0x15, 'query-hit': 0x16,
+  audience: 0x13, query: 0x15, 'query-hit': 0x16,
 } as const;
 
 /** Frames that mean a transfer is working (asked for or served): what keeps a transfer link from idling out. */
@@ -102,9 +108,9 @@ const TRANSFER_TYPES: ReadonlySet<number> = new Set([T['want-manifest'], T['mani
 export const isTransferFrame = (bytes: Uint8Array): boolean => bytes.length > 0 && TRANSFER_TYPES.has(bytes[0]!);
 
 /** Frames whose body is one JSON value, judged by gossip/ and mesh/ (not here). */
-const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 'presence' | 'mesh-signal' | 'query' | 'query-hit'>([
-  [T.gossip, 'gossip'], [T.catalogue, 'catalogue'], [T.ihave, 'ihave'], [T.iwant, 'iwant'], [T.presence, 'presence'],
-  [T['mesh-signal'], 'mesh-signal'], [T.query, 'query'], [T['query-hit'], 'query-hit'],
+const JSON_TYPES = new Map<number, 'gossip' | 'catalogue' | 'audience' | 'ihave' | 'iwant' | 'presence' | 'mesh-signal' | 'query' | 'query-hit'>([
+  [T.gossip, 'gossip'], [T.catalogue, 'catalogue'], [T.audience, 'audience'], [T.ihave, 'ihave'], [T.iwant, 'iwant'],
+  [T.presence, 'presence'], [T['mesh-signal'], 'mesh-signal'], [T.query, 'query'], [T['query-hit'], 'query-hit'],
 ]);
 
 const ID_END = 1 + HASH_BYTES;
@@ -152,6 +158,7 @@ export function encodeFrame(m: WireMessage): Uint8Array {
       return jsonFrame(T.hello, [m.version], { name: m.name, key: m.key, sig: m.sig });
     case 'gossip':
     case 'catalogue':
+    case 'audience':
     case 'ihave':
     case 'iwant':
     case 'mesh-signal':

@@ -23,7 +23,7 @@ export interface GossipNode {
   verifications: number;
 }
 
-type FrameType = 'gossip' | 'catalogue' | 'ihave' | 'iwant' | 'query' | 'query-hit';
+type FrameType = 'gossip' | 'catalogue' | 'audience' | 'ihave' | 'iwant' | 'query' | 'query-hit';
 
 interface InFlight {
   from: string;
@@ -61,6 +61,7 @@ export class GossipRoom {
       idOf,
       sha256,
       neighbours: () => [...node.links],
+      linked: () => [...node.links],
       members,
       send,
       now: () => this.clock,
@@ -113,6 +114,7 @@ export class GossipRoom {
       const m = decoded.value;
       if (m.type === 'gossip') await node.gossip.receive(from, m.json, true);
       else if (m.type === 'catalogue') await node.gossip.receiveCatalogue(from, m.json);
+      else if (m.type === 'audience') await node.gossip.receiveAudience(from, m.json);
       else if (m.type === 'ihave') node.gossip.receiveIhave(from, m.json);
       else if (m.type === 'iwant') node.gossip.receiveIwant(from, m.json);
       else if (m.type === 'query' || m.type === 'query-hit') await node.queries.receive(from, m.type, m.json);

@@ -223,6 +223,7 @@ export class World {
       idOf,
       sha256,
       neighbours: () => [...peer.links].filter(([, s]) => s === 'open').map(([p]) => p),
+      linked: () => [...peer.links].filter(([, s]) => s === 'open').map(([p]) => p),
       members: () => this.alive,
       send: (to, m) => this.send(peer, to, m),
       now: () => this.clock.now(),
