@@ -4,6 +4,7 @@ import { peerIdFromPublicKey, verifySignature } from '../core/crypto/identity.ts
 import { deriveRoomKeys, type RoomKeys } from '../core/crypto/room-keys.ts';
 import type { Room } from '../core/room.ts';
 import { RateLimit } from '../core/throttle.ts';
+import { decodeFrame, type WireMessage } from '../core/wire/frames.ts';
 import { createRtcPeer } from '../net/rtc-peer.ts';
 import { viaMesh } from '../net/mesh-transport.ts';
 import { sealSignals } from '../net/sealed-signal.ts';
@@ -106,6 +107,7 @@ function createBrowserEngine(keys: RoomKeys, { store, identity, ice, name, hideA
     hidden,
   });
   let media: MediaBridge | null = null;
+  const watch = frameWatch();
 
   const engine = createEngine({
     self: identity,
@@ -138,7 +140,7 @@ function createBrowserEngine(keys: RoomKeys, { store, identity, ice, name, hideA
           // 401: the TURN server refused the credentials; other errors (an unreachable STUN server) are routine.
           onIceError: (code) => code === 401 && engine.internals.notices.error(TURN_REFUSED_TEXT),
         },
-        handlers,
+        { ...handlers, onFrame: (bytes) => (watch.note(bytes), handlers.onFrame(bytes)) },
       ),
     every(ms, fn) {
       const h = setInterval(fn, ms);
@@ -183,10 +185,29 @@ function createBrowserEngine(keys: RoomKeys, { store, identity, ice, name, hideA
     /** Per open peer: 'direct', 'relay' (through TURN) or null (not read yet). */
     routes: () => Object.fromEntries(engine.getState().peers.filter((p) => p.link === 'open').map((p) => [p.id, p.via])),
     sendFrame: (peer: string, bytes: Uint8Array) => engine.internals.sessions.get(peer)?.link.send(bytes),
+    /** Frames received from now on that name this file id (decoded): what peers answer a crafted ask. */
+    watchFile: (fileId: string) => watch.start(fileId),
+    watched: (fileId: string) => watch.frames(fileId),
+    /** Everything this engine holds and shows, as text: a test searches it for what must never be there. */
+    dump: () => JSON.stringify({ state: engine.getState(), stats: engine.stats(), catalogue: engine.internals.catalogue.announcements() }),
     /** Ends the link to `peer` as a lost path would; whichever of the two dials makes it again (through the mesh, if the relay is away). */
     dropLink: (peer: string) => engine.internals.sessions.get(peer)?.link.destroy('ERR_LINK_LOST', 'ended from the console'),
   };
   return engine;
+}
+
+/** Records received frames that name a watched file id, for tests playing a hostile peer (__meshdrop.watchFile). */
+function frameWatch() {
+  const frames = new Map<string, WireMessage[]>();
+  return {
+    start: (fileId: string) => void frames.set(fileId, []),
+    frames: (fileId: string) => frames.get(fileId) ?? [],
+    note(bytes: Uint8Array) {
+      if (frames.size === 0) return;
+      const m = decodeFrame(bytes);
+      if (m.ok && 'fileId' in m.value) frames.get(m.value.fileId)?.push(m.value);
+    },
+  };
 }
 
 /**

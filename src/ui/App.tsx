@@ -151,6 +151,7 @@ function useFileIntents(engine: Engine | null): FileIntents | null {
       resume: (id: string) => engine.resume(id),
       remove: (id: string) => void engine.remove(id),
       stopSharing: (id: string) => void engine.stopSharing(id),
+      widen: (id: string, people: string[] | 'room') => engine.widen(id, people),
     };
   }, [engine]);
 }

@@ -1,4 +1,5 @@
 import type { FileView, HolderView } from '../app/state.ts';
+import { AudienceLine } from './AudiencePicker.tsx';
 import { FileLinkButton } from './FileLinkButton.tsx';
 import { barStyle, fileKind, formatBytes, formatSpeed, formatTimeLeft, percent } from './format.ts';
 import { PauseButton } from './PauseButton.tsx';
@@ -16,6 +17,8 @@ export interface FileIntents {
   resume(id: string): void;
   remove(id: string): void;
   stopSharing(id: string): void;
+  /** Shares a file of ours (with chosen people) with more of them, or the whole room. */
+  widen(id: string, people: string[] | 'room'): void;
 }
 
 /** One shared file: what it is, who has it, and what you can do with it. Names render as text only. */
@@ -42,6 +45,7 @@ export function FileRow({ file, intents, selection }: { file: FileView; intents:
             <div class="bar" style={barStyle(pct)} />
           </div>
         )}
+        <AudienceLine file={file} widen={intents.widen} />
         <Status file={file} pct={pct} />
       </div>
       <div class="file-actions">

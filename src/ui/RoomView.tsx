@@ -3,6 +3,7 @@ import type { Engine } from '../app/engine.ts';
 import type { ShareInput } from '../app/intents.ts';
 import type { AppState } from '../app/state.ts';
 import type { Room } from '../core/room.ts';
+import { PeopleContext, type Person } from './AudiencePicker.tsx';
 import { AutoFetchPanel } from './AutoFetchPanel.tsx';
 import { FileLinkWaits } from './FileLinkWaits.tsx';
 import type { FileIntents } from './FileRow.tsx';
@@ -37,6 +38,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
   const files = [...state.files].sort((a, b) => a.meta.name.localeCompare(b.meta.name));
   const search = useFileSearch(files, (text) => engine.searchRoom(text));
   return (
+    <PeopleContext.Provider value={peopleOf(state)}>
     <div class="room">
       <header class="topbar">
         <a class="logo small" href="#" onClick={() => (location.hash = '')}>
@@ -59,7 +61,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
           />
         </aside>
         <main>
-          <ShareBox onFiles={(f) => void engine.share(f)} dragging={dragging} />
+          <ShareBox onFiles={(f, withPeople) => void engine.share(f, withPeople)} dragging={dragging} />
           <section class="card files" aria-labelledby="files-title">
             <h2 id="files-title">
               Files <span class="count">{files.length}</span>
@@ -93,8 +95,13 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
         </main>
       </div>
     </div>
+    </PeopleContext.Provider>
   );
 }
+
+/** Whom a file can be shared with: the people here whose names we know (a roster of known people can join them). */
+const peopleOf = (state: AppState): Person[] =>
+  state.peers.filter((p) => p.name !== null).map((p) => ({ id: p.id, name: p.name!, present: true }));
 
 /** Files this browser keeps for other rooms: never offered here unless the person says so. */
 function StoredElsewhere({ files, shareHere }: { files: AppState['elsewhere']; shareHere(id: string): void }) {
