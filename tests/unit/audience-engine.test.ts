@@ -167,4 +167,29 @@ describe('share with chosen people', () => {
     assert.equal(await dave.engine.download(id), true);
     assert.equal(await blobSha256((await dave.engine.save(id))!.blob), sha(original));
   });
+
+  test('a large file shared as a draft: its draft id, final id and signed hashes reach Bob only', { timeout: 60_000 }, async () => {
+    const net = createMemoryNetwork();
+    const [alice, bob, carol] = (await room(net, 'aud-4', ['Alice', 'Bob', 'Carol'])) as [NodePeer, NodePeer, NodePeer];
+    const fromAlice = tap(alice, carol);
+    const fromBob = tap(bob, carol);
+    const seenByBob = new Set<string>();
+    bob.engine.subscribe(() => bob.engine.getState().files.forEach((f) => seenByBob.add(f.meta.id)));
+    const original = new Uint8Array(randomBytes(6 * 1024 * 1024 + 5));
+    const shared = alice.engine.share([fileOf(original, 'big-draft.bin')], [bob.id]);
+    await until(bob.engine, () => fileView(bob, 'big-draft.bin')?.preparing ?? false, 'Bob to see the draft');
+    const draftId = fileView(bob, 'big-draft.bin')!.meta.id;
+    assert.equal(await bob.engine.download(draftId), true);
+    await shared;
+    await until(bob.engine, () => fileView(bob, 'big-draft.bin')?.preparing === false, 'the draft to become its file');
+    const id = fileView(bob, 'big-draft.bin')!.meta.id;
+    assert.notEqual(id, draftId);
+    assert.equal(await blobSha256((await bob.engine.save(id))!.blob), sha(original));
+    assert.deepEqual(bob.engine.internals.library.get(id)!.meta.audience, [alice.id, bob.id].sort(), 'the final file keeps the audience');
+    for (const fileId of seenByBob) {
+      assertNeverLearned(carol, fileId, 'big-draft.bin');
+      for (const frame of [...fromAlice.raw, ...fromBob.raw]) assert.ok(!contains(frame, fromHex(fileId)!), 'a frame to Carol holds an id');
+    }
+    assert.ok(fromAlice.frames.every((m) => m.type !== 'draft-hashes' && m.type !== 'have'));
+  });
 });
