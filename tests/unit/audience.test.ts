@@ -189,4 +189,26 @@ describe('RoomGossip with audiences (three peers, in-memory links)', () => {
     assert.equal(carol.gossip.catalogue.metaFrom(alice.id, file.id)?.audience, undefined);
     assert.equal(bob.gossip.catalogue.metaFrom(alice.id, file.id)?.audience, undefined, 'Bob holds the newer statement');
   });
+
+  test('a search never answers with it (the asker is unknown), and an asker drops such an answer if one comes', async () => {
+    const { room, alice, bob, carol } = setup();
+    room.answerable = (_node, a) => floods(a.file.audience); // the engine's rule (app/engine.ts)
+    room.link(alice, carol);
+    room.present.add(makeFakeKey(99).id); // someone Carol has no link to: her search goes out as a query
+    await alice.gossip.announce('add', meta(7, { name: 'secret beach.jpg', audience: audienceOf(alice, bob) }));
+    await alice.gossip.announce('add', meta(8, { name: 'public beach.jpg' }));
+    await room.run();
+    assert.equal(carol.queries.search('beach'), true);
+    await room.run();
+    assert.deepEqual(carol.gossip.catalogue.entries().map((e) => e.meta.name), ['public beach.jpg']);
+    assert.ok(!alice.sent.some((s) => s.to === carol.id && JSON.stringify(s.json).includes(meta(7).id)), 'never sent to Carol');
+    // A peer that answers with it anyway: the asker drops it, counted, and bans nobody.
+    const id = (carol.sent.find((s) => s.type === 'query')!.json as { id: string }).id;
+    const leaked = { ...(await signed(alice.key, meta(7, { audience: audienceOf(alice, bob) }), 1_800_000_000_000)), hops: 0 };
+    room.inject(alice.id, carol, 'query-hit', { id, hits: [leaked] });
+    await room.run();
+    assert.ok(!knows(carol, meta(7).id));
+    assert.equal(carol.gossip.stats().misrouted, 1);
+    assert.deepEqual(room.allBans(), []);
+  });
 });
