@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
-  DESKTOP, PHONE, displayName, download, expectPeer, fileRow, joinRoom, newPage, randomFile, screenshot, sha256, startRoom,
+  DESKTOP, PHONE, displayName, download, expectPeer, expectTouchTargets, fileRow, joinRoom, newPage, randomFile, screenshot, sha256, startRoom,
 } from './helpers.ts';
 
 /**
@@ -53,6 +53,7 @@ test('share with Bob only: Carol never learns of it and is refused; widened to t
   await bob.page.getByRole('button', { name: 'Share with…' }).click();
   await expect(bob.page.getByRole('checkbox', { name: aliceName })).toBeVisible();
   await screenshot(bob.page, 'audience-picker-phone.png', { fullPage: false });
+  await expectTouchTargets(bob.page, 'the picker on a phone');
   await bob.page.keyboard.press('Escape');
 
   // Alice chooses Bob, then the file.
@@ -75,6 +76,7 @@ test('share with Bob only: Carol never learns of it and is refused; widened to t
   await expect(fileRow(alice.page, NAME)).toContainText(bobName);
   await screenshot(alice.page, 'audience-rows-desktop.png');
   await screenshot(bob.page, 'audience-rows-phone.png');
+  await expectTouchTargets(bob.page, 'a row shared with you, on a phone');
 
   const neverKnown = async () => {
     expect(await carol.page.locator('body').innerText()).not.toContain(NAME);
