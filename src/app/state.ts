@@ -113,12 +113,23 @@ export interface Notice {
   text: string;
 }
 
+export interface KnownView {
+  id: string;
+  name: string;
+  lastSeen: number;
+}
+
+/** Absent known people listed for choosing: the latest seen; a roster holds up to 1,000. */
+const MAX_KNOWN_SHOWN = 50;
+
 export interface AppState {
   self: { id: string; name: string };
   relay: RelayStatus;
   /** Whether this person hides their address from peers (relay-only links), and whether they can. */
   privacy: AddressPrivacy;
   peers: PeerView[];
+  /** People met before and not here now (latest seen first, bounded): a file can be shared with them, a rule can name them. */
+  known: KnownView[];
   blocked: BlockedView[];
   files: FileView[];
   elsewhere: StoredElsewhereView[];
@@ -209,6 +220,10 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
   for (const id of e.roster.blocked()) peerIds.delete(id); // the relay still lists them; we refuse them
   const peers = [...peerIds].map((id) => peerView(e, id, nameOf(id))).sort(byLink);
   const blocked = [...e.roster.blocked()].map((id) => ({ id, name: e.roster.nameOf(id) }));
+  const known = e.roster.people((id) => peerIds.has(id))
+    .filter((p) => !p.present && p.id !== e.self && p.name !== null)
+    .slice(0, MAX_KNOWN_SHOWN)
+    .map((p) => ({ id: p.id, name: p.name!, lastSeen: p.lastSeen }));
   const ids = new Set([...e.catalogue.entries().map((x) => x.meta.id), ...e.library.roomFiles().map((f) => f.meta.id)]);
   const files = [...ids].map((id) => fileView(e, id, nameOf, extra.now)).filter((f): f is FileView => f !== null);
   const elsewhere = e.library.all()
@@ -219,6 +234,7 @@ export function buildState(e: EngineInternals, extra: { relay: RelayStatus; priv
     relay: extra.relay,
     privacy: extra.privacy,
     peers,
+    known,
     blocked,
     files,
     elsewhere,

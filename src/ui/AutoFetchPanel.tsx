@@ -12,10 +12,11 @@ const KIND_LABEL: Record<FileCategory, string> = {
   image: 'Images', video: 'Videos', audio: 'Audio', document: 'Documents', archive: 'Archives', other: 'Other files',
 };
 
-/** People a rule can name: those present, and sharers of files listed here (a sharer may be known only by gossip). */
+/** People a rule can name: those present, sharers of files listed here (a sharer may be known only by gossip), people met before. */
 function people(state: AppState): { id: string; name: string }[] {
   const byId = new Map<string, string>();
   for (const p of state.peers) if (p.name !== null) byId.set(p.id, p.name);
+  for (const p of state.known) if (!byId.has(p.id)) byId.set(p.id, p.name);
   for (const f of state.files) for (const h of f.holders) if (!h.self && h.name !== null && !byId.has(h.id)) byId.set(h.id, h.name);
   return [...byId].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
 }

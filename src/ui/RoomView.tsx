@@ -99,9 +99,11 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
   );
 }
 
-/** Whom a file can be shared with: the people here whose names we know (a roster of known people can join them). */
-const peopleOf = (state: AppState): Person[] =>
-  state.peers.filter((p) => p.name !== null).map((p) => ({ id: p.id, name: p.name!, present: true }));
+/** Whom a file can be shared with: the people here whose names we know, then people met before (told when they come). */
+const peopleOf = (state: AppState): Person[] => [
+  ...state.peers.filter((p) => p.name !== null).map((p) => ({ id: p.id, name: p.name!, present: true })),
+  ...state.known.map((p) => ({ id: p.id, name: p.name, present: false })),
+];
 
 /** Files this browser keeps for other rooms: never offered here unless the person says so. */
 function StoredElsewhere({ files, shareHere }: { files: AppState['elsewhere']; shareHere(id: string): void }) {

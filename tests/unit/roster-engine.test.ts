@@ -137,11 +137,15 @@ describe('roster: recognition and presence status', () => {
     b.engine.close();
 
     const a2 = await relay.start(net, { name: 'Ada', room: 'known', identity: aIdentity, store });
+    // Before Bob is back he is offered as someone known (to share with, or to name in a rule), not as present.
+    await until(a2.engine, () => a2.engine.getState().known.some((p) => p.id === b.id && p.name === 'Bob'), 'A lists Bob as known');
+    assert.equal(peerView(a2, b.id), undefined, 'known is not present');
     const b2 = await relay.start(net, { name: 'Robert', room: 'known', identity: bIdentity });
     const c = await relay.start(net, { name: 'Cy', room: 'known' });
     await until(a2.engine, () => peerView(a2, b2.id)?.name === 'Robert' && peerView(a2, c.id)?.link === 'open', 'A sees Robert and Cy');
     assert.deepEqual(pick(peerView(a2, b2.id)!), { name: 'Robert', known: true, knownAs: 'Bob' });
     assert.deepEqual(pick(peerView(a2, c.id)!), { name: 'Cy', known: false, knownAs: null });
+    assert.deepEqual(a2.engine.getState().known, [], 'present people are not listed again as known');
     for (let i = 0; i < 30 && (await stored(a2)).get(b2.id)?.names[0] !== 'Robert'; i++) await sleep(100);
     assert.deepEqual((await stored(a2)).get(b2.id)?.names, ['Robert', 'Bob'], 'both names remembered, the latest first');
   });
