@@ -1,5 +1,6 @@
 import { createStore, delMany, entries, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
-import { StorageError, type FileRecord, type PieceEntry, type Store } from './store.ts';
+import { assembleInSteps, steps } from './piece-steps.ts';
+import { StorageError, type FileRecord, type PieceData, type PieceEntry, type Store } from './store.ts';
 
 /**
  * IndexedDB through idb-keyval. One database per store (idb-keyval's
@@ -37,8 +38,8 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
   };
 
   return {
-    putPieces: (fileId, entries: readonly PieceEntry[]) =>
-      guard(setMany(entries.map((e) => [[fileId, e.index], new Blob([e.data as Uint8Array<ArrayBuffer>])]), pieces)),
+    prepare: asBlob,
+    putPieces: (fileId, entries: readonly PieceEntry[]) => guard(setMany(entries.map((e) => [[fileId, e.index], asBlob(e.data)]), pieces)),
     async getPiece(fileId, index) {
       const blob = await guard(get<Blob>([fileId, index], pieces));
       if (!(blob instanceof Blob)) return undefined;
@@ -50,17 +51,15 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
       }
     },
     async presentPieces(fileId, pieceCount) {
-      // Blob handles are cheap to fetch: their bytes stay on disk until read.
-      const blobs = await guard(getMany<unknown>(Array.from({ length: pieceCount }, (_, i) => [fileId, i]), pieces));
-      return blobs.map((b) => b instanceof Blob);
+      // Keys only, a step at a time (piece-steps.ts): a handle costs more to fetch than its key.
+      const present = new Array<boolean>(pieceCount).fill(false);
+      for (const [from, to] of steps(pieceCount)) {
+        const keys = await guard(pieces('readonly', (s) => promisifyRequest(s.getAllKeys(pieceRange(fileId, from, to)))));
+        for (const key of keys) present[indexOf(key)] = true;
+      }
+      return present;
     },
-    async assemble(fileId, pieceCount, mime) {
-      const keys = Array.from({ length: pieceCount }, (_, i) => [fileId, i]);
-      const blobs = await guard(getMany<Blob | undefined>(keys, pieces));
-      const missing = blobs.findIndex((b) => !(b instanceof Blob));
-      if (missing >= 0) throw new StorageError('ERR_MISSING_PIECE', `piece ${missing} is missing from storage`);
-      return new Blob(blobs as Blob[], { type: mime });
-    },
+    assemble: (fileId, pieceCount, mime) => assembleInSteps((from, to) => guard(readRange(pieces, fileId, from, to)), pieceCount, mime),
     deletePieces: (storeKey, pieceCount) => guard(delMany(Array.from({ length: pieceCount }, (_, i) => [storeKey, i]), pieces)),
     deleteRecord: async (fileId) => {
       hashesStored.delete(fileId);
@@ -99,6 +98,26 @@ function setNow(key: IDBValidKey, value: unknown, store: UseStore): Promise<void
     s.put(value, key);
     s.transaction.commit?.();
     return promisifyRequest(s.transaction);
+  });
+}
+
+const asBlob = (data: PieceData): Blob => (data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>]));
+
+/** Pieces [from, to) of a file: array keys sort by their index within one file id. */
+const pieceRange = (fileId: string, from: number, to: number) => IDBKeyRange.bound([fileId, from], [fileId, to - 1]);
+const indexOf = (key: IDBValidKey) => (key as [string, number])[1];
+
+/**
+ * Pieces [from, to) in one transaction, two requests (keys, then Blob handles,
+ * both in key order): one entry per index, undefined where none is stored.
+ */
+function readRange(pieces: UseStore, fileId: string, from: number, to: number): Promise<unknown[]> {
+  return pieces('readonly', async (s) => {
+    const range = pieceRange(fileId, from, to);
+    const [keys, blobs] = await Promise.all([promisifyRequest(s.getAllKeys(range)), promisifyRequest(s.getAll(range))]);
+    const out = new Array<unknown>(to - from);
+    keys.forEach((key, i) => (out[indexOf(key) - from] = blobs[i]));
+    return out;
   });
 }
 

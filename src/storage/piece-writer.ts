@@ -26,10 +26,15 @@ export class PieceWriter {
 
   constructor(private readonly store: Store) {}
 
-  /** Resolves true once the piece is durably stored, false if drop() withdrew it first. */
+  /**
+   * Resolves true once the piece is durably stored, false if drop() withdrew
+   * it first. The store's form of the piece is made here, in the task the
+   * piece arrived in, not for the whole batch in the task that writes it.
+   */
   write(fileId: string, index: number, data: Uint8Array): Promise<boolean> {
+    const entry = { index, data: this.store.prepare(data) };
     return new Promise((resolve, reject) => {
-      this.queue.push({ fileId, entry: { index, data }, resolve, reject });
+      this.queue.push({ fileId, entry, resolve, reject });
       this.writing ??= this.flush();
     });
   }

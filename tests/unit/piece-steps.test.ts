@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createMemoryStore } from '../../src/storage/memory-store.ts';
+import { assembleInSteps, PIECE_STEP, steps } from '../../src/storage/piece-steps.ts';
+import { StorageError } from '../../src/storage/store.ts';
+
+/**
+ * Saving a file reads its pieces a step at a time (piece-steps.ts), so no
+ * main-thread task grows with the file. What is checked: the saved bytes are
+ * the stored ones in order, across step boundaries; no read covers more than
+ * a step; a missing piece anywhere still stops the save and is named.
+ */
+const FILE = 'f'.repeat(64);
+/** Piece i: 3 bytes that say i, so a piece out of place shows. */
+const piece = (i: number) => new Uint8Array([i & 0xff, (i >> 8) & 0xff, 0x5a]);
+
+async function storeWith(count: number) {
+  const store = createMemoryStore();
+  await store.putPieces(FILE, Array.from({ length: count }, (_, index) => ({ index, data: piece(index) })));
+  return store;
+}
+
+const expected = (count: number) => Uint8Array.from(Array.from({ length: count }, (_, i) => [...piece(i)]).flat());
+
+for (const count of [0, 1, PIECE_STEP - 1, PIECE_STEP, PIECE_STEP + 1, 2 * PIECE_STEP + 44]) {
+  test(`a file of ${count} pieces saves byte for byte, in order`, async () => {
+    const blob = await (await storeWith(count)).assemble(FILE, count, 'video/mp4');
+    assert.equal(blob.type, 'video/mp4');
+    assert.deepEqual(new Uint8Array(await blob.arrayBuffer()), expected(count));
+  });
+}
+
+test('steps cover every piece once, none longer than a step', () => {
+  const count = 3 * PIECE_STEP + 5;
+  const all = [...steps(count)];
+  assert.deepEqual(all.map(([from]) => from), [0, PIECE_STEP, 2 * PIECE_STEP, 3 * PIECE_STEP]);
+  assert.equal(all.at(-1)![1], count);
+  assert.ok(all.every(([from, to]) => to > from && to - from <= PIECE_STEP));
+  assert.deepEqual([...steps(0)], []);
+});
+
+test('each read asks for one step of pieces, in order', async () => {
+  const asked: [number, number][] = [];
+  const blob = await assembleInSteps(async (from, to) => {
+    asked.push([from, to]);
+    return Array.from({ length: to - from }, (_, i) => new Blob([piece(from + i)]));
+  }, 10, '', 4);
+  assert.deepEqual(asked, [[0, 4], [4, 8], [8, 10]]);
+  assert.deepEqual(new Uint8Array(await blob.arrayBuffer()), expected(10));
+});
+
+for (const lost of [0, PIECE_STEP - 1, PIECE_STEP, 2 * PIECE_STEP + 43]) {
+  test(`a missing piece ${lost} stops the save and is named`, async () => {
+    const count = 2 * PIECE_STEP + 44;
+    const store = await storeWith(count);
+    store.dropPiece(FILE, lost);
+    await assert.rejects(store.assemble(FILE, count, ''), (e: unknown) => {
+      assert.ok(e instanceof StorageError);
+      assert.equal(e.code, 'ERR_MISSING_PIECE');
+      assert.match(e.message, new RegExp(`piece ${lost} is missing`));
+      return true;
+    });
+  });
+}
+
+test('a step read that comes back short, or with something not a Blob, is a missing piece', async () => {
+  const short = assembleInSteps(async (from, to) => Array.from({ length: to - from - 1 }, () => new Blob(['x'])), 6, '', 3);
+  await assert.rejects(short, /piece 2 is missing/);
+  const notBlob = assembleInSteps(async (from, to) => Array.from({ length: to - from }, (_, i) => (from + i === 4 ? new Uint8Array(1) : new Blob(['x']))), 6, '', 3);
+  await assert.rejects(notBlob, /piece 4 is missing/);
+});
+
+test('a failing read is passed on, not turned into a missing piece', async () => {
+  const failing = assembleInSteps(async () => {
+    throw new StorageError('ERR_STORAGE', 'storage failed: disk');
+  }, 3, '');
+  await assert.rejects(failing, (e: unknown) => e instanceof StorageError && e.code === 'ERR_STORAGE');
+});
