@@ -6,6 +6,7 @@ import { PauseButton } from './PauseButton.tsx';
 import { Preview } from './Preview.tsx';
 import { SelectBox, type Selection } from './SelectionBar.tsx';
 import { PlayButton } from './PlayButton.tsx';
+import { sameData, skipUnchanged } from './skip-unchanged.ts';
 
 export interface FileIntents {
   download(id: string): void;
@@ -21,8 +22,21 @@ export interface FileIntents {
   widen(id: string, people: string[] | 'room'): void;
 }
 
-/** One shared file: what it is, who has it, and what you can do with it. Names render as text only. */
-export function FileRow({ file, intents, selection }: { file: FileView; intents: FileIntents; selection?: Selection }) {
+export interface RowProps {
+  file: FileView;
+  intents: FileIntents;
+  selection?: Selection;
+}
+
+/** Unchanged: the same file data, the same intents, and the same tick (or none) in the selection. */
+export const sameRow = (a: RowProps, b: RowProps): boolean =>
+  a.intents === b.intents && sameData(a.file, b.file) && !a.selection === !b.selection &&
+  a.selection?.has(a.file.meta.id) === b.selection?.has(b.file.meta.id);
+
+/** One shared file: what it is, who has it, and what you can do with it. Names render as text only. Re-rendered only when changed. */
+export const FileRow = skipUnchanged(FileRowView, sameRow);
+
+function FileRowView({ file, intents, selection }: RowProps) {
   const { meta } = file;
   const pct = percent(file.bytesDone, meta.size);
   const busy = file.status === 'manifest' || file.status === 'downloading';
