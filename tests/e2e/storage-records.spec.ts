@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { DESKTOP, download, fileRow, joinRoom, newPage, randomFile, sha256, shareFile, startRoom } from './helpers.ts';
+import { DESKTOP, download, fileRow, joinRoom, newPage, randomFile, save, sha256, shareFile, startRoom } from './helpers.ts';
 
 /**
  * The stored file records of src/storage/idb-store.ts, in a real IndexedDB: a
@@ -77,5 +77,53 @@ test('a record from before the hashes had their own key still loads and serves; 
   await joinRoom(bob.page, link);
   const got = await download(bob.page, 'old.bin');
   expect(sha256(got.bytes)).toBe(sha256(old));
+  await Promise.all([alice.context.close(), bob.context.close()]);
+});
+
+/** Deletes one stored piece, as a browser can lose the file behind a stored Blob. */
+const deletePiece = (page: Page, id: string, index: number) => page.evaluate(async ({ id, index }) => {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const r = indexedDB.open('meshdrop-pieces');
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  const tx = db.transaction('pieces', 'readwrite');
+  tx.objectStore('pieces').delete([id, index]);
+  await new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}, { id, index });
+
+test('a saved file is read back a step at a time (src/storage/piece-steps.ts): whole and in order; a lost piece is named at Save and fetched again when the room is reopened', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const PIECE = 256 * 1024;
+  const original = randomFile(130 * PIECE + 999); // 131 pieces: two steps of 128
+  const alice = await newPage(browser, DESKTOP);
+  const link = await startRoom(alice.page);
+  await shareFile(alice.page, 'steps.bin', original);
+  const bob = await newPage(browser, DESKTOP);
+  await joinRoom(bob.page, link);
+  const got = await download(bob.page, 'steps.bin');
+  expect(sha256(got.bytes)).toBe(sha256(original));
+  const id = (await fileRow(bob.page, 'steps.bin').getAttribute('data-file-id'))!;
+  expect(await storedPieces(bob.page, id)).toBe(131);
+
+  // A piece of the second step vanishes: Save says which, and saves nothing.
+  await deletePiece(bob.page, id, 129);
+  let saved = 0;
+  bob.page.on('download', () => saved++);
+  await fileRow(bob.page, 'steps.bin').getByRole('button', { name: /^Save/ }).click();
+  await expect(bob.page.getByRole('alert').filter({ hasText: 'piece 129 is missing from storage' })).toBeVisible();
+  expect(saved).toBe(0);
+
+  // Reopened, the room finds the piece missing (the startup check reads keys a step at a time) and fetches it back.
+  await bob.page.goto('/');
+  await joinRoom(bob.page, link);
+  await expect.poll(() => storedPieces(bob.page, id), { timeout: 60_000 }).toBe(131);
+  await expect(fileRow(bob.page, 'steps.bin')).toContainText('you share it too');
+  const again = await save(bob.page, 'steps.bin');
+  expect(sha256(again.bytes)).toBe(sha256(original));
   await Promise.all([alice.context.close(), bob.context.close()]);
 });
