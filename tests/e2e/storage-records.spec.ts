@@ -99,7 +99,7 @@ const deletePiece = (page: Page, id: string, index: number) => page.evaluate(asy
 test('a saved file is read back a step at a time (src/storage/piece-steps.ts): whole and in order; a lost piece is named at Save and fetched again when the room is reopened', async ({ browser }) => {
   test.setTimeout(180_000);
   const PIECE = 256 * 1024;
-  const original = randomFile(130 * PIECE + 999); // 131 pieces: two steps of 128
+  const original = randomFile(130 * PIECE + 999); // 131 pieces: three steps of 64
   const alice = await newPage(browser, DESKTOP);
   const link = await startRoom(alice.page);
   await shareFile(alice.page, 'steps.bin', original);

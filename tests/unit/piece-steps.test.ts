@@ -41,13 +41,28 @@ test('steps cover every piece once, none longer than a step', () => {
 
 test('each read asks for one step of pieces, in order', async () => {
   const asked: [number, number][] = [];
-  const blob = await assembleInSteps(async (from, to) => {
-    asked.push([from, to]);
-    return Array.from({ length: to - from }, (_, i) => new Blob([piece(from + i)]));
-  }, 10, '', 4);
+  const blob = await assembleInSteps(readRecorded(asked), 10, '', 4);
   assert.deepEqual(asked, [[0, 4], [4, 8], [8, 10]]);
   assert.deepEqual(new Uint8Array(await blob.arrayBuffer()), expected(10));
 });
+
+/** A read of pieces made in memory, that records what it was asked. */
+function readRecorded(asked: [number, number][]) {
+  return async (from: number, to: number) => {
+    asked.push([from, to]);
+    return Array.from({ length: to - from }, (_, i) => new Blob([piece(from + i)]));
+  };
+}
+
+for (const [count, step] of [[37, 2], [100, 3], [64, 4], [65, 4], [1, 1]] as const) {
+  test(`step Blobs merged as they come (${count} pieces, steps of ${step}) keep the file in order`, async () => {
+    const asked: [number, number][] = [];
+    const blob = await assembleInSteps(readRecorded(asked), count, 'text/plain', step);
+    assert.equal(blob.type, 'text/plain');
+    assert.equal(asked.length, Math.ceil(count / step));
+    assert.deepEqual(new Uint8Array(await blob.arrayBuffer()), expected(count));
+  });
+}
 
 for (const lost of [0, PIECE_STEP - 1, PIECE_STEP, 2 * PIECE_STEP + 43]) {
   test(`a missing piece ${lost} stops the save and is named`, async () => {
