@@ -90,6 +90,14 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   const present = new Set<string>();
   const banned = new Set<string>(deps.banned ?? []);
   const conns = new Map<string, LinkEntry>();
+  /**
+   * The link whose opening the engine was told of, per peer: the only one whose
+   * frames and close reach it. A replaced link's late frames would otherwise
+   * reach the newer link's session (its HELLO, signed for the old link, fails
+   * there: a ban), and its close would end the newer session. A close is
+   * told for this link or the current one (an attempt that never opened).
+   */
+  const told = new Map<string, LinkEntry>();
   const failures = new Map<string, number>();
   const wants = new Map<string, ReadonlySet<string>>();
   const counts = { iceRestarts: 0, replacedLost: 0 };
@@ -137,6 +145,8 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       {
         onSignal: (data) => deps.sendSignal(peer, encodeEnvelope({ kind: 'rtc', purpose: entry.purpose, dial: initiator, data, ...(needy ? { needy: true } : {}) })),
         onOpen: () => {
+          if (conns.get(peer) !== entry) return entry.conn.destroy('ERR_REPLACED', 'a newer link to the peer took its place');
+          told.set(peer, entry);
           entry.state = 'open';
           entry.since = deps.now();
           mesh.opened(peer);
@@ -144,18 +154,24 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
           events.onPresence();
         },
         onFrame: (bytes) => {
+          if (told.get(peer) !== entry) return;
           if (entry.purpose === 'transfer' && isTransferFrame(bytes)) entry.lastWork = deps.now();
           events.onFrame(peer, bytes);
         },
         onHealth: (lost) => {
+          if (conns.get(peer) !== entry) return;
           if (lost === (entry.lostSince !== null)) return;
           entry.lostSince = lost ? deps.now() : null;
           if (lost) restart(entry.conn);
           events.onPresence();
         },
         onClose: (code, detail) => {
-          if (conns.get(peer) === entry) conns.delete(peer);
-          events.onClose(peer, code, detail);
+          const current = conns.get(peer) === entry;
+          if (current) conns.delete(peer);
+          if (current || told.get(peer) === entry) {
+            told.delete(peer);
+            events.onClose(peer, code, detail);
+          }
           events.onPresence();
           ended(peer, entry, code);
         },

@@ -85,6 +85,38 @@ describe('bounded room: offers', () => {
     assert.equal(f.to(low).length, 2, 'no retry: nothing failed');
   });
 
+  test('the peer makes a new link while ours is open: the old link\'s late frames and late close never reach the new one', () => {
+    const f = normalPeer();
+    const peer = f.dialled()[0]!;
+    const old = f.latest(peer);
+    old.handlers.onOpen();
+    f.pm.signal(peer, rtc('its-new-offer'));
+    assert.deepEqual(old.destroyed, ['ERR_REPLACED']);
+    const fresh = f.latest(peer);
+    assert.notEqual(fresh, old);
+    fresh.handlers.onOpen();
+    // A real connection delivers what was in flight, and its close, after destroy() returned.
+    old.handlers.onFrame(new TextEncoder().encode('hello signed for the old link'));
+    old.handlers.onClose('ERR_DATA_CHANNEL');
+    fresh.handlers.onFrame(new TextEncoder().encode('hello signed for the new link'));
+    assert.deepEqual(f.told.filter((t) => t.includes(peer)).map((t) => t.replace(peer, 'P')), [
+      'open P', 'close P ERR_REPLACED', 'open P', 'frame P hello signed for the new link',
+    ]);
+    assert.equal(f.pm.linkState(peer), 'open');
+  });
+
+  test('a stale attempt that opens after a newer link took its place is closed, and the engine never hears of it', () => {
+    const f = normalPeer();
+    const low = f.dialled().find((p) => p < SELF)!;
+    const ours = f.latest(low);
+    f.pm.signal(low, rtc('its-offer')); // crossing: its offer wins, ours is dropped
+    const answer = f.latest(low);
+    answer.handlers.onOpen();
+    ours.handlers.onOpen(); // the dropped attempt's channel opens anyway, late
+    assert.deepEqual(f.told.filter((t) => t.includes(low)).map((t) => t.replace(low, 'P')), ['close P ERR_CROSSED', 'open P']);
+    assert.equal(f.pm.linkState(low), 'open');
+  });
+
   test('an offer to a full peer is refused out loud, with up to 16 other members; its link is never made', () => {
     const f = normalPeer();
     for (const c of f.live()) c.handlers.onOpen();

@@ -37,6 +37,8 @@ export function fakeMesh(self: string, opts: Partial<PeerManagerDeps> & { seed?:
   const sent: { to: string; env: Envelope }[] = [];
   const prunes: { peer: string; candidates: string[] }[] = [];
   const incompatible: string[] = [];
+  /** What the manager told the engine, in order: `open p`, `frame p text`, `close p code`. */
+  const told: string[] = [];
   const factory: PeerConnectionFactory = ({ initiator }, handlers) => {
     let closed = false;
     const fake: FakeConn = {
@@ -67,7 +69,10 @@ export function fakeMesh(self: string, opts: Partial<PeerManagerDeps> & { seed?:
       },
     },
     {
-      onOpen: () => undefined, onFrame: () => undefined, onClose: () => undefined, onPresence: () => undefined,
+      onOpen: (peer) => told.push(`open ${peer}`),
+      onFrame: (peer, bytes) => told.push(`frame ${peer} ${new TextDecoder().decode(bytes)}`),
+      onClose: (peer, code) => told.push(`close ${peer} ${code}`),
+      onPresence: () => undefined,
       sendPrune: (peer, candidates) => prunes.push({ peer, candidates }),
       incompatible: (peer) => incompatible.push(peer),
     },
@@ -75,7 +80,7 @@ export function fakeMesh(self: string, opts: Partial<PeerManagerDeps> & { seed?:
   const to = (peer: string) => conns.filter((c) => c.peer === peer);
   const live = () => conns.filter((c) => c.destroyed.length === 0);
   return {
-    pm, conns, sent, prunes, incompatible, to, live,
+    pm, conns, sent, prunes, incompatible, told, to, live,
     latest: (peer: string) => to(peer).at(-1)!,
     /** Live connections we dialled / answered, by purpose. */
     dialled: (purpose: Purpose = 'mesh') => live().filter((c) => c.initiator && pm.purpose(c.peer) === purpose).map((c) => c.peer),
