@@ -49,6 +49,12 @@ export async function selectedRoundTrip(pc: RTCPeerConnection): Promise<number |
   return typeof rtt === 'number' && Number.isFinite(rtt) ? rtt * 1000 : null;
 }
 
+/** A message's bytes as the app's frames: binaryType is 'arraybuffer'; text (which the app never sends) as UTF-8, for the decoder to refuse. */
+function frameBytes(data: unknown): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new TextEncoder().encode(String(data));
+}
+
 /**
  * The only file that knows simple-peer. Wraps one WebRTC peer connection with
  * one data channel behind PeerConnection: one destroy path, string error
@@ -66,6 +72,31 @@ export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnec
   let waiters: (() => void)[] = [];
   const channel = (): RTCDataChannel | undefined => (peer as unknown as { _channel?: RTCDataChannel })._channel;
   const connection = (): RTCPeerConnection | undefined => (peer as unknown as { _pc?: RTCPeerConnection })._pc;
+
+  const receive = (data: Uint8Array) => {
+    if (closed) return;
+    if (!opened) {
+      if (early.length >= 64) return destroy('ERR_FLOOD', 'too much data before the connection opened');
+      early.push(data);
+      return;
+    }
+    h.onFrame(data);
+  };
+  // simple-peer pushes every message through a Node-style Readable (a Buffer, the
+  // stream's bookkeeping, a nextTick per chunk): a measurable share of a transfer's
+  // CPU. We take the channel's messages ourselves by replacing its onmessage the moment
+  // simple-peer sets it up, before any message can be dispatched, so nothing ever goes
+  // through the stream and no frame is delivered twice or out of order. simple-peer's
+  // destroy clears onmessage as before.
+  const takeMessages = () => {
+    const ch = channel();
+    if (!ch) return;
+    ch.onmessage = (ev: MessageEvent) => receive(frameBytes(ev.data));
+  };
+  takeMessages(); // the initiator's channel exists already
+  // The answerer's arrives with 'datachannel': simple-peer's ondatachannel was set
+  // first in its constructor, so it runs before this listener, in the same dispatch.
+  connection()?.addEventListener('datachannel', takeMessages);
 
   connection()?.addEventListener('icecandidateerror', (ev) => {
     const e = ev as RTCPeerConnectionIceErrorEvent;
@@ -109,15 +140,8 @@ export function createRtcPeer(opts: RtcPeerOptions, h: LinkHandlers): PeerConnec
     early = [];
     for (const frame of held) if (!closed) h.onFrame(frame);
   });
-  peer.on('data', (data: Uint8Array) => {
-    if (closed) return;
-    if (!opened) {
-      if (early.length >= 64) return destroy('ERR_FLOOD', 'too much data before the connection opened');
-      early.push(data);
-      return;
-    }
-    h.onFrame(data);
-  });
+  // Only if simple-peer ever kept the channel out of our reach (takeMessages found none).
+  peer.on('data', receive);
   peer.on('iceStateChange', (state: RTCIceConnectionState) => {
     // 'failed' is not here: simple-peer destroys the link then, and the peer manager makes a new one.
     if (!opened || closed) return;
