@@ -224,7 +224,7 @@ export class Download {
     this.fillAll();
     let stored: boolean;
     try {
-      stored = await this.deps.library.storePiece(local, piece, data);
+      stored = await this.deps.library.storePiece(local, piece, data, true);
     } catch (e) {
       s.settled(piece);
       this.unstored--;

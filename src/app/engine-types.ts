@@ -38,6 +38,8 @@ export interface EngineDeps {
   createConnection: PeerConnectionFactory;
   /** Calls fn every ms milliseconds; returns a function that stops it. */
   every(ms: number, fn: () => void): () => void;
+  /** Resolves after ms milliseconds (the piece writer's wait for more pieces); setTimeout when absent. */
+  wait?(ms: number): Promise<void>;
   /** A piece of a file is stored (the service worker's media route waits for some). */
   pieceStored?(fileId: string, piece: number): void;
   /** Test-only upload throttle. */

@@ -148,7 +148,7 @@ export function createEngine(deps: EngineDeps): Engine {
     persistFailed: (e) => notices.error(`Could not save file progress: ${e.message}`),
     readFailed: (file, index, why) => notices.error(`Could not read piece ${index} of ${file.meta.name} from storage (${why}); it is kept and tried again later.`),
     openElsewhere: deps.openElsewhere,
-  });
+  }, deps.wait);
   const uploader = new Uploader({
     readPiece: (f, i) => library.readPiece(f, i),
     link: (p) => sessions.get(p)?.link,

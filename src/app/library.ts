@@ -1,7 +1,7 @@
 import { Bitfield } from '../core/bitfield.ts';
 import type { Sha256 } from '../core/hash.ts';
 import { fileIdFromHashes, verifyPiece, type FileMeta, type Manifest } from '../core/manifest/manifest.ts';
-import { PieceWriter } from '../storage/piece-writer.ts';
+import { PieceWriter, type Wait } from '../storage/piece-writer.ts';
 import { fromRecord, toRecord } from './file-record.ts';
 import { RecordQueue } from './record-queue.ts';
 import type { FileRecord, Store } from '../storage/store.ts';
@@ -58,8 +58,10 @@ export class Library {
     private readonly now: () => number,
     readonly room: string,
     private readonly events: LibraryEvents,
+    /** The piece writer's timer (a simulation's virtual clock); setTimeout when absent. */
+    wait?: Wait,
   ) {
-    this.writer = new PieceWriter(store);
+    this.writer = new PieceWriter(store, wait);
     this.records = new RecordQueue(async (id) => {
       const f = this.files.get(id);
       if (f) await this.store.putFile(toRecord(f));
@@ -189,10 +191,11 @@ export class Library {
   /**
    * Stores a verified piece; resolves true once it is durable and marked held,
    * false if the file was removed meanwhile (nothing is left behind).
+   * `arriving`: more pieces come one by one (a download): see PieceWriter.
    */
-  async storePiece(local: LocalFile, index: number, data: Uint8Array): Promise<boolean> {
+  async storePiece(local: LocalFile, index: number, data: Uint8Array, arriving = false): Promise<boolean> {
     if (this.files.get(local.meta.id) !== local) return false;
-    const written = await this.writer.write(local.storeKey, index, data);
+    const written = await this.writer.write(local.storeKey, index, data, arriving);
     if (!written || this.files.get(local.meta.id) !== local) return false;
     local.have.set(index);
     if (local.have.complete) local.completedOnce = true;

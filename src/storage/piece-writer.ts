@@ -3,18 +3,36 @@ import type { PieceEntry, Store } from './store.ts';
 /**
  * Batches piece writes: while one IndexedDB transaction is in flight, newly
  * verified pieces queue up and go together in the next one. One transaction
- * per piece is slow (~20 MB/s); batches run at 100+ MB/s. No timers: the
- * batch size follows how fast storage answers.
+ * per piece is slow (~20 MB/s); batches run at 100+ MB/s.
+ *
+ * A download's pieces arrive one at a time (~30 a second at 8 MiB/s) and
+ * each transaction ends long before the next piece, so that alone gave a
+ * transaction per piece. Each costs the browser process a commit and a
+ * blob file's bookkeeping: 17-20 ms of CPU per MiB stored one piece per
+ * transaction against 10-11 in transactions of 8 (tests/bench/storage-bench.ts,
+ * BENCHMARKS.md). So a batch with room left that holds a download's pieces
+ * waits a moment (GATHER_MS) for more, unless GATHER are already queued.
+ * Memory stays bounded by the callers (the download's MAX_UNSTORED).
  *
  * A file being removed must not get pieces written after its deletion:
  * drop(fileId) withdraws its queued writes, and idle() says when the batch in
  * flight (which may hold some of them) has landed.
  */
 export const MAX_BATCH = 32;
+/** Pieces worth a transaction without waiting for more (a download at 8 MiB/s brings ~3 in GATHER_MS). */
+export const GATHER = 4;
+/** How long a smaller batch waits for more pieces: short next to a piece's trip, and to a download's end. */
+export const GATHER_MS = 100;
+
+/** Resolves after `ms`: a timer in the browser, a test's clock in Node if it wants one. */
+export type Wait = (ms: number) => Promise<void>;
+const realWait: Wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Job {
   fileId: string;
   entry: PieceEntry;
+  /** More pieces are on their way (a download's): the batch may wait for them. */
+  gather: boolean;
   /** true once durable, false if withdrawn before it was written. */
   resolve: (written: boolean) => void;
   reject: (e: unknown) => void;
@@ -23,18 +41,24 @@ interface Job {
 export class PieceWriter {
   private queue: Job[] = [];
   private writing: Promise<void> | null = null;
+  /** Ends a batch's wait for more pieces early, once GATHER are queued. */
+  private gathered: (() => void) | null = null;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, private readonly wait: Wait = realWait) {}
 
   /**
    * Resolves true once the piece is durably stored, false if drop() withdrew
    * it first. The store's form of the piece is made here, in the task the
    * piece arrived in, not for the whole batch in the task that writes it.
+   * `gather`: the caller's pieces arrive one by one (a download), so a batch holding
+   * this one may wait for more. An import's pieces come as fast as they are read and
+   * batch by themselves while a write is in flight.
    */
-  write(fileId: string, index: number, data: Uint8Array): Promise<boolean> {
+  write(fileId: string, index: number, data: Uint8Array, gather = false): Promise<boolean> {
     const entry = { index, data: this.store.prepare(data) };
     return new Promise((resolve, reject) => {
-      this.queue.push({ fileId, entry, resolve, reject });
+      this.queue.push({ fileId, entry, gather, resolve, reject });
+      if (this.queue.length >= GATHER) this.gathered?.();
       this.writing ??= this.flush();
     });
   }
@@ -59,6 +83,7 @@ export class PieceWriter {
     await null; // let write() store this promise before the finally below may clear it
     try {
       while (this.queue.length > 0) {
+        if (this.queue.length < GATHER && this.queue.some((job) => job.gather)) await this.gather();
         const batch = this.queue.splice(0, MAX_BATCH);
         const byFile = new Map<string, PieceEntry[]>();
         for (const item of batch) byFile.set(item.fileId, [...(byFile.get(item.fileId) ?? []), item.entry]);
@@ -72,5 +97,13 @@ export class PieceWriter {
     } finally {
       this.writing = null;
     }
+  }
+
+  /** Waits GATHER_MS, or less if GATHER pieces are queued meanwhile. */
+  private gather(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.gathered = resolve;
+      void this.wait(GATHER_MS).then(resolve);
+    }).finally(() => (this.gathered = null));
   }
 }

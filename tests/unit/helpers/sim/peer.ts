@@ -76,6 +76,7 @@ export function simEngineDeps(world: SimWorld, spec: SimPeerSpec): EngineDeps {
     connectRelay: (h) => world.relay.connect(spec.identity.id, h),
     createConnection: world.net.factory(spec.name),
     every: (ms, fn) => world.clock.every(ms, fn),
+    wait: (ms) => new Promise<void>((resolve) => world.clock.setTimeout(resolve, ms)),
   };
 }
 
