@@ -164,6 +164,24 @@ describe('drafts: shared before they are hashed', () => {
   });
 });
 
+describe('drafts: the same bytes in two shares at once', () => {
+  test('both end at once: one file, one stored record, its pieces whole', T, async () => {
+    const gate = gatedStore(0);
+    const { alice } = await draftPair(relay, createMemoryNetwork(), 'draft-twice-at-once', gate);
+    const bytes = bytesOf(SIZE);
+    const both = Promise.all([alice.engine.share([fileOf(bytes, 'a.bin')]), alice.engine.share([fileOf(bytes, 'b.bin')])]);
+    await until(alice.engine, () => alice.engine.getState().files.filter((f) => f.preparing).length === 2, 'two drafts, storage held');
+    gate.allow(Infinity); // both imports store their last pieces and end together
+    await both;
+    await until(alice.engine, () => alice.engine.getState().files.every((f) => !f.preparing), 'both imports ended');
+    const ids = alice.engine.internals.library.all().map((f) => f.meta.id);
+    assert.equal(ids.length, 1, 'one file for one content');
+    const records = await alice.store.listFiles();
+    assert.deepEqual(records.map((r) => r.meta.id), ids, 'its record is stored, and only its');
+    assert.equal(await blobSha256((await alice.engine.save(ids[0]!))!.blob), sha(bytes));
+  });
+});
+
 describe('drafts: who may vouch for one', () => {
   test('a forged range signature is a strike against the origin; nothing unverified is stored', T, async () => {
     const gate = gatedStore();
