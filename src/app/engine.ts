@@ -1,10 +1,8 @@
 import { floods } from '../core/gossip/audience.ts';
-import { MAX_FILES_PER_ORIGIN } from '../core/gossip/catalogue.ts';
 import { HEARTBEAT_MS } from '../core/gossip/lazy.ts';
 import { pageStatus } from '../core/gossip/presence.ts';
 import { MIN_CANDIDATES, sample } from '../core/mesh/bounded.ts';
 import { Availability, type PieceView } from '../core/swarm/availability.ts';
-import type { PeerConnection } from '../net/link.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
 import { Audiences } from './audience.ts';
 import { AutoFetch } from './auto-fetch.ts';
@@ -12,13 +10,15 @@ import { DraftFetches } from './draft-fetch.ts';
 import { DraftShares } from './draft-share.ts';
 import { Downloads } from './downloads.ts';
 import type { Engine, EngineDeps } from './engine-types.ts';
-import { checkHello, makeHello } from './hello.ts';
+import { createHoldings } from './holdings.ts';
 import { JoinTimeline, timedRelay } from './join-timeline.ts';
 import { wireFileLinks } from './file-links.ts';
 import { createIntents } from './intents.ts';
-import { Library, type LocalFile } from './library.ts';
+import { Library } from './library.ts';
 import { LinkRoutes } from './link-routes.ts';
+import { createLinkSessions } from './link-sessions.ts';
 import { MeshSignals } from './mesh-signals.ts';
+import { createPeerDiscipline } from './peer-discipline.ts';
 import { PeerMarks } from './peer-marks.ts';
 import { RelayLink } from './relay-link.ts';
 import { resumeStoredFiles } from './resume-files.ts';
@@ -26,7 +26,7 @@ import { RoomGossip } from './room-gossip.ts';
 import { RoomPresence } from './room-presence.ts';
 import { RoomQueries } from './room-query.ts';
 import { PeopleRoster } from './roster.ts';
-import { Session, type SessionContext } from './session.ts';
+import type { Session } from './session.ts';
 import { buildState, Notices, type EngineInternals } from './state.ts';
 import { StorageBudget } from './storage-budget.ts';
 import { Uploader } from './uploader.ts';
@@ -35,10 +35,6 @@ export type { Engine, EngineDeps, EngineStats } from './engine-types.ts';
 
 /** One tick is one lazy-gossip heartbeat (IHAVE to neighbours). */
 const TICK_MS = HEARTBEAT_MS;
-const OVER_LIMIT_TEXT = `You offer ${MAX_FILES_PER_ORIGIN.toLocaleString('en')} files in this room, the most one person can: ` +
-  'files shared beyond that are kept here but nobody sees them. Stop sharing some to offer others.';
-/** Pieces or manifests failing verification before a peer is dropped (each failure is proof). */
-export const MAX_STRIKES = 3;
 
 /**
  * The one place everything is wired: relay client, mesh, gossip, catalogue,
@@ -62,17 +58,14 @@ export function createEngine(deps: EngineDeps): Engine {
    * link's catalogue sync must reach it too, even before its HELLO is checked.
    */
   const startedSessions = () => [...sessions.values()].filter((s) => s.started);
+  let peers: PeerManager | undefined;
   const marks = new PeerMarks({ store: deps.store, room: deps.room, selfKey: deps.self.publicKey, sha256: deps.sha256, changed });
+  const discipline = createPeerDiscipline({ sessions, marks, notices, peers: () => peers, presence: () => presence, gossip: () => gossip, changed });
   const roster = new PeopleRoster({
-    store: deps.store, wallClock: deps.wallClock, changed, failed: (text) => notices.error(text),
-    blockChanged: (now, before) => {
-      for (const id of now) if (!before.has(id)) refuse(id);
-      for (const id of before) if (!now.has(id) && !marks.banned().includes(id)) peers?.unban(id);
-    },
+    store: deps.store, wallClock: deps.wallClock, changed, failed: (text) => notices.error(text), blockChanged: discipline.blockChanged,
   });
   /** When the page was hidden (monotonic ms), null while it is shown: our presence status (pageStatus). */
   let hiddenSince: number | null = null;
-  let peers: PeerManager | undefined;
   let closed = false;
   let uploadedBytes = 0;
   const present = (): ReadonlySet<string> => peers?.present() ?? new Set();
@@ -90,7 +83,7 @@ export function createEngine(deps: EngineDeps): Engine {
     send: (peer, json) => sessions.get(peer)?.send({ type: 'presence', json }),
     now: deps.now, wallClock: deps.wallClock, name: () => intents.name(),
     status: () => pageStatus(hiddenSince, deps.now()), refused: (origin) => roster.isBlocked(origin),
-    ban: (peer, code, detail) => banPeer(peer, code, detail),
+    ban: discipline.ban,
     departed: forgetIfGone,
     // Someone we may never have heard of from the relay (a sampled welcome, or the relay away): a mesh candidate.
     arrived: (id) => peers?.learn([id]),
@@ -114,14 +107,14 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const d of downloads.all()) for (const p of openPeers()) d.peerUpdated(p);
       changed();
     },
-    ban: (peer, code, detail) => banPeer(peer, code, detail),
+    ban: discipline.ban,
   });
   const queries = new RoomQueries({
     self, name: () => intents.name(), neighbours, members, statements: () => gossip.catalogue.announcements(),
     // A query's asker is unknown: only statements for the whole room answer it (core/gossip/audience.ts).
     answerable: (a) => floods(a.file.audience),
     send: (peer, m) => sessions.get(peer)?.send(m), merge: (from, hits) => gossip.receiveHits(from, hits),
-    ban: (peer, code, detail) => banPeer(peer, code, detail), now: deps.now, randomBytes: deps.randomBytes,
+    ban: discipline.ban, now: deps.now, randomBytes: deps.randomBytes,
   });
   /** The catalogue's whole-file holders per file, cached until the catalogue changes. */
   const announcers = new Map<string, ReadonlySet<string>>();
@@ -136,19 +129,14 @@ export function createEngine(deps: EngineDeps): Engine {
   });
 
   const library = new Library(deps.store, deps.sha256, deps.now, deps.room, {
-    pieceLost(file, _index, why) {
-      notices.error(`Part of ${file.meta.name} was lost from this browser's storage (${why}); fetching it again.`);
-      // We no longer hold it whole: the room hears so (our HAVEs still offer what is left) until it is repaired.
-      if (gossip.catalogue.latest(self, file.meta.id)?.kind === 'add') {
-        void gossip.announce('remove', file.meta);
-        for (const s of audiences.hearers(file.meta.id)) s.send({ type: 'bitfield', fileId: file.meta.id, bits: file.have.bytes });
-      }
-      repair(file);
-    },
+    pieceLost: (file, _index, why) => holdings.pieceLost(file, why),
     persistFailed: (e) => notices.error(`Could not save file progress: ${e.message}`),
     readFailed: (file, index, why) => notices.error(`Could not read piece ${index} of ${file.meta.name} from storage (${why}); it is kept and tried again later.`),
     openElsewhere: deps.openElsewhere,
   }, deps.wait);
+  const holdings = createHoldings({
+    self, room: deps.room, library, gossip, downloads: () => downloads, audiences: () => audiences, notices, pieceStored: deps.pieceStored, changed,
+  });
   const uploader = new Uploader({
     readPiece: (f, i) => library.readPiece(f, i),
     link: (p) => sessions.get(p)?.link,
@@ -159,38 +147,16 @@ export function createEngine(deps: EngineDeps): Engine {
     throttle: deps.throttle,
   });
 
-  const announce = (local: LocalFile) => {
-    // A draft copy is never announced (only its origin vouches for it); it is, once it becomes its final file.
-    if (!local.rooms.includes(deps.room) || !local.have.complete || local.meta.draft !== undefined) return changed();
-    void gossip.announce('add', local.meta).then((offered) => offered || notices.error(OVER_LIMIT_TEXT));
-    changed();
-  };
-
-  const dropped = (local: LocalFile) => {
-    const none = new Uint8Array(Math.ceil(local.manifest.pieceCount / 8));
-    for (const s of audiences.hearers(local.meta.id)) s.send({ type: 'bitfield', fileId: local.meta.id, bits: none });
-  };
-
-  /**
-   * Every linked peer hears of every piece we store and serve: partial holders
-   * are sources for everyone (of its audience, if it has one: app/audience.ts). A draft copy is served by its
-   * origin only, so its pieces go unmentioned.
-   */
-  function pieceStored(fileId: string, piece: number): void {
-    if (library.servable(fileId)) for (const s of audiences.hearers(fileId)) s.send({ type: 'have', fileId, piece });
-    deps.pieceStored?.(fileId, piece);
-  }
-
   const downloads: Downloads = new Downloads({
     library, availability, sha256: deps.sha256, now: deps.now, random: deps.random,
     openPeers: (fileId) => audiences.sources(fileId, openPeers()),
     send: (peer, m) => sessions.get(peer)?.send(m),
     expect: (peer, fileId, piece, length) => sessions.get(peer)?.expect(fileId, piece, length),
     cancel: (peer, fileId, piece) => sessions.get(peer)?.cancel(fileId, piece),
-    misbehaved: (peer, what) => strike(peer, what),
-    stored: pieceStored,
-    completed: announce,
-    dropped,
+    misbehaved: discipline.strike,
+    stored: holdings.pieceStored,
+    completed: holdings.announce,
+    dropped: holdings.dropped,
     changed,
     restrict: (fileId, view): PieceView => fetches.restrict(fileId, view),
     hold: (meta, manifest) => fetches.hold(meta, manifest),
@@ -198,142 +164,32 @@ export function createEngine(deps: EngineDeps): Engine {
   const fetches: DraftFetches = new DraftFetches({
     library, catalogue: gossip.catalogue, downloads, verify: deps.verify, openPeers,
     send: (peer, m) => sessions.get(peer)?.send(m),
-    misbehaved: (peer, what) => strike(peer, what),
+    misbehaved: discipline.strike,
   });
   const shares = new DraftShares({
     library, sha256: deps.sha256, self: deps.self, randomBytes: deps.randomBytes, now: deps.now, wallClock: deps.wallClock,
-    announce: async (kind, meta, was) => {
-      const offered = await gossip.announce(kind, meta, was);
-      if (!offered) notices.error(OVER_LIMIT_TEXT);
-      return offered;
-    },
+    announce: holdings.offer,
     send: (peer, m) => sessions.get(peer)?.send(m),
-    stored: pieceStored,
+    stored: holdings.pieceStored,
     changed,
   });
 
-  const audiences = new Audiences({ self, library, downloads: () => downloads, gossip, sessions, announce, changed });
-
-  /** Every ban goes through here: the person is told, the link ends, and the identity stays refused in this room. */
-  const banPeer = (peer: string, code: string, detail: string) => {
-    notices.info(`Disconnected ${sessions.get(peer)?.name ?? 'a peer'}: ${detail}`);
-    marks.ban(peer);
-    peers?.ban(peer, code, detail);
-  };
-
-  /**
-   * Blocked by the person (here or in another tab): the link ends, the peer
-   * manager refuses the identity from now on, and what it said is forgotten.
-   */
-  const refuse = (peer: string) => {
-    peers?.ban(peer, 'ERR_BLOCKED', 'you blocked this person');
-    presence.absent(peer);
-    gossip.peerGone(peer);
-    changed();
-  };
-
-  /** Bad data from a peer: three strikes and it is out. */
-  const strike = (peer: string, what: string) => {
-    const s = sessions.get(peer);
-    if (!s) return;
-    s.strikes++;
-    if (s.strikes >= MAX_STRIKES) banPeer(peer, 'ERR_BAD_DATA', `${MAX_STRIKES} pieces failed verification; last: ${what}`);
-  };
-
-  /** A held file lost pieces: fetch them again from the room, as a download would. */
-  function repair(file: LocalFile): void {
-    const running = downloads.get(file.meta.id);
-    if (running) return running.pieceLost();
-    if (file.rooms.includes(deps.room) && !file.paused) downloads.start(file.meta, file);
-    changed();
-  }
+  const audiences = new Audiences({ self, library, downloads: () => downloads, gossip, sessions, announce: holdings.announce, changed });
 
   /** Signalling through our neighbours while the relay is away (the relay connector chooses). */
   const meshSignals = new MeshSignals({
     self: deps.self, topic: deps.room, verify: deps.verify, idOf: deps.idOf, neighbours: openPeers,
     send: (peer, m) => sessions.get(peer)?.send(m), now: deps.now, randomBytes: deps.randomBytes,
-    ban: banPeer, failed: (message) => notices.error(message),
+    ban: discipline.ban, failed: (message) => notices.error(message),
   });
-
-  const sessionContext: SessionContext = {
-    availability, uploader,
-    download: (fileId) => downloads.get(fileId),
-    manifestOf: (peer, fileId) => audiences.manifestFor(peer, fileId),
-    servable: (peer, fileId) => audiences.servable(peer, fileId),
-    checkHello: (session, m) => checkHello(m, session.id, deps.room, session.fingerprints, deps.verify, deps.idOf),
-    subscribeDraft: (peer, fileId) => audiences.mayKnow(peer, fileId) && shares.subscribe(peer, fileId),
-    onDraftHashes: (session, m) => void fetches.onRange(session.id, m),
-    onReady(session) {
-      timeline.mark('hello-ok');
-      availability.invalidate();
-      marks.identify(session);
-      roster.seen(session.id, session.name, deps.room);
-      fetches.peerReady(session.id);
-      audiences.proven(session);
-      for (const d of downloads.all()) d.peerUpdated(session.id);
-      changed();
-    },
-    onRenamed: (session) => {
-      roster.seen(session.id, session.name, deps.room);
-      changed();
-    },
-    heard: (peer) => {
-      for (const d of downloads.all()) d.onHeard(peer);
-    },
-    onGossip: (session, json) => void gossip.receive(session.id, json, true),
-    onCatalogue: (session, json) => void gossip.receiveCatalogue(session.id, json).then(() => timeline.mark('catalogue')),
-    onAudience: (session, json) => void gossip.receiveAudience(session.id, json),
-    onLazy: (session, kind, json) => (kind === 'ihave' ? gossip.receiveIhave(session.id, json) : gossip.receiveIwant(session.id, json)),
-    onMeshSignal: (session, json) => meshSignals.receive(session.id, json),
-    onQuery: (session, kind, json) => void queries.receive(session.id, kind, json),
-    onPresence: (session, json) => void presence.receive(session.id, json),
-    peerUpdated: (peer, fileId) => downloads.get(fileId)?.peerUpdated(peer),
-    onPrune: (session, candidates) => peers?.prunedBy(session.id, candidates),
-    ban: banPeer,
-    incompatible(peer, detail) {
-      notices.info(`Someone here runs another version of meshdrop (${detail}), so you cannot connect; whoever has the older one should reload the page.`);
-      peers?.destroyPeer(peer, 'ERR_VERSION', detail);
-    },
-  };
 
   /** Each open link's route (direct or through TURN), for the peer list. */
   const routes = new LinkRoutes(changed);
 
-  const onPeerOpen = (peer: string, link: PeerConnection) => {
-    timeline.mark('link-open');
-    const session = new Session(peer, link, sessionContext, link.fingerprints());
-    sessions.set(peer, session);
-    routes.opened(peer, link);
-    const name = intents.name();
-    void makeHello(deps.self, name, deps.room, session.fingerprints).then((hello) => {
-      if (sessions.get(peer) !== session) return;
-      session.start(hello);
-      timeline.mark('hello-sent');
-      if (intents.name() !== name) sendHelloTo(session, intents.name()); // renamed while we were signing
-      presence.greet(peer); // before the catalogue: its origins must be known members when it is judged
-      gossip.syncTo(peer);
-      // Partial files: our bitfield, so the peer can fetch from us what we already have (chosen audiences' once it is proven).
-      for (const f of library.roomFiles()) if (!f.have.complete && f.have.count > 0 && !f.meta.audience && library.servable(f.meta.id)) session.send({ type: 'bitfield', fileId: f.meta.id, bits: f.have.bytes });
-    });
-  };
-
-  const sendHelloTo = (s: Session, name: string) => void makeHello(deps.self, name, deps.room, s.fingerprints).then((h) => s.send(h));
-
-  const onPeerClose = (peer: string) => {
-    sessions.delete(peer);
-    routes.closed(peer);
-    availability.invalidate();
-    availability.removePeer(peer);
-    uploader.removePeer(peer);
-    shares.peerGone(peer);
-    for (const d of downloads.all()) d.peerGone(peer);
-    // Unless the relay or presence still says it is here (a pruned neighbour, a broken link), what it said
-    // goes: a reloaded peer says it again, afresh, when it is back.
-    forgetIfGone(peer);
-    meshSignals.neighbourGone(peer);
-    queries.neighbourGone(peer);
-    changed();
-  };
+  const linkSessions = createLinkSessions({
+    deps, sessions, timeline, routes, library, availability, uploader, downloads, audiences, shares, fetches, gossip, queries, presence,
+    meshSignals, marks, roster, notices, peers: () => peers, name: () => intents.name(), forgetIfGone, ban: discipline.ban, changed,
+  });
 
   const relay = new RelayLink({
     connect: (h) => timedRelay(deps.connectRelay, timeline)(h, meshSignals), peers: () => peers, gossip, presence, forgetIfGone, sessionIds: () => sessions.keys(), notices, changed,
@@ -341,9 +197,9 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const budget = new StorageBudget(deps.storage, notices);
   const intents = createIntents({
-    deps, library, downloads, gossip, notices, roster, budget, changed, announce, dropped, shares, fetches, audiences,
+    deps, library, downloads, gossip, notices, roster, budget, changed, announce: holdings.announce, dropped: holdings.dropped, shares, fetches, audiences,
     sendHello: (name) => {
-      for (const s of sessions.values()) if (s.started) sendHelloTo(s, name);
+      for (const s of sessions.values()) if (s.started) linkSessions.sendHello(s, name);
       presence.restate();
     },
   });
@@ -376,13 +232,13 @@ export function createEngine(deps: EngineDeps): Engine {
         now: deps.now, random: deps.random, onBattery: deps.onBattery,
       },
       {
-        onOpen: onPeerOpen, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: onPeerClose, onPresence: changed,
+        onOpen: linkSessions.opened, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: linkSessions.closed, onPresence: changed,
         sendPrune: (peer, candidates) => sessions.get(peer)?.send({ type: 'prune', candidates }),
-        incompatible: (peer, detail) => sessionContext.incompatible(peer, detail),
+        incompatible: (peer, detail) => linkSessions.context.incompatible(peer, detail),
       },
     );
     relay.peersReady();
-    await resumeStoredFiles({ library, downloads, notices, room: deps.room, announce });
+    await resumeStoredFiles({ library, downloads, notices, room: deps.room, announce: holdings.announce });
     timeline.mark('library');
     await rules.load(); // after the library: what is here already is never fetched again
     changed();

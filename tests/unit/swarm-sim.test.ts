@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { MAX_STRIKES } from '../../src/app/engine.ts';
+import { MAX_STRIKES } from '../../src/app/peer-discipline.ts';
 import { STALL_MS } from '../../src/core/swarm/scheduler.ts';
 import { runSwarm, summary, type PeerResult, type PeerSpec, type SimOptions, type SimResult } from './helpers/swarm-sim.ts';
 
