@@ -1,6 +1,6 @@
 import { UploadQueue } from '../core/swarm/upload-queue.ts';
-import { DATA_CHUNK, RejectReason, encodeFrame } from '../core/wire/frames.ts';
-import { writeWithBackpressure, type DataLink } from '../net/link.ts';
+import { DATA_CHUNK, DATA_FRAME_BYTES, RejectReason, encodeFrame, writeDataFrame } from '../core/wire/frames.ts';
+import { roomToSend, type DataLink } from '../net/link.ts';
 
 /**
  * Serves piece requests. The pure UploadQueue decides whose request goes
@@ -30,6 +30,12 @@ export class Uploader {
   /** Pieces being sent whose request was cancelled: the send stops at the next frame. */
   private cancelledInFlight = new Set<string>();
   private sending = new Set<string>();
+  /**
+   * Every DATA frame is written here and sent at once (the link copies it): one
+   * buffer, not a 64 KiB allocation per frame. Pieces served at the same time
+   * share it safely because nothing awaits between writing a frame and sending it.
+   */
+  private readonly frame = new Uint8Array(DATA_FRAME_BYTES);
 
   constructor(private readonly deps: UploaderDeps) {}
 
@@ -97,7 +103,8 @@ export class Uploader {
       if (this.deps.throttle) await this.deps.throttle(bytes.length);
       // The peer left, or no longer wants this piece (endgame, stall release): stop here.
       if (!this.deps.link(peer) || this.cancelledInFlight.has(key)) return;
-      await writeWithBackpressure(link, encodeFrame({ type: 'data', fileId, piece, offset, bytes }));
+      await roomToSend(link);
+      link.send(writeDataFrame(this.frame, fileId, piece, offset, bytes));
     }
     this.deps.served(peer, data.length);
   }

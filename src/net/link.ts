@@ -3,7 +3,10 @@
  * (a WebRTC data channel in the browser, an in-memory pipe in Node tests).
  */
 export interface DataLink {
-  /** Queue a frame. Never throws: a failed send destroys the link with ERR_SEND. */
+  /**
+   * Queue a frame. Never throws: a failed send destroys the link with ERR_SEND.
+   * The link takes a copy (as RTCDataChannel.send does): the caller may reuse `frame` once this returns.
+   */
   send(frame: Uint8Array): void;
   /** Bytes queued but not yet sent. */
   readonly bufferedAmount: number;
@@ -52,8 +55,7 @@ export type PeerConnectionFactory = (opts: { initiator: boolean }, handlers: Lin
 export const HIGH_WATER = 1024 * 1024;
 export const LOW_WATER = 256 * 1024;
 
-/** Waits until the link can take more data. Used only for bulk data; small control frames go straight out. */
-export async function writeWithBackpressure(link: DataLink, frame: Uint8Array): Promise<void> {
+/** Resolves once the link can take more data. Used only for bulk data; small control frames go straight out. */
+export async function roomToSend(link: DataLink): Promise<void> {
   while (link.bufferedAmount > HIGH_WATER) await link.drained();
-  link.send(frame);
 }

@@ -29,7 +29,8 @@ function fakeLink(): FakeLink {
   const link: FakeLink = {
     frames: [], holdEachFrame: false, bufferedAmount: 0,
     send(frame) {
-      const decoded = decodeFrame(frame);
+      // A copy, as RTCDataChannel.send takes one: the uploader reuses its frame buffer.
+      const decoded = decodeFrame(frame.slice());
       assert.ok(decoded.ok, 'the uploader sends well-formed frames');
       link.frames.push(decoded.value);
       if (link.holdEachFrame) link.bufferedAmount = HIGH_WATER + 1;
@@ -75,6 +76,26 @@ test('a piece is sent as DATA frames covering it, then counted as served', async
   assert.equal(data.reduce((n, f) => n + f.bytes.length, 0), PIECE_BYTES);
   assert.deepEqual(served, [{ peer: 'p', bytes: PIECE_BYTES }]);
   assert.equal(uploader.hasWork('p'), false);
+});
+
+test('pieces sent at once to two peers, both channels filling after each frame, each arrive with their own bytes', async () => {
+  const { uploader, links, reads, served, framesFor } = setup(['a', 'b']);
+  for (const l of links.values()) l.holdEachFrame = true;
+  for (const peer of ['a', 'b']) for (let i = 0; i < PIECES_IN_FLIGHT_PER_PEER; i++) uploader.request(peer, FILE, peer === 'a' ? i : 10 + i);
+  await settle();
+  for (const r of reads) r.answer(pieceData(r.piece));
+  for (let round = 0; round < 4 * PIECES_IN_FLIGHT_PER_PEER; round++) {
+    await settle(); // every piece being served has written a frame or waits for its channel
+    for (const l of links.values()) l.release();
+  }
+  await settle();
+  assert.equal(served.length, 2 * PIECES_IN_FLIGHT_PER_PEER);
+  for (const r of reads) {
+    const peer = r.piece < 10 ? 'a' : 'b';
+    const frames = framesFor(peer, 'data', r.piece) as Extract<WireMessage, { type: 'data' }>[];
+    assert.equal(frames.length, 4);
+    for (const f of frames) assert.ok(f.bytes.every((b) => b === r.piece + 1), `piece ${r.piece} at ${f.offset} holds its own bytes`);
+  }
 });
 
 test('a cancelled queued request is never read nor sent', async () => {

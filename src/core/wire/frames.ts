@@ -194,13 +194,8 @@ export function encodeFrame(m: WireMessage): Uint8Array {
       f.buf[ID_END + 4] = m.reason;
       return f.buf;
     }
-    case 'data': {
-      const f = frame(T.data, m.fileId, 8 + m.bytes.length);
-      f.view.setUint32(ID_END, m.piece);
-      f.view.setUint32(ID_END + 4, m.offset);
-      f.buf.set(m.bytes, ID_END + 8);
-      return f.buf;
-    }
+    case 'data':
+      return writeDataFrame(new Uint8Array(ID_END + 8 + m.bytes.length), m.fileId, m.piece, m.offset, m.bytes);
     case 'bitfield': {
       const f = frame(T.bitfield, m.fileId, m.bits.length);
       f.buf.set(m.bits, ID_END);
@@ -216,6 +211,26 @@ export function encodeFrame(m: WireMessage): Uint8Array {
       return f.buf;
     }
   }
+}
+
+/** Bytes a DATA frame takes at most: a buffer this large fits any (writeDataFrame). */
+export const DATA_FRAME_BYTES = ID_END + 8 + DATA_CHUNK;
+
+/**
+ * Writes a DATA frame into `into` (at least ID_END + 8 + bytes.length long) and returns the
+ * frame's bytes, a view of `into`. The uploader reuses one buffer for all its DATA frames:
+ * a data channel copies a message when it is sent, and a fresh 64 KiB buffer per frame
+ * cost the sharer's renderer an allocation, its zeroing and garbage for every frame.
+ */
+export function writeDataFrame(into: Uint8Array, fileId: string, piece: number, offset: number, bytes: Uint8Array): Uint8Array {
+  const buf = into.subarray(0, ID_END + 8 + bytes.length);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  buf[0] = T.data;
+  buf.set(idBytes(fileId), 1);
+  view.setUint32(ID_END, piece);
+  view.setUint32(ID_END + 4, offset);
+  buf.set(bytes, ID_END + 8);
+  return buf;
 }
 
 const bad = (code: WireErrorCode, error: string) => err(code, error);
