@@ -195,6 +195,11 @@ export class Download {
     if (m.parts.filter(Boolean).length === parts) void this.finishManifest(peer, size, m.parts as Uint8Array[]);
   }
 
+  /**
+   * A whole piece from `peer`: verified, then stored. Resolves once `data` is no longer
+   * read nor kept (stored, or dropped): the caller then reuses its buffer
+   * (core/wire/assembler.ts recycle). Keep nothing that refers to `data` beyond that.
+   */
   async onPiece(peer: string, piece: number, data: Uint8Array): Promise<void> {
     const s = this.scheduler;
     const local = this.local;

@@ -283,7 +283,8 @@ export class Session {
     download?.onProgress(this.id, bytes.length);
     if (!added.value) return;
     this.retire(fileId, piece); // frames of a duplicate response may follow
-    if (download) void download.onPiece(this.id, piece, added.value);
+    const data = added.value;
+    if (download) void download.onPiece(this.id, piece, data).then(() => this.assembler.recycle(data));
   }
 
   /** Its pieces of a file. The length is checked only against a manifest we verified: that is proof. */

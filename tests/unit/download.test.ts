@@ -210,6 +210,27 @@ test('pieces from several holders are verified and stored: the saved bytes hash 
   assert.ok(requestsTo(sent, P).length > 0 && requestsTo(sent, Q).length > 0, 'both holders served');
 });
 
+test('once onPiece resolves its bytes may be overwritten (the assembler reuses the buffer): what was stored stays whole', async () => {
+  const { d, sent, library, file } = await setup();
+  d.start();
+  await sendManifest(d, manifestAsks(sent)[0]!, file);
+  let served = 0;
+  while (d.status === 'downloading') {
+    const requests = sent.slice(served).filter((s) => s.m.type === 'request');
+    served = sent.length;
+    assert.ok(requests.length > 0, 'the download keeps asking while pieces are missing');
+    // Every answer at once, as pieces arrive while earlier ones are hashed and wait for a batched write.
+    await Promise.all(requests.map(async ({ peer, m }) => {
+      const data = pieceOf(file, (m as { piece: number }).piece);
+      await d.onPiece(peer, (m as { piece: number }).piece, data);
+      data.fill(0xee); // the next piece's bytes land here
+    }));
+  }
+  assert.equal(d.status, 'complete');
+  const saved = new Uint8Array(await (await library.assemble(file.meta.id)).arrayBuffer());
+  assert.equal(createHash('sha256').update(saved).digest('hex'), createHash('sha256').update(file.bytes).digest('hex'));
+});
+
 test('a player focus set while the manifest is awaited picks the first pieces there; a seek moves it, clearing it ends it', async () => {
   const { d, sent, file, library } = await setup({ announcers: [P], linked: [P] });
   d.setFocus(4 * file.manifest.pieceSize + 10); // the player asked before the manifest came

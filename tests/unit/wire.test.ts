@@ -548,4 +548,48 @@ describe('PieceAssembler', () => {
     fails(asm.add(FILE, 0, 64 * DATA_CHUNK, bytes(DATA_CHUNK)), 'ERR_CHUNK');
     assert.ok(asm.isExpected(FILE, 0), 'a bad chunk does not complete or forget the piece');
   });
+
+  test('a recycled piece buffer carries the next piece whole, and is lent to one piece at a time', () => {
+    const asm = new PieceAssembler();
+    const fill = (piece: number, data: Uint8Array) => {
+      asm.expect(FILE, piece, data.length);
+      let out: Uint8Array | null = null;
+      for (let off = 0; off < data.length; off += DATA_CHUNK) out = ok(asm.add(FILE, piece, off, data.subarray(off, off + DATA_CHUNK)));
+      return out!;
+    };
+    const first = bytes(LENGTH);
+    const a = fill(0, first);
+    assert.deepEqual(a, first);
+    asm.recycle(a);
+    asm.recycle(a); // twice: still lent out once
+    const second = bytes(LENGTH);
+    asm.expect(FILE, 1, LENGTH);
+    asm.expect(FILE, 2, LENGTH);
+    let b: Uint8Array | null = null;
+    let c: Uint8Array | null = null;
+    for (let off = 0; off < LENGTH; off += DATA_CHUNK) {
+      b = ok(asm.add(FILE, 1, off, second.subarray(off, off + DATA_CHUNK)));
+      c = ok(asm.add(FILE, 2, off, first.subarray(off, off + DATA_CHUNK)));
+    }
+    assert.notEqual(b!.buffer, c!.buffer, 'two pieces never share a buffer');
+    assert.deepEqual(b, second);
+    assert.deepEqual(c, first);
+  });
+
+  test('only a whole piece it gave out is recycled: not one still being filled, nor someone else\'s bytes', () => {
+    const asm = new PieceAssembler();
+    const { piece, chunks } = chunked(LENGTH);
+    asm.recycle(piece); // never lent: ignored
+    asm.expect(FILE, 3, LENGTH);
+    const results = chunks.map(([off, b]) => ok(asm.add(FILE, 3, off, b)));
+    assert.deepEqual(results.at(-1), piece);
+    assert.notEqual(results.at(-1)!.buffer, piece.buffer);
+    const other = new PieceAssembler();
+    other.recycle(results.at(-1)!); // another peer's assembler did not lend it
+    other.expect(FILE, 4, LENGTH);
+    const more = chunked(LENGTH);
+    const got = more.chunks.map(([off, b]) => ok(other.add(FILE, 4, off, b))).at(-1)!;
+    assert.notEqual(got.buffer, results.at(-1)!.buffer, 'a piece still in use is not handed out again');
+    assert.deepEqual(results.at(-1), piece, 'and keeps its bytes');
+  });
 });
