@@ -79,12 +79,38 @@ export function browserTree(label: string): Proc[] {
 export interface Usage {
   /** CPU seconds by process type (browser, renderer, network, ...). */
   cpu: Record<string, number>;
+  /** The renderers' CPU seconds by thread name (CrRendererMain runs the page's JS; WebRTC, IPC and pools run beside it). */
+  rendererThreads: Record<string, number>;
+}
+
+/** A process's threads' CPU seconds by thread name, from /proc/PID/task/TID/{comm,stat} (threads that end are missed). */
+function threadCpuSeconds(pid: number, into: Record<string, number>): void {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return; // the process ended while we looked
+  }
+  for (const tid of tids) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      into[name] = (into[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // the thread ended while we looked
+    }
+  }
 }
 
 export function usage(label: string): Usage {
   const cpu: Record<string, number> = {};
-  for (const p of browserTree(label)) cpu[p.type] = (cpu[p.type] ?? 0) + p.cpuSeconds;
-  return { cpu };
+  const rendererThreads: Record<string, number> = {};
+  for (const p of browserTree(label)) {
+    cpu[p.type] = (cpu[p.type] ?? 0) + p.cpuSeconds;
+    if (p.type === 'renderer') threadCpuSeconds(p.pid, rendererThreads);
+  }
+  return { cpu, rendererThreads };
 }
 
 /** CPU seconds spent between two readings, by process type, rounded to 0.1 s. */
@@ -114,6 +140,8 @@ export interface PhaseCpu {
   wallSeconds: number;
   /** CPU seconds per browser label, by process type. */
   own: Record<string, Record<string, number>>;
+  /** Per browser label: its renderers' CPU seconds by thread name (part of own's renderer). */
+  rendererThreads?: Record<string, Record<string, number>>;
   /** This Node process: Playwright's driver side, the samplers and the in-process relay. */
   benchNodeSeconds: number;
   /** Busy CPU seconds on the machine spent by neither: other people's runs on this shared machine. */
@@ -133,16 +161,20 @@ export function watchCpu(labels: string[]): () => PhaseCpu {
     const wallSeconds = (performance.now() - t0) / 1000;
     const busy = machineBusySeconds() - machine0;
     const own: PhaseCpu['own'] = {};
+    const rendererThreads: NonNullable<PhaseCpu['rendererThreads']> = {};
     let ownTotal = 0;
     for (const l of labels) {
-      own[l] = cpuSpent(before.get(l)!, usage(l));
+      const now = usage(l);
+      own[l] = cpuSpent(before.get(l)!, now);
+      rendererThreads[l] = { ...now.rendererThreads };
+      for (const [name, sec] of Object.entries(before.get(l)!.rendererThreads)) rendererThreads[l]![name] = (rendererThreads[l]![name] ?? 0) - sec;
       ownTotal += Object.values(own[l]!).reduce((a, b) => a + b, 0);
     }
     const node = process.cpuUsage(node0);
     const nodeSeconds = (node.user + node.system) / 1e6;
     const round = (x: number) => Math.round(x * 10) / 10;
     return {
-      wallSeconds: round(wallSeconds), own, benchNodeSeconds: round(nodeSeconds), otherSeconds: round(Math.max(0, busy - ownTotal - nodeSeconds)),       machineBusyCores: round(busy / wallSeconds), loadAverage: loadAverage(),
+      wallSeconds: round(wallSeconds), own, rendererThreads, benchNodeSeconds: round(nodeSeconds), otherSeconds: round(Math.max(0, busy - ownTotal - nodeSeconds)),       machineBusyCores: round(busy / wallSeconds), loadAverage: loadAverage(),
     };
   };
 }
