@@ -1,6 +1,7 @@
 import type { Announcement } from '../core/gossip/announcement.ts';
 import { floods, makeAudience, mayKnow, widenWith, widenedBy, type Audience } from '../core/gossip/audience.ts';
 import type { Manifest } from '../core/manifest/manifest.ts';
+import { ReachLog, type HeldForAudience, type ReachPlan, type ReachView } from '../core/mesh/reach.ts';
 import type { Result } from '../core/result.ts';
 import { err, ok } from '../core/result.ts';
 import type { Downloads } from './downloads.ts';
@@ -26,6 +27,10 @@ export interface AudiencesDeps {
   downloads(): Downloads;
   gossip: RoomGossip;
   sessions: ReadonlyMap<string, Session>;
+  /** In the room now (relay, presence, links): a chosen person we may reach. */
+  here(peer: string): boolean;
+  /** The start of a peer's page load, from its presence: a reload makes it untold. */
+  since(peer: string): number | undefined;
   /** Re-announces a file we hold (engine's announce: only whole files of this room). */
   announce(local: LocalFile): void;
   changed(): void;
@@ -34,6 +39,9 @@ export interface AudiencesDeps {
 export class Audiences {
   /** Asks from outside a file's audience, answered as for a file we do not have. */
   refused = 0;
+  /** HAVE and BITFIELD for a file with an audience, from someone outside it: dropped, so they never show as a holder. */
+  outsideHaves = 0;
+  private readonly reached = new ReachLog();
 
   constructor(private readonly deps: AudiencesDeps) {}
 
@@ -72,8 +80,44 @@ export class Audiences {
     return floods(audience) ? peers : peers.filter((p) => audience!.includes(p));
   }
 
+  /**
+   * A HAVE or BITFIELD from `peer`: taken unless the file has an audience
+   * (ours, or the statement we heard) that `peer` is outside of. Counted, not
+   * punished: an outsider may hold it from before a widening, or guess.
+   */
+  takesHave(peer: string, fileId: string): boolean {
+    const audience = this.audienceOf(fileId) ?? this.deps.gossip.catalogue.meta(fileId)?.audience;
+    if (mayKnow(audience, peer)) return true;
+    this.outsideHaves++;
+    return false;
+  }
+
+  /**
+   * Whom the peer manager links to so they hear of files we hold for them
+   * (core/mesh/reach.ts): the chosen people here we have no proven link to
+   * and have not told, and those told (their links stay while in use).
+   */
+  reach(): ReachPlan {
+    return this.reached.plan(this.reachView());
+  }
+
+  private reachView(): ReachView {
+    const files: HeldForAudience[] = [];
+    for (const f of this.deps.library.roomFiles()) {
+      const audience = f.meta.audience;
+      if (audience && f.have.count > 0 && this.deps.library.servable(f.meta.id)) files.push({ fileId: f.meta.id, audience });
+    }
+    const { here, since, sessions, gossip } = this.deps;
+    return {
+      self: this.deps.self, files, here, since,
+      proven: (peer) => sessions.get(peer)?.ready ?? false,
+      holdsWhole: (peer, fileId) => gossip.catalogue.wholeHolders(fileId).includes(peer),
+    };
+  }
+
   /** `session` proved who it is: the statements meant for it, and our partial files it may know of. */
   proven(session: Session): void {
+    this.reached.note(this.reachView());
     this.deps.gossip.syncAudienceTo(session.id);
     for (const f of this.deps.library.roomFiles()) {
       if (floods(f.meta.audience) || !mayKnow(f.meta.audience, session.id)) continue; // room files went at link open

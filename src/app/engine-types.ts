@@ -94,6 +94,8 @@ export interface EngineStats {
   droppedAvailability: number;
   /** Asks for a file from outside its chosen audience, answered as for a file we do not have (app/audience.ts). */
   audienceRefused: number;
+  /** HAVE and BITFIELD for a file with an audience, from someone outside it: dropped (app/audience.ts takesHave). */
+  audienceOutsideHaves: number;
   meshSignals: MeshSignalStats;
   /** Room queries: asked, taken, forwarded, answered, hits, and what was dropped by reason (core/gossip/query.ts). */
   queries: Record<string, number>;

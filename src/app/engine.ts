@@ -174,7 +174,10 @@ export function createEngine(deps: EngineDeps): Engine {
     changed,
   });
 
-  const audiences = new Audiences({ self, library, downloads: () => downloads, gossip, sessions, announce: holdings.announce, changed });
+  const audiences = new Audiences({
+    self, library, downloads: () => downloads, gossip, sessions, announce: holdings.announce, changed,
+    here: (peer) => (present().has(peer) || presence.isHere(peer)) && !roster.isBlocked(peer), since: (peer) => presence.book.since(peer),
+  });
 
   /** Signalling through our neighbours while the relay is away (the relay connector chooses). */
   const meshSignals = new MeshSignals({
@@ -244,11 +247,17 @@ export function createEngine(deps: EngineDeps): Engine {
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
 
-  /** Transfer links follow the downloads (core/mesh/transfer.ts): whole-file holders of each running one, none once it ends. */
+  /**
+   * Transfer links follow the downloads (core/mesh/transfer.ts): whole-file holders of each running one, none once it ends;
+   * and the files we hold for chosen people: links to those not told yet (core/mesh/reach.ts).
+   */
   const syncSources = () => {
     const running = new Set(downloads.all().map((d) => d.fileId));
     for (const fileId of peers?.wantedFiles() ?? []) if (!running.has(fileId)) peers?.wantSources(fileId, []);
     for (const fileId of running) peers?.wantSources(fileId, gossip.catalogue.holders(fileId));
+    if (!peers) return;
+    const { reach, keep } = audiences.reach();
+    peers.wantReach(reach, keep);
   };
 
   const stopTicking = deps.every(TICK_MS, () => {
@@ -298,7 +307,7 @@ export function createEngine(deps: EngineDeps): Engine {
       return () => listeners.delete(fn);
     },
     stats: () => ({
-      uploadedBytes, downloads: downloads.report(), imports: shares.stats(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, audienceRefused: audiences.refused, meshSignals: meshSignals.stats(), queries: queries.stats(),
+      uploadedBytes, downloads: downloads.report(), imports: shares.stats(), gossip: gossip.stats(), presence: presence.stats(), droppedAvailability: availability.dropped, audienceRefused: audiences.refused, audienceOutsideHaves: audiences.outsideHaves, meshSignals: meshSignals.stats(), queries: queries.stats(),
       links: peers ? { ...peers.stats(), ...peers.meshStats() } : { iceRestarts: 0, replacedLost: 0 },
     }),
     ready,

@@ -112,6 +112,7 @@ function sessionContext(w: LinkSessionsDeps): SessionContext {
     download: (fileId) => downloads.get(fileId),
     manifestOf: (peer, fileId) => w.audiences.manifestFor(peer, fileId),
     servable: (peer, fileId) => w.audiences.servable(peer, fileId),
+    takesHave: (peer, fileId) => w.audiences.takesHave(peer, fileId),
     checkHello: (session, m) => checkHello(m, session.id, deps.room, session.fingerprints, deps.verify, deps.idOf),
     subscribeDraft: (peer, fileId) => w.audiences.mayKnow(peer, fileId) && w.shares.subscribe(peer, fileId),
     onDraftHashes: (session, m) => void w.fetches.onRange(session.id, m),

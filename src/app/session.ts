@@ -32,6 +32,8 @@ export interface SessionContext {
   manifestOf(peer: string, fileId: string): Manifest | undefined;
   /** A file we serve to this peer (of this room, held, and the peer in its audience), or undefined: "not found". */
   servable(peer: string, fileId: string): LocalFile | undefined;
+  /** Whether to take the peer's HAVE or BITFIELD for a file: not from outside its audience (app/audience.ts; dropped, counted). */
+  takesHave(peer: string, fileId: string): boolean;
   /** Statements about files shared with chosen people, sent to us as one of them (AUDIENCE). */
   onAudience(session: Session, json: unknown): void;
   /** Checks the peer's first HELLO; resolves its identity key, or an error for a ban. */
@@ -212,6 +214,7 @@ export class Session {
       case 'data':
         return this.onData(m.fileId, m.piece, m.offset, m.bytes);
       case 'have':
+        if (!this.ctx.takesHave(this.id, m.fileId)) return;
         if (this.pieceBeyondEnd(m.fileId, m.piece)) return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', `have for piece ${m.piece}, past the end of the file`);
         this.ctx.availability.setHave(this.id, m.fileId, m.piece);
         return this.ctx.peerUpdated(this.id, m.fileId);
@@ -289,6 +292,7 @@ export class Session {
 
   /** Its pieces of a file. The length is checked only against a manifest we verified: that is proof. */
   private onBitfield(fileId: string, bits: Uint8Array): void {
+    if (!this.ctx.takesHave(this.id, fileId)) return;
     const manifest = this.ctx.manifestOf(this.id, fileId);
     if (manifest && bits.length !== Math.ceil(manifest.pieceCount / 8)) {
       return this.ctx.ban(this.id, 'ERR_FRAME_FIELD', 'bitfield of the wrong length');

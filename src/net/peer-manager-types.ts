@@ -35,6 +35,8 @@ export interface MeshStats {
   transfer: number;
   /** Transfer links dialled since the start. */
   transferDialled: number;
+  /** Of those, links dialled to reach chosen people with a file we hold for them (core/mesh/reach.ts). */
+  reachDialled: number;
   role: string;
   /** Offers we refused, refusals we got, links we pruned and were pruned from, offers that crossed. */
   refused: number;

@@ -42,6 +42,8 @@ export interface PeerManager {
   wantSources(fileId: string, holders: Iterable<string>): void;
   /** Files wantSources() currently holds holders for. */
   wantedFiles(): string[];
+  /** Chosen people to reach with files we hold for them, and those told already (core/mesh/reach.ts): transfer links follow. */
+  wantReach(reach: Iterable<string>, keep: Iterable<string>): void;
   /** Drop a peer and refuse it for the rest of this session. */
   ban(peer: string, code: string, detail?: string): void;
   /** Refused no more (the person unblocked it): it may link again while it is here. */
@@ -100,8 +102,9 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   const told = new Map<string, LinkEntry>();
   const failures = new Map<string, number>();
   const wants = new Map<string, ReadonlySet<string>>();
+  let reaching = { reach: new Set<string>(), keep: new Set<string>() };
   const counts = { iceRestarts: 0, replacedLost: 0 };
-  const tally = { refused: 0, refusedBy: 0, pruned: 0, prunedBy: 0, crossed: 0, badSignals: 0, transferDialled: 0 };
+  const tally = { refused: 0, refusedBy: 0, pruned: 0, prunedBy: 0, crossed: 0, badSignals: 0, transferDialled: 0, reachDialled: 0 };
   const role = new PeerRole(deps, deps.now());
   const mesh = new BoundedMesh({ self: deps.self, bounds: role.bounds(random), budget: deps.budget });
   let closed = false;
@@ -226,7 +229,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     const wanted = new Set([...wants.values()].flatMap((s) => [...s]));
     const dialled = new Set([...conns].filter(([, e]) => e.purpose === 'transfer' && e.initiator).map(([p]) => p));
     const usable = (p: string) => !banned.has(p) && !givenUp(p) && !mesh.backedOff(p, now);
-    const plan = planTransfers({ wanted, dialled, linked: (p) => conns.has(p), usable }, random);
+    const plan = planTransfers({ wanted, ...reaching, dialled, linked: (p) => conns.has(p), usable }, random);
     for (const p of plan.close) end(p, 'ERR_TRANSFER_DONE', 'nothing wanted from this peer any more');
     let opened = 0;
     for (const p of plan.open) {
@@ -234,6 +237,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       open(p, true, 'transfer');
       opened++;
       tally.transferDialled++;
+      if (reaching.reach.has(p)) tally.reachDialled++;
     }
     return plan.close.length + opened;
   };
@@ -314,6 +318,13 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       if (!fullMesh()) apply();
     },
     wantedFiles: () => [...wants.keys()],
+    wantReach(reach, keep) {
+      const next = { reach: new Set([...reach].filter((p) => p !== deps.self)), keep: new Set(keep) };
+      const same = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((p) => b.has(p));
+      if (same(next.reach, reaching.reach) && same(next.keep, reaching.keep)) return;
+      reaching = next;
+      if (!fullMesh()) apply();
+    },
     ban(peer, code, detail) {
       banned.add(peer);
       destroyPeer(peer, code, detail);

@@ -16,9 +16,16 @@ export const MAX_SERVED_TRANSFERS = 4;
 /** A holder closes a transfer link that asked for nothing this long: the slot serves someone else. */
 export const TRANSFER_IDLE_MS = 30_000;
 
+/** Chosen people (core/mesh/reach.ts) being dialled at once, at most: the rest wait their turn, download sources keep slots. */
+export const MAX_REACH_DIALS = 2;
+
 export interface TransferView {
   /** Whole-file holders of what we are downloading. */
   wanted: ReadonlySet<string>;
+  /** Chosen people to reach (core/mesh/reach.ts): dialled before download sources, MAX_REACH_DIALS at a time. */
+  reach?: ReadonlySet<string>;
+  /** Chosen people already told: a link we dialled to them stays (they may download over it), none is dialled. */
+  keep?: ReadonlySet<string>;
   /** Transfer links we dialled. */
   dialled: ReadonlySet<string>;
   /** Whether we hold any connection to the peer (mesh, transfer, attempt). */
@@ -33,8 +40,14 @@ export interface TransferPlan {
 }
 
 export function planTransfers(view: TransferView, random: () => number, max = MAX_TRANSFER_LINKS): TransferPlan {
-  const close = [...view.dialled].filter((p) => !view.wanted.has(p));
-  const room = max - (view.dialled.size - close.length);
-  const eligible = [...view.wanted].filter((p) => !view.linked(p) && view.usable(p));
-  return { open: sample(eligible, room, random), close };
+  const reach = view.reach ?? new Set<string>();
+  const keep = view.keep ?? new Set<string>();
+  const close = [...view.dialled].filter((p) => !view.wanted.has(p) && !reach.has(p) && !keep.has(p));
+  let room = max - (view.dialled.size - close.length);
+  const reaching = [...view.dialled].filter((p) => reach.has(p)).length;
+  const dialable = (p: string) => !view.linked(p) && view.usable(p);
+  const reached = sample([...reach].filter(dialable), Math.min(room, MAX_REACH_DIALS - reaching), random);
+  room -= reached.length;
+  const eligible = [...view.wanted].filter((p) => dialable(p) && !reached.includes(p));
+  return { open: [...reached, ...sample(eligible, room, random)], close };
 }
