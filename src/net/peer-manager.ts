@@ -228,7 +228,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   const planTransferLinks = (now: number): number => {
     const wanted = new Set([...wants.values()].flatMap((s) => [...s]));
     const dialled = new Set([...conns].filter(([, e]) => e.purpose === 'transfer' && e.initiator).map(([p]) => p));
-    const usable = (p: string) => !banned.has(p) && !givenUp(p) && !mesh.backedOff(p, now);
+    const usable = (p: string) => !banned.has(p) && !givenUp(p) && !mesh.failing(p, now);
     const plan = planTransfers({ wanted, ...reaching, dialled, linked: (p) => conns.has(p), usable }, random);
     for (const p of plan.close) end(p, 'ERR_TRANSFER_DONE', 'nothing wanted from this peer any more');
     let opened = 0;

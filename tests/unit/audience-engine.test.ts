@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { fromHex } from '../../src/core/bytes.ts';
 import { decodeFrame, MANIFEST_PIECE, RejectReason, type WireMessage } from '../../src/core/wire/frames.ts';
 import { createMemoryStore } from '../../src/storage/memory-store.ts';
+import { assertNeverLearned, contains } from './helpers/audience-check.ts';
 import { createMemoryNetwork, type MemoryConn, type MemoryNetwork } from './helpers/memory-net.ts';
 import { blobSha256, fileOf, newTestIdentity, testRelay, until, type NodePeer } from './helpers/node-peer.ts';
 
@@ -36,25 +37,6 @@ async function eventually(check: () => boolean, what: string, ms = 10_000): Prom
   for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 20))) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
   }
-}
-
-/** Whether `haystack` holds `needle` anywhere. */
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
-}
-
-/** Nothing Carol's engine holds or shows names the file: not its state, catalogue, availability or counters. */
-function assertNeverLearned(carol: NodePeer, id: string, name: string): void {
-  const everything = JSON.stringify({
-    state: carol.engine.getState(), stats: carol.engine.stats(),
-    catalogue: carol.engine.internals.catalogue.announcements(), holders: carol.engine.internals.availability.peersWith(id),
-  });
-  assert.ok(!everything.includes(id), 'Carol\'s engine holds the id');
-  assert.ok(!everything.includes(name), 'Carol\'s engine holds the name');
 }
 
 async function room(net: MemoryNetwork, topic: string, names: string[]): Promise<NodePeer[]> {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { BoundedMesh, FAIL_BACKOFF_MS } from '../../src/core/mesh/bounded.ts';
+import { boundsFor } from '../../src/core/mesh/degree.ts';
 import { ReachLog, type HeldForAudience, type ReachView } from '../../src/core/mesh/reach.ts';
 import { MAX_REACH_DIALS, MAX_TRANSFER_LINKS, planTransfers } from '../../src/core/mesh/transfer.ts';
 import { mulberry32 } from './helpers/random.ts';
@@ -85,4 +87,15 @@ test('planTransfers: chosen people first, MAX_REACH_DIALS at a time, within MAX_
   // Full of download links: chosen people wait (never over the limit).
   const full = new Set(['h0', 'h1', 'h2', 'h3']);
   assert.deepEqual(planTransfers({ wanted, reach, dialled: full, linked: (p) => full.has(p), usable: () => true }, mulberry32(4)).open, []);
+});
+
+test('BoundedMesh: a prune keeps the peer from the mesh for a minute but not from a transfer link; a failure from both', () => {
+  const m = new BoundedMesh({ self: 's', bounds: boundsFor('normal') });
+  m.pruned('p', 0);
+  assert.equal(m.backedOff('p', 1_000), true);
+  assert.equal(m.failing('p', 1_000), false, 'a chosen person or a holder we pruned is still dialled for a transfer');
+  m.failed('p', 1_000);
+  assert.equal(m.failing('p', 1_000 + FAIL_BACKOFF_MS - 1), true);
+  assert.equal(m.failing('p', 1_000 + FAIL_BACKOFF_MS), false);
+  assert.equal(m.backedOff('p', 1_000 + FAIL_BACKOFF_MS), true, 'the prune\'s minute still holds for the mesh');
 });

@@ -70,7 +70,8 @@ export function isFullMeshRoom(view: MeshView): boolean {
 
 export class BoundedMesh {
   private pool: string[] = [];
-  private backoffs = new Map<string, { until: number; failures: number }>();
+  /** `until`: no mesh link before then (failures and prunes); `failedUntil`: no link at all (failures only). */
+  private backoffs = new Map<string, { until: number; failures: number; failedUntil: number }>();
   private created = 0;
   private lastPrune = -Infinity;
   private pruning = false;
@@ -123,24 +124,34 @@ export class BoundedMesh {
 
   opened(peer: string): void {
     const b = this.backoffs.get(peer);
-    if (b && b.failures > 0) this.backoffs.set(peer, { until: b.until, failures: 0 });
+    if (b && b.failures > 0) this.backoffs.set(peer, { until: b.until, failures: 0, failedUntil: b.failedUntil });
   }
 
   /** An attempt failed or an open link broke while the peer may still be here: exponential backoff. */
   failed(peer: string, now: number): void {
     const failures = (this.backoffs.get(peer)?.failures ?? 0) + 1;
     const wait = Math.min(MAX_BACKOFF_MS, FAIL_BACKOFF_MS * 2 ** (failures - 1));
-    this.backoffs.set(peer, { until: Math.max(now + wait, this.backoffs.get(peer)?.until ?? 0), failures });
+    this.backoffs.set(peer, { until: Math.max(now + wait, this.backoffs.get(peer)?.until ?? 0), failures, failedUntil: now + wait });
   }
 
   /** We pruned the peer or it pruned us: neither reconnects for PRUNE_BACKOFF_MS. */
   pruned(peer: string, now: number): void {
-    const failures = this.backoffs.get(peer)?.failures ?? 0;
-    this.backoffs.set(peer, { until: Math.max(now + PRUNE_BACKOFF_MS, this.backoffs.get(peer)?.until ?? 0), failures });
+    const b = this.backoffs.get(peer);
+    this.backoffs.set(peer, { until: Math.max(now + PRUNE_BACKOFF_MS, b?.until ?? 0), failures: b?.failures ?? 0, failedUntil: b?.failedUntil ?? 0 });
   }
 
+  /** No mesh link to the peer now: a failure's backoff, or a prune's. */
   backedOff(peer: string, now: number): boolean {
     return (this.backoffs.get(peer)?.until ?? 0) > now;
+  }
+
+  /**
+   * No link of any kind now: only failures count. A prune damps mesh churn;
+   * a transfer link is no mesh link (core/mesh/transfer.ts), and a chosen
+   * person or a file's holder we pruned a minute ago is still the one to reach.
+   */
+  failing(peer: string, now: number): boolean {
+    return (this.backoffs.get(peer)?.failedUntil ?? 0) > now;
   }
 
   /** What to do now. Connects returned are counted against the budget. */
