@@ -110,7 +110,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   let closed = false;
   const offers = createOffers({
     self: deps.self, conns, banned, mesh, tally, now: deps.now, random, view: () => view(), closed: () => closed,
-    open: (peer, initiator, purpose) => open(peer, initiator, purpose), end: (peer, code, detail) => end(peer, code, detail),
+    open: (peer, initiator, purpose, yielded) => open(peer, initiator, purpose, yielded), end: (peer, code, detail) => end(peer, code, detail),
     sendSignal: deps.sendSignal, incompatible: events.incompatible,
   });
 
@@ -135,18 +135,20 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     return { self: deps.self, present, links, others, banned: new Set([...banned, ...[...failures.keys()].filter(givenUp)]) };
   };
 
-  const open = (peer: string, initiator: boolean, purpose: Purpose): PeerConnection => {
+  const open = (peer: string, initiator: boolean, purpose: Purpose, yielded?: string): PeerConnection => {
     const now = deps.now();
     // Dialling with fewer than D_LOW open links: a full peer may still take us (BoundedMesh.accept).
     const needy = initiator && purpose === 'mesh' && !fullMesh() && [...view().links.values()].filter((l) => l === 'open').length < mesh.bounds.low;
     const entry: LinkEntry = {
       state: 'connecting', since: now, lostSince: null, initiator, purpose, pruneAt: null, ending: false, renewing: false,
       lastWork: now, conn: undefined as unknown as PeerConnection,
+      ...(initiator ? { attempt: Math.floor(random() * 36 ** 8).toString(36) } : {}), ...(yielded === undefined ? {} : { yielded }),
     };
+    const ids = { ...(entry.attempt === undefined ? {} : { attempt: entry.attempt }), ...(yielded === undefined ? {} : { yielded }) };
     entry.conn = deps.createConnection(
       { initiator },
       {
-        onSignal: (data) => deps.sendSignal(peer, encodeEnvelope({ kind: 'rtc', purpose: entry.purpose, dial: initiator, data, ...(needy ? { needy: true } : {}) })),
+        onSignal: (data) => deps.sendSignal(peer, encodeEnvelope({ kind: 'rtc', purpose: entry.purpose, dial: initiator, data, ...(needy ? { needy: true } : {}), ...ids })),
         onOpen: () => {
           if (conns.get(peer) !== entry) return entry.conn.destroy('ERR_REPLACED', 'a newer link to the peer took its place');
           told.set(peer, entry);

@@ -26,6 +26,10 @@ export interface LinkEntry {
   renewing: boolean;
   /** Last transfer work (requests asked or served) on a transfer link. */
   lastWork: number;
+  /** Our id for this attempt, when we dialled (signal-envelope.ts). */
+  attempt?: string;
+  /** The attempt of ours this answer replaced when offers crossed: the peer ignores that offer if it arrives late. */
+  yielded?: string;
 }
 
 export interface OfferTally {
@@ -45,7 +49,7 @@ export interface OfferContext {
   random(): number;
   view(): MeshView;
   closed(): boolean;
-  open(peer: string, initiator: boolean, purpose: Purpose): PeerConnection;
+  open(peer: string, initiator: boolean, purpose: Purpose, yielded?: string): PeerConnection;
   /** Ends a link on purpose (no failure). */
   end(peer: string, code: string, detail: string): void;
   sendSignal(to: string, data: string): void;
@@ -55,6 +59,14 @@ export interface OfferContext {
 
 export function createOffers(c: OfferContext) {
   const toldIncompatible = new Set<string>();
+  /**
+   * Attempts each peer dropped when its offer crossed ours and lost (its answer says which). Its
+   * offer may still arrive after our link opened: taken as the peer starting over, it replaced a
+   * working link with one answering a connection that no longer exists (and, in tests, a HELLO
+   * check then failed on the next link: an honest peer banned). A few per peer: crossings are rare.
+   */
+  const stale = new Map<string, string[]>();
+  const dropped = (peer: string, attempt: string) => stale.set(peer, [...(stale.get(peer) ?? []).slice(-3), attempt]);
 
   /** Up to MAX_PRUNE_CANDIDATES members to try instead of us: live neighbours first, then candidates. */
   const exchange = (except: string): string[] => {
@@ -79,7 +91,7 @@ export function createOffers(c: OfferContext) {
   };
 
   /** An offer from a peer we hold no connection to; `crossed`: we dialled it too and yield. */
-  const offered = (from: string, purpose: Purpose, data: string, crossed: boolean, needy = false): void => {
+  const offered = (from: string, purpose: Purpose, data: string, crossed: boolean, needy = false, yielded?: string): void => {
     const now = c.now();
     const v = c.view();
     c.mesh.learn([from], c.random);
@@ -96,7 +108,7 @@ export function createOffers(c: OfferContext) {
         ? c.mesh.accept(v, from, now, c.random, needy)
         : served < MAX_SERVED_TRANSFERS && c.mesh.spend(BUDGET_RESERVE);
     if (!yes) return refuse(from);
-    c.open(from, false, full ? 'mesh' : purpose).signal(data);
+    c.open(from, false, full ? 'mesh' : purpose, yielded).signal(data);
   };
 
   /** A signalling message from `from`: a malformed one is dropped, counted, and comes back as an error. */
@@ -113,6 +125,8 @@ export function createOffers(c: OfferContext) {
     const m = parsed.value;
     if (c.closed() || c.banned.has(from)) return ok(undefined);
     if (m.kind === 'refuse') return ok(refused(from, m.candidates));
+    if (m.yielded !== undefined) dropped(from, m.yielded);
+    if (m.dial && m.attempt !== undefined && stale.get(from)?.includes(m.attempt)) return ok(undefined);
     const e = c.conns.get(from);
     // An answer reaches only our own attempt; one for a connection we no longer hold is stale.
     if (!m.dial) return ok(e?.initiator ? e.conn.signal(m.data) : undefined);
@@ -124,7 +138,7 @@ export function createOffers(c: OfferContext) {
     const wasOpen = e.state === 'open';
     c.tally.crossed++;
     c.end(from, wasOpen ? 'ERR_REPLACED' : 'ERR_CROSSED', wasOpen ? 'the peer made a new link' : 'its offer crossed ours and won');
-    return ok(offered(from, m.purpose, m.data, !wasOpen));
+    return ok(offered(from, m.purpose, m.data, !wasOpen, false, wasOpen ? undefined : e.attempt));
   };
 
   return { signal, exchange };

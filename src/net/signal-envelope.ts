@@ -8,9 +8,12 @@ import { err, ok, type Result } from '../core/result.ts';
  * offers crossing are noticed), what the link is for, and a refused offer is
  * answered out loud, with other members to try instead.
  *
- *   { kind: 'rtc', purpose: 'mesh' | 'transfer', dial: boolean, data: string, needy?: true }
+ *   { kind: 'rtc', purpose: 'mesh' | 'transfer', dial: boolean, data: string, needy?: true, attempt?: id, yielded?: id }
  *                                   data: the transport's own signal; needy: the dialler is below its
- *                                   D_LOW, so a full peer may still take it (see BoundedMesh.accept)
+ *                                   D_LOW, so a full peer may still take it (see BoundedMesh.accept);
+ *                                   attempt: the dialler's id for this connection attempt; yielded: on
+ *                                   the side that gave way to a crossing offer, the attempt it dropped
+ *                                   (its offer may still arrive, late: it is stale, not a fresh start)
  *   { kind: 'refuse', candidates: [peerId, ...] }                                 at most MAX_REFUSE_CANDIDATES
  *
  * parseEnvelope never throws: the relay or a peer may send anything.
@@ -18,7 +21,7 @@ import { err, ok, type Result } from '../core/result.ts';
 export type Purpose = 'mesh' | 'transfer';
 
 export type Envelope =
-  | { kind: 'rtc'; purpose: Purpose; dial: boolean; data: string; needy?: true }
+  | { kind: 'rtc'; purpose: Purpose; dial: boolean; data: string; needy?: true; attempt?: string; yielded?: string }
   | { kind: 'refuse'; candidates: string[] };
 
 /** As many as a PRUNE carries (MAX_PRUNE_CANDIDATES): peer exchange, not a membership list. */
@@ -26,6 +29,8 @@ export const MAX_REFUSE_CANDIDATES = 16;
 /** simple-peer's largest signal is an SDP offer of a few KiB; anything far beyond is not one. */
 export const MAX_ENVELOPE_CHARS = 64 * 1024;
 const PEER_ID_RE = /^[A-Za-z0-9_-]{16}$/;
+const ATTEMPT_RE = /^[a-z0-9]{1,16}$/;
+const optionalAttempt = (v: unknown) => v === undefined || (typeof v === 'string' && ATTEMPT_RE.test(v));
 
 export const encodeEnvelope = (e: Envelope): string => JSON.stringify(e);
 
@@ -42,7 +47,11 @@ export function parseEnvelope(text: string): Result<Envelope> {
     if (m.purpose !== 'mesh' && m.purpose !== 'transfer') return err('ERR_SIGNAL', 'signal: unknown purpose');
     if (typeof m.dial !== 'boolean' || typeof m.data !== 'string') return err('ERR_SIGNAL', 'signal: bad dial or data');
     if (m.needy !== undefined && m.needy !== true) return err('ERR_SIGNAL', 'signal: bad needy');
-    return ok({ kind: 'rtc', purpose: m.purpose, dial: m.dial, data: m.data, ...(m.needy ? { needy: true as const } : {}) });
+    if (!optionalAttempt(m.attempt) || !optionalAttempt(m.yielded)) return err('ERR_SIGNAL', 'signal: bad attempt id');
+    return ok({
+      kind: 'rtc', purpose: m.purpose, dial: m.dial, data: m.data, ...(m.needy ? { needy: true as const } : {}),
+      ...(m.attempt === undefined ? {} : { attempt: m.attempt as string }), ...(m.yielded === undefined ? {} : { yielded: m.yielded as string }),
+    });
   }
   if (m.kind === 'refuse') {
     const c = m.candidates;

@@ -85,6 +85,35 @@ describe('bounded room: offers', () => {
     assert.equal(f.to(low).length, 2, 'no retry: nothing failed');
   });
 
+  test('offers crossed and the other side gave way: its dropped offer, arriving after our link opened, is stale and replaces nothing', () => {
+    const f = normalPeer();
+    const high = f.dialled().find((p) => p > SELF)!;
+    const ours = f.latest(high);
+    const offer = f.sent.find((s) => s.to === high && s.env.kind === 'rtc')!.env;
+    assert.ok(offer.kind === 'rtc' && offer.attempt, 'our offer names its attempt');
+    // Its answer says it gave way, dropping attempt "a1"; our link opens; then its dropped offer arrives.
+    f.pm.signal(high, encodeEnvelope({ kind: 'rtc', purpose: 'mesh', dial: false, data: 'its-answer', yielded: 'a1' }));
+    ours.handlers.onOpen();
+    f.pm.signal(high, encodeEnvelope({ kind: 'rtc', purpose: 'mesh', dial: true, data: 'its-late-offer', attempt: 'a1' }));
+    assert.deepEqual(ours.destroyed, [], 'the working link stays');
+    assert.equal(f.to(high).length, 1, 'nothing answers a connection that no longer exists');
+    // A new attempt is the peer starting over, as before.
+    f.pm.signal(high, encodeEnvelope({ kind: 'rtc', purpose: 'mesh', dial: true, data: 'its-new-offer', attempt: 'a2' }));
+    assert.deepEqual(ours.destroyed, ['ERR_REPLACED']);
+  });
+
+  test('we give way to a crossing offer: our answer names the attempt we dropped', () => {
+    const f = normalPeer();
+    const low = f.dialled().find((p) => p < SELF)!;
+    const offer = f.sent.find((s) => s.to === low && s.env.kind === 'rtc')!.env;
+    f.pm.signal(low, rtc('its-offer'));
+    const answer = f.to(low)[1]!;
+    answer.handlers.onSignal('our-answer');
+    const sent = f.sent.at(-1)!.env;
+    assert.ok(offer.kind === 'rtc' && sent.kind === 'rtc' && !sent.dial);
+    assert.equal(sent.yielded, offer.attempt);
+  });
+
   test('the peer makes a new link while ours is open: the old link\'s late frames and late close never reach the new one', () => {
     const f = normalPeer();
     const peer = f.dialled()[0]!;
@@ -161,12 +190,13 @@ describe('bounded room: offers', () => {
     for (const bad of ['', 'nope', '{}', '[]', 'null', '{"kind":"rtc"}', '{"kind":"rtc","purpose":"x","dial":true,"data":""}',
       '{"kind":"rtc","purpose":"mesh","dial":1,"data":""}', '{"kind":"refuse","candidates":["short"]}',
       JSON.stringify({ kind: 'refuse', candidates: room(17) }), 'x'.repeat(70_000),
-      '{"kind":"rtc","purpose":"mesh","dial":true,"data":"","needy":false}']) {
+      '{"kind":"rtc","purpose":"mesh","dial":true,"data":"","needy":false}', '{"kind":"rtc","purpose":"mesh","dial":true,"data":"","attempt":"A!"}',
+      JSON.stringify({ kind: 'rtc', purpose: 'mesh', dial: false, data: '', yielded: 'a'.repeat(17) })]) {
       const r = f.pm.signal(pid(1), bad);
       assert.equal(r.ok, false, bad.slice(0, 40));
     }
     assert.equal(f.conns.length, before);
-    assert.equal(f.pm.meshStats().badSignals, 12);
+    assert.equal(f.pm.meshStats().badSignals, 14);
     assert.equal(f.pm.meshStats().refusedBy, 0);
   });
 
