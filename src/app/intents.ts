@@ -78,6 +78,9 @@ export interface IntentsDeps {
   sendHello(name: string): void;
 }
 
+const PUBLIC_ALREADY = (name: string) =>
+  `${name} is already shared with everyone in this room, so everyone here can still see it: sharing it with chosen people cannot take it back.`;
+
 export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, Omit<ImportView, 'id'>>; name(): string } {
   const { deps, library, downloads, gossip, notices } = x;
   const imports = new Map<number, Omit<ImportView, 'id'>>();
@@ -103,6 +106,8 @@ export function createIntents(x: IntentsDeps): Intents & { imports: Map<number, 
     const result = await x.shares.share(file, named.name, placed.path, (draftId) => void (imports.get(id)!.fileId = draftId), audience);
     imports.delete(id);
     if (!result.ok && result.code !== 'ERR_CANCELLED') notices.error(`Could not share ${named.name}: ${result.error}`);
+    // The same bytes offered to the whole room already: an audience only widens (core/gossip/audience.ts), so say so.
+    if (result.ok && audience !== undefined && result.value.meta.audience === undefined) notices.info(PUBLIC_ALREADY(named.name));
     x.changed();
     return result.ok ? result.value.meta.id : null;
   };

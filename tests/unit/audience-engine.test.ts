@@ -85,6 +85,14 @@ describe('share with chosen people', () => {
       [MANIFEST_PIECE, RejectReason.notFound], [0, RejectReason.notFound], [4000, RejectReason.notFound],
     ]);
     assert.ok(alice.engine.stats().audienceRefused >= 3, 'counted');
+    // She claims to hold it (a bitfield of the right length, a HAVE): dropped and counted, never shown as a holder.
+    const pieces = alice.engine.internals.library.get(id)!.manifest.pieceCount;
+    const outside = alice.engine.stats().audienceOutsideHaves;
+    toAlice.send({ type: 'bitfield', fileId: id, bits: new Uint8Array(Math.ceil(pieces / 8)).fill(255) });
+    toAlice.send({ type: 'have', fileId: id, piece: 1 });
+    await eventually(() => alice.engine.stats().audienceOutsideHaves >= outside + 2, 'her claims to be dropped');
+    assert.ok(!fileView(alice, 'secret-plan.bin')!.holders.some((h) => h.id === carol.id), 'Carol is no holder on Alice\'s row');
+    assert.deepEqual(alice.engine.internals.availability.peersWith(id).filter((p) => p === carol.id), []);
     assert.ok(alice.engine.internals.sessions.get(carol.id)?.ready, 'Carol is not banned for asking');
     assertNeverLearned(carol, id, 'secret-plan.bin');
 
@@ -148,6 +156,25 @@ describe('share with chosen people', () => {
     await until(bob.engine, () => bob.engine.internals.library.get(id)!.meta.audience?.length === 3, 'Bob\'s copy to widen');
     assert.equal(await dave.engine.download(id), true);
     assert.equal(await blobSha256((await dave.engine.save(id))!.blob), sha(original));
+  });
+
+  test('Share with… for bytes already shared with the whole room: it stays public, and the person is told so', async () => {
+    const net = createMemoryNetwork();
+    const [alice, bob] = (await room(net, 'aud-5', ['Alice', 'Bob'])) as [NodePeer, NodePeer];
+    const bytes = new Uint8Array(randomBytes(300 * 1024));
+    await alice.engine.share([fileOf(bytes, 'open.bin')]);
+    const told = () => alice.engine.getState().notices.filter((n) => n.text.includes('already shared with everyone'));
+    assert.deepEqual(told(), []);
+    await alice.engine.share([fileOf(bytes, 'open-again.bin')], [bob.id]);
+    const held = alice.engine.internals.library.get(fileView(alice, 'open-again.bin')!.meta.id)!;
+    assert.equal(held.meta.audience, undefined, 'still the whole room\'s');
+    assert.equal(told().length, 1);
+    assert.match(told()[0]!.text, /^open-again\.bin is already shared with everyone in this room/);
+    // A file shared with chosen people and shared again with others widens quietly: no such notice.
+    const other = new Uint8Array(randomBytes(300 * 1024));
+    await alice.engine.share([fileOf(other, 'few.bin')], [bob.id]);
+    await alice.engine.share([fileOf(other, 'few.bin')], [newTestIdentity().id]);
+    assert.equal(told().length, 1);
   });
 
   test('a large file shared as a draft: its draft id, final id and signed hashes reach Bob only', { timeout: 60_000 }, async () => {
