@@ -3,7 +3,7 @@ import { chromium, expect, test, type Browser, type BrowserContext, type Page } 
 import { CHROMIUM, CHROMIUM_ARGS, PORT } from '../../playwright.config.ts';
 import { CONNECTION_BUDGET } from '../../src/core/mesh/bounded.ts';
 import { D_HIGH, D_LOW } from '../../src/core/mesh/degree.ts';
-import { DESKTOP, download, fileRow, joinRoom, newPage, randomFile, sha256, shareFile, startRoomAt } from './helpers.ts';
+import { DESKTOP, displayName, download, fileRow, joinRoom, newPage, randomFile, sha256, shareFile, startRoomAt } from './helpers.ts';
 import { closeOneConnection, openPeers, recordPeerConnections, sampleLinks, type LinkSample } from './mesh-probe.ts';
 import { killGroup, startMeshdrop } from './servers.ts';
 
@@ -99,6 +99,39 @@ async function downloadAtOnce(downloaders: Page[], pages: Page[], name: string) 
   return { saved: await saves, peaks };
 }
 
+const selfId = (page: Page) => page.evaluate(() => (globalThis as unknown as { __meshdrop: { self: string } }).__meshdrop.self);
+const dump = (page: Page) => page.evaluate(() => (globalThis as unknown as { __meshdrop: { dump(): string } }).__meshdrop.dump());
+
+/**
+ * Share with chosen people in the bounded mesh (core/mesh/reach.ts): two tabs the sharer has
+ * no link to are chosen; the sharer dials them, they see it and download it intact, and a tab
+ * not chosen never holds its name or id.
+ */
+async function shareWithFarTabs(sharer: Page, downloaders: Page[]): Promise<void> {
+  const started = Date.now();
+  const ids = await Promise.all(downloaders.map(selfId));
+  const linked = new Set(await openPeers(sharer));
+  const far = downloaders.filter((_, i) => !linked.has(ids[i]!));
+  expect(far.length, 'tabs the sharer has no link to').toBeGreaterThanOrEqual(2);
+  const chosen = far.slice(0, 2);
+  const outsider = downloaders.find((p) => !chosen.includes(p))!;
+  const NAME = 'for-two-far-away.bin';
+  const original = randomFile(MiB);
+  await sharer.getByRole('button', { name: 'Share with…' }).click();
+  for (const name of await Promise.all(chosen.map(displayName))) await sharer.getByRole('checkbox', { name }).check();
+  const chooser = sharer.waitForEvent('filechooser');
+  await sharer.getByRole('button', { name: 'Choose files for them' }).click();
+  await (await chooser).setFiles({ name: NAME, mimeType: 'application/octet-stream', buffer: original });
+  await expect(fileRow(sharer, NAME)).toContainText('Shared by you');
+  const id = (await fileRow(sharer, NAME).getAttribute('data-file-id'))!;
+  await Promise.all(chosen.map((p) => expect(fileRow(p, NAME)).toContainText('Shared with you', { timeout: 30_000 })));
+  const saved = await Promise.all(chosen.map((p) => download(p, NAME)));
+  saved.forEach((s) => expect(sha256(s.bytes)).toBe(sha256(original)));
+  const seen = await dump(outsider);
+  expect(seen.includes(id) || seen.includes(NAME), 'a tab not chosen holds its id or name').toBe(false);
+  console.log(`[large room] shared with two tabs not linked to the sharer: reached and downloaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 test('a room of 16 tabs: one shares, fifteen download at once, every copy intact, links within the bounds', async ({ baseURL }) => {
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
@@ -124,6 +157,8 @@ test('a room of 16 tabs: one shares, fifteen download at once, every copy intact
     const column = (of: (s: LinkSample, i: number) => number | undefined) => after.map(of).join(' ');
     console.log(`[large room] per tab, the sharer first: open links ${column((s) => s.open)}; most open while downloading ${column((_, i) => peaks[i])}`);
     console.log(`[large room] connections constructed ${column((s) => s.constructed)}; counted by the mesh ${after[0]!.stats.created === undefined ? '(not reported)' : column((s) => s.stats.created)}`);
+
+    await shareWithFarTabs(sharer, downloaders);
     console.log(`[large room] total ${seconds()} s`);
   } finally {
     await Promise.all(browsers.map((b) => b.close()));
