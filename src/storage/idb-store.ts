@@ -1,11 +1,13 @@
 import { createStore, delMany, entries, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
 import { assembleInSteps, steps } from './piece-steps.ts';
+import { keyHolding, lookbackFrom, markPresent, overlapsOf, pieceOf, runKey, runValue, splitRuns } from './runs.ts';
 import { StorageError, type FileRecord, type PieceData, type PieceEntry, type Store } from './store.ts';
 
 /**
  * IndexedDB through idb-keyval. One database per store (idb-keyval's
  * createStore opens a database holding a single object store):
- *   meshdrop-pieces : [fileId, index] -> Blob     verified piece bytes
+ *   meshdrop-pieces : [fileId, first, count] -> { blob, step }   verified bytes of a run of
+ *                     pieces, one record per run (runs.ts); [fileId, index] -> Blob from before runs
  *   meshdrop-files  : fileId -> FileRecord without its hashes: bitfield, flags, rooms
  *                     [fileId, 'hashes'] -> Uint8Array, the piece hashes
  *   meshdrop-prefs  : key -> string (getPref), or any structured-cloneable value (getValue)
@@ -39,10 +41,10 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
 
   return {
     prepare: asBlob,
-    putPieces: (fileId, entries: readonly PieceEntry[]) => guard(setMany(entries.map((e) => [[fileId, e.index], asBlob(e.data)]), pieces)),
+    putPieces: (fileId, entries: readonly PieceEntry[]) => guard(putRuns(pieces, fileId, entries)),
     async getPiece(fileId, index) {
-      const blob = await guard(get<Blob>([fileId, index], pieces));
-      if (!(blob instanceof Blob)) return undefined;
+      const blob = await guard(readPiece(pieces, fileId, index));
+      if (!blob) return undefined;
       try {
         return new Uint8Array(await blob.arrayBuffer());
       } catch (e) {
@@ -54,13 +56,16 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
       // Keys only, a step at a time (piece-steps.ts): a handle costs more to fetch than its key.
       const present = new Array<boolean>(pieceCount).fill(false);
       for (const [from, to] of steps(pieceCount)) {
-        const keys = await guard(pieces('readonly', (s) => promisifyRequest(s.getAllKeys(pieceRange(fileId, from, to)))));
-        for (const key of keys) present[indexOf(key)] = true;
+        // A run starting in an earlier step was marked there.
+        markPresent(await guard(pieces('readonly', (s) => promisifyRequest(s.getAllKeys(pieceRange(fileId, from, to))))), present);
       }
       return present;
     },
     assemble: (fileId, pieceCount, mime) => assembleInSteps((from, to) => guard(readRange(pieces, fileId, from, to)), pieceCount, mime),
-    deletePieces: (storeKey, pieceCount) => guard(delMany(Array.from({ length: pieceCount }, (_, i) => [storeKey, i]), pieces)),
+    deletePieces: (storeKey) => guard(pieces('readwrite', (s) => {
+      s.delete(IDBKeyRange.bound([storeKey], [storeKey, []])); // every record of the file, runs and single pieces
+      return promisifyRequest(s.transaction);
+    })),
     deleteRecord: async (fileId) => {
       hashesStored.delete(fileId);
       await guard(delMany([fileId, hashesKey(fileId)], files));
@@ -103,21 +108,54 @@ function setNow(key: IDBValidKey, value: unknown, store: UseStore): Promise<void
 
 const asBlob = (data: PieceData): Blob => (data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>]));
 
-/** Pieces [from, to) of a file: array keys sort by their index within one file id. */
-const pieceRange = (fileId: string, from: number, to: number) => IDBKeyRange.bound([fileId, from], [fileId, to - 1]);
-const indexOf = (key: IDBValidKey) => (key as [string, number])[1];
+/**
+ * Records whose first piece is in [from, to): array keys sort by first piece
+ * within one file id, [fileId, i] before [fileId, i, count].
+ */
+const pieceRange = (fileId: string, from: number, to: number) => IDBKeyRange.bound([fileId, from], [fileId, to - 1, Infinity]);
 
 /**
- * Pieces [from, to) in one transaction, two requests (keys, then Blob handles,
- * both in key order): one entry per index, undefined where none is stored.
+ * Writes the entries as one record per run, in one transaction. Records the
+ * runs overlap (pieces written again: a repair) are deleted first, so a piece
+ * is never in two records (runs.ts).
+ */
+function putRuns(pieces: UseStore, fileId: string, entries: readonly PieceEntry[]): Promise<void> {
+  const runs = splitRuns(entries);
+  if (runs.length === 0) return Promise.resolve();
+  const from = runs[0]![0]!.index;
+  const to = runs[runs.length - 1]!.at(-1)!.index + 1;
+  return pieces('readwrite', async (s) => {
+    const near = await promisifyRequest(s.getAllKeys(pieceRange(fileId, lookbackFrom(from), to)));
+    for (const run of runs) {
+      const first = run[0]!.index;
+      for (const key of overlapsOf(near, first, first + run.length)) s.delete(key);
+      s.put(runValue(run), runKey(fileId, { first, count: run.length }));
+    }
+    return promisifyRequest(s.transaction);
+  });
+}
+
+/** The stored bytes of one piece as a Blob (a slice of its run's), or undefined when no record holds it. */
+function readPiece(pieces: UseStore, fileId: string, index: number): Promise<Blob | undefined> {
+  return pieces('readonly', async (s) => {
+    const key = keyHolding(await promisifyRequest(s.getAllKeys(pieceRange(fileId, lookbackFrom(index), index + 1))), index);
+    return key === undefined ? undefined : pieceOf(key, await promisifyRequest(s.get(key)), index);
+  });
+}
+
+/**
+ * Pieces [from, to) in one transaction, two requests (keys, then values,
+ * both in key order, from the records that may hold them): one entry per
+ * index, a Blob of its bytes, undefined where none is stored.
  */
 function readRange(pieces: UseStore, fileId: string, from: number, to: number): Promise<unknown[]> {
   return pieces('readonly', async (s) => {
-    const range = pieceRange(fileId, from, to);
-    const [keys, blobs] = await Promise.all([promisifyRequest(s.getAllKeys(range)), promisifyRequest(s.getAll(range))]);
-    const out = new Array<unknown>(to - from);
-    keys.forEach((key, i) => (out[indexOf(key) - from] = blobs[i]));
-    return out;
+    const range = pieceRange(fileId, lookbackFrom(from), to);
+    const [keys, values] = await Promise.all([promisifyRequest(s.getAllKeys(range)), promisifyRequest(s.getAll(range))]);
+    return Array.from({ length: to - from }, (_, i) => {
+      const key = keyHolding(keys, from + i);
+      return key === undefined ? undefined : pieceOf(key, values[keys.indexOf(key)], from + i);
+    });
   });
 }
 

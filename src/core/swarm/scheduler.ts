@@ -9,7 +9,12 @@ import type { PieceView } from './availability.ts';
  * storage is simply missing again) and `view` reads the availability record.
  * Its own facts are only the requests in flight and each peer's pace.
  *
- * - Rarest first with random tie-breaks (BitTorrent), so rare pieces spread.
+ * - Rarest first with random tie-breaks (BitTorrent), so rare pieces spread,
+ *   but a tie is broken per run of RUN_PIECES aligned pieces, not per piece:
+ *   the pieces of one run go together and in order (BitTorrent's strict
+ *   priority within a piece, rarest first between them), so the downloader
+ *   stores consecutive pieces, which its store keeps as one record
+ *   (src/storage/runs.ts: one IndexedDB blob file per run, not per piece).
  * - A per-peer pipeline that grows with that peer's measured rate, so a fast
  *   peer is kept busy and a slow one is not handed the whole file.
  * - Stall detection from our own clock, separating "gone" from "slow". ICE
@@ -46,6 +51,12 @@ export const ENDGAME_AFTER_MS = 1_000;
  * enough that the rest of the swarm still gets rarest first.
  */
 export const FOCUS_WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * Pieces of one picking run: equally rare pieces of the same aligned run sort
+ * together and in order. 8 pieces (2 MiB) is what PieceWriter gathers into one
+ * write; a run shorter than the store's longest record keeps runs whole.
+ */
+export const RUN_PIECES = 8;
 /** Weight of the newest sample in the rate average. */
 const RATE_ALPHA = 0.3;
 
@@ -76,6 +87,8 @@ export class PieceScheduler {
   private requestedAt = new Map<number, number>();
   /** First piece of the playhead window, or null when nobody is playing the file. */
   private focusPiece: number | null = null;
+  /** Each run's random tie-break in [0, 1), drawn when first needed. */
+  private runTies = new Map<number, number>();
 
   constructor(
     readonly pieceCount: number,
@@ -265,12 +278,21 @@ export class PieceScheduler {
 
   /**
    * Lower goes first: the playhead window (at least two pieces) below every
-   * rarity (counts are at most 65535), nearest first; then rarest, ties at random.
+   * rarity (counts are at most 65535), nearest first; then rarest, ties by
+   * run at random and in order within a run (the offset stays below any gap
+   * between two runs' draws but the rarest: 2^-40 per piece).
    */
   private rank(piece: number, count: number): number {
     const window = Math.max(2, Math.ceil(FOCUS_WINDOW_BYTES / this.pieceSize));
     const ahead = this.focusPiece === null ? -1 : piece - this.focusPiece;
-    return ahead >= 0 && ahead < window ? ahead - window - 0x10000 : count + this.random();
+    if (ahead >= 0 && ahead < window) return ahead - window - 0x10000;
+    return count + this.runTie(Math.floor(piece / RUN_PIECES)) * 0.5 + (piece % RUN_PIECES) * 2 ** -40;
+  }
+
+  private runTie(run: number): number {
+    let tie = this.runTies.get(run);
+    if (tie === undefined) this.runTies.set(run, (tie = this.random()));
+    return tie;
   }
 
   /** Endgame only starts once nothing missing is left unrequested. */
