@@ -7,6 +7,8 @@
  *   blob         one Blob record per piece (src/storage/idb-store.ts today)
  *   arraybuffer  one ArrayBuffer record per piece
  *   run-blob     one Blob record per batch of contiguous pieces, read by slicing it
+ *   run-of-blobs each piece made a Blob as it arrives (Store.prepare), one record per
+ *                batch: a Blob of those Blobs (src/storage/runs.ts), read by slicing it
  * Run:
  *   npx tsx tests/bench/storage-bench.ts        (STORAGE_MB=256, STORAGE_BATCH=32, STORAGE_ROUNDS=2)
  */
@@ -22,8 +24,8 @@ const BATCH = Number(process.env.STORAGE_BATCH ?? 32);
 const ROUNDS = Number(process.env.STORAGE_ROUNDS ?? 2);
 const PIECE = 256 * 1024;
 const LABEL = 'storage-bench';
-const KINDS = ['blob', 'arraybuffer', 'run-blob'] as const;
-type Kind = (typeof KINDS)[number];
+const KINDS = (process.env.STORAGE_KINDS?.split(',') ?? ['blob', 'arraybuffer', 'run-blob', 'run-of-blobs']) as Kind[];
+type Kind = 'blob' | 'arraybuffer' | 'run-blob' | 'run-of-blobs';
 
 async function main(): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), 'meshdrop-storage-bench-'));
@@ -87,14 +89,17 @@ async function writeInPage(o: PageArgs): Promise<number> {
   let inFlight: Promise<void> | null = null;
   for (let first = 0; first < o.count; first += o.batch) {
     const pieces: Uint8Array<ArrayBuffer>[] = [];
+    const blobs: Blob[] = [];
     for (let i = first; i < Math.min(o.count, first + o.batch); i++) {
       const p = new Uint8Array(o.piece);
       for (let k = 0; k < o.piece; k += 65536) crypto.getRandomValues(p.subarray(k, k + 65536));
-      pieces.push(p);
+      if (o.kind === 'run-of-blobs') blobs.push(new Blob([p]));
+      else pieces.push(p);
     }
     await inFlight;
     const store = db.transaction('p', 'readwrite').objectStore('p');
     if (o.kind === 'run-blob') store.put(new Blob(pieces), first);
+    else if (o.kind === 'run-of-blobs') store.put(new Blob(blobs), first);
     else pieces.forEach((p, k) => store.put(o.kind === 'blob' ? new Blob([p]) : p.buffer, first + k));
     inFlight = done(store.transaction);
   }
@@ -113,7 +118,7 @@ async function readInPage(o: PageArgs): Promise<number> {
   const t0 = performance.now();
   let total = 0;
   for (let i = 0; i < o.count; i++) {
-    const key = o.kind === 'run-blob' ? i - (i % o.batch) : i;
+    const key = o.kind.startsWith('run-') ? i - (i % o.batch) : i;
     const value = await new Promise<unknown>((resolve, reject) => {
       const r = db.transaction('p').objectStore('p').get(key);
       r.onsuccess = () => resolve(r.result);

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FakeSources } from './helpers/fake-sources.ts';
+import { mulberry32 } from './helpers/random.ts';
+import { Bitfield } from '../../src/core/bitfield.ts';
+import { Availability } from '../../src/core/swarm/availability.ts';
+import { PieceScheduler, RUN_PIECES } from '../../src/core/swarm/scheduler.ts';
+
+/**
+ * Runs: equally rare pieces are picked a run of RUN_PIECES aligned pieces at a
+ * time and in order within it, so a download stores consecutive pieces (one
+ * IndexedDB record per run); between runs, and between pieces of different
+ * rarity, rarest first still decides.
+ */
+const PIECE = 256 * 1024;
+const FILE = 'f'.repeat(64);
+const A = 'peerAAAAAAAAAAAA';
+const B = 'peerBBBBBBBBBBBB';
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+function swarm(n: number, seed: number, holders: Record<string, number[]>) {
+  const availability = new Availability(new FakeSources());
+  const have = new Bitfield(n);
+  const s = new PieceScheduler(n, PIECE, have, availability.view(FILE, n), mulberry32(seed));
+  for (const [peer, pieces] of Object.entries(holders)) {
+    const b = new Bitfield(n);
+    for (const p of pieces) b.set(p);
+    availability.setBitfield(peer, FILE, b.bytes);
+  }
+  /** Every piece `peer` is asked for, in order, each stored as soon as it is asked for (a pipeline of MIN_PIPELINE). */
+  const drain = (peer: string): number[] => {
+    const order: number[] = [];
+    for (let picks = s.fill(peer, 0); picks.length > 0; picks = s.fill(peer, 0)) {
+      for (const p of picks) {
+        order.push(p);
+        s.completed(peer, p);
+        have.set(p);
+        s.settled(p);
+      }
+    }
+    return order;
+  };
+  return { s, drain };
+}
+
+test('one holder: each run is fetched whole and in order before the next starts, runs in random order', () => {
+  const N = 8 * RUN_PIECES + 3; // a short last run
+  const firstRuns = new Set<number>();
+  for (let seed = 1; seed <= 10; seed++) {
+    const order = swarm(N, seed, { [A]: range(0, N) }).drain(A);
+    assert.deepEqual([...order].sort((a, b) => a - b), range(0, N), 'every piece once');
+    let at = 0;
+    while (at < N) {
+      const run = Math.floor(order[at]! / RUN_PIECES);
+      const want = range(run * RUN_PIECES, Math.min(N, (run + 1) * RUN_PIECES));
+      assert.deepEqual(order.slice(at, at + want.length), want, `seed ${seed}: run ${run} whole and in order`);
+      at += want.length;
+    }
+    firstRuns.add(Math.floor(order[0]! / RUN_PIECES));
+  }
+  assert.ok(firstRuns.size > 3, `which run goes first is random (BitTorrent's spread): ${[...firstRuns]}`);
+});
+
+test('rarest first still wins between runs and within one', () => {
+  const N = 4 * RUN_PIECES;
+  const rare = RUN_PIECES * 2 + 5; // held by A alone, in the middle of run 2
+  for (let seed = 1; seed <= 20; seed++) {
+    const w = swarm(N, seed, { [A]: range(0, N), [B]: range(0, N).filter((p) => p !== rare) });
+    const order = w.drain(A);
+    assert.equal(order[0], rare, `seed ${seed}: the piece with one holder goes before every piece with two`);
+    // After it, the rest goes by runs again: the next run whole and in order (the rare piece's own run less that piece).
+    const next = Math.floor(order[1]! / RUN_PIECES);
+    const want = range(next * RUN_PIECES, (next + 1) * RUN_PIECES).filter((p) => p !== rare);
+    assert.deepEqual(order.slice(1, 1 + want.length), want, `seed ${seed}: then a run in order`);
+  }
+});
+
+test('two peers share one run between them and its pieces are still asked for in order', () => {
+  const N = 2 * RUN_PIECES;
+  const w = swarm(N, 3, { [A]: range(0, N), [B]: range(0, N) });
+  const a = w.s.fill(A, 0);
+  const b = w.s.fill(B, 0);
+  const run = Math.floor(a[0]! / RUN_PIECES) * RUN_PIECES;
+  assert.deepEqual([...a, ...b], range(run, run + a.length + b.length), 'A takes the run’s first pieces, B the next ones');
+});
