@@ -1,7 +1,7 @@
 import { createStore, delMany, entries, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
 import { assembleInSteps, steps } from './piece-steps.ts';
 import { keyHolding, lookbackFrom, markPresent, overlapsOf, pieceOf, runKey, runValue, splitRuns } from './runs.ts';
-import { StorageError, type FileRecord, type PieceData, type PieceEntry, type Store } from './store.ts';
+import { StorageError, type FileRecord, type PieceEntry, type Store } from './store.ts';
 
 /**
  * IndexedDB through idb-keyval. One database per store (idb-keyval's
@@ -11,8 +11,11 @@ import { StorageError, type FileRecord, type PieceData, type PieceEntry, type St
  *   meshdrop-files  : fileId -> FileRecord without its hashes: bitfield, flags, rooms
  *                     [fileId, 'hashes'] -> Uint8Array, the piece hashes
  *   meshdrop-prefs  : key -> string (getPref), or any structured-cloneable value (getValue)
- * Pieces are stored as Blobs so Chrome keeps them as files on disk, and a saved
- * file can be a Blob of Blobs that never sits in the JS heap at once.
+ * Runs are stored as Blobs so Chrome keeps them as files on disk, and a saved
+ * file can be a Blob of Blobs that never sits in the JS heap at once. A run's
+ * Blob is made of its pieces' bytes when it is written: a Blob per piece as
+ * it arrived, then a Blob of those, cost the browser process as much as a
+ * record per piece (BENCHMARKS.md, "records").
  *
  * A record is rewritten every time pieces land (its bitfield), and its hashes
  * (32 bytes a piece: 128 KiB for 1 GiB) never change, so they are written once,
@@ -40,7 +43,7 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
   };
 
   return {
-    prepare: asBlob,
+    prepare: (data) => data, // a run's pieces become one Blob when it is written (runs.ts runValue)
     putPieces: (fileId, entries: readonly PieceEntry[]) => guard(putRuns(pieces, fileId, entries)),
     async getPiece(fileId, index) {
       const blob = await guard(readPiece(pieces, fileId, index));
@@ -105,8 +108,6 @@ function setNow(key: IDBValidKey, value: unknown, store: UseStore): Promise<void
     return promisifyRequest(s.transaction);
   });
 }
-
-const asBlob = (data: PieceData): Blob => (data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>]));
 
 /**
  * Records whose first piece is in [from, to): array keys sort by first piece

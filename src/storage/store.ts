@@ -47,10 +47,12 @@ export type PieceData = Uint8Array | Blob;
 export interface Store {
   /**
    * A verified piece in the form this store writes it, made as the piece
-   * arrives (piece-writer.ts), so that putPieces copies nothing: making a
-   * batch's 32 Blobs (8 MiB) in the write's one task took up to 94 ms of CPU
-   * with the CPU throttled 4x (the bench's phone phase); one Blob per
-   * arriving piece is a few ms in that piece's own task.
+   * arrives (piece-writer.ts). Both stores now keep the bytes as they are:
+   * the browser's makes one Blob per run of pieces when it writes them
+   * (runs.ts), which cost its browser process less than a Blob per piece at
+   * arrival (BENCHMARKS.md, "records"). Making a batch's 32 piece Blobs in one
+   * task had taken up to 94 ms of CPU throttled 4x; one Blob of a run's bytes
+   * is one copy.
    */
   prepare(data: Uint8Array): PieceData;
   putPieces(fileId: string, pieces: readonly PieceEntry[]): Promise<void>;
