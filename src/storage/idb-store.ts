@@ -1,6 +1,7 @@
 import { createStore, delMany, entries, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
 import { assembleInSteps, steps } from './piece-steps.ts';
-import { keyHolding, lookbackFrom, markPresent, overlapsOf, pieceOf, runKey, runValue, splitRuns } from './runs.ts';
+import { readMany, readOne, writeRuns, type RunTable } from './run-table.ts';
+import { markPresent, pieceOf, runValue, type RunValue } from './runs.ts';
 import { StorageError, type FileRecord, type PieceEntry, type Store } from './store.ts';
 
 /**
@@ -115,50 +116,32 @@ function setNow(key: IDBValidKey, value: unknown, store: UseStore): Promise<void
  */
 const pieceRange = (fileId: string, from: number, to: number) => IDBKeyRange.bound([fileId, from], [fileId, to - 1, Infinity]);
 
-/**
- * Writes the entries as one record per run, in one transaction. Records the
- * runs overlap (pieces written again: a repair) are deleted first, so a piece
- * is never in two records (runs.ts).
- */
+/** One transaction's piece table, for the run layout's reads and writes (run-table.ts). */
+const table = (s: IDBObjectStore): RunTable<RunValue> => ({
+  keys: (fileId, from, to) => promisifyRequest(s.getAllKeys(pieceRange(fileId, from, to))),
+  entries: (fileId, from, to) => {
+    const range = pieceRange(fileId, from, to);
+    return Promise.all([promisifyRequest(s.getAllKeys(range)), promisifyRequest(s.getAll(range))]);
+  },
+  get: (key) => promisifyRequest(s.get(key)),
+  put: (key, value) => void s.put(value, key),
+  delete: (key) => void s.delete(key),
+});
+
 function putRuns(pieces: UseStore, fileId: string, entries: readonly PieceEntry[]): Promise<void> {
-  const runs = splitRuns(entries);
-  if (runs.length === 0) return Promise.resolve();
-  const from = runs[0]![0]!.index;
-  const to = runs[runs.length - 1]!.at(-1)!.index + 1;
   return pieces('readwrite', async (s) => {
-    const near = await promisifyRequest(s.getAllKeys(pieceRange(fileId, lookbackFrom(from), to)));
-    for (const run of runs) {
-      const first = run[0]!.index;
-      for (const key of overlapsOf(near, first, first + run.length)) s.delete(key);
-      s.put(runValue(run), runKey(fileId, { first, count: run.length }));
-    }
+    await writeRuns(table(s), fileId, entries, runValue);
     return promisifyRequest(s.transaction);
   });
 }
 
 /** The stored bytes of one piece as a Blob (a slice of its run's), or undefined when no record holds it. */
-function readPiece(pieces: UseStore, fileId: string, index: number): Promise<Blob | undefined> {
-  return pieces('readonly', async (s) => {
-    const key = keyHolding(await promisifyRequest(s.getAllKeys(pieceRange(fileId, lookbackFrom(index), index + 1))), index);
-    return key === undefined ? undefined : pieceOf(key, await promisifyRequest(s.get(key)), index);
-  });
-}
+const readPiece = (pieces: UseStore, fileId: string, index: number): Promise<Blob | undefined> =>
+  pieces('readonly', (s) => readOne(table(s), fileId, index, pieceOf));
 
-/**
- * Pieces [from, to) in one transaction, two requests (keys, then values,
- * both in key order, from the records that may hold them): one entry per
- * index, a Blob of its bytes, undefined where none is stored.
- */
-function readRange(pieces: UseStore, fileId: string, from: number, to: number): Promise<unknown[]> {
-  return pieces('readonly', async (s) => {
-    const range = pieceRange(fileId, lookbackFrom(from), to);
-    const [keys, values] = await Promise.all([promisifyRequest(s.getAllKeys(range)), promisifyRequest(s.getAll(range))]);
-    return Array.from({ length: to - from }, (_, i) => {
-      const key = keyHolding(keys, from + i);
-      return key === undefined ? undefined : pieceOf(key, values[keys.indexOf(key)], from + i);
-    });
-  });
-}
+/** Pieces [from, to) in one transaction: a Blob of each one's bytes, undefined where none is stored. */
+const readRange = (pieces: UseStore, fileId: string, from: number, to: number): Promise<unknown[]> =>
+  pieces('readonly', (s) => readMany(table(s), fileId, from, to, pieceOf));
 
 type StoredRecord = Omit<FileRecord, 'hashes'> & { hashes?: Uint8Array };
 const hashesKey = (fileId: string): IDBValidKey => [fileId, 'hashes'];

@@ -1,61 +1,123 @@
 import { assembleInSteps } from './piece-steps.ts';
-import { StorageError, type FileRecord, type PieceData, type Store } from './store.ts';
+import { readMany, readOne, writeRuns, type RunTable } from './run-table.ts';
+import { markPresent, runKey, runOfKey, splitRuns } from './runs.ts';
+import { StorageError, type FileRecord, type PieceData, type PieceEntry, type Store } from './store.ts';
 
-const byteSize = (data: PieceData) => (data instanceof Blob ? data.size : data.length);
-
-/** The Store interface over Maps, for Node tests and simulations. Copies on the way in and out, like IndexedDB. */
+/** The Store interface over Maps, for Node tests and simulations: pieces in runs as the browser's (runs.ts), copied on the way in and out. */
 export interface MemoryStore extends Store {
   pieceBytes(): number;
+  /** Test hook: lose one piece (its run keeps the others). */
   dropPiece(fileId: string, index: number): void;
+  /** Test hook: lose the record holding a piece, its whole run, as Chromium loses a blob file. */
+  dropRecord(fileId: string, index: number): void;
   corruptPiece(fileId: string, index: number): void;
   /** Test hook: every stored piece as `fileId:index`. */
   pieceKeys(): string[];
+  /** Test hook: how many piece records the file has. */
+  recordCount(fileId: string): number;
   /** Test hook: the ids of every stored file record. */
   fileIds(): string[];
 }
 
+/** A run's bytes, back to back, each piece `step` long but the last. */
+interface Run {
+  bytes: Uint8Array;
+  step: number;
+}
+type Records = Map<string, Map<string, { key: IDBValidKey; run: Run }>>;
+
+const bytesOf = (data: PieceData): Promise<Uint8Array> | Uint8Array =>
+  data instanceof Blob ? data.arrayBuffer().then((b) => new Uint8Array(b)) : data;
+
+/** A run's value: its pieces' bytes copied into one array. */
+function runOf(datas: readonly Uint8Array[]): Run {
+  const bytes = new Uint8Array(datas.reduce((n, d) => n + d.length, 0));
+  let at = 0;
+  for (const d of datas) {
+    bytes.set(d, at);
+    at += d.length;
+  }
+  return { bytes, step: datas[0]!.length };
+}
+
+/** Where piece `index` lies in a run stored under `key`: [start, end). */
+function span(key: IDBValidKey, run: Run, index: number): [number, number] | undefined {
+  const r = runOfKey(key);
+  if (!r || index < r.first || index >= r.first + r.count) return undefined;
+  const start = (index - r.first) * run.step;
+  return [start, index === r.first + r.count - 1 ? run.bytes.length : start + run.step];
+}
+
+const pieceOf = (key: IDBValidKey, value: unknown, index: number): Uint8Array | undefined => {
+  const at = span(key, value as Run, index);
+  return at && (value as Run).bytes.subarray(...at);
+};
+
+function memoryTable(records: Records, used: { bytes: number }): RunTable<Run> {
+  const ofFile = (fileId: string) => records.get(fileId) ?? new Map<string, { key: IDBValidKey; run: Run }>();
+  const inRange = (fileId: string, from: number, to: number) =>
+    [...ofFile(fileId).values()]
+      .filter(({ key }) => runOfKey(key)!.first >= from && runOfKey(key)!.first < to)
+      .sort((a, b) => runOfKey(a.key)!.first - runOfKey(b.key)!.first || runOfKey(a.key)!.count - runOfKey(b.key)!.count);
+  const id = (key: IDBValidKey) => JSON.stringify(key);
+  return {
+    keys: async (fileId, from, to) => inRange(fileId, from, to).map((r) => r.key),
+    entries: async (fileId, from, to) => {
+      const found = inRange(fileId, from, to);
+      return [found.map((r) => r.key), found.map((r) => r.run)];
+    },
+    get: async (key) => records.get((key as string[])[0]!)?.get(id(key))?.run,
+    put: (key, run) => {
+      const fileId = (key as string[])[0]!;
+      const file = records.get(fileId) ?? new Map();
+      used.bytes += run.bytes.length - (file.get(id(key))?.run.bytes.length ?? 0);
+      records.set(fileId, file.set(id(key), { key, run }));
+    },
+    delete: (key) => {
+      const file = records.get((key as string[])[0]!);
+      used.bytes -= file?.get(id(key))?.run.bytes.length ?? 0;
+      file?.delete(id(key));
+    },
+  };
+}
+
 export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemoryStore {
-  const pieces = new Map<string, Uint8Array>();
+  const records: Records = new Map();
   const files = new Map<string, FileRecord>();
   const prefs = new Map<string, string>();
   const values = new Map<string, unknown>();
-  let used = 0;
-  const key = (fileId: string, index: number) => `${fileId}:${index}`;
+  const used = { bytes: 0 };
+  const table = memoryTable(records, used);
+  const runs = (fileId: string) => [...(records.get(fileId)?.values() ?? [])];
+  const holding = (fileId: string, index: number) => runs(fileId).find(({ key, run }) => span(key, run, index));
 
   return {
     prepare: (data) => data, // putPieces copies it anyway
     async putPieces(fileId, entries) {
-      const adding = entries.reduce((n, e) => n + byteSize(e.data), 0);
-      if (opts.quotaBytes !== undefined && used + adding > opts.quotaBytes) {
+      const adding = entries.reduce((n, e) => n + (e.data instanceof Blob ? e.data.size : e.data.length), 0);
+      if (opts.quotaBytes !== undefined && used.bytes + adding > opts.quotaBytes) {
         throw new StorageError('ERR_QUOTA', 'the browser has no more storage space for this site');
       }
-      // Bytes are stored within the call (as before Blobs were allowed): only Blobs need a wait to be read.
-      const copies = entries.some((e) => e.data instanceof Blob)
-        ? await Promise.all(entries.map(async (e) => new Uint8Array(await new Blob([e.data as BlobPart]).arrayBuffer())))
-        : entries.map((e) => (e.data as Uint8Array).slice());
-      entries.forEach((e, i) => {
-        const k = key(fileId, e.index);
-        used += copies[i]!.length - (pieces.get(k)?.length ?? 0);
-        pieces.set(k, copies[i]!);
-      });
+      // Bytes are copied within the call (runOf copies them again into the run): only Blobs need a wait to be read.
+      const copies = entries.map((e) => (e.data instanceof Blob ? e.data : e.data.slice()));
+      const datas = new Map<number, Uint8Array>();
+      for (const [i, e] of entries.entries()) datas.set(e.index, await bytesOf(copies[i]!));
+      await writeRuns(table, fileId, entries, (run) => runOf(run.map((e) => datas.get(e.index)!)));
     },
     async getPiece(fileId, index) {
-      return pieces.get(key(fileId, index))?.slice();
+      return (await readOne(table, fileId, index, pieceOf))?.slice();
     },
     async presentPieces(fileId, pieceCount) {
-      return Array.from({ length: pieceCount }, (_, i) => pieces.has(key(fileId, i)));
+      const present = new Array<boolean>(pieceCount).fill(false);
+      markPresent(await table.keys(fileId, -Infinity, Infinity), present);
+      return present;
     },
     // In steps like the browser's store, so its tests cover the steps too.
     assemble: (fileId, pieceCount, mime) =>
-      assembleInSteps(async (from, to) => Array.from({ length: to - from }, (_, i) => {
-        const p = pieces.get(key(fileId, from + i));
-        return p && new Blob([p as Uint8Array<ArrayBuffer>]);
-      }), pieceCount, mime),
-    async deletePieces(storeKey, pieceCount) {
-      for (let i = 0; i < pieceCount; i++) {
-        used -= pieces.get(key(storeKey, i))?.length ?? 0;
-        pieces.delete(key(storeKey, i));
-      }
+      assembleInSteps(async (from, to) => (await readMany(table, fileId, from, to, pieceOf)).map((p) => p && new Blob([p.slice()])), pieceCount, mime),
+    async deletePieces(storeKey) {
+      for (const { key } of runs(storeKey)) table.delete(key);
+      records.delete(storeKey);
     },
     async deleteRecord(fileId) {
       files.delete(fileId);
@@ -82,18 +144,32 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
     async setValue(k, v) {
       values.set(k, structuredClone(v)); // throws DataCloneError for what IndexedDB would refuse too
     },
-    pieceBytes: () => used,
-    /** Test hook: lose a piece as a browser can lose a blob file. */
-    dropPiece: (fileId: string, index: number) => {
-      used -= pieces.get(key(fileId, index))?.length ?? 0;
-      pieces.delete(key(fileId, index));
+    pieceBytes: () => used.bytes,
+    dropPiece: (fileId, index) => {
+      const found = holding(fileId, index);
+      if (!found) return;
+      const r = runOfKey(found.key)!;
+      const rest: PieceEntry[] = [];
+      for (let i = r.first; i < r.first + r.count; i++) if (i !== index) rest.push({ index: i, data: pieceOf(found.key, found.run, i)! });
+      table.delete(found.key);
+      for (const run of splitRuns(rest)) table.put(runKey(fileId, { first: run[0]!.index, count: run.length }), runOf(run.map((e) => e.data as Uint8Array)));
+    },
+    dropRecord: (fileId, index) => {
+      const found = holding(fileId, index);
+      if (found) table.delete(found.key);
     },
     /** Test hook: silently corrupt a stored piece. */
-    corruptPiece: (fileId: string, index: number) => {
-      const p = pieces.get(key(fileId, index));
-      if (p) p[0] = p[0]! ^ 0xff;
+    corruptPiece: (fileId, index) => {
+      const found = holding(fileId, index);
+      const at = found && span(found.key, found.run, index);
+      if (at) found.run.bytes[at[0]] = found.run.bytes[at[0]]! ^ 0xff;
     },
-    pieceKeys: () => [...pieces.keys()],
+    pieceKeys: () => [...records.keys()].flatMap((fileId) => {
+      const present = new Array<boolean>(0);
+      for (const { key } of runs(fileId)) for (let i = runOfKey(key)!.first; i < runOfKey(key)!.first + runOfKey(key)!.count; i++) present[i] = true;
+      return present.flatMap((p, i) => (p ? [`${fileId}:${i}`] : []));
+    }),
+    recordCount: (fileId) => runs(fileId).length,
     fileIds: () => [...files.keys()],
   };
 }

@@ -1,0 +1,52 @@
+import { keyHolding, lookbackFrom, overlapsOf, runKey, splitRuns } from './runs.ts';
+import type { PieceEntry } from './store.ts';
+
+/**
+ * The run layout's reads and writes (runs.ts), over one transaction's view of
+ * a piece table: IndexedDB's object store in the browser (idb-store.ts), Maps
+ * in Node (memory-store.ts), so Node's simulations run the browser's layout.
+ * `R` is a record's value, `P` a piece read from one.
+ */
+export interface RunTable<R> {
+  /** Keys of the file's records whose first piece is in [from, to), in key order. */
+  keys(fileId: string, from: number, to: number): Promise<IDBValidKey[]>;
+  /** The same records' keys and values, in key order. */
+  entries(fileId: string, from: number, to: number): Promise<[IDBValidKey[], unknown[]]>;
+  get(key: IDBValidKey): Promise<unknown>;
+  put(key: IDBValidKey, value: R): void;
+  delete(key: IDBValidKey): void;
+}
+
+/** Piece `index` of the record under `key`, or undefined when its value is not a piece record's. */
+export type PieceOf<P> = (key: IDBValidKey, value: unknown, index: number) => P | undefined;
+
+/**
+ * Writes the entries as one record per run. Records the runs overlap (pieces
+ * written again: a repair) are deleted first, so a piece is never in two
+ * records; the caller gives one transaction, so the deletes and puts land together.
+ */
+export async function writeRuns<R>(t: RunTable<R>, fileId: string, entries: readonly PieceEntry[], value: (run: readonly PieceEntry[]) => R): Promise<void> {
+  const runs = splitRuns(entries);
+  if (runs.length === 0) return;
+  const near = await t.keys(fileId, lookbackFrom(runs[0]![0]!.index), runs.at(-1)!.at(-1)!.index + 1);
+  for (const run of runs) {
+    const first = run[0]!.index;
+    for (const key of overlapsOf(near, first, first + run.length)) t.delete(key);
+    t.put(runKey(fileId, { first, count: run.length }), value(run));
+  }
+}
+
+/** One piece from the record holding it, or undefined when none does. */
+export async function readOne<R, P>(t: RunTable<R>, fileId: string, index: number, pieceOf: PieceOf<P>): Promise<P | undefined> {
+  const key = keyHolding(await t.keys(fileId, lookbackFrom(index), index + 1), index);
+  return key === undefined ? undefined : pieceOf(key, await t.get(key), index);
+}
+
+/** Pieces [from, to): one entry per index, undefined where no record holds it. Two requests. */
+export async function readMany<R, P>(t: RunTable<R>, fileId: string, from: number, to: number, pieceOf: PieceOf<P>): Promise<(P | undefined)[]> {
+  const [keys, values] = await t.entries(fileId, lookbackFrom(from), to);
+  return Array.from({ length: to - from }, (_, i) => {
+    const key = keyHolding(keys, from + i);
+    return key === undefined ? undefined : pieceOf(key, values[keys.indexOf(key)], from + i);
+  });
+}
