@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createMemoryStore } from '../../src/storage/memory-store.ts';
-import { GATHER, GATHER_MS, PieceWriter } from '../../src/storage/piece-writer.ts';
+import { GATHER, GATHER_MAX_MS, GATHER_MS, PieceWriter } from '../../src/storage/piece-writer.ts';
 import type { Store } from '../../src/storage/store.ts';
 
 /**
@@ -36,6 +36,10 @@ test('pieces arriving one by one during the wait go in one transaction', async (
   await turn();
   assert.deepEqual(batches, [], 'nothing is written while the batch waits');
   waits[0]!.end();
+  await turn();
+  assert.deepEqual(waits.map((w) => w.ms), [GATHER_MS, GATHER_MS], 'pieces came during the wait: it waits again');
+  assert.deepEqual(batches, []);
+  waits[1]!.end();
   assert.deepEqual(await Promise.all(writes), [true, true, true]);
   assert.deepEqual(batches, [['f:0', 'f:1', 'f:2']]);
   assert.deepEqual(store.pieceKeys().sort(), ['f:0', 'f:1', 'f:2']);
@@ -52,6 +56,22 @@ test('once GATHER pieces are queued they are written without waiting out the tim
   for (let i = 1; i < GATHER; i++) late.push(writer.write('f', GATHER + i, piece(GATHER + i), true));
   assert.equal((await Promise.all(late)).length, GATHER, 'the GATHER-th piece ended the wait, though the timer never fired');
   assert.equal(batches.length, 2);
+});
+
+test('a batch waits GATHER_MAX_MS at the most while pieces keep coming one by one', async () => {
+  const { batches, waits, writer } = setUp();
+  const writes: Promise<boolean>[] = [];
+  for (let i = 0; i < GATHER_MAX_MS / GATHER_MS; i++) {
+    writes.push(writer.write('f', i, piece(i), true));
+    await turn();
+    assert.equal(waits.length, i + 1);
+    assert.deepEqual(batches, []);
+    writes.push(writer.write('f', 100 + i, piece(i), true)); // one more during each wait
+    waits[i]!.end();
+  }
+  assert.equal((await Promise.all(writes)).length, writes.length);
+  assert.equal(batches.length, 1, 'written after the last wait, though pieces still came');
+  assert.equal(waits.length, GATHER_MAX_MS / GATHER_MS);
 });
 
 test('a file dropped during the wait: its pieces are withdrawn, the others written, idle() settles', async () => {

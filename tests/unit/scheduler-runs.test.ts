@@ -4,13 +4,14 @@ import { FakeSources } from './helpers/fake-sources.ts';
 import { mulberry32 } from './helpers/random.ts';
 import { Bitfield } from '../../src/core/bitfield.ts';
 import { Availability } from '../../src/core/swarm/availability.ts';
-import { PieceScheduler, RUN_PIECES } from '../../src/core/swarm/scheduler.ts';
+import { MIN_RUNS, PieceScheduler, RUN_PIECES } from '../../src/core/swarm/scheduler.ts';
 
 /**
- * Runs: equally rare pieces are picked a run of RUN_PIECES aligned pieces at a
- * time and in order within it, so a download stores consecutive pieces (one
- * IndexedDB record per run); between runs, and between pieces of different
- * rarity, rarest first still decides.
+ * Runs: equally rare pieces are picked a run of aligned pieces at a time and
+ * in order within it, so a download stores consecutive pieces (one IndexedDB
+ * record per run); between runs, and between pieces of different rarity,
+ * rarest first still decides. Runs are RUN_PIECES long in a file of
+ * MIN_RUNS such runs or more, shorter in smaller files.
  */
 const PIECE = 256 * 1024;
 const FILE = 'f'.repeat(64);
@@ -44,7 +45,7 @@ function swarm(n: number, seed: number, holders: Record<string, number[]>) {
 }
 
 test('one holder: each run is fetched whole and in order before the next starts, runs in random order', () => {
-  const N = 8 * RUN_PIECES + 3; // a short last run
+  const N = MIN_RUNS * RUN_PIECES + 3; // a short last run
   const firstRuns = new Set<number>();
   for (let seed = 1; seed <= 10; seed++) {
     const order = swarm(N, seed, { [A]: range(0, N) }).drain(A);
@@ -62,7 +63,7 @@ test('one holder: each run is fetched whole and in order before the next starts,
 });
 
 test('rarest first still wins between runs and within one', () => {
-  const N = 4 * RUN_PIECES;
+  const N = MIN_RUNS * RUN_PIECES;
   const rare = RUN_PIECES * 2 + 5; // held by A alone, in the middle of run 2
   for (let seed = 1; seed <= 20; seed++) {
     const w = swarm(N, seed, { [A]: range(0, N), [B]: range(0, N).filter((p) => p !== rare) });
@@ -76,10 +77,19 @@ test('rarest first still wins between runs and within one', () => {
 });
 
 test('two peers share one run between them and its pieces are still asked for in order', () => {
-  const N = 2 * RUN_PIECES;
+  const N = MIN_RUNS * RUN_PIECES;
   const w = swarm(N, 3, { [A]: range(0, N), [B]: range(0, N) });
   const a = w.s.fill(A, 0);
   const b = w.s.fill(B, 0);
   const run = Math.floor(a[0]! / RUN_PIECES) * RUN_PIECES;
   assert.deepEqual([...a, ...b], range(run, run + a.length + b.length), 'A takes the run’s first pieces, B the next ones');
+});
+
+test('a small file has short runs: at least MIN_RUNS of them, one piece each at the least', () => {
+  const sizes: [number, number][] = [[MIN_RUNS * RUN_PIECES * 4, RUN_PIECES], [MIN_RUNS * 4, 4], [MIN_RUNS * 2 + 1, 2], [MIN_RUNS, 1], [5, 1]];
+  for (const [pieces, run] of sizes) assert.equal(swarm(pieces, 1, {}).s.runPieces, run, `${pieces} pieces`);
+  // With runs of one, the order is rarest first with a fresh random tie-break each time, as before runs.
+  const order = swarm(MIN_RUNS, 1, { [A]: range(0, MIN_RUNS) }).drain(A);
+  const inOrder = order.filter((p, i) => i > 0 && p === order[i - 1]! + 1).length;
+  assert.ok(inOrder < MIN_RUNS / 2, `pieces mostly not in file order (${inOrder} follow the one before)`);
 });

@@ -10,11 +10,15 @@ import type { PieceView } from './availability.ts';
  * Its own facts are only the requests in flight and each peer's pace.
  *
  * - Rarest first with random tie-breaks (BitTorrent), so rare pieces spread,
- *   but a tie is broken per run of RUN_PIECES aligned pieces, not per piece:
- *   the pieces of one run go together and in order (BitTorrent's strict
- *   priority within a piece, rarest first between them), so the downloader
- *   stores consecutive pieces, which its store keeps as one record
+ *   but a tie is broken per run of `runPieces` aligned pieces, not per piece:
+ *   the pieces of one run go together and in order (as BitTorrent fetches a
+ *   piece's blocks, rarest first between pieces), so a download stores
+ *   consecutive pieces, which the store keeps as one record
  *   (src/storage/runs.ts: one IndexedDB blob file per run, not per piece).
+ *   A file has at least MIN_RUNS runs (a small file's runs are short, down to
+ *   one piece), or downloaders of one seeder would fetch the same runs at once
+ *   and have little to trade (tests/unit/swarm-sim.test.ts: with 4 runs of 8
+ *   in a 32-piece file, 5 downloaders took 1.4x as long).
  * - A per-peer pipeline that grows with that peer's measured rate, so a fast
  *   peer is kept busy and a slow one is not handed the whole file.
  * - Stall detection from our own clock, separating "gone" from "slow". ICE
@@ -51,12 +55,10 @@ export const ENDGAME_AFTER_MS = 1_000;
  * enough that the rest of the swarm still gets rarest first.
  */
 export const FOCUS_WINDOW_BYTES = 4 * 1024 * 1024;
-/**
- * Pieces of one picking run: equally rare pieces of the same aligned run sort
- * together and in order. 8 pieces (2 MiB) is what PieceWriter gathers into one
- * write; a run shorter than the store's longest record keeps runs whole.
- */
+/** The longest picking run: PieceWriter's GATHER, written as one record of 2 MiB. */
 export const RUN_PIECES = 8;
+/** Runs per file at least, so downloaders starting at random runs rarely start at the same one. */
+export const MIN_RUNS = 32;
 /** Weight of the newest sample in the rate average. */
 const RATE_ALPHA = 0.3;
 
@@ -89,6 +91,8 @@ export class PieceScheduler {
   private focusPiece: number | null = null;
   /** Each run's random tie-break in [0, 1), drawn when first needed. */
   private runTies = new Map<number, number>();
+  /** Pieces per picking run for this file. */
+  readonly runPieces: number;
 
   constructor(
     readonly pieceCount: number,
@@ -97,7 +101,9 @@ export class PieceScheduler {
     readonly have: Bitfield,
     private readonly view: PieceView,
     private readonly random: () => number,
-  ) {}
+  ) {
+    this.runPieces = Math.min(RUN_PIECES, Math.max(1, Math.floor(pieceCount / MIN_RUNS)));
+  }
 
   get done(): boolean {
     return this.have.complete;
@@ -279,14 +285,15 @@ export class PieceScheduler {
   /**
    * Lower goes first: the playhead window (at least two pieces) below every
    * rarity (counts are at most 65535), nearest first; then rarest, ties by
-   * run at random and in order within a run (the offset stays below any gap
-   * between two runs' draws but the rarest: 2^-40 per piece).
+   * run at random and in order within a run (2^-40 a piece: below any gap
+   * between two runs' draws but the rarest).
    */
   private rank(piece: number, count: number): number {
     const window = Math.max(2, Math.ceil(FOCUS_WINDOW_BYTES / this.pieceSize));
     const ahead = this.focusPiece === null ? -1 : piece - this.focusPiece;
     if (ahead >= 0 && ahead < window) return ahead - window - 0x10000;
-    return count + this.runTie(Math.floor(piece / RUN_PIECES)) * 0.5 + (piece % RUN_PIECES) * 2 ** -40;
+    if (this.runPieces === 1) return count + this.random(); // a fresh draw each time, as before runs
+    return count + this.runTie(Math.floor(piece / this.runPieces)) * 0.5 + (piece % this.runPieces) * 2 ** -40;
   }
 
   private runTie(run: number): number {
