@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test, type Page } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.ts';
-import { killGroup, startMeshdrop } from './servers.ts';
+import { freePort, killGroup, startMeshdrop } from './servers.ts';
 import { DESKTOP, pairAt, download, expectPeer, fileRow, joinRoom, newPage, randomFile, save, sha256, shareFile, startRoom } from './helpers.ts';
 
 /**
@@ -20,7 +20,7 @@ const have = async (page: Page) =>
 const startServer = (port: number) => startMeshdrop(port, {});
 
 test('killing the relay mid-transfer: the transfer goes on, and newcomers join within 10 s of its return', async ({ browser }) => {
-  const port = 4176;
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let server = await startServer(port);
   try {
@@ -51,7 +51,7 @@ test('killing the relay mid-transfer: the transfer goes on, and newcomers join w
 });
 
 test('no ghosts after a relay restart: someone who left while it was down disappears, with their files', async ({ browser }) => {
-  const port = 4177;
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let server = await startServer(port);
   try {

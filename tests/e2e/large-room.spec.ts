@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { CHROMIUM, CHROMIUM_ARGS, PORT } from '../../playwright.config.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.ts';
 import { CONNECTION_BUDGET } from '../../src/core/mesh/bounded.ts';
 import { D_HIGH, D_LOW } from '../../src/core/mesh/degree.ts';
 import { DESKTOP, displayName, download, fileRow, joinRoom, newPage, randomFile, sha256, shareFile, startRoomAt } from './helpers.ts';
 import { closeOneConnection, openPeers, recordPeerConnections, sampleLinks, type LinkSample } from './mesh-probe.ts';
-import { killGroup, startMeshdrop } from './servers.ts';
+import { freePort, killGroup, startMeshdrop } from './servers.ts';
 
 /**
  * Rooms at scale in real Chromium: sixteen tabs, where one shares a file and
@@ -172,15 +172,15 @@ test('a room of 16 tabs: one shares, fifteen download at once, every copy intact
  * left it (relay down, new file shared).
  */
 test.describe.serial('a room without its relay', () => {
-  /** Our own server process, so the test can kill it (E2E_PORT + 1 is other specs'). */
-  const port = PORT + 2;
-  const base = `http://127.0.0.1:${port}`;
   let server: Awaited<ReturnType<typeof startMeshdrop>> | undefined;
   let tabs: { context: BrowserContext; page: Page }[] = [];
   const pages = () => tabs.map((t) => t.page);
   const unreachable = (page: Page) => page.getByRole('status').filter({ hasText: 'Server unreachable' });
 
   test.beforeAll(async ({ browser }) => {
+    // Our own server process, on a free port, so the test can kill it.
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
     server = await startMeshdrop(port, {});
     tabs = await openTabs([browser], 4);
     const room = await startRoomAt(pages()[0]!, base);

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { killGroup, startMeshdrop } from './servers.ts';
+import { freePort, killGroup, startMeshdrop } from './servers.ts';
 import { DESKTOP, displayName, download, expectPeer, joinRoom, newPage, randomFile, sha256, shareFile, startRoomAt } from './helpers.ts';
 
 /**
@@ -19,7 +19,7 @@ const selfId = (page: Page) => page.evaluate(() => (globalThis as unknown as Pag
 const mesh = (page: Page) => page.evaluate(() => (globalThis as unknown as Page$).__meshdrop.stats().meshSignals);
 
 test('relay killed: a dropped link is made again through a third person, and a file flows over it', async ({ browser }) => {
-  const port = Number(process.env.E2E_PORT ?? 4173) + 1;
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = await startMeshdrop(port, {});
   let serverUp = true;

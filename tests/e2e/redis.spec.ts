@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { DESKTOP, displayName, download, expectPeer, fileRow, joinRoom, newPage, randomFile, sha256, shareFile, startRoomAt } from './helpers.ts';
-import { killGroup, startMeshdrop } from './servers.ts';
+import { freePort, killGroup, startMeshdrop } from './servers.ts';
 import { hasRedisServer, startRedis } from '../tools/redis-server.ts';
 
 /**
@@ -15,7 +15,7 @@ test.describe('relay instances joined through Redis', () => {
 
   test('two browsers on two relay instances meet and share a file intact', async ({ browser }) => {
     const redis = await startRedis();
-    const [portA, portB] = [4406, 4407];
+    const [portA, portB] = [await freePort(), await freePort()];
     const servers = await Promise.all([portA, portB].map((port) => startMeshdrop(port, { REDIS_URL: redis.url })));
     try {
       const alice = await newPage(browser, DESKTOP);

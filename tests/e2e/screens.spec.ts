@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import {
   decodeQr, DESKTOP, fileRow, horizontalOverflow, joinRoom, newPage, openInvite, PHONE, randomFile, screenshot, startRoom,
 } from './helpers.ts';
-import { killGroup, startMeshdrop, TURN_SECRET, useCoturn } from './servers.ts';
+import { freePort, killGroup, startMeshdrop, TURN_SECRET, useCoturn } from './servers.ts';
 
 /**
  * The screens people see, at phone and desktop size, light and dark, saved as
@@ -84,7 +84,7 @@ test.describe('a peer connected through TURN', () => {
   const turn = useCoturn();
 
   test('phone and desktop each show the other "via TURN relay"', async ({ browser }) => {
-    const port = Number(process.env.E2E_PORT ?? 4173) + 1;
+    const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const server = await startMeshdrop(port, {
       TURN_URLS: `turn:127.0.0.1:${turn().port}?transport=udp`, TURN_SECRET, ICE_POLICY: 'relay', ICE_SERVERS: '[]',

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { DESKTOP, displayName, download, expectPeer, fileRow, joinRoom, newPage, pairAt, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
-import { hasTurnserver, killGroup, startCoturn, startMeshdrop, stopCoturn, TURN_SECRET, useCoturn } from './servers.ts';
+import { freePort, hasTurnserver, killGroup, startCoturn, startMeshdrop, stopCoturn, TURN_SECRET, useCoturn } from './servers.ts';
 
 /**
  * Friends on other networks: a real coturn on loopback, and meshdrop servers of
@@ -19,7 +19,7 @@ test.describe('TURN relay (coturn)', () => {
   });
 
   test('relay only: two browsers share a file intact through TURN, and each shows "via TURN relay"', async ({ browser }) => {
-    const port = 4402;
+    const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const server = await startMeshdrop(port, turnEnv(TURN_SECRET));
     try {
@@ -50,7 +50,7 @@ test.describe('TURN relay (coturn)', () => {
   });
 
   test('credentials the TURN server refuses: a clear message in the page, and no link', async ({ browser }) => {
-    const port = 4403;
+    const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     // This meshdrop mints with another secret than coturn checks against.
     const server = await startMeshdrop(port, turnEnv('not-the-coturn-secret'));
@@ -74,7 +74,7 @@ test.describe('a person hides their address; links recover when the path dies', 
 
   test('"Hide my IP address" where TURN is offered: links are made again through the relay, and the choice survives a reload', async ({ browser }) => {
     const turn = await startCoturn();
-    const port = 4404;
+    const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     // TURN is offered but not required: without the switch, loopback peers link directly.
     const server = await startMeshdrop(port, { TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`, TURN_SECRET, ICE_SERVERS: '[]' });
@@ -109,7 +109,7 @@ test.describe('a person hides their address; links recover when the path dies', 
 
   test('the TURN server dies mid-transfer: both sides show the link lost, then recover on their own once it is back, and the file arrives intact', async ({ browser }) => {
     let turn = await startCoturn();
-    const port = 4405;
+    const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const server = await startMeshdrop(port, { TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`, TURN_SECRET, ICE_POLICY: 'relay', ICE_SERVERS: '[]' });
     try {
