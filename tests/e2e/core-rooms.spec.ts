@@ -50,10 +50,11 @@ test('a finished downloader serves people already in the room, after the sharer 
 });
 
 test('a finished downloader serves people already in the room, while the sharer is still there', async ({ browser, baseURL }) => {
-  // 1 MiB, not 3: at 64 KiB/s Bob's own download from Alice takes 16 s, keeping the test under 40 s.
+  // 1 MiB (four pieces), Alice capped at 128 KiB/s: a piece from her takes 2 s, so Carol, once she knows
+  // Bob holds it, fetches from him too; Bob's own download from Alice takes 8 s.
   const original = randomFile(1 * MiB);
   const alice = await newPage(browser, DESKTOP);
-  await alice.page.goto(`${baseURL}/?uplimit=65536`);
+  await alice.page.goto(`${baseURL}/?uplimit=131072`);
   const link = await startRoom(alice.page, false);
   const room = new URL(link).hash;
   const bob = await newPage(browser, DESKTOP);
@@ -115,7 +116,8 @@ test('files do not leak across rooms', async ({ browser, baseURL }) => {
 });
 
 test('Download, Cancel, Download completes while the sharer is online', async ({ browser, baseURL }) => {
-  const original = randomFile(4 * MiB);
+  // Eight pieces at 256 KiB/s: about 8 s, a wide window to cancel in once the first piece is here.
+  const original = randomFile(2 * MiB);
   const alice = await newPage(browser, DESKTOP);
   await alice.page.goto(`${baseURL}/?uplimit=262144`);
   const link = await startRoom(alice.page, false);
