@@ -9,12 +9,24 @@ export const PORT = Number(process.env.E2E_PORT ?? 4173);
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'];
 
+/**
+ * Specs that load the machine on their own (16 tabs; hundreds of files at once): one at a time,
+ * beside at most one light spec. Their project comes first, so they start first and the light specs fill the other worker.
+ */
+const HEAVY = ['**/large-room.spec.ts', '**/core-load.spec.ts'];
+
 export default defineConfig({
   testDir: 'tests/e2e',
   timeout: 180_000,
   expect: { timeout: 30_000 },
+  // Two workers: most e2e time is spent waiting on the network (upload caps, relays, timers), not the CPU.
+  // The tests of one spec file still run in order, in one worker.
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
+  projects: [
+    { name: 'heavy', testMatch: HEAVY, workers: 1 },
+    { name: 'e2e', testIgnore: HEAVY },
+  ],
   retries: 0,
   reporter: [['list']],
   outputDir: 'test-results',
