@@ -21,7 +21,11 @@ import { joinMessage, nodeTestIdentity } from './helpers/signed-join.ts';
 
 const HELPER = fileURLToPath(new URL('./helpers/relay-process.ts', import.meta.url));
 const ORIGIN = 'http://meshdrop.test';
-const WAIT_MS = 5000;
+/**
+ * Deadlines guard against a hang, not a slow machine: the relay child shares 2 cores with
+ * another test file (--test-concurrency=2) and whatever else runs; 5 s timed out there.
+ */
+const WAIT_MS = 30_000;
 
 const FLOOD_SOCKETS = 400;
 const OVERFLOW_SOCKETS = 100;
@@ -97,7 +101,7 @@ async function startRelayChild(t: TestContext, options: object): Promise<RelayCh
       if (event.event === 'listening' && event.port) resolve(event.port);
       else logs.push(line);
     });
-  }), 'the relay process to listen', 10_000);
+  }), 'the relay process to listen', 2 * WAIT_MS);
 
   const ask = <A extends Partial<Measure>>(type: 'stats' | 'measure'): Promise<A> => timeout(new Promise<A>((resolve) => {
     const onMessage = (msg: { type?: string } & A): void => {
@@ -216,7 +220,7 @@ function floodSignals(sock: Sock, room: number, mates: string[], random: () => n
   }
 }
 
-test('a flood of sockets and garbage leaves the relay process alive, lean and serving', { timeout: 30_000 }, async (t) => {
+test('a flood of sockets and garbage leaves the relay process alive, lean and serving', { timeout: 4 * WAIT_MS }, async (t) => {
   const relay = await startRelayChild(t, {
     limits: {
       maxConnections: MAX_CONNECTIONS, messageBurst: MESSAGE_BURST, messagesPerSecond: MESSAGES_PER_SECOND,
@@ -258,7 +262,7 @@ test('a flood of sockets and garbage leaves the relay process alive, lean and se
   });
   // Everyone in their rooms first, so the signals find their targets.
   const roomsOpen = ROOMS + signallers.length * 3;
-  await until(async () => (await relay.stats()).rooms === roomsOpen, `${roomsOpen} rooms`, 10_000);
+  await until(async () => (await relay.stats()).rooms === roomsOpen, `${roomsOpen} rooms`, 2 * WAIT_MS);
   for (const i of signallers) floodSignals(flood[i]!, roomOf(i), matesOf(i), random);
 
   await untilQuiet(relay, flood);
@@ -316,14 +320,14 @@ test('a flood of sockets and garbage leaves the relay process alive, lean and se
 
 /** Waits until everything sent has left this process and the relay has stopped counting frames. */
 async function untilQuiet(relay: RelayChild, socks: Sock[]): Promise<void> {
-  await until(() => socks.every((s) => s.ws.bufferedAmount === 0), 'the flood to be sent', 10_000);
+  await until(() => socks.every((s) => s.ws.bufferedAmount === 0), 'the flood to be sent', 2 * WAIT_MS);
   let seen = -1;
   await until(async () => {
     const { messages } = await relay.stats();
     const quiet = messages === seen;
     seen = messages;
     return quiet;
-  }, 'the relay to work through the flood', 10_000);
+  }, 'the relay to work through the flood', 2 * WAIT_MS);
 }
 
 /** Two fresh clients join one topic and signal; returns what they sent, which logs must not show. */
