@@ -51,8 +51,8 @@ const isBanned = (at: NodePeer, who: NodePeer) => at.engine.internals.peers()!.i
 const names = (p: NodePeer) => p.engine.getState().files.map((f) => f.meta.name);
 const gossipStats = (p: NodePeer) => p.engine.stats().gossip;
 
-/** Polls `check` (for outcomes that do not change visible state, such as drops). */
-async function eventually(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+/** Polls `check` (for outcomes that do not change visible state, such as drops); the deadline guards against a hang, not a busy machine. */
+async function eventually(check: () => boolean, what: string, ms = 60_000): Promise<void> {
   const deadline = performance.now() + ms;
   while (!check()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -77,7 +77,7 @@ test('a file too large for the storage is listed, and refused with a clear messa
   assert.equal(tight.engine.internals.downloads.size, 0, 'nothing started');
 });
 
-test('an announcement flood is dropped and counted, never punished; the catalogue stays bounded', { timeout: 30_000 }, async () => {
+test('an announcement flood is dropped and counted, never punished; the catalogue stays bounded', { timeout: 120_000 }, async () => {
   const [honest, flooder] = (await room('hostile-flood', 2)) as [Member, Member];
   const total = ORIGIN_BURST + 500;
   const statements = await Promise.all([...Array(total)].map((_, i) => signed(flooder.identity, randomFile(1000, `spam-${i}`))));
