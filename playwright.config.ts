@@ -10,10 +10,11 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'];
 
 /**
- * Specs that load the machine on their own (16 tabs; hundreds of files at once): one at a time,
- * beside at most one light spec. Their project comes first, so they start first and the light specs fill the other worker.
+ * Specs that load the machine on their own (16 tabs; hundreds of files at once), and media.spec, whose
+ * video must play in real time: one at a time, beside at most one light spec. Their project comes first,
+ * so they start first and the light specs fill the other worker.
  */
-const HEAVY = ['**/large-room.spec.ts', '**/core-load.spec.ts'];
+const HEAVY = ['**/large-room.spec.ts', '**/core-load.spec.ts', '**/media.spec.ts'];
 
 export default defineConfig({
   testDir: 'tests/e2e',
