@@ -35,17 +35,22 @@ export function FileTree({ files, engine, intents, selection, search = '' }: { f
   );
 }
 
-/** Above the list: Download all (the whole room as one zip) and, once files are ticked, what to do with them. */
-export function FileActions({ files, engine, selection }: { files: readonly FileView[]; engine: Engine; selection: Selection }) {
+/**
+ * Above the list: Download all (the room's files as one zip; while a search is
+ * on, only the `shown` matches, and labelled so) and, once files are ticked,
+ * what to do with them.
+ */
+export function FileActions({ files, shown = files, searching = false, engine, selection }: { files: readonly FileView[]; shown?: readonly FileView[]; searching?: boolean; engine: Engine; selection: Selection }) {
   const [phase, startZip] = useZipSave(engine);
+  const count = shown.length.toLocaleString('en-US');
   return (
     <div class="file-list-actions">
-      {files.length > 1 && <ZipButton
-        files={files}
-        label="Download all"
-        name="Download all files of this room as a zip"
+      {shown.length > 1 && <ZipButton
+        files={shown}
+        label={searching ? `Download ${count} matches` : 'Download all'}
+        name={searching ? `Download the ${count} files matching the search as a zip` : 'Download all files of this room as a zip'}
         phase={phase}
-        onStart={() => startZip(files.map((f) => f.meta.id), 'meshdrop room')}
+        onStart={() => startZip(shown.map((f) => f.meta.id), searching ? 'meshdrop matches' : 'meshdrop room')}
       />}
       <SelectionBar files={files} selection={selection} engine={engine} />
     </div>

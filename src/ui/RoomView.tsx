@@ -66,7 +66,7 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
             <h2 id="files-title">
               Files <span class="count">{files.length}</span>
             </h2>
-            <FileActions files={files} engine={engine} selection={selection} />
+            <FileActions files={files} shown={search.shown} searching={search.searching} engine={engine} selection={selection} />
             {(files.length >= SEARCH_FROM_FILES || search.searching) && <SearchBox value={search.input} onChange={search.setInput} matched={search.shown.length} total={files.length} />}
             <ul>
               {state.imports.filter((i) => i.fileId === undefined).map((i) => (

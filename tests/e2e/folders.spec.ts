@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { readZip } from '../unit/helpers/zip-reader.ts';
-import { DESKTOP, PHONE, displayName, expectPeer, fileRow, joinRoom, newPage, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
+import { DESKTOP, HIDE_PICKER, PHONE, displayName, expectPeer, fileRow, joinRoom, newPage, randomFile, screenshot, sha256, shareFile, startRoom } from './helpers.ts';
 
 /**
  * Folders end to end: a folder with subfolders is shared through the folder
@@ -57,8 +57,6 @@ function hasUnzip(): boolean {
   }
 }
 
-/** Hides showSaveFilePicker, as in browsers without it: saving goes through the service worker. */
-const HIDE_PICKER = () => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true });
 
 /** A save picker that "chooses" picked.zip in the origin-private file system, where the test can read it back. */
 const OPFS_PICKER = () => {

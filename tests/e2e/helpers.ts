@@ -169,3 +169,6 @@ export async function expectTouchTargets(page: Page, screen: string): Promise<vo
   });
   expect(offenders, `${screen}: touch targets under 44×44: ${offenders.join('; ')}`).toEqual([]);
 }
+
+/** Hides showSaveFilePicker, as in browsers without it: a zip is saved through the service worker's download route. */
+export const HIDE_PICKER = () => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true });

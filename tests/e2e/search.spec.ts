@@ -1,14 +1,16 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { DESKTOP, displayName, expectPeer, joinRoom, newPage, PHONE, screenshot, startRoom } from './helpers.ts';
+import { readZip } from '../unit/helpers/zip-reader.ts';
+import { DESKTOP, displayName, expectPeer, HIDE_PICKER, joinRoom, newPage, PHONE, screenshot, startRoom } from './helpers.ts';
 
 /**
  * The search box over a room of 1,000 files, in real Chromium: the sharer
  * types and the visible rows narrow with each keystroke; kinds narrow by
  * chip; a friend on a phone finds the files by the sharer's name; a folder
- * holding a match opens to show only its matches. The list
+ * holding a match opens to show only its matches; the room's Download all
+ * becomes "Download N matches" and zips only them. The list
  * renders a page of rows at a time, so the rows on screen are checked
  * against the first page of the expected matches.
  */
@@ -98,6 +100,7 @@ test('the search box narrows a list of 1,000 files as one types', async ({ brows
 
   // A friend, on a phone, finds them by the sharer's name.
   const bob = await newPage(browser, PHONE);
+  await bob.context.addInitScript(HIDE_PICKER);
   await joinRoom(bob.page, link);
   const aliceName = await displayName(alice.page);
   await expectPeer(bob.page, aliceName);
@@ -108,7 +111,16 @@ test('the search box narrows a list of 1,000 files as one types', async ({ brows
   await expectRows(bob.page, clips);
   await searchBox(bob.page).fill('nobody-has-this');
   await expect(bob.page.getByText('No file here matches your search.')).toBeVisible();
+  // Download all follows the search: it says so, and the zip holds the matches only (through the service
+  // worker's route). Two matches: fetching them is what the step costs.
   await searchBox(bob.page).fill('clip-099');
+  const few = ALL.filter((n) => n.startsWith('clip-099'));
+  const zipAll = bob.page.getByRole('button', { name: `Download the ${few.length} files matching the search as a zip` });
+  await expect(zipAll).toHaveText(`Download ${few.length} matches`);
+  const saved = bob.page.waitForEvent('download', { timeout: 60_000 });
+  await zipAll.click();
+  const zip = readZip(new Uint8Array(readFileSync(await (await saved).path())));
+  expect(zip.map((e) => e.name).sort()).toEqual(few);
   await screenshot(bob.page, 'search-phone.png');
 
   // Folders (Bob's: Alice offers 1,000 files, the most one person can): a match inside one shows it
