@@ -8,7 +8,8 @@ import { parseList } from './peer-marks.ts';
  * The one owner of what this browser remembers about people (core/roster.ts),
  * kept in the Store's prefs under ROSTER_KEY and shared by every tab of the
  * browser: a sync reads what is stored, merges it with what this tab knows,
- * and writes the result back when it differs. Sightings change only memory
+ * and writes the result back when it differs, all in one transaction (two
+ * tabs syncing at once each keep the other's news). Sightings change only memory
  * and are written by the next periodic sync (SYNC_MS); a mark the person sets
  * (verified, blocked) is synced at once, so a reload right after keeps it.
  * A block set in another tab reaches this one at its next sync.
@@ -159,14 +160,15 @@ export class PeopleRoster {
     return this.syncing;
   }
 
+  /** Read, merge and write in one transaction: another tab syncing at once waits, then merges what we wrote. */
   private async syncOnce(): Promise<void> {
     this.metNew = false;
-    const stored = decodeRoster(await this.deps.store.getValue(ROSTER_KEY));
-    const merged = mergeRosters(this.roster, stored);
-    this.roster = merged; // what this tab learns while the write runs goes out with the next sync
-    if (!sameRoster(merged, stored)) {
-      await this.deps.store.setValue(ROSTER_KEY, encodeRoster(merged));
-    }
+    await this.deps.store.updateValue(ROSTER_KEY, (value) => {
+      const stored = decodeRoster(value);
+      const merged = mergeRosters(this.roster, stored);
+      this.roster = merged; // what this tab learns while the write runs goes out with the next sync
+      return sameRoster(merged, stored) ? undefined : encodeRoster(merged);
+    });
     this.applyBlocks();
   }
 

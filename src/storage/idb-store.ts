@@ -94,6 +94,7 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
     setPref: (key, value) => guard(setNow(key, value, prefs)),
     getValue: (key) => guard(get<unknown>(key, prefs)),
     setValue: (key, value) => guard(setNow(key, value, prefs)),
+    updateValue: (key, next) => guard(updateNow(key, next, prefs)),
   };
 }
 
@@ -108,6 +109,29 @@ function setNow(key: IDBValidKey, value: unknown, store: UseStore): Promise<void
     s.transaction.commit?.();
     return promisifyRequest(s.transaction);
   });
+}
+
+/**
+ * A read, a change and its write in one readwrite transaction (idb-keyval's
+ * `update`, but an unchanged value is not rewritten), committed at once as in
+ * setNow. Another tab's transaction on the same key waits for this one.
+ */
+function updateNow(key: IDBValidKey, next: (stored: unknown) => unknown, store: UseStore): Promise<void> {
+  return store('readwrite', (s) => new Promise<void>((resolve, reject) => {
+    const read = s.get(key);
+    read.onsuccess = () => {
+      try {
+        const value = next(read.result);
+        if (value !== undefined) s.put(value, key);
+        s.transaction.commit?.();
+        resolve(promisifyRequest(s.transaction));
+      } catch (e) {
+        s.transaction.abort();
+        reject(e);
+      }
+    };
+    read.onerror = () => reject(read.error);
+  }));
 }
 
 /**

@@ -144,6 +144,11 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
     async setValue(k, v) {
       values.set(k, structuredClone(v)); // throws DataCloneError for what IndexedDB would refuse too
     },
+    async updateValue(k, next) {
+      // Read and write with nothing between them, as in one IndexedDB transaction.
+      const v = next(values.has(k) ? structuredClone(values.get(k)) : undefined);
+      if (v !== undefined) values.set(k, structuredClone(v));
+    },
     pieceBytes: () => used.bytes,
     dropPiece: (fileId, index) => {
       const found = holding(fileId, index);

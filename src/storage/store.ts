@@ -74,6 +74,13 @@ export interface Store {
   /** Any structured-cloneable value (e.g. a non-extractable CryptoKey pair), kept with the prefs. */
   getValue(key: string): Promise<unknown>;
   setValue(key: string, value: unknown): Promise<void>;
+  /**
+   * Reads and writes a value in one transaction, so two tabs updating it at
+   * once cannot lose each other's change: `next` is given what is stored and
+   * returns what to store, or undefined to leave it as it is. It runs inside
+   * the transaction, so it must not await.
+   */
+  updateValue(key: string, next: (stored: unknown) => unknown): Promise<void>;
 }
 
 export class StorageError extends Error {

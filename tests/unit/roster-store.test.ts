@@ -8,6 +8,7 @@ import type { Store } from '../../src/storage/store.ts';
 /** The roster's stored copy (app/roster.ts): migration, marks written at once, tabs merging, recognition. */
 const BOB = 'peer000000000001';
 const CAROL = 'peer000000000002';
+const DAVE = 'peer000000000003';
 const ROOM_A = 'a'.repeat(64);
 const ROOM_B = 'b'.repeat(64);
 
@@ -47,6 +48,23 @@ describe('PeopleRoster: the browser\'s copy in storage', () => {
     const stored = decodeRoster(await store.getValue(ROSTER_KEY));
     assert.ok(stored.get(BOB)?.blocked.on && stored.get(CAROL)?.names[0] === 'Carol', 'both tabs\' news kept');
     assert.deepEqual(tab2.roster.people(() => false).map((p) => p.id), [CAROL], 'the picker\'s list leaves the blocked out');
+  });
+
+  test('two tabs saving at once keep each other\'s news: a block, and someone met, both stored', async () => {
+    const store = createMemoryStore();
+    const [tab1, tab2] = [open(store), open(store)];
+    await Promise.all([tab1.roster.load(), tab2.roster.load()]);
+    tab2.roster.seen(CAROL, 'Carol', ROOM_B);
+    // Both write in the same turn: a read in one and a write in another transaction would let the later write undo the earlier.
+    await Promise.all([tab1.roster.block(BOB, true), tab2.roster.sync()]);
+    const stored = decodeRoster(await store.getValue(ROSTER_KEY));
+    assert.equal(stored.get(BOB)?.blocked.on, true, 'the block is stored by the time its promise resolves');
+    assert.equal(stored.get(CAROL)?.names[0], 'Carol', 'and so is the other tab\'s sighting');
+    // The other order: the sighting's sync starts first.
+    tab1.roster.seen(DAVE, 'Dave', ROOM_A);
+    await Promise.all([tab1.roster.sync(), tab2.roster.block(CAROL, true)]);
+    const after = decodeRoster(await store.getValue(ROSTER_KEY));
+    assert.deepEqual([after.get(DAVE)?.names[0], after.get(CAROL)?.blocked.on, after.get(BOB)?.blocked.on], ['Dave', true, true]);
   });
 
   test('known from before this visit, and the name then: "Bob, known as Robert here"', async () => {
