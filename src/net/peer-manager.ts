@@ -1,5 +1,5 @@
 import { BUDGET_RESERVE, BoundedMesh, isFullMeshRoom } from '../core/mesh/bounded.ts';
-import { shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
+import { isInitiator, shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
 import { TRANSFER_IDLE_MS, planTransfers } from '../core/mesh/transfer.ts';
 import type { Result } from '../core/result.ts';
 import { isTransferFrame } from '../core/wire/frames.ts';
@@ -111,6 +111,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
   const offers = createOffers({
     self: deps.self, conns, banned, mesh, tally, now: deps.now, random, view: () => view(), closed: () => closed,
     open: (peer, initiator, purpose, yielded) => open(peer, initiator, purpose, yielded), end: (peer, code, detail) => end(peer, code, detail),
+    forgive: (peer) => failures.delete(peer),
     sendSignal: deps.sendSignal, incompatible: events.incompatible,
   });
 
@@ -336,6 +337,9 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       failures.delete(peer);
       if (present.has(peer)) learn([peer]);
       apply();
+      // In a full mesh the lower id dials: if that is the peer, its tries went unanswered while it was
+      // refused and it may have given up on us. We dial it instead of waiting (peer-offers.ts takes such an offer).
+      if (present.has(peer) && !conns.has(peer) && fullMesh() && !isInitiator(deps.self, peer) && mesh.spend()) open(peer, true, 'mesh');
     },
     destroyPeer,
     present: () => present,

@@ -52,6 +52,8 @@ export interface OfferContext {
   open(peer: string, initiator: boolean, purpose: Purpose, yielded?: string): PeerConnection;
   /** Ends a link on purpose (no failure). */
   end(peer: string, code: string, detail: string): void;
+  /** Forgets our failed tries to `peer`: links to it are tried afresh. */
+  forgive(peer: string): void;
   sendSignal(to: string, data: string): void;
   /** The peer runs another version of meshdrop (told once per peer). */
   incompatible?(peer: string, detail: string): void;
@@ -97,8 +99,10 @@ export function createOffers(c: OfferContext) {
     c.mesh.learn([from], c.random);
     const full = isFullMeshRoom(v);
     if (full && !crossed) {
-      // Today's full mesh: only the lower id dials (we dial it ourselves), and the rest is refused in silence.
-      if (!isInitiator(c.self, from) && c.mesh.accept(v, from, now, c.random)) c.open(from, false, 'mesh').signal(data);
+      // Today's full mesh: only the lower id dials. The higher one dials us when it did not take our tries
+      // (it had blocked us, and now has not: we may have given up on it): we take its offer, and try afresh.
+      if (isInitiator(c.self, from)) c.forgive(from);
+      if (c.mesh.accept(c.view(), from, now, c.random)) c.open(from, false, 'mesh').signal(data);
       return;
     }
     const served = [...c.conns.values()].filter((e) => e.purpose === 'transfer' && !e.initiator).length;
@@ -133,8 +137,11 @@ export function createOffers(c: OfferContext) {
     if (!e) return ok(offered(from, m.purpose, m.data, false, m.needy));
     if (!e.initiator) return ok(e.conn.signal(m.data)); // its offer, candidates, ICE restarts
     // We both dialled. Two offers crossed: the lower id's wins, the other side drops its own
-    // attempt (no failure) and answers. On a link we think open: the peer started over.
-    if (e.state === 'connecting' && isInitiator(c.self, from)) return ok(undefined);
+    // attempt (no failure) and answers. On a link we think open: the peer started over. In a full
+    // mesh the higher id dials only when it did not take our offer (it refused us then): ours waits
+    // for an answer that will not come, so we yield. (Should the two sides disagree on the room's
+    // kind as they cross, both yield, and the next tries link them.)
+    if (e.state === 'connecting' && isInitiator(c.self, from) && !isFullMeshRoom(c.view())) return ok(undefined);
     const wasOpen = e.state === 'open';
     c.tally.crossed++;
     c.end(from, wasOpen ? 'ERR_REPLACED' : 'ERR_CROSSED', wasOpen ? 'the peer made a new link' : 'its offer crossed ours and won');

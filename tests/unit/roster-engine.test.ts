@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ROSTER_KEY, SYNC_MS } from '../../src/app/roster.ts';
 import { AWAY_MS } from '../../src/core/gossip/presence.ts';
 import { decodeRoster } from '../../src/core/roster.ts';
-import { CONNECT_TIMEOUT_MS } from '../../src/net/peer-manager.ts';
+import { CONNECT_TIMEOUT_MS, MAX_RETRIES } from '../../src/net/peer-manager.ts';
 import { createMemoryStore } from '../../src/storage/memory-store.ts';
 import { createMemoryNetwork } from './helpers/memory-net.ts';
 import { fileOf, newTestIdentity, testRelay, until, type NodePeer } from './helpers/node-peer.ts';
@@ -97,6 +97,36 @@ describe('roster: blocking', () => {
     bobClock.skew += CONNECT_TIMEOUT_MS;
     await until(again.engine, () => peerView(again, b.id)?.link === 'open' && hasFile(again, 'from-bob.txt'), 'unblocked: linked again, his file back');
     assert.deepEqual(again.engine.getState().blocked, []);
+  });
+
+  test('unblocked while they back off: Bob dials (the lower id), his tries went unanswered; unblocking links again at once', { timeout: 60_000 }, async () => {
+    const net = createMemoryNetwork();
+    const [bob, ada] = [newTestIdentity(), newTestIdentity()].sort((x, y) => (x.id < y.id ? -1 : 1));
+    const bobClock = { skew: 0 };
+    const a = await relay.start(net, { name: 'Ada', room: 'unblock-dialler', identity: ada! });
+    const b = await relay.start(net, { name: 'Bob', room: 'unblock-dialler', identity: bob!, deps: { now: () => performance.now() + bobClock.skew } });
+    await share(b, 'from-bob.txt');
+    const linked = (what: string) => until(a.engine, () => peerView(a, b.id)?.link === 'open' && hasFile(a, 'from-bob.txt'), what, 5_000);
+    const bobDials = () => b.engine.internals.peers()?.linkState(a.id) === 'connecting';
+    await linked('A linked to Bob');
+
+    // Unblocked while his next try waits for an answer that never comes (well within its timeout).
+    await a.engine.setBlocked(b.id, true);
+    await until(b.engine, bobDials, 'Bob dials again, unanswered');
+    await sleep(500);
+    await a.engine.setBlocked(b.id, false);
+    await linked('linked again without waiting for his try to time out');
+
+    // Unblocked after every try timed out and Bob gave up on Ada (until the relay says she joined again).
+    await a.engine.setBlocked(b.id, true);
+    await until(b.engine, bobDials, 'Bob dials again, unanswered');
+    for (let tries = 0; tries <= MAX_RETRIES && bobDials(); tries++) {
+      bobClock.skew += CONNECT_TIMEOUT_MS + 1;
+      await sleep(1_200); // a tick: the try times out, the next starts at once
+    }
+    assert.equal(bobDials(), false, 'Bob gave up dialling Ada');
+    await a.engine.setBlocked(b.id, false);
+    await linked('linked again although Bob had given up');
   });
 
   test('two tabs of one browser: a block in one room\'s tab closes the other room\'s link within a sync; both tabs\' people are kept', { timeout: 30_000 }, async () => {
