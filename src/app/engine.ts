@@ -23,6 +23,7 @@ import { PeerMarks } from './peer-marks.ts';
 import { RelayLink } from './relay-link.ts';
 import { resumeStoredFiles } from './resume-files.ts';
 import { RoomGossip } from './room-gossip.ts';
+import { RoomMembers } from './room-members.ts';
 import { RoomPresence } from './room-presence.ts';
 import { RoomQueries } from './room-query.ts';
 import { PeopleRoster } from './roster.ts';
@@ -48,6 +49,11 @@ export function createEngine(deps: EngineDeps): Engine {
   const timeline = deps.timeline ?? new JoinTimeline(deps.now);
   const listeners = new Set<() => void>();
   const changed = () => listeners.forEach((fn) => fn());
+  /** Who is in the room changed (as well as what the page shows): the member set is made afresh. */
+  const membersChanged = () => {
+    members.changed();
+    changed();
+  };
   const notices = new Notices(changed);
   const sessions = new Map<string, Session>();
   const readySessions = () => [...sessions.values()].filter((s) => s.ready);
@@ -60,9 +66,9 @@ export function createEngine(deps: EngineDeps): Engine {
   const startedSessions = () => [...sessions.values()].filter((s) => s.started);
   let peers: PeerManager | undefined;
   const marks = new PeerMarks({ store: deps.store, room: deps.room, selfKey: deps.self.publicKey, sha256: deps.sha256, changed });
-  const discipline = createPeerDiscipline({ sessions, marks, notices, peers: () => peers, presence: () => presence, gossip: () => gossip, changed });
+  const discipline = createPeerDiscipline({ sessions, marks, notices, peers: () => peers, presence: () => presence, gossip: () => gossip, changed: membersChanged });
   const roster = new PeopleRoster({
-    store: deps.store, wallClock: deps.wallClock, changed, failed: (text) => notices.error(text), blockChanged: discipline.blockChanged,
+    store: deps.store, wallClock: deps.wallClock, changed: membersChanged, failed: (text) => notices.error(text), blockChanged: discipline.blockChanged,
   });
   /** When the page was hidden (monotonic ms), null while it is shown: our presence status (pageStatus). */
   let hiddenSince: number | null = null;
@@ -70,8 +76,7 @@ export function createEngine(deps: EngineDeps): Engine {
   let uploadedBytes = 0;
   const present = (): ReadonlySet<string> => peers?.present() ?? new Set();
   const neighbours = () => startedSessions().map((s) => s.id);
-  /** Everyone we know is in the room: the relay's word, our links, and presence by gossip (non-neighbours too). */
-  const members = (): ReadonlySet<string> => new Set([...present(), ...openPeers(), ...presence.here()].filter((p) => !roster.isBlocked(p)));
+  const members = new RoomMembers({ present, linked: openPeers, here: () => presence.here(), blocked: (p) => roster.isBlocked(p) });
   /** What a peer said about its files is forgotten once nothing says it is here: no link, not listed by the relay, no fresh presence. */
   const forgetIfGone = (peer: string) => {
     if (!sessions.has(peer) && !present().has(peer) && !presence.isHere(peer)) gossip.peerGone(peer);
@@ -79,7 +84,7 @@ export function createEngine(deps: EngineDeps): Engine {
   /** This page load's start: the first seq of our statements, so peers can tell a reload from a lagging copy. */
   const since = Math.floor(deps.wallClock());
   const presence: RoomPresence = new RoomPresence({
-    self: deps.self, room: deps.room, since, verify: deps.verify, idOf: deps.idOf, neighbours, members,
+    self: deps.self, room: deps.room, since, verify: deps.verify, idOf: deps.idOf, neighbours, members: members.get,
     send: (peer, json) => sessions.get(peer)?.send({ type: 'presence', json }),
     now: deps.now, wallClock: deps.wallClock, name: () => intents.name(),
     status: () => pageStatus(hiddenSince, deps.now()), refused: (origin) => roster.isBlocked(origin),
@@ -88,11 +93,11 @@ export function createEngine(deps: EngineDeps): Engine {
     // Someone we may never have heard of from the relay (a sampled welcome, or the relay away): a mesh candidate.
     arrived: (id) => peers?.learn([id]),
     restarted: (origin, start) => gossip.restarted(origin, start),
-    changed,
+    changed: membersChanged,
   });
 
   const gossip = new RoomGossip({
-    self: deps.self, verify: deps.verify, idOf: deps.idOf, sha256: deps.sha256, neighbours, linked: openPeers, members, since,
+    self: deps.self, verify: deps.verify, idOf: deps.idOf, sha256: deps.sha256, neighbours, linked: openPeers, members: members.get, since,
     pending: (origin) => presence.pending(origin), sessionStart: (origin) => presence.book.since(origin),
     send: (peer, m) => sessions.get(peer)?.send(m),
     now: deps.now, wallClock: deps.wallClock,
@@ -110,7 +115,7 @@ export function createEngine(deps: EngineDeps): Engine {
     ban: discipline.ban,
   });
   const queries = new RoomQueries({
-    self, name: () => intents.name(), neighbours, members, statements: () => gossip.catalogue.announcements(),
+    self, name: () => intents.name(), neighbours, members: members.get, statements: () => gossip.catalogue.announcements(),
     // A query's asker is unknown: only statements for the whole room answer it (core/gossip/audience.ts).
     answerable: (a) => floods(a.file.audience),
     send: (peer, m) => sessions.get(peer)?.send(m), merge: (from, hits) => gossip.receiveHits(from, hits),
@@ -191,11 +196,11 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const linkSessions = createLinkSessions({
     deps, sessions, timeline, routes, library, availability, uploader, downloads, audiences, shares, fetches, gossip, queries, presence,
-    meshSignals, marks, roster, notices, peers: () => peers, name: () => intents.name(), forgetIfGone, ban: discipline.ban, changed,
+    meshSignals, marks, roster, notices, peers: () => peers, name: () => intents.name(), forgetIfGone, ban: discipline.ban, changed: membersChanged,
   });
 
   const relay = new RelayLink({
-    connect: (h) => timedRelay(deps.connectRelay, timeline)(h, meshSignals), peers: () => peers, gossip, presence, forgetIfGone, sessionIds: () => sessions.keys(), notices, changed,
+    connect: (h) => timedRelay(deps.connectRelay, timeline)(h, meshSignals), peers: () => peers, gossip, presence, forgetIfGone, sessionIds: () => sessions.keys(), notices, changed: membersChanged,
   });
 
   const budget = new StorageBudget(deps.storage, notices);
@@ -235,7 +240,7 @@ export function createEngine(deps: EngineDeps): Engine {
         now: deps.now, random: deps.random, onBattery: deps.onBattery,
       },
       {
-        onOpen: linkSessions.opened, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: linkSessions.closed, onPresence: changed,
+        onOpen: linkSessions.opened, onFrame: (peer, bytes) => sessions.get(peer)?.receive(bytes, deps.now()), onClose: linkSessions.closed, onPresence: membersChanged,
         sendPrune: (peer, candidates) => sessions.get(peer)?.send({ type: 'prune', candidates }),
         incompatible: (peer, detail) => linkSessions.context.incompatible(peer, detail),
       },
