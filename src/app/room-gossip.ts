@@ -4,13 +4,13 @@ import {
 } from '../core/gossip/announcement.ts';
 import { floods, judgeDelivery, mayKnow, recipients } from '../core/gossip/audience.ts';
 import { Catalogue } from '../core/gossip/catalogue.ts';
-import { LazyWindow, parseLazyIds, statementId, type StatementId } from '../core/gossip/lazy.ts';
 import { packByBytes } from '../core/gossip/pack.ts';
 import { GossipRules, type Situation } from '../core/gossip/rules.ts';
 import type { Sha256 } from '../core/hash.ts';
 import { draftIdFor } from '../core/manifest/draft.ts';
 import type { FileMeta } from '../core/manifest/manifest.ts';
 import { MAX_JSON_BYTES } from '../core/wire/frames.ts';
+import { LazyPull } from './lazy-pull.ts';
 
 /**
  * The room's catalogue as this peer knows it, kept by signed gossip. Our own
@@ -64,7 +64,7 @@ export interface RoomGossipDeps {
 export class RoomGossip {
   readonly catalogue = new Catalogue();
   private readonly rules: GossipRules;
-  private readonly lazy = new LazyWindow();
+  private readonly pull: LazyPull;
   private lastSeq: number;
 
   constructor(private readonly deps: RoomGossipDeps) {
@@ -72,6 +72,7 @@ export class RoomGossip {
     // A getter: the engine may only learn its signing id after startup (see EngineDeps.identity).
     this.rules = new GossipRules({ get self() { return self.id; }, ...deps.limits });
     this.lastSeq = (deps.since ?? 1) - 1;
+    this.pull = new LazyPull({ ...deps, catalogue: this.catalogue, rules: this.rules });
   }
 
   /**
@@ -97,7 +98,7 @@ export class RoomGossip {
       return true;
     }
     const neighbours = this.deps.neighbours();
-    this.lazy.note(statementId(a.origin, a.file.id, a.seq), null, this.deps.now());
+    this.pull.note(a, null);
     const sent = { ...a, hops: this.rules.originHops(neighbours, this.deps.members()) }; // hops are not signed
     for (const peer of this.rules.originate(sent, neighbours, this.deps.now())) this.deps.send(peer, { type: 'gossip', json: sent });
     return true;
@@ -201,50 +202,17 @@ export class RoomGossip {
     for (const peer of peers) this.deps.send(peer, { type: 'audience', json: [{ ...a, hops: 0 }] });
   }
 
-  /** Every HEARTBEAT_MS (gossip/lazy.ts): tell each neighbour the ids of the statements we took in lately. */
+  /** Lazy gossip (app/lazy-pull.ts): every HEARTBEAT_MS, IHAVE to each neighbour. */
   heartbeat(): void {
-    const now = this.deps.now();
-    for (const peer of this.deps.neighbours()) {
-      const ids = this.lazy.ihave(peer, now);
-      if (ids.length > 0) this.deps.send(peer, { type: 'ihave', json: ids });
-    }
+    this.pull.heartbeat();
   }
 
-  /** A neighbour's IHAVE: ask it for the statements we lack (newer than what we hold, from room members). */
   receiveIhave(from: string, json: unknown): void {
-    const ids = this.lazyIds(from, json);
-    if (!ids) return;
-    const members = this.deps.members();
-    const lacking = ids
-      .filter((id) => id.origin !== this.deps.self.id && members.has(id.origin))
-      .filter((id) => (this.catalogue.latest(id.origin, id.fileId)?.seq ?? -1) < id.seq)
-      .map((id) => statementId(id.origin, id.fileId, id.seq));
-    const ask = this.lazy.toAsk(lacking, this.deps.now());
-    if (ask.length > 0) this.deps.send(from, { type: 'iwant', json: ask });
+    this.pull.receiveIhave(from, json);
   }
 
-  /**
-   * A neighbour's IWANT: each statement we still hold goes to it as live gossip
-   * with one hop (it is not flooded on from there: the puller advertises it in
-   * its own IHAVE, which is what keeps the pull spreading).
-   */
   receiveIwant(from: string, json: unknown): void {
-    const now = this.deps.now();
-    for (const id of this.lazyIds(from, json) ?? []) {
-      const held = this.catalogue.latest(id.origin, id.fileId);
-      // A statement with an audience is never served this way, whoever asks: an id can be guessed.
-      if (held?.seq !== id.seq || !floods(held.file.audience) || !this.lazy.mayServe(from, statementId(id.origin, id.fileId, id.seq), now)) continue;
-      this.deps.send(from, { type: 'gossip', json: { ...held, hops: 1 } });
-    }
-  }
-
-  /** The ids of an IHAVE or IWANT, or null after banning its sender for a malformed list (proof). */
-  private lazyIds(from: string, json: unknown): StatementId[] | null {
-    const parsed = parseLazyIds(json);
-    if (parsed.ok) return parsed.value;
-    this.rules.count('malformed');
-    this.deps.ban(from, parsed.code, parsed.error);
-    return null;
+    this.pull.receiveIwant(from, json);
   }
 
   /** `origin` began a new session at `since` (a reload): what it said before goes. */
@@ -312,7 +280,7 @@ export class RoomGossip {
       this.rules.count('over-limit');
       return 'unchanged';
     }
-    if (floods(a.file.audience)) this.lazy.note(statementId(a.origin, a.file.id, a.seq), from, this.deps.now());
+    if (floods(a.file.audience)) this.pull.note(a, from);
     this.deps.taken?.(a);
     for (const peer of verdict.forwardTo) this.deps.send(peer, { type: 'gossip', json: verdict.message });
     if (applied === 'changed' && a.kind === 'add') this.deps.added?.(a.origin, a.file.id);
