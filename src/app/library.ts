@@ -1,9 +1,10 @@
 import { Bitfield } from '../core/bitfield.ts';
 import type { Sha256 } from '../core/hash.ts';
-import { fileIdFromHashes, verifyPiece, type FileMeta, type Manifest } from '../core/manifest/manifest.ts';
+import { verifyPiece, type FileMeta, type Manifest } from '../core/manifest/manifest.ts';
 import { PieceWriter, type Wait } from '../storage/piece-writer.ts';
-import { fromRecord, toRecord } from './file-record.ts';
+import { toRecord } from './file-record.ts';
 import { RecordQueue } from './record-queue.ts';
+import { readStoredFiles, type StoredFiles } from './stored-files.ts';
 import type { FileRecord, Store } from '../storage/store.ts';
 
 /**
@@ -68,36 +69,11 @@ export class Library {
     }, (e) => this.events.persistFailed(e));
   }
 
-  /**
-   * Loads the stored files, checking that every piece the bitfield claims is
-   * really there (the browser may have deleted blob files; missing pieces are
-   * unmarked and repaired from peers) and that each record's id is its
-   * manifest's (records of an older format are dropped with their pieces).
-   */
-  async load(): Promise<{ files: LocalFile[]; damaged: { file: LocalFile; missing: number }[]; dropped: number; drafts: number }> {
-    const damaged: { file: LocalFile; missing: number }[] = [];
-    let dropped = 0;
-    let drafts = 0;
-    const records = await this.store.listFiles();
-    const valid = await Promise.all(records.map(async (r) => r.meta.draft === undefined && (await fileIdFromHashes(r.meta.size, r.hashes, this.sha256)) === r.meta.id));
-    // A draft finalised just before a crash: its stale record shares the pieces of the final one, which stay.
-    const kept = new Set(records.filter((_, i) => valid[i]).map((r) => r.storeKey ?? r.meta.id));
-    for (const [i, r] of records.entries()) {
-      if (!valid[i]) {
-        // Drafts cannot resume (their origin's page and hashes are gone); other misfits are an older format.
-        if (r.meta.draft !== undefined) drafts++;
-        else dropped++;
-        const key = r.storeKey ?? r.meta.id;
-        if (!kept.has(key)) await this.store.deletePieces(key, r.pieceCount);
-        await this.store.deleteRecord(r.meta.id);
-        continue;
-      }
-      const file = fromRecord(r);
-      this.files.set(r.meta.id, file);
-      const missing = await this.unmarkMissing(file);
-      if (missing > 0) damaged.push({ file, missing });
-    }
-    return { files: this.all(), damaged, dropped, drafts };
+  /** Loads the stored files, as checked by readStoredFiles (app/stored-files.ts); damaged ones' records are written again. */
+  async load(): Promise<StoredFiles> {
+    const stored = await readStoredFiles(this.store, this.sha256, (file) => this.files.set(file.meta.id, file));
+    for (const { file } of stored.damaged) this.markDirty(file.meta.id);
+    return { ...stored, files: this.all() };
   }
 
   get(fileId: string): LocalFile | undefined {
@@ -340,18 +316,6 @@ export class Library {
     local.have.clear(index);
     this.markDirty(local.meta.id);
     this.events.pieceLost(local, index, why);
-  }
-
-  private async unmarkMissing(file: LocalFile): Promise<number> {
-    const present = await this.store.presentPieces(file.storeKey, file.manifest.pieceCount);
-    let missing = 0;
-    present.forEach((there, i) => {
-      if (there || !file.have.get(i)) return;
-      file.have.clear(i);
-      missing++;
-    });
-    if (missing > 0) this.markDirty(file.meta.id);
-    return missing;
   }
 
   private markDirty(fileId: string): void {
