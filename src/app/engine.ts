@@ -1,13 +1,13 @@
 import { floods } from '../core/gossip/audience.ts';
 import { HEARTBEAT_MS } from '../core/gossip/lazy.ts';
 import { pageStatus } from '../core/gossip/presence.ts';
-import { MIN_CANDIDATES, sample } from '../core/mesh/bounded.ts';
 import { Availability, type PieceView } from '../core/swarm/availability.ts';
 import { createPeerManager, type PeerManager } from '../net/peer-manager.ts';
 import { Audiences } from './audience.ts';
 import { AutoFetch } from './auto-fetch.ts';
 import { DraftFetches } from './draft-fetch.ts';
 import { DraftShares } from './draft-share.ts';
+import { engineTick } from './engine-tick.ts';
 import { Downloads } from './downloads.ts';
 import type { Engine, EngineDeps } from './engine-types.ts';
 import { createHoldings } from './holdings.ts';
@@ -56,8 +56,8 @@ export function createEngine(deps: EngineDeps): Engine {
   };
   const notices = new Notices(changed);
   const sessions = new Map<string, Session>();
-  const readySessions = () => [...sessions.values()].filter((s) => s.ready);
-  const openPeers = () => readySessions().map((s) => s.id);
+  /** Peers on a link whose HELLO is checked. */
+  const openPeers = () => [...sessions.values()].filter((s) => s.ready).map((s) => s.id);
   /**
    * Links our HELLO and catalogue have gone out on. Everything we say about
    * ourselves (announcements, HAVEs) goes to all of them: what we say after a
@@ -252,39 +252,7 @@ export function createEngine(deps: EngineDeps): Engine {
     changed();
   })().catch((e: Error) => notices.error(`Could not read this browser's storage: ${e.message}`));
 
-  /**
-   * Transfer links follow the downloads (core/mesh/transfer.ts): whole-file holders of each running one, none once it ends;
-   * and the files we hold for chosen people: links to those not told yet (core/mesh/reach.ts).
-   */
-  const syncSources = () => {
-    const running = new Set(downloads.all().map((d) => d.fileId));
-    for (const fileId of peers?.wantedFiles() ?? []) if (!running.has(fileId)) peers?.wantSources(fileId, []);
-    for (const fileId of running) peers?.wantSources(fileId, gossip.catalogue.holders(fileId));
-    if (!peers) return;
-    const { reach, keep } = audiences.reach();
-    peers.wantReach(reach, keep);
-  };
-
-  const stopTicking = deps.every(TICK_MS, () => {
-    const now = deps.now();
-    syncSources();
-    // Short of candidates to replace lost neighbours: a fresh random handful of those presence says are here.
-    if (peers?.needsCandidates()) peers.learn(sample([...presence.here()], MIN_CANDIDATES, deps.random));
-    peers?.tick(now);
-    gossip.heartbeat();
-    presence.tick();
-    // Met: proved their identity to us, on a link (HELLO) or by a signed statement; the relay's list alone is not meeting.
-    roster.tick(now, () => [...new Set([...openPeers(), ...presence.here()])].map((id) => [id, sessions.get(id)?.name ?? presence.nameOf(id)]), deps.room);
-    routes.poll();
-    rules.tick();
-    for (const d of downloads.all()) d.tick(now);
-    for (const s of readySessions()) {
-      // Peers waiting on us hear that we are alive even while their pieces wait in our queue.
-      if (uploader.hasWork(s.id)) s.send({ type: 'keepalive' });
-      s.applyRename(now);
-    }
-    if (downloads.size > 0) changed();
-  });
+  const stopTicking = deps.every(TICK_MS, engineTick({ deps, sessions, peers: () => peers, gossip, presence, roster, routes, rules, downloads, uploader, audiences, changed }));
 
   const internals: EngineInternals = {
     self, room: deps.room, presence, library, catalogue: gossip.catalogue, availability, downloads, sessions, peers: () => peers, present, notices, marks, roster,
