@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FakeSources } from './helpers/fake-sources.ts';
+import { drainPicks } from './helpers/drain-picks.ts';
 import { mulberry32 } from './helpers/random.ts';
 import { Bitfield } from '../../src/core/bitfield.ts';
 import { Availability } from '../../src/core/swarm/availability.ts';
@@ -38,20 +39,7 @@ function swarm(seed = 1, have: number[] = []) {
   availability.setBitfield(B, FILE, holding(range(10, N)));
   availability.setBitfield(C, FILE, holding(range(10, N)));
   /** Everything A is asked for, in order, as its pipeline drains piece by piece. */
-  const drainA = (count: number): number[] => {
-    const order: number[] = [];
-    while (order.length < count) {
-      const picks = s.fill(A, 0);
-      if (picks.length === 0) break;
-      for (const piece of picks) {
-        order.push(piece);
-        s.completed(A, piece);
-        stored.set(piece);
-        s.settled(piece);
-      }
-    }
-    return order;
-  };
+  const drainA = (count: number): number[] => drainPicks(s, A, stored, count);
   return { s, stored, drainA };
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeSources } from './helpers/fake-sources.ts';
+import { drainPicks } from './helpers/drain-picks.ts';
 import { mulberry32 } from './helpers/random.ts';
 import { Bitfield } from '../../src/core/bitfield.ts';
 import { Availability } from '../../src/core/swarm/availability.ts';
@@ -28,19 +29,7 @@ function swarm(n: number, seed: number, holders: Record<string, number[]>) {
     for (const p of pieces) b.set(p);
     availability.setBitfield(peer, FILE, b.bytes);
   }
-  /** Every piece `peer` is asked for, in order, each stored as soon as it is asked for (a pipeline of MIN_PIPELINE). */
-  const drain = (peer: string): number[] => {
-    const order: number[] = [];
-    for (let picks = s.fill(peer, 0); picks.length > 0; picks = s.fill(peer, 0)) {
-      for (const p of picks) {
-        order.push(p);
-        s.completed(peer, p);
-        have.set(p);
-        s.settled(p);
-      }
-    }
-    return order;
-  };
+  const drain = (peer: string): number[] => drainPicks(s, peer, have);
   return { s, drain };
 }
 
