@@ -58,16 +58,26 @@ function useObjectUrl(blob: Blob): string | null {
   return url;
 }
 
-/** `lazy`: decoded only once near the screen, so a room of a thousand photos decodes the few in view. */
-function BlobImage(props: { blob: Blob; alt: string; class: string; lazy?: boolean; onSize?(w: number, h: number): void }) {
-  const { blob, alt, class: className, lazy, onSize } = props;
+/**
+ * `lazy`: decoded only once near the screen, so a room of a thousand photos decodes the few in view.
+ * Bytes that do not decode (a file named .jpg that is not one) say so, instead of the browser's broken-image icon.
+ */
+function BlobImage(props: { blob: Blob; alt: string; class: string; lazy?: boolean; onSize?(w: number, h: number): void; onBroken?(): void }) {
+  const { blob, alt, class: className, lazy, onSize, onBroken } = props;
   const url = useObjectUrl(blob);
+  const [broken, setBroken] = useState(false);
+  useEffect(() => setBroken(false), [blob]);
   if (!url) return null;
+  if (broken) return <span class={`${className} broken`}>{className === 'thumb' ? 'View' : 'Not an image this browser can show'}</span>;
   const loaded = (e: Event) => {
     const img = e.currentTarget as HTMLImageElement;
     onSize?.(img.naturalWidth, img.naturalHeight);
   };
-  return <img class={className} src={url} alt={alt} decoding="async" loading={lazy ? 'lazy' : 'eager'} onLoad={loaded} />;
+  const failed = () => {
+    setBroken(true);
+    onBroken?.();
+  };
+  return <img class={className} src={url} alt={alt} decoding="async" loading={lazy ? 'lazy' : 'eager'} onLoad={loaded} onError={failed} />;
 }
 
 /** A native modal <dialog>: Escape, focus trapping and the backdrop come with it; closing it unmounts the view. */
@@ -93,7 +103,7 @@ function LargeImage({ blob, name }: { blob: Blob; name: string }) {
   const [size, setSize] = useState<string | null>(null);
   return (
     <figure>
-      <BlobImage blob={blob} class="large" alt={name} onSize={(w, h) => setSize(`${w} × ${h} pixels`)} />
+      <BlobImage blob={blob} class="large" alt={name} onSize={(w, h) => setSize(`${w} × ${h} pixels`)} onBroken={() => setSize('Save it to look at it another way.')} />
       <figcaption class="hint">{size ?? 'Loading…'}</figcaption>
     </figure>
   );

@@ -180,6 +180,16 @@ test('images show a thumbnail of the stored file and a larger view; text opens i
     await page.emulateMedia({ colorScheme: 'light' });
   }
 
+  // Bytes named as a picture that are not one: the tile and the view say so, no broken-image icon.
+  await shareFile(alice.page, 'not-a-photo.jpg', Buffer.alloc(3000, 7), 'image/jpeg');
+  await expect(fileRow(alice.page, 'not-a-photo.jpg').locator('.thumb.broken')).toHaveText('View');
+  await fileRow(alice.page, 'not-a-photo.jpg').getByRole('button', { name: 'View not-a-photo.jpg' }).click();
+  const notPhoto = alice.page.getByRole('dialog', { name: 'not-a-photo.jpg' });
+  await expect(notPhoto).toContainText('Not an image this browser can show');
+  await expect(notPhoto).toContainText('Save it to look at it another way.');
+  await expect(notPhoto.locator('img')).toHaveCount(0);
+  await alice.page.keyboard.press('Escape');
+
   await fileRow(alice.page, 'notes.txt').getByRole('button', { name: 'Open notes.txt' }).click();
   const text = alice.page.getByRole('dialog', { name: 'notes.txt' });
   await expect(text.locator('pre')).toHaveText('line one\n<b>not bold</b>\n', { useInnerText: false });
