@@ -4,72 +4,12 @@ import { TRANSFER_IDLE_MS, planTransfers } from '../core/mesh/transfer.ts';
 import type { Result } from '../core/result.ts';
 import { isTransferFrame } from '../core/wire/frames.ts';
 import type { PeerConnection } from './link.ts';
-import type { MeshStats, PeerEvents, PeerManagerDeps } from './peer-manager-types.ts';
+import type { MeshStats, PeerEvents, PeerManager, PeerManagerDeps } from './peer-manager-types.ts';
 import { createOffers, type LinkEntry } from './peer-offers.ts';
 import { PeerRole } from './peer-role.ts';
 import { encodeEnvelope, type Purpose } from './signal-envelope.ts';
 
-export type { MeshStats, PeerEvents, PeerManagerDeps } from './peer-manager-types.ts';
-
-/**
- * Keeps the room's mesh: applies the pure mesh rules (core/mesh) to what the
- * relay and the peers tell us, creates and destroys peer connections, and
- * routes signalling to them. Rooms of up to D_HIGH others are a full mesh
- * (the lower id dials); larger ones a bounded mesh (either side dials a
- * random candidate, offers may cross, a full peer refuses, an over-full one
- * prunes), plus transfer links to holders of what we download. Every
- * connection constructed is counted against the tab's budget (BoundedMesh).
- * Every way a peer ends goes through its connection's destroy(code).
- */
-export interface PeerManager {
-  /**
-   * The relay's word on the room. The complete membership (the default) replaces what we knew:
-   * peers gone during an outage drop out. A sample of a large room only adds: nobody is dropped
-   * for not being drawn.
-   */
-  welcome(peers: string[], complete?: boolean): void;
-  joined(peer: string): void;
-  left(peer: string): void;
-  /** A signalling message from `from`; a malformed one is dropped and comes back as an error. */
-  signal(from: string, data: string): Result<void>;
-  /** Room members heard of some other way (presence, a neighbour): candidates for the mesh. */
-  learn(peers: Iterable<string>): void;
-  /** Too few candidates to replace lost neighbours: a fresh sample of the room would help. */
-  needsCandidates(): boolean;
-  /** The neighbour pruned our link (its PRUNE), naming others to try. */
-  prunedBy(peer: string, candidates: string[]): void;
-  /** Whole-file holders of a file we download (none: no longer wanted); transfer links follow. */
-  wantSources(fileId: string, holders: Iterable<string>): void;
-  /** Files wantSources() currently holds holders for. */
-  wantedFiles(): string[];
-  /** Chosen people to reach with files we hold for them, and those told already (core/mesh/reach.ts): transfer links follow. */
-  wantReach(reach: Iterable<string>, keep: Iterable<string>): void;
-  /** Drop a peer and refuse it for the rest of this session. */
-  ban(peer: string, code: string, detail?: string): void;
-  /** Refused no more (the person unblocked it): it may link again while it is here. */
-  unban(peer: string): void;
-  destroyPeer(peer: string, code: string, detail?: string): void;
-  present(): ReadonlySet<string>;
-  linkState(peer: string): LinkState | undefined;
-  /** What our link to `peer` is for, if we hold one. */
-  purpose(peer: string): Purpose | undefined;
-  isBanned(peer: string): boolean;
-  /** The open link to `peer` lost its path and is looking for a new one. */
-  isLost(peer: string): boolean;
-  /**
-   * The device's network changed (Wi-Fi to mobile data, back online): every open link
-   * looks for a new path at once, and peers we gave up on get new tries.
-   */
-  networkChanged(): void;
-  /** Replaces every link with a new one (e.g. after the ICE policy changed); the initiators reconnect. */
-  renewAll(code: string): void;
-  /** Gives up on links connecting or lost for too long, ends pruned and idle links, re-plans a bounded mesh. */
-  tick(now: number): void;
-  /** ICE restarts asked for, and lost links replaced by fresh ones, since the start. */
-  stats(): { iceRestarts: number; replacedLost: number };
-  meshStats(): MeshStats;
-  close(): void;
-}
+export type { MeshStats, PeerEvents, PeerManager, PeerManagerDeps } from './peer-manager-types.ts';
 
 /** A link that has not opened by then will not: ICE gathering and checks take a few seconds at most. */
 export const CONNECT_TIMEOUT_MS = 20_000;
@@ -87,6 +27,16 @@ export const PRUNE_GRACE_MS = 3_000;
 /** Links that end for these reasons are not retried (until the peer joins again): another try ends the same way. */
 const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_BLOCKED', 'ERR_SHUTDOWN', 'ERR_VERSION']);
 
+/**
+ * Keeps the room's mesh: applies the pure mesh rules (core/mesh) to what the
+ * relay and the peers tell us, creates and destroys peer connections, and
+ * routes signalling to them. Rooms of up to D_HIGH others are a full mesh
+ * (the lower id dials); larger ones a bounded mesh (either side dials a
+ * random candidate, offers may cross, a full peer refuses, an over-full one
+ * prunes), plus transfer links to holders of what we download. Every
+ * connection constructed is counted against the tab's budget (BoundedMesh).
+ * Every way a peer ends goes through its connection's destroy(code).
+ */
 export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): PeerManager {
   const random = deps.random ?? Math.random;
   const present = new Set<string>();
