@@ -60,10 +60,13 @@ async function settledLinks(pages: Page[]): Promise<LinkSample[]> {
   const { min, max } = RULE.settled(others);
   // The samples checked are the ones that were all within bounds: a second sample could catch a tab between a
   // neighbour's paced prune and its own redial (one link short for a moment), which is the mesh working.
+  // A link counts in the mesh's degree once its transport opens, and as open on the page once the peer's HELLO is
+  // verified: under load a link can sit between the two for a while, so settled also means the two agree.
   let samples: LinkSample[] = [];
+  const agrees = ({ open, stats: { degree, transfer } }: LinkSample) => degree === undefined || (open >= degree && open <= degree + (transfer ?? 0));
   const outside = async () => {
     samples = await Promise.all(pages.map(sampleLinks));
-    return samples.flatMap((s, i) => (s.open >= min && s.open <= max ? [] : [`tab ${i}: ${s.open} open`]));
+    return samples.flatMap((s, i) => (s.open >= min && s.open <= max && agrees(s) ? [] : [`tab ${i}: ${s.open} open, ${s.stats.degree ?? '?'} mesh, ${s.stats.transfer ?? 0} transfer`]));
   };
   await expect.poll(outside, { timeout: RULE.settleMs, intervals: [500], message: `tabs outside ${RULE.name} bounds [${min}, ${max}]` }).toEqual([]);
   samples.forEach((s, i) => expectLinkBounds(`tab ${i}`, s, others));
@@ -133,6 +136,8 @@ async function shareWithFarTabs(sharer: Page, downloaders: Page[]): Promise<void
 }
 
 test('a room of 16 tabs: one shares, fifteen download at once, every copy intact, links within the bounds', async ({ baseURL }) => {
+  // 83 s on a quiet machine, 145-187 s at load 30-50: settling waits on 16 tabs' signing and dials, not on a fixed timer.
+  test.setTimeout(300_000);
   const started = Date.now();
   const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
   const browsers = await Promise.all(Array.from({ length: PROCESSES }, () => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })));
