@@ -87,14 +87,21 @@ export async function loadRecentRooms(store: Store): Promise<RecentRoom[]> {
   return decodeRecentRooms(await store.getValue(RECENT_ROOMS_KEY));
 }
 
-export async function recordRoomVisit(store: Store, room: Room, now: number): Promise<RecentRoom[]> {
-  const next = touchRecentRoom(await loadRecentRooms(store), room, now);
-  await store.setValue(RECENT_ROOMS_KEY, next);
-  return next;
+export function recordRoomVisit(store: Store, room: Room, now: number): Promise<RecentRoom[]> {
+  return updateRecentRooms(store, (list) => touchRecentRoom(list, room, now));
 }
 
-export async function forgetRoom(store: Store, fragment: string): Promise<RecentRoom[]> {
-  const next = forgetRecentRoom(await loadRecentRooms(store), fragment);
-  await store.setValue(RECENT_ROOMS_KEY, next);
+export function forgetRoom(store: Store, fragment: string): Promise<RecentRoom[]> {
+  return updateRecentRooms(store, (list) => forgetRecentRoom(list, fragment));
+}
+
+/**
+ * Reads, changes and writes the list in one transaction: two tabs opening
+ * rooms at once (or one forgetting while another opens) would otherwise each
+ * write their own list over the other's, and one change would be lost.
+ */
+async function updateRecentRooms(store: Store, change: (list: RecentRoom[]) => RecentRoom[]): Promise<RecentRoom[]> {
+  let next: RecentRoom[] = [];
+  await store.updateValue(RECENT_ROOMS_KEY, (stored) => (next = change(decodeRecentRooms(stored))));
   return next;
 }

@@ -98,4 +98,25 @@ describe('recent rooms: in the store', () => {
     await recordRoomVisit(store, random(KEY_B), 5);
     assert.deepEqual(await loadRecentRooms(store), [{ fragment: KEY_B, name: 'Room ZyXwVu', lastVisit: 5 }]);
   });
+
+  test('two tabs opening rooms at once keep both, in either order (one read-modify-write each)', async () => {
+    for (const [first, second] of [[random(KEY_A), named('team')], [named('team'), random(KEY_A)]] as const) {
+      const store = createMemoryStore();
+      await recordRoomVisit(store, random(KEY_B), 1);
+      await Promise.all([recordRoomVisit(store, first, 10), recordRoomVisit(store, second, 20)]);
+      const names = (await loadRecentRooms(store)).map((r) => r.name);
+      assert.deepEqual(names, [recentRoomName(second), recentRoomName(first), 'Room ZyXwVu']);
+    }
+  });
+
+  test('a forget in one tab and a visit in another at once: the forgotten room stays forgotten, the visit is kept', async () => {
+    for (const forgetFirst of [true, false]) {
+      const store = createMemoryStore();
+      await recordRoomVisit(store, random(KEY_A), 1);
+      const forget = () => forgetRoom(store, KEY_A);
+      const visit = () => recordRoomVisit(store, random(KEY_B), 2);
+      await Promise.all(forgetFirst ? [forget(), visit()] : [visit(), forget()]);
+      assert.deepEqual((await loadRecentRooms(store)).map((r) => r.fragment), [KEY_B], `forget first: ${forgetFirst}`);
+    }
+  });
 });
