@@ -36,9 +36,9 @@ export function FileTree({ files, engine, intents, selection, search = '' }: { f
 }
 
 /**
- * Above the list: Download all (the room's files as one zip; while a search is
- * on, only the `shown` matches, and labelled so) and, once files are ticked,
- * what to do with them.
+ * Above the list, below the search box they depend on: Download all (the
+ * room's files as one zip; while a search is on, only the `shown` matches,
+ * and labelled so) and, once files are ticked, what to do with them.
  */
 export function FileActions({ files, shown = files, searching = false, engine, selection }: { files: readonly FileView[]; shown?: readonly FileView[]; searching?: boolean; engine: Engine; selection: Selection }) {
   const [phase, startZip] = useZipSave(engine);
@@ -52,7 +52,7 @@ export function FileActions({ files, shown = files, searching = false, engine, s
         phase={phase}
         onStart={() => startZip(shown.map((f) => f.meta.id), searching ? 'meshdrop matches' : 'meshdrop room')}
       />}
-      <SelectionBar files={files} selection={selection} engine={engine} />
+      <SelectionBar files={files} shown={shown} selection={selection} engine={engine} />
     </div>
   );
 }

@@ -66,8 +66,8 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
             <h2 id="files-title">
               Files <span class="count">{files.length}</span>
             </h2>
-            <FileActions files={files} shown={search.shown} searching={search.searching} engine={engine} selection={selection} />
             {(files.length >= SEARCH_FROM_FILES || search.searching) && <SearchBox value={search.input} onChange={search.setInput} matched={search.shown.length} total={files.length} />}
+            <FileActions files={files} shown={search.shown} searching={search.searching} engine={engine} selection={selection} />
             <ul>
               {state.imports.filter((i) => i.fileId === undefined).map((i) => (
                 <li class="file importing" key={`import-${i.id}`}>

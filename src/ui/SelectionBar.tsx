@@ -58,14 +58,28 @@ export function SelectBox({ file, selection }: { file: FileView; selection: Sele
 }
 
 /**
- * Actions on the ticked files: Download selected (one zip, fetching what is
- * not here first), Remove selected (from this device; files only listed, not
- * held, have nothing to remove), and clearing the selection.
+ * What the bar says: how many are ticked and, while a search hides some of
+ * them, how many of those it hides. The selection outlives a search (tick
+ * some, search again, tick more, download them together), so the bar acts on
+ * every ticked file, and says so rather than acting on files out of sight.
  */
-export function SelectionBar({ files, selection, engine }: { files: readonly FileView[]; selection: Selection; engine: Engine }) {
+function selectionText(selected: number, hidden: number): string {
+  return hidden === 0 ? `${selected} selected` : `${selected} selected, ${hidden} hidden by the search`;
+}
+
+/**
+ * Actions on the ticked files (`shown` is what the search lets through):
+ * Download selected (one zip, fetching what is not here first), Remove
+ * selected (from this device; files only listed, not held, have nothing to
+ * remove), and clearing the selection.
+ */
+export function SelectionBar({ files, shown, selection, engine }: { files: readonly FileView[]; shown: readonly FileView[]; selection: Selection; engine: Engine }) {
   const [phase, startZip] = useZipSave(engine);
   const chosen = files.filter((f) => selection.has(f.meta.id));
   if (chosen.length === 0 && (phase.kind === 'idle' || phase.kind === 'saved')) return null;
+  const visible = new Set(shown.map((f) => f.meta.id));
+  const hiddenOf = (some: readonly FileView[]) => some.filter((f) => !visible.has(f.meta.id)).length;
+  const unseen = (n: number) => (n === 0 ? '' : ` (${n} hidden by the search)`);
   const removable = chosen.filter((f) => f.status === 'complete' || f.bytesDone > 0 || f.status === 'error');
   const remove = () => {
     for (const f of removable) void engine.remove(f.meta.id);
@@ -73,9 +87,9 @@ export function SelectionBar({ files, selection, engine }: { files: readonly Fil
   };
   return (
     <div class="selection-bar" role="region" aria-label="Selected files">
-      <span class="selection-count">{chosen.length} selected</span>
-      <ZipButton files={chosen} label="Download selected" name="Download selected files as a zip" phase={phase} onStart={() => startZip(chosen.map((f) => f.meta.id), 'meshdrop selection')} />
-      <button type="button" onClick={remove} disabled={removable.length === 0} aria-label={`Remove the ${removable.length} selected files held on this device`}>
+      <span class="selection-count">{selectionText(chosen.length, hiddenOf(chosen))}</span>
+      <ZipButton files={chosen} label="Download selected" name={`Download selected files as a zip${unseen(hiddenOf(chosen))}`} phase={phase} onStart={() => startZip(chosen.map((f) => f.meta.id), 'meshdrop selection')} />
+      <button type="button" onClick={remove} disabled={removable.length === 0} aria-label={`Remove the ${removable.length} selected files held on this device${unseen(hiddenOf(removable))}`}>
         Remove selected
       </button>
       <button type="button" class="quiet" onClick={selection.clear}>

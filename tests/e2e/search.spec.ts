@@ -10,7 +10,8 @@ import { DESKTOP, displayName, expectPeer, HIDE_PICKER, joinRoom, newPage, PHONE
  * types and the visible rows narrow with each keystroke; kinds narrow by
  * chip; a friend on a phone finds the files by the sharer's name; a folder
  * holding a match opens to show only its matches; the room's Download all
- * becomes "Download N matches" and zips only them. The list
+ * becomes "Download N matches" (below the box) and zips only them; a
+ * selection outlives a search, and its bar says what the search hides. The list
  * renders a page of rows at a time, so the rows on screen are checked
  * against the first page of the expected matches.
  */
@@ -117,10 +118,19 @@ test('the search box narrows a list of 1,000 files as one types', async ({ brows
   const few = ALL.filter((n) => n.startsWith('clip-099'));
   const zipAll = bob.page.getByRole('button', { name: `Download the ${few.length} files matching the search as a zip` });
   await expect(zipAll).toHaveText(`Download ${few.length} matches`);
+  // It reads after what it depends on: below the search box, its chips and the count.
+  const [countAt, zipAt] = await Promise.all([matchCount(bob.page).boundingBox(), zipAll.boundingBox()]);
+  expect(zipAt!.y).toBeGreaterThanOrEqual(countAt!.y + countAt!.height);
   const saved = bob.page.waitForEvent('download', { timeout: 60_000 });
   await zipAll.click();
   const zip = readZip(new Uint8Array(readFileSync(await (await saved).path())));
   expect(zip.map((e) => e.name).sort()).toEqual(few);
+  // A selection outlives a search, and the bar says what the search hides of it (and acts on all of it).
+  await bob.page.getByRole('checkbox', { name: 'Select clip-0991.mp4' }).check();
+  await bob.page.getByRole('checkbox', { name: 'Select clip-0996.mp4' }).check();
+  await searchBox(bob.page).fill('clip-0996');
+  await expect(bob.page.locator('.selection-count')).toHaveText('2 selected, 1 hidden by the search');
+  await expect(bob.page.getByRole('button', { name: 'Download selected files as a zip (1 hidden by the search)' })).toBeVisible();
   await screenshot(bob.page, 'search-phone.png');
 
   // Folders (Bob's: Alice offers 1,000 files, the most one person can): a match inside one shows it
@@ -130,8 +140,11 @@ test('the search box narrows a list of 1,000 files as one types', async ({ brows
   const trip = alice.page.locator('li.folder[data-folder="trip"]');
   await expect(trip).toContainText('3 files');
   await expect(trip).toContainText('0% here');
+  await alice.page.getByRole('checkbox', { name: 'Select all files in trip' }).check();
+  await expect(alice.page.locator('.selection-count')).toHaveText('3 selected');
   await box.fill('beach');
   await expect(trip).toContainText('2 matching files');
+  await expect(alice.page.locator('.selection-count')).toHaveText('3 selected, 1 hidden by the search');
   await expect(trip.getByRole('button', { name: 'trip', exact: true })).toHaveAttribute('aria-expanded', 'true');
   await expect.poll(() => trip.locator('li.file .file-name').allTextContents()).toEqual(['beach-day.txt', 'beach.jpg']); // subfolders first
   await expect(matchCount(alice.page)).toHaveText('2 of 1,003 files');
@@ -139,6 +152,7 @@ test('the search box narrows a list of 1,000 files as one types', async ({ brows
   await box.fill('');
   await expect(trip).toContainText('3 files');
   await expect(trip.getByRole('button', { name: 'trip', exact: true })).toHaveAttribute('aria-expanded', 'false');
+  await expect(alice.page.locator('.selection-count')).toHaveText('3 selected');
   await alice.context.close();
   await bob.context.close();
 });
