@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  BUDGET_RESERVE, BoundedMesh, FAIL_BACKOFF_MS, MAX_BACKOFF_MS, MAX_CANDIDATES, PRUNE_BACKOFF_MS, PRUNE_PACE_MS, isFullMeshRoom, sample,
+  BUDGET_RESERVE, BoundedMesh, FAIL_BACKOFF_MS, MAX_BACKOFF_MS, MAX_CANDIDATES, NEEDY_RETRY_MS, PRUNE_BACKOFF_MS, PRUNE_PACE_MS, isFullMeshRoom, sample,
   type BoundedAction,
 } from '../../src/core/mesh/bounded.ts';
 import { D, D_HIGH, D_LOW, boundsFor, type DegreeBounds } from '../../src/core/mesh/degree.ts';
@@ -220,8 +220,49 @@ describe('BoundedMesh: churn damping', () => {
   test('being pruned by the other side backs off the same way', () => {
     const m = mesh({ pool: [others[0]!] });
     m.pruned(others[0]!, 0);
-    assert.deepEqual(connects(m.plan(view(present), PRUNE_BACKOFF_MS - 1, mulberry32(1))), []);
-    assert.deepEqual(connects(m.plan(view(present), PRUNE_BACKOFF_MS, mulberry32(1))), [others[0]]);
+    const atLow = view(present, openLinks(others.slice(1, 1 + D_LOW))); // short of its target, not needy
+    assert.deepEqual(connects(m.plan(atLow, PRUNE_BACKOFF_MS - 1, mulberry32(1))), []);
+    assert.deepEqual(connects(m.plan(atLow, PRUNE_BACKOFF_MS, mulberry32(1))), [others[0]]);
+  });
+
+  test('below low with nobody else to dial: one peer damped by a prune or a refusal is dialled per NEEDY_RETRY_MS, each once per backoff, never one that failed', () => {
+    const random = mulberry32(4);
+    const [a, b, dead] = others as [string, string, string];
+    const m = mesh({ pool: [a, b, dead] });
+    m.pruned(a, 0); // it pruned us
+    m.pruned(b, 0); // it refused us (a refusal damps as a prune does)
+    m.failed(dead, 0);
+    m.failed(dead, FAIL_BACKOFF_MS); // failed twice: still backing off below
+    const one = view(present, openLinks([others[10]!]));
+    const first = connects(m.plan(one, 1_000, random));
+    assert.equal(first.length, 1, 'one at a time');
+    assert.ok([a, b].includes(first[0]!));
+    const dialling = view(present, [...openLinks([others[10]!]), [first[0]!, 'connecting']]);
+    assert.deepEqual(connects(m.plan(dialling, 1_000 + NEEDY_RETRY_MS - 1, random)), [], 'paced');
+    const second = connects(m.plan(dialling, 1_000 + NEEDY_RETRY_MS, random));
+    assert.deepEqual(second, [a, b].filter((p) => p !== first[0]), 'the other one, not the one that failed');
+    for (const p of [a, b]) m.pruned(p, 1_000 + NEEDY_RETRY_MS); // both refused us again
+    assert.deepEqual(connects(m.plan(one, 1_000 + 5 * NEEDY_RETRY_MS, random)), [], 'each retried once per backoff: refusals cost no more budget than before');
+    const atLow = view(present, openLinks(others.slice(10, 10 + D_LOW)));
+    assert.deepEqual(connects(m.plan(atLow, 10_000, random)), [], 'at low: backoffs hold as before');
+  });
+
+  test('a needy offer from a peer we pruned is taken below high while we are not pruning; never at high, while pruning, or plain', () => {
+    const random = mulberry32(5);
+    const light = boundsFor('light');
+    const m = mesh({ bounds: light });
+    const [victim, other] = others as [string, string];
+    const below = view(present, openLinks(others.slice(10, 10 + light.high - 1)));
+    const atHigh = view(present, openLinks(others.slice(10, 10 + light.high)));
+    m.pruned(victim, 0);
+    assert.equal(m.accept(below, victim, 1_000, random), false, 'a plain offer waits out the backoff');
+    assert.equal(m.accept(atHigh, victim, 1_000, random, true), false, 'not one over the bound: it would be pruned again');
+    assert.equal(m.accept(below, victim, 1_000, random, true), true);
+    m.failed(other, 0);
+    assert.equal(m.accept(below, other, 1_000, random, true), false, 'a failure\'s backoff holds');
+    const over = view(present, openLinks(others.slice(10, 10 + light.high + 1)));
+    assert.equal(prunes(m.plan(over, 2_000, random)).length, 1, 'over high: pruning, down to the target');
+    assert.equal(m.accept(below, victim, 2_000, random, true), false, 'while pruning: it could be the next one pruned');
   });
 
   test('failures back off exponentially up to MAX_BACKOFF_MS; an opened link resets the count', () => {

@@ -6,7 +6,8 @@ import { planMesh, shouldAccept, type LinkState, type MeshAction, type MeshView 
  * style: each peer keeps between `low` and `high` neighbours (see degree.ts),
  * reaches out to random passive candidates when below its target, prunes
  * random neighbours when above `high`, backs off before reconnecting to a
- * peer it pruned or failed to reach, and never constructs more peer
+ * peer it pruned or failed to reach (below `low`, a pruned one is retried,
+ * paced: NEEDY_RETRY_MS), and never constructs more peer
  * connections than its per-tab lifetime budget. Rooms up to D_HIGH + 1
  * people keep today's full mesh (planMesh / shouldAccept) unchanged, under
  * the same budget.
@@ -52,6 +53,19 @@ export const MAX_BACKOFF_MS = 5 * 60_000;
  */
 export const PRUNE_PACE_MS = 1_000;
 
+/**
+ * Below `low` with no candidate left that it is not backing off from, a peer
+ * dials one it backs off from for a prune or a refusal (never a failure's:
+ * that one may be dead) at most this often, as needy; the other side takes it
+ * if it has room below its high bound and is not pruning (accept). In a room
+ * of 15, a peer refused by everyone while they all pruned (the room had just
+ * outgrown the full mesh), or pruned by both ends of most of its links, had
+ * nobody else to dial and sat at one neighbour for the whole minute of
+ * PRUNE_BACKOFF_MS. The pace, and one retry per candidate per backoff, bound
+ * what refusals of such dials cost the budget: no more than backoffs running out.
+ */
+export const NEEDY_RETRY_MS = 1_000;
+
 export type BoundedAction = MeshAction | { kind: 'prune'; peer: string };
 
 export interface BoundedOptions {
@@ -74,6 +88,9 @@ export class BoundedMesh {
   private backoffs = new Map<string, { until: number; failures: number; failedUntil: number }>();
   private created = 0;
   private lastPrune = -Infinity;
+  private lastRetry = -Infinity;
+  /** When each damped candidate was last retried below low: once per PRUNE_BACKOFF_MS each. */
+  private retried = new Map<string, number>();
   private pruning = false;
   private readonly budget: number;
   private readonly maxCandidates: number;
@@ -120,6 +137,7 @@ export class BoundedMesh {
   /** The peer left the room. Its backoff stays: a peer that comes straight back is still damped. */
   forget(peer: string): void {
     this.pool = this.pool.filter((p) => p !== peer);
+    this.retried.delete(peer);
   }
 
   opened(peer: string): void {
@@ -177,8 +195,28 @@ export class BoundedMesh {
     const spare = this.budget - this.created > BUDGET_RESERVE;
     const want = (spare ? target : linked.length < low ? low : 0) - linked.length;
     if (want <= 0) return actions;
-    const eligible = this.pool.filter((p) => !view.links.has(p) && !view.others?.has(p) && !view.banned.has(p) && !this.backedOff(p, now));
-    return [...actions, ...this.take(sample(eligible, want, random).map((peer) => ({ kind: 'connect' as const, peer })))];
+    const free = (p: string) => !view.links.has(p) && !view.others?.has(p) && !view.banned.has(p);
+    const picked = sample(this.pool.filter((p) => free(p) && !this.backedOff(p, now)), want, random);
+    if (linked.length + picked.length < low) picked.push(...this.retryDamped(free, now, random));
+    return [...actions, ...this.take(picked.map((peer) => ({ kind: 'connect' as const, peer })))];
+  }
+
+  /**
+   * Below low with nobody else to dial: one candidate damped by a prune or a
+   * refusal, paced (NEEDY_RETRY_MS), and each at most once per backoff, so
+   * peers that keep refusing cost the budget no more than their backoffs
+   * running out would.
+   */
+  private retryDamped(free: (p: string) => boolean, now: number, random: () => number): string[] {
+    if (now - this.lastRetry < NEEDY_RETRY_MS) return [];
+    const fresh = (p: string) => now - (this.retried.get(p) ?? -Infinity) >= PRUNE_BACKOFF_MS;
+    const damped = this.pool.filter((p) => free(p) && this.backedOff(p, now) && !this.failing(p, now) && fresh(p));
+    const retry = sample(damped, 1, random);
+    for (const p of retry) {
+      this.lastRetry = now;
+      this.retried.set(p, now);
+    }
+    return retry;
   }
 
   /**
@@ -187,15 +225,20 @@ export class BoundedMesh {
    * it (one over, pruned back at the next paced prune, most likely some other
    * link): otherwise, once most peers sit at their bound, a straggler is refused
    * by everyone and waits out doubling backoffs (gossipsub accepts a GRAFT above
-   * D_high for the same reason, and prunes on its heartbeat).
+   * D_high for the same reason, and prunes on its heartbeat). A needy peer we
+   * back off from after a prune or a refusal (NEEDY_RETRY_MS) is taken only
+   * below high and while not pruning: taking it must not start a prune that
+   * could drop it again.
    */
   accept(view: MeshView, peer: string, now: number, random: () => number, needy = false): boolean {
     if (this.created >= this.budget) return false;
-    const room = this.opts.bounds.high + (needy ? 1 : 0);
+    const { high } = this.opts.bounds;
+    const damped = this.backedOff(peer, now);
+    const retry = needy && damped && !this.failing(peer, now) && !this.pruning && view.links.size < high;
     const ok = isFullMeshRoom(view)
       ? shouldAccept(view, peer)
-      : peer !== view.self && !view.banned.has(peer) && !view.links.has(peer) && !this.backedOff(peer, now) &&
-        view.links.size < room;
+      : peer !== view.self && !view.banned.has(peer) && !view.links.has(peer) && (!damped || retry) &&
+        view.links.size < high + (needy ? 1 : 0);
     // Refused for lack of room, it is still a live member: a candidate for later.
     if (!ok && !view.banned.has(peer)) this.learn([peer], random);
     if (ok) this.created++;
