@@ -22,7 +22,7 @@ export const LOST_GIVE_UP_MS = 15_000;
 export const STABLE_LINK_MS = 30_000;
 /** Failed links to a peer that is still here are retried this many times, then left until it rejoins. */
 export const MAX_RETRIES = 3;
-/** The pruner closes this long after its PRUNE if the other side has not: time for the frame to arrive. */
+/** The pruner closes this long after its PRUNE if the other side has not: time for the frame to arrive (an idle notice too). */
 export const PRUNE_GRACE_MS = 3_000;
 /** Links that end for these reasons are not retried (until the peer joins again): another try ends the same way. */
 const FINAL_CODES = new Set(['ERR_PEER_LEFT', 'ERR_BANNED', 'ERR_BLOCKED', 'ERR_SHUTDOWN', 'ERR_VERSION']);
@@ -91,7 +91,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     // Dialling with fewer than D_LOW open links: a full peer may still take us (BoundedMesh.accept).
     const needy = initiator && purpose === 'mesh' && !fullMesh() && [...view().links.values()].filter((l) => l === 'open').length < mesh.bounds.low;
     const entry: LinkEntry = {
-      state: 'connecting', since: now, lostSince: null, initiator, purpose, pruneAt: null, ending: false, renewing: false,
+      state: 'connecting', since: now, lostSince: null, initiator, purpose, pruneAt: null, idleAt: null, ending: false, renewing: false,
       lastWork: now, conn: undefined as unknown as PeerConnection,
       ...(initiator ? { attempt: Math.floor(random() * 36 ** 8).toString(36) } : {}), ...(yielded === undefined ? {} : { yielded }),
     };
@@ -312,8 +312,9 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       for (const [peer, c] of [...conns]) {
         if (c.state === 'connecting' && now - c.since > CONNECT_TIMEOUT_MS) destroyPeer(peer, 'ERR_CONNECT_TIMEOUT');
         else if (c.pruneAt !== null && now - c.pruneAt >= PRUNE_GRACE_MS) destroyPeer(peer, 'ERR_PRUNED', 'we pruned the link');
-        else if (c.purpose === 'transfer' && !c.initiator && c.state === 'open' && now - c.lastWork > TRANSFER_IDLE_MS) {
-          end(peer, 'ERR_IDLE', 'no transfer asked for lately');
+        else if (c.idleAt !== null && now - c.idleAt >= PRUNE_GRACE_MS) end(peer, 'ERR_IDLE', 'no transfer asked for lately');
+        else if (c.purpose === 'transfer' && !c.initiator && c.state === 'open' && c.idleAt === null && now - c.lastWork > TRANSFER_IDLE_MS) {
+          offers.retireIdle(peer, c);
         } else if (c.lostSince !== null && now - c.lostSince > LOST_GIVE_UP_MS) {
           counts.replacedLost++;
           destroyPeer(peer, 'ERR_LINK_LOST', 'no new path was found');

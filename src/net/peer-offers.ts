@@ -20,6 +20,8 @@ export interface LinkEntry {
   purpose: Purpose;
   /** When we sent our PRUNE (the link closes after PRUNE_GRACE_MS). */
   pruneAt: number | null;
+  /** When we told the dialler of this transfer link that it is idle (it closes after PRUNE_GRACE_MS). */
+  idleAt: number | null;
   /** We, or the peer by a PRUNE, ended it on purpose: its close is no failure. */
   ending: boolean;
   /** Made anew by renewAll: its end is no failure either. */
@@ -92,6 +94,18 @@ export function createOffers(c: OfferContext) {
     e.conn.destroy('ERR_REFUSED', 'the peer has no room for another link');
   };
 
+  /**
+   * The holder closes our transfer link as idle: we end it now, on purpose, so
+   * its close is no failure (a failure would keep the holder from a new
+   * download's links, and from the mesh, for FAIL_BACKOFF_MS). Only for a
+   * transfer link we dialled and that is open: anything else is stale.
+   */
+  const idled = (peer: string) => {
+    const e = c.conns.get(peer);
+    if (!e || !e.initiator || e.purpose !== 'transfer' || e.state !== 'open') return;
+    c.end(peer, 'ERR_IDLE', 'the holder closed the idle link');
+  };
+
   /** An offer from a peer we hold no connection to; `crossed`: we dialled it too and yield. */
   const offered = (from: string, purpose: Purpose, data: string, crossed: boolean, needy = false, yielded?: string): void => {
     const now = c.now();
@@ -129,6 +143,7 @@ export function createOffers(c: OfferContext) {
     const m = parsed.value;
     if (c.closed() || c.banned.has(from)) return ok(undefined);
     if (m.kind === 'refuse') return ok(refused(from, m.candidates));
+    if (m.kind === 'idle') return ok(idled(from));
     if (m.yielded !== undefined) dropped(from, m.yielded);
     if (m.dial && m.attempt !== undefined && stale.get(from)?.includes(m.attempt)) return ok(undefined);
     const e = c.conns.get(from);
@@ -148,5 +163,16 @@ export function createOffers(c: OfferContext) {
     return ok(offered(from, m.purpose, m.data, !wasOpen, false, wasOpen ? undefined : e.attempt));
   };
 
-  return { signal, exchange };
+  /**
+   * A transfer link we answered asked for nothing lately: its dialler is told,
+   * and ends it without counting a failure (idled); we close it after
+   * PRUNE_GRACE_MS (peer-manager.ts), should its end not come first.
+   */
+  const retireIdle = (peer: string, e: LinkEntry) => {
+    e.idleAt = c.now();
+    e.ending = true;
+    c.sendSignal(peer, encodeEnvelope({ kind: 'idle' }));
+  };
+
+  return { signal, exchange, retireIdle };
 }

@@ -15,6 +15,8 @@ import { err, ok, type Result } from '../core/result.ts';
  *                                   the side that gave way to a crossing offer, the attempt it dropped
  *                                   (its offer may still arrive, late: it is stale, not a fresh start)
  *   { kind: 'refuse', candidates: [peerId, ...] }                                 at most MAX_REFUSE_CANDIDATES
+ *   { kind: 'idle' }   the answering side of a transfer link closes it, nothing asked for lately
+ *                      (TRANSFER_IDLE_MS): the dialler ends it first, and counts no failure
  *
  * parseEnvelope never throws: the relay or a peer may send anything.
  */
@@ -22,7 +24,8 @@ export type Purpose = 'mesh' | 'transfer';
 
 export type Envelope =
   | { kind: 'rtc'; purpose: Purpose; dial: boolean; data: string; needy?: true; attempt?: string; yielded?: string }
-  | { kind: 'refuse'; candidates: string[] };
+  | { kind: 'refuse'; candidates: string[] }
+  | { kind: 'idle' };
 
 /** As many as a PRUNE carries (MAX_PRUNE_CANDIDATES): peer exchange, not a membership list. */
 export const MAX_REFUSE_CANDIDATES = 16;
@@ -60,6 +63,7 @@ export function parseEnvelope(text: string): Result<Envelope> {
     }
     return ok({ kind: 'refuse', candidates: c as string[] });
   }
+  if (m.kind === 'idle') return ok({ kind: 'idle' });
   // Before envelopes (wire version 2) the transport's own signal went bare: an SDP or an ICE candidate.
   if (m.kind === undefined && ('sdp' in m || 'candidate' in m)) return err('ERR_VERSION', 'the peer runs an older meshdrop (signals without an envelope)');
   return err('ERR_SIGNAL', 'signal: unknown kind');

@@ -7,6 +7,8 @@ import { PRUNE_GRACE_MS } from '../../src/net/peer-manager.ts';
 import { encodeEnvelope } from '../../src/net/signal-envelope.ts';
 import { fakeMesh, pid, refusal, rtc } from './helpers/fake-links.ts';
 
+const idleNotice = encodeEnvelope({ kind: 'idle' });
+
 /**
  * The peer manager in a bounded room (more than D_HIGH others): every rule and
  * the orders its events come in. SELF sits in the middle of the ids, so some
@@ -391,9 +393,50 @@ describe('transfer links', () => {
       f.advance(5_000);
     }
     assert.deepEqual(f.latest(busy!).destroyed, []);
+    // Idle: the dialler is told (it ends the link without counting a failure); ours closes after the grace.
+    for (const p of served.slice(1)) assert.deepEqual(f.sent.filter((x) => x.to === p && x.env.kind === 'idle').length, 1);
+    for (const p of served.slice(1)) assert.deepEqual(f.latest(p).destroyed, [], 'not before the grace');
+    f.advance(PRUNE_GRACE_MS);
     for (const p of served.slice(1)) assert.deepEqual(f.latest(p).destroyed, ['ERR_IDLE']);
+    assert.deepEqual(f.latest(busy!).destroyed, []);
     f.pm.signal(askers.at(-1)!, rtc('offer', true, 'transfer'));
     assert.equal(f.answered('transfer').length, 2, 'a freed slot serves someone else');
+  });
+
+  test('told a transfer link is idle, the dialler ends it without counting a failure: the holder is dialled at once for a new download', () => {
+    const f = normalPeer();
+    for (const c of f.live()) c.handlers.onOpen();
+    const [holder, other] = room(2, 300) as [string, string];
+    f.pm.wantSources('file-a', [holder]);
+    f.latest(holder).handlers.onOpen();
+    f.advance(TRANSFER_IDLE_MS + 1_000); // the download asks it for nothing
+    f.pm.signal(holder, idleNotice);
+    assert.deepEqual(f.latest(holder).destroyed, ['ERR_IDLE']);
+    f.pm.wantSources('file-a', []);
+    f.pm.wantSources('file-b', [holder]);
+    assert.equal(f.to(holder).length, 2, 'no failure backoff (FAIL_BACKOFF_MS): dialled again at once');
+    // A notice for anything but an open transfer link we dialled changes nothing: a mesh link, an attempt, a link it dialled.
+    const neighbour = f.dialled('mesh')[0]!;
+    f.pm.signal(neighbour, idleNotice);
+    f.pm.signal(holder, idleNotice); // our new attempt, not open yet
+    f.pm.signal(other, rtc('offer', true, 'transfer'));
+    f.latest(other).handlers.onOpen();
+    f.pm.signal(other, idleNotice);
+    for (const p of [neighbour, holder, other]) assert.deepEqual(f.latest(p).destroyed, [], p);
+  });
+
+  test('the holder closes an idle link before its notice arrives: that close is still a failure (the old way, and a peer of an older version)', () => {
+    const f = normalPeer();
+    const [holder] = room(1, 300) as [string];
+    f.pm.wantSources('file-a', [holder]);
+    f.latest(holder).handlers.onOpen();
+    f.latest(holder).conn.destroy('ERR_CLOSED');
+    f.pm.signal(holder, idleNotice); // late: stale
+    f.pm.wantSources('file-a', []);
+    f.pm.wantSources('file-b', [holder]);
+    assert.equal(f.to(holder).length, 1, 'backing off');
+    f.advance(FAIL_BACKOFF_MS);
+    assert.equal(f.to(holder).length, 2);
   });
 
   test('in a full mesh nothing opens transfer links: holders are neighbours already', () => {
