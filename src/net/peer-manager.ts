@@ -1,5 +1,5 @@
 import { BUDGET_RESERVE, BoundedMesh, isFullMeshRoom } from '../core/mesh/bounded.ts';
-import { isInitiator, shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
+import { shouldDropOnLeave, type LinkState, type MeshView } from '../core/mesh/mesh.ts';
 import { TRANSFER_IDLE_MS, planTransfers } from '../core/mesh/transfer.ts';
 import type { Result } from '../core/result.ts';
 import { isTransferFrame } from '../core/wire/frames.ts';
@@ -86,7 +86,7 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     return { self: deps.self, present, links, others, banned: new Set([...banned, ...[...failures.keys()].filter(givenUp)]) };
   };
 
-  const open = (peer: string, initiator: boolean, purpose: Purpose, yielded?: string): PeerConnection => {
+  const open = (peer: string, initiator: boolean, purpose: Purpose, yielded?: string, wins = false): PeerConnection => {
     const now = deps.now();
     // Dialling with fewer than D_LOW open links: a full peer may still take us (BoundedMesh.accept).
     const needy = initiator && purpose === 'mesh' && !fullMesh() && [...view().links.values()].filter((l) => l === 'open').length < mesh.bounds.low;
@@ -94,8 +94,9 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
       state: 'connecting', since: now, lostSince: null, initiator, purpose, pruneAt: null, idleAt: null, ending: false, renewing: false,
       lastWork: now, conn: undefined as unknown as PeerConnection,
       ...(initiator ? { attempt: Math.floor(random() * 36 ** 8).toString(36) } : {}), ...(yielded === undefined ? {} : { yielded }),
+      ...(wins && initiator ? { wins: true as const } : {}),
     };
-    const ids = { ...(entry.attempt === undefined ? {} : { attempt: entry.attempt }), ...(yielded === undefined ? {} : { yielded }) };
+    const ids = { ...(entry.attempt === undefined ? {} : { attempt: entry.attempt }), ...(yielded === undefined ? {} : { yielded }), ...(entry.wins ? { wins: entry.wins } : {}) };
     entry.conn = deps.createConnection(
       { initiator },
       {
@@ -285,11 +286,12 @@ export function createPeerManager(deps: PeerManagerDeps, events: PeerEvents): Pe
     unban(peer) {
       if (!banned.delete(peer)) return;
       failures.delete(peer);
+      // Its tries went unanswered while it was refused: one may wait for an answer that will not come, or
+      // it gave up on us. We dial it first, whatever kind of room each of us sees, with an attempt that
+      // wins a crossing (peer-offers.ts); the plan below then counts it.
+      if (present.has(peer) && !conns.has(peer) && mesh.spend()) open(peer, true, 'mesh', undefined, true);
       if (present.has(peer)) learn([peer]);
       apply();
-      // In a full mesh the lower id dials: if that is the peer, its tries went unanswered while it was
-      // refused and it may have given up on us. We dial it instead of waiting (peer-offers.ts takes such an offer).
-      if (present.has(peer) && !conns.has(peer) && fullMesh() && !isInitiator(deps.self, peer) && mesh.spend()) open(peer, true, 'mesh');
     },
     destroyPeer,
     present: () => present,

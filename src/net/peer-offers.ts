@@ -32,6 +32,8 @@ export interface LinkEntry {
   attempt?: string;
   /** The attempt of ours this answer replaced when offers crossed: the peer ignores that offer if it arrives late. */
   yielded?: string;
+  /** Our attempt wins a crossing (we dialled on unblocking the peer: see unban in peer-manager.ts). */
+  wins?: true;
 }
 
 export interface OfferTally {
@@ -129,6 +131,12 @@ export function createOffers(c: OfferContext) {
     c.open(from, false, full ? 'mesh' : purpose, yielded).signal(data);
   };
 
+  /** Which of two crossing attempts wins: one made on unblocking (`wins`), else the lower id's. */
+  const oursWins = (ours: LinkEntry, theirsWin: boolean, from: string) => {
+    const ourWins = ours.wins === true;
+    return ourWins === theirsWin ? isInitiator(c.self, from) : ourWins;
+  };
+
   /** A signalling message from `from`: a malformed one is dropped, counted, and comes back as an error. */
   const signal = (from: string, data: string): Result<void> => {
     const parsed = parseEnvelope(data);
@@ -151,12 +159,13 @@ export function createOffers(c: OfferContext) {
     if (!m.dial) return ok(e?.initiator ? e.conn.signal(m.data) : undefined);
     if (!e) return ok(offered(from, m.purpose, m.data, false, m.needy));
     if (!e.initiator) return ok(e.conn.signal(m.data)); // its offer, candidates, ICE restarts
-    // We both dialled. Two offers crossed: the lower id's wins, the other side drops its own
-    // attempt (no failure) and answers. On a link we think open: the peer started over. In a full
-    // mesh the higher id dials only when it did not take our offer (it refused us then): ours waits
-    // for an answer that will not come, so we yield. (Should the two sides disagree on the room's
-    // kind as they cross, both yield, and the next tries link them.)
-    if (e.state === 'connecting' && isInitiator(c.self, from) && !isFullMeshRoom(c.view())) return ok(undefined);
+    // We both dialled. Two offers crossed: exactly one wins, by what both sides see alike (never by
+    // the room's kind, on which they may disagree for a moment: then both gave way, and each answered
+    // an attempt the other had dropped). An attempt made on unblocking wins (`wins`: its dialler
+    // refused ours until then, so ours may wait for an answer that will not come); otherwise the
+    // lower id's. The other side drops its own attempt (no failure) and answers. On a link we think
+    // open: the peer started over.
+    if (e.state === 'connecting' && oursWins(e, m.wins === true, from)) return ok(undefined);
     const wasOpen = e.state === 'open';
     c.tally.crossed++;
     c.end(from, wasOpen ? 'ERR_REPLACED' : 'ERR_CROSSED', wasOpen ? 'the peer made a new link' : 'its offer crossed ours and won');

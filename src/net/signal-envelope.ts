@@ -8,12 +8,15 @@ import { err, ok, type Result } from '../core/result.ts';
  * offers crossing are noticed), what the link is for, and a refused offer is
  * answered out loud, with other members to try instead.
  *
- *   { kind: 'rtc', purpose: 'mesh' | 'transfer', dial: boolean, data: string, needy?: true, attempt?: id, yielded?: id }
+ *   { kind: 'rtc', purpose: 'mesh' | 'transfer', dial: boolean, data: string, needy?: true, attempt?: id, yielded?: id,
+ *     wins?: true }
  *                                   data: the transport's own signal; needy: the dialler is below its
  *                                   D_LOW, so a full peer may still take it (see BoundedMesh.accept);
  *                                   attempt: the dialler's id for this connection attempt; yielded: on
  *                                   the side that gave way to a crossing offer, the attempt it dropped
  *                                   (its offer may still arrive, late: it is stale, not a fresh start)
+ *                                   wins: this attempt wins a crossing: its dialler refused our offers
+ *                                   until now (it had blocked us), so one of ours may wait for nothing
  *   { kind: 'refuse', candidates: [peerId, ...] }                                 at most MAX_REFUSE_CANDIDATES
  *   { kind: 'idle' }   the answering side of a transfer link closes it, nothing asked for lately
  *                      (TRANSFER_IDLE_MS): the dialler ends it first, and counts no failure
@@ -23,7 +26,7 @@ import { err, ok, type Result } from '../core/result.ts';
 export type Purpose = 'mesh' | 'transfer';
 
 export type Envelope =
-  | { kind: 'rtc'; purpose: Purpose; dial: boolean; data: string; needy?: true; attempt?: string; yielded?: string }
+  | { kind: 'rtc'; purpose: Purpose; dial: boolean; data: string; needy?: true; attempt?: string; yielded?: string; wins?: true }
   | { kind: 'refuse'; candidates: string[] }
   | { kind: 'idle' };
 
@@ -49,10 +52,10 @@ export function parseEnvelope(text: string): Result<Envelope> {
   if (m.kind === 'rtc') {
     if (m.purpose !== 'mesh' && m.purpose !== 'transfer') return err('ERR_SIGNAL', 'signal: unknown purpose');
     if (typeof m.dial !== 'boolean' || typeof m.data !== 'string') return err('ERR_SIGNAL', 'signal: bad dial or data');
-    if (m.needy !== undefined && m.needy !== true) return err('ERR_SIGNAL', 'signal: bad needy');
+    if ((m.needy !== undefined && m.needy !== true) || (m.wins !== undefined && m.wins !== true)) return err('ERR_SIGNAL', 'signal: bad flag');
     if (!optionalAttempt(m.attempt) || !optionalAttempt(m.yielded)) return err('ERR_SIGNAL', 'signal: bad attempt id');
     return ok({
-      kind: 'rtc', purpose: m.purpose, dial: m.dial, data: m.data, ...(m.needy ? { needy: true as const } : {}),
+      kind: 'rtc', purpose: m.purpose, dial: m.dial, data: m.data, ...(m.needy ? { needy: true as const } : {}), ...(m.wins ? { wins: true as const } : {}),
       ...(m.attempt === undefined ? {} : { attempt: m.attempt as string }), ...(m.yielded === undefined ? {} : { yielded: m.yielded as string }),
     });
   }

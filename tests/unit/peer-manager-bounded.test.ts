@@ -193,12 +193,13 @@ describe('bounded room: offers', () => {
       '{"kind":"rtc","purpose":"mesh","dial":1,"data":""}', '{"kind":"refuse","candidates":["short"]}',
       JSON.stringify({ kind: 'refuse', candidates: room(17) }), 'x'.repeat(70_000),
       '{"kind":"rtc","purpose":"mesh","dial":true,"data":"","needy":false}', '{"kind":"rtc","purpose":"mesh","dial":true,"data":"","attempt":"A!"}',
-      JSON.stringify({ kind: 'rtc', purpose: 'mesh', dial: false, data: '', yielded: 'a'.repeat(17) })]) {
+      JSON.stringify({ kind: 'rtc', purpose: 'mesh', dial: false, data: '', yielded: 'a'.repeat(17) }),
+      '{"kind":"rtc","purpose":"mesh","dial":true,"data":"","wins":1}']) {
       const r = f.pm.signal(pid(1), bad);
       assert.equal(r.ok, false, bad.slice(0, 40));
     }
     assert.equal(f.conns.length, before);
-    assert.equal(f.pm.meshStats().badSignals, 14);
+    assert.equal(f.pm.meshStats().badSignals, 15);
     assert.equal(f.pm.meshStats().refusedBy, 0);
   });
 
