@@ -6,10 +6,10 @@ import {
 import { config, hashFile } from './infra.ts';
 import { PageProfiler, type Hotspot } from './profile.ts';
 import { watchCpu, type PhaseCpu } from './procs.ts';
-import { rawRate, type RawResult } from './raw-channel.ts';
+import { rawRate, type RawResult, type RawShape } from './raw-channel.ts';
 import type { DownloadRun } from './report.ts';
 import { phases, summarizeHeap } from './sampler.ts';
-import { packetStats } from './transport.ts';
+import { packetsSince, packetStats } from './transport.ts';
 
 /**
  * The measured phases. Each one builds its own room (a fresh secret), so no
@@ -41,11 +41,11 @@ export async function rawOneBrowser(mib: number): Promise<RawResult & { cpu: Pha
 }
 
 /** (a') The same channel between the two browser processes (b) uses: the like-for-like baseline. */
-export async function rawTwoBrowsers(from: Peer, to: Peer, mib: number): Promise<RawResult & { cpu: PhaseCpu }> {
+export async function rawTwoBrowsers(from: Peer, to: Peer, mib: number, shape?: RawShape): Promise<RawResult & { cpu: PhaseCpu }> {
   const [pa, pb] = await Promise.all([from.context.newPage(), to.context.newPage()]);
   try {
     const cpu = watchCpu([from.label, to.label]);
-    const result = await rawRate(pa, pb, mib);
+    const result = await rawRate(pa, pb, mib, shape);
     return { ...result, cpu: cpu() };
   } finally {
     await Promise.all([pa.close(), pb.close()]);
@@ -60,10 +60,11 @@ export async function rawTwoBrowsers(from: Peer, to: Peer, mib: number): Promise
 export async function timeDownload(
   downloader: Peer, holders: Peer[], file: InputFile, cpuLabels: string[], shareSeconds: number[],
 ): Promise<DownloadRun> {
+  const pages = [downloader, ...holders].map((p) => p.page);
+  const packetsBefore = await packetStats(pages);
   const cpu = watchCpu(cpuLabels);
   const timed = await timedDownload(downloader, file.name, timeoutFor(file.mib));
   const cpuSpent = cpu();
-  const pages = [downloader, ...holders].map((p) => p.page);
   const [stats, ...holderStats] = await Promise.all(pages.map((p) => appStats(p)));
   return {
     mib: file.mib,
@@ -78,7 +79,7 @@ export async function timeDownload(
     downloader: stats ? (Object.values(stats.downloads)[0] ?? null) : null,
     uploadedByHolder: holderStats.map((s) => s?.uploadedBytes ?? 0),
     cpu: cpuSpent,
-    packets: await packetStats(pages),
+    packets: packetsSince(packetsBefore, await packetStats(pages)),
   };
 }
 

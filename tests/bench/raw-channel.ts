@@ -1,4 +1,6 @@
 import type { Page } from '@playwright/test';
+import { DATA_CHUNK } from '../../src/core/wire/frames.ts';
+import { HIGH_WATER, LOW_WATER } from '../../src/net/link.ts';
 import { MiB } from './infra.ts';
 import { packetStats, trackPage, type PacketStats } from './transport.ts';
 
@@ -14,7 +16,6 @@ import { packetStats, trackPage, type PacketStats } from './transport.ts';
  */
 const IN_PAGE = String.raw`
 window.__raw = (() => {
-  const HIGH = 1024 * 1024, LOW = 256 * 1024;
   const now = () => performance.timeOrigin + performance.now();
   const s = { pc: null, ch: null, received: 0, target: Infinity, lastAt: 0, done: null };
   const gathered = (pc) => pc.iceGatheringState === 'complete' ? Promise.resolve() : new Promise((r) =>
@@ -49,15 +50,15 @@ window.__raw = (() => {
       s.target = total;
       return new Promise((r) => { s.done = r; if (s.received >= total) { s.done = null; r(now()); } });
     },
-    async send(total, size) {
+    async send(total, size, high, low) {
       const ch = s.ch;
-      ch.bufferedAmountLowThreshold = LOW;
+      ch.bufferedAmountLowThreshold = low;
       const msg = new Uint8Array(size);
       for (let i = 0; i < size; i += 65536) crypto.getRandomValues(msg.subarray(i, Math.min(size, i + 65536)));
       const drained = () => new Promise((r) => ch.addEventListener('bufferedamountlow', () => r(), { once: true }));
       const start = now();
       for (let sent = 0; sent < total; sent += size) {
-        while (ch.bufferedAmount > HIGH) await drained();
+        while (ch.bufferedAmount > high) await drained();
         ch.send(sent + size <= total ? msg : msg.subarray(0, total - sent));
       }
       return { start, sendDone: now() };
@@ -67,7 +68,14 @@ window.__raw = (() => {
 })();
 `;
 
-export const DATA_MESSAGE = 64 * 1024;
+/** What the bare channel sends: by default the app's DATA frame size and water marks (src/net/link.ts). */
+export interface RawShape {
+  message: number;
+  high: number;
+  low: number;
+}
+
+export const APP_SHAPE: RawShape = { message: DATA_CHUNK, high: HIGH_WATER, low: LOW_WATER };
 
 export interface RawResult {
   bytes: number;
@@ -89,13 +97,13 @@ async function connect(sender: Page, receiver: Page): Promise<void> {
 }
 
 /** Time from the first send to the last byte received, clocks compared as epoch ms (same machine). */
-export async function rawRate(sender: Page, receiver: Page, mib: number): Promise<RawResult> {
+export async function rawRate(sender: Page, receiver: Page, mib: number, shape: RawShape = APP_SHAPE): Promise<RawResult> {
   const bytes = mib * MiB;
   await connect(sender, receiver);
   try {
     const lastAt = receiver.evaluate(`window.__raw.finished(${bytes})`) as Promise<number>;
     lastAt.catch(() => undefined); // if sending fails we report that error, not this one
-    const sent = (await sender.evaluate(`window.__raw.send(${bytes}, ${DATA_MESSAGE})`)) as { start: number; sendDone: number };
+    const sent = (await sender.evaluate(`window.__raw.send(${bytes}, ${shape.message}, ${shape.high}, ${shape.low})`)) as { start: number; sendDone: number };
     const seconds = ((await lastAt) - sent.start) / 1000;
     const packets = await packetStats([sender, receiver]);
     return { bytes, seconds, mibPerSec: mib / seconds, sendLoopSeconds: (sent.sendDone - sent.start) / 1000, packets };

@@ -185,3 +185,17 @@ function coreRows(rows: string[][], r: CoreResults, sizes: Results['sizes']): st
     `  (c1) ${cpuText(r.swarm.one.cpu)}`, `  (c3) ${cpuText(r.swarm.three.cpu)}`,
   ];
 }
+
+const total = (types: Record<string, number> | undefined) => Object.values(types ?? {}).reduce((a, b) => a + b, 0);
+const perMiB = (s: number, mib: number) => Math.round((s * 1000) / mib);
+
+/** The renderers' busiest threads, in ms per MiB. */
+const threads = (byName: Record<string, number> | undefined, mib: number) =>
+  byName ? ` [${Object.entries(byName).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n, s]) => `${n} ${perMiB(s, mib)}`).join(', ')}]` : '';
+
+/** Per browser, per process type, in ms per MiB: where the CPU goes. */
+export function breakdown(c: PhaseCpu, mib: number): string {
+  return Object.entries(c.own)
+    .map(([label, types]) => `${label} ${perMiB(total(types), mib)} (${Object.entries(types).map(([t, s]) => `${t} ${perMiB(s, mib)}`).join(', ')})${threads(c.rendererThreads?.[label], mib)}`)
+    .join(' | ');
+}

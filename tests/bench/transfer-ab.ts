@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { persistentPeer } from './app.ts';
 import { buildApp, Cleanup, config, startServer, tempRoot, writeRandomFile } from './infra.ts';
 import { pipeline, rawTwoBrowsers, type InputFile } from './phases.ts';
-import type { PhaseCpu } from './procs.ts';
-import { cpuMsPerMiB } from './report.ts';
+import { breakdown, cpuMsPerMiB } from './report.ts';
+import type { PacketStats } from './transport.ts';
 
 /**
  * Issue 11 goal 3, A/B: the bare channel (a') and meshdrop end to end (b) of
@@ -40,19 +40,9 @@ async function setUpSide(cleanup: Cleanup, root: string, spec: string, i: number
   return { name: spec, base: await startServer(cleanup, sources, dist, join(root, `server-${i}.log`)) };
 }
 
-const total = (types: Record<string, number> | undefined) => Object.values(types ?? {}).reduce((a, b) => a + b, 0);
-const perMiB = (s: number, mib: number) => Math.round((s * 1000) / mib);
-
-/** The renderers' busiest threads, in ms per MiB. */
-const threads = (byName: Record<string, number> | undefined, mib: number) =>
-  byName ? ` [${Object.entries(byName).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n, s]) => `${n} ${perMiB(s, mib)}`).join(', ')}]` : '';
-
-/** Per browser, per process type, in ms per MiB: where the CPU goes. */
-function breakdown(c: PhaseCpu, mib: number): string {
-  return Object.entries(c.own)
-    .map(([label, types]) => `${label} ${perMiB(total(types), mib)} (${Object.entries(types).map(([t, s]) => `${t} ${perMiB(s, mib)}`).join(', ')})${threads(c.rendererThreads?.[label], mib)}`)
-    .join(' | ');
-}
+/** Messages, control frames, sends that found the channel empty, and WebRTC packets, both pages together. */
+const sendText = (p: PacketStats) =>
+  `${p.messages} messages (${p.smallMessages} under 1 KiB, ${p.idleSends} bulk sends onto an empty queue, ${p.idleGapMs} ms after the previous one), ${p.packetsSent} packets, ${p.discardedOnSend} dropped`;
 
 async function round(cleanup: Cleanup, root: string, side: Side, file: InputFile, n: number) {
   const sharer = await persistentPeer(root, `ab${n}-sharer`, cleanup);
@@ -68,6 +58,7 @@ async function round(cleanup: Cleanup, root: string, side: Side, file: InputFile
       `heap peak ${run.heap.peakMiB} MiB | rate ${(run.mibPerSec / raw.mibPerSec).toFixed(2)}x, CPU ${(b / a).toFixed(2)}x`,
     );
     console.log(`    (a') ${breakdown(raw.cpu, file.mib)}\n    (b)  ${breakdown(run.cpu, file.mib)}`);
+    console.log(`    sends (a') ${sendText(raw.packets)} | (b) ${sendText(run.packets)}`);
     return { side: side.name, raw: { mibPerSec: raw.mibPerSec, cpuMsPerMiB: a, cpu: raw.cpu }, pipe: { mibPerSec: run.mibPerSec, cpuMsPerMiB: b, cpu: run.cpu } };
   } finally {
     await Promise.all([sharer.context.close(), downloader.context.close()]);
