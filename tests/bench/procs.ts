@@ -7,8 +7,12 @@ import { readdirSync, readFileSync } from 'node:fs';
  * found; its children (renderers, network service, ...) are found by parent
  * pid. CPU seconds per process type say who was busy: a renderer near 1 s per
  * second of wall time is CPU-bound on its main thread.
+ *
+ * The marker carries this bench process's pid: several people run the same
+ * phases on this machine with the same labels (ab0-sharer, ...), and a label
+ * alone let one run read another's browser as its own.
  */
-export const marker = (label: string) => `--meshdrop-bench=${label}`;
+export const marker = (label: string) => `--meshdrop-bench=${label}@${process.pid}`;
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -69,7 +73,7 @@ function allProcs(): Proc[] {
 /** The marked browser and all its descendants. */
 export function browserTree(label: string): Proc[] {
   const procs = allProcs();
-  const root = procs.find((p) => p.cmdline.includes(marker(label)) && !p.cmdline.includes('--type='));
+  const root = procs.find((p) => p.cmdline.split(' ').includes(marker(label)) && !p.cmdline.includes('--type='));
   if (!root) return [];
   const tree = [root];
   for (let i = 0; i < tree.length; i++) for (const p of procs) if (p.ppid === tree[i]!.pid) tree.push(p);
