@@ -18,6 +18,8 @@ export function phoneRows(rows: string[][], r: PhoneResults): string[] {
     const c = run.tracedTasks;
     rows.push([`${n}:   long tasks > 50 ms / > 100 ms / longest`, t ? `${t.count} / ${t.over100} / ${t.maxMs} ms` : 'not observable', '', 'PerformanceObserver']);
     rows.push([`${n}:   downloader's main thread CPU per MiB (trace)`, `${Math.round(c.mainThreadCpuMs / r.mib)} ms`, '', '']);
+    const f = c.frames;
+    rows.push([`${n}:   render tasks (animation frames): count, CPU sum / median / most`, `${f.count}, ${f.cpuMs} / ${f.medianCpuMs} / ${f.maxCpuMs} ms`, '', 'trace']);
     rows.push([`${n}:   the same by the thread's CPU time`, `${c.cpuOver50} / ${c.cpuOver100} / ${c.maxCpuMs} ms`, '', 'trace (wall: ' + `${c.over50} / ${c.over100} / ${c.maxMs} ms)`]);
     cpu.push(`  (phone, ${run.variant}) ${cpuText(run.cpu)}`);
   }

@@ -51,13 +51,51 @@ export class PageTrace {
     return trace;
   }
 
-  /** Stops tracing: every renderer main-thread task of at least `minMs`, longest first, and the main thread's CPU in all tasks. */
-  async stop(minMs: number): Promise<{ tasks: TracedTask[]; mainThreadCpuMs: number }> {
+  /**
+   * Stops tracing: every renderer main-thread task of at least `minMs`, longest first, the main thread's CPU in all
+   * tasks, and the tasks that ran animation-frame callbacks (the room's renders) by their CPU.
+   */
+  async stop(minMs: number): Promise<{ tasks: TracedTask[]; mainThreadCpuMs: number; frames: FrameTasks }> {
     await this.cdp.send('Tracing.end');
     await this.done;
     const tdur = mainTasks(this.events).reduce((a, e) => a + (e.tdur ?? 0), 0);
-    return { tasks: longTasks(this.events, minMs), mainThreadCpuMs: Math.round(tdur / 1000) };
+    return { tasks: longTasks(this.events, minMs), mainThreadCpuMs: Math.round(tdur / 1000), frames: frameTasks(this.events) };
   }
+}
+
+/** Tasks that ran an animation-frame callback (where the UI renders), by the thread's CPU time: their number, sum, median, most. */
+export interface FrameTasks {
+  count: number;
+  cpuMs: number;
+  medianCpuMs: number;
+  maxCpuMs: number;
+}
+
+function frameTasks(events: TraceEvent[]): FrameTasks {
+  const onMain = onMainThread(events);
+  const byThread = new Map<string, TraceEvent[]>();
+  for (const t of onMain.filter((e) => e.name === 'RunTask').sort((a, b) => a.ts - b.ts)) {
+    const key = `${t.pid}:${t.tid}`;
+    if (!byThread.has(key)) byThread.set(key, []);
+    byThread.get(key)!.push(t);
+  }
+  const rendering = new Set<TraceEvent>();
+  for (const f of onMain.filter((e) => e.name === 'FireAnimationFrame')) {
+    const tasks = byThread.get(`${f.pid}:${f.tid}`) ?? [];
+    let lo = 0; // the last task starting at or before the frame: tasks on one thread do not overlap
+    for (let hi = tasks.length; lo + 1 < hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (tasks[mid]!.ts <= f.ts) lo = mid;
+      else hi = mid;
+    }
+    const t = tasks[lo];
+    if (t && t.ts <= f.ts && f.ts <= t.ts + (t.dur ?? 0)) rendering.add(t);
+  }
+  const cpu = [...rendering].map((t) => (t.tdur ?? 0) / 1000).sort((a, b) => a - b);
+  return {
+    count: cpu.length, cpuMs: Math.round(cpu.reduce((a, b) => a + b, 0)),
+    medianCpuMs: Math.round(cpu[Math.floor(cpu.length / 2)] ?? 0), maxCpuMs: Math.round(cpu.at(-1) ?? 0),
+  };
 }
 
 /** What an event inside a task did, in words a person can act on. */

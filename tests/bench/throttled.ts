@@ -6,7 +6,7 @@ import { timeDownload, type InputFile } from './phases.ts';
 import { PageProfiler } from './profile.ts';
 import type { DownloadRun } from './report.ts';
 import { functionsDuring, readProfile } from './throttled-profile.ts';
-import { PageTrace, type TracedTask } from './throttled-trace.ts';
+import { PageTrace, type FrameTasks, type TracedTask } from './throttled-trace.ts';
 
 /**
  * Goal 6 of issue 11, phones: (b)'s transfer again, one sharer and a fresh
@@ -43,6 +43,8 @@ export interface TaskCounts {
   maxCpuMs: number;
   /** The main thread's CPU time in all its tasks, long or short: what the page's work costs (throttled: with the spinning). */
   mainThreadCpuMs: number;
+  /** The tasks that rendered (animation-frame callbacks), by CPU time. */
+  frames: FrameTasks;
 }
 
 export interface PhoneRun extends DownloadRun {
@@ -89,7 +91,7 @@ async function explain(profiler: PageProfiler, tasks: TracedTask[]): Promise<Pho
   return tasks.map((t) => ({ ...t, functions: functionsDuring(profile, t.from, t.to) }));
 }
 
-function taskCounts(tasks: TracedTask[]): Omit<TaskCounts, 'mainThreadCpuMs'> {
+function taskCounts(tasks: TracedTask[]): Omit<TaskCounts, 'mainThreadCpuMs' | 'frames'> {
   const cpu = tasks.map((t) => t.cpuMs ?? 0);
   return {
     over50: tasks.length, over100: tasks.filter((t) => t.ms > 100).length, maxMs: tasks[0]?.ms ?? 0,
@@ -114,10 +116,10 @@ async function variantRun(
     await downloader.page.evaluate('window.__longTasks.length = 0'); // joining is goal 5's business, not this one's
     const run = await timeDownload(downloader, [sharer], file, [sharer.label, downloader.label], []);
     const observed = await longTasks(downloader.page);
-    const { tasks, mainThreadCpuMs } = await trace.stop(50);
+    const { tasks, mainThreadCpuMs, frames } = await trace.stop(50);
     const traced = profiler ? await explain(profiler, [...tasks].sort((a, b) => (b.cpuMs ?? 0) - (a.cpuMs ?? 0)).slice(0, 12)) : undefined;
     await cdp.detach();
-    return { ...run, ...v, longTasks: observed, tracedTasks: { ...taskCounts(tasks), mainThreadCpuMs }, traced };
+    return { ...run, ...v, longTasks: observed, tracedTasks: { ...taskCounts(tasks), mainThreadCpuMs, frames }, traced };
   } finally {
     await downloader.context.close();
   }
@@ -128,6 +130,7 @@ export const sayPhone = (r: PhoneRun) =>
     `long tasks ${r.longTasks ? `${r.longTasks.count} (> 100 ms: ${r.longTasks.over100}, longest ${r.longTasks.maxMs} ms)` : 'not observable'}, ` +
     `by CPU time > 50 ms: ${r.tracedTasks.cpuOver50} (> 100 ms: ${r.tracedTasks.cpuOver100}, most ${r.tracedTasks.maxCpuMs} ms), ` +
     `main thread CPU ${r.tracedTasks.mainThreadCpuMs} ms; ` +
+    `render tasks ${r.tracedTasks.frames.count}, CPU ${r.tracedTasks.frames.cpuMs} ms (median ${r.tracedTasks.frames.medianCpuMs}, most ${r.tracedTasks.frames.maxCpuMs}); ` +
     `other people's processes used ${r.cpu.otherSeconds} CPU s meanwhile`);
 
 /** One sharer shares the main file once; each variant's downloader fetches it from that sharer alone. */
