@@ -65,6 +65,7 @@ export interface Engine extends Intents, RuleIntents {
    * catalogue may lack some (app/room-query.ts); answers join the catalogue. False when nothing was sent.
    */
   searchRoom(text: string): boolean;
+  /** Derived afresh on each read; every view equal to the last read's is that read's object (view-reuse.ts). */
   getState(): AppState;
   subscribe(fn: () => void): () => void;
   /** The app's own counters, for tests and the benchmark. */

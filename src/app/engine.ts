@@ -28,7 +28,8 @@ import { RoomPresence } from './room-presence.ts';
 import { RoomQueries } from './room-query.ts';
 import { PeopleRoster } from './roster.ts';
 import type { Session } from './session.ts';
-import { buildState, Notices, type EngineInternals } from './state.ts';
+import { buildState, Notices, type AppState, type EngineInternals } from './state.ts';
+import { keepUnchanged } from './view-reuse.ts';
 import { StorageBudget } from './storage-budget.ts';
 import { Uploader } from './uploader.ts';
 
@@ -49,6 +50,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const timeline = deps.timeline ?? new JoinTimeline(deps.now);
   const listeners = new Set<() => void>();
   const changed = () => listeners.forEach((fn) => fn());
+  /** The state last read: views that did not change since keep their objects, so the screen skips them by identity. */
+  let shown: AppState | null = null;
   /** Who is in the room changed (as well as what the page shows): the member set is made afresh. */
   const membersChanged = () => {
     members.changed();
@@ -274,7 +277,7 @@ export function createEngine(deps: EngineDeps): Engine {
     openFileLink: (fileId) => ready.then(() => links.open(fileId)),
     dismissFileLink: (fileId) => links.dismiss(fileId),
     searchRoom: (text) => queries.search(text),
-    getState: () => buildState(internals, { relay: relay.status, privacy: deps.privacy?.view() ?? 'unavailable', now: deps.now() }),
+    getState: () => (shown = keepUnchanged(shown, buildState(internals, { relay: relay.status, privacy: deps.privacy?.view() ?? 'unavailable', now: deps.now() }))),
     subscribe(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);

@@ -6,7 +6,7 @@ import { PauseButton } from './PauseButton.tsx';
 import { Preview } from './Preview.tsx';
 import { SelectBox, type Selection } from './SelectionBar.tsx';
 import { PlayButton } from './PlayButton.tsx';
-import { sameData, skipUnchanged } from './skip-unchanged.ts';
+import { skipUnchanged } from './skip-unchanged.ts';
 
 export interface FileIntents {
   download(id: string): void;
@@ -28,9 +28,12 @@ export interface RowProps {
   selection?: Selection;
 }
 
-/** Unchanged: the same file data, the same intents, and the same tick (or none) in the selection. */
+/**
+ * Unchanged: the same file view (the state keeps an unchanged file's view, app/view-reuse.ts), the same
+ * intents, and the same tick (or none) in the selection.
+ */
 export const sameRow = (a: RowProps, b: RowProps): boolean =>
-  a.intents === b.intents && sameData(a.file, b.file) && !a.selection === !b.selection &&
+  a.intents === b.intents && a.file === b.file && !a.selection === !b.selection &&
   a.selection?.has(a.file.meta.id) === b.selection?.has(b.file.meta.id);
 
 /** One shared file: what it is, who has it, and what you can do with it. Names render as text only. Re-rendered only when changed. */

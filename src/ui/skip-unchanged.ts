@@ -1,35 +1,20 @@
 import { Component, type ComponentChild } from 'preact';
+import { useRef } from 'preact/hooks';
+import { sameData } from '../app/view-reuse.ts';
 
 /**
- * Rows that re-render only when what they show changed. The state is rebuilt
- * from the engine on every read (app/state.ts: derived, never cached), so each
- * FileView is a new object every time, and a whole room re-rendered on each
- * refresh: with the CPU throttled 4x (a phone's) one render of a room was tens
- * of ms of the main thread. Comparing what a row is given, by value, lets a
- * room of files redraw only the rows that moved.
+ * Parts of the room that re-render only when what they show changed: with the
+ * CPU throttled 4x (a phone's) one render of the whole room was tens of ms of
+ * the main thread. The engine's state keeps the identity of every view that
+ * did not change (app/view-reuse.ts), so most parts compare what they are
+ * given by identity (`sameProps`), and a room redraws only what moved.
  */
 
-/**
- * Equal as plain data: the same primitives, arrays of equal items, and plain
- * objects with the same keys holding equal values. Anything else (a typed
- * array, a Map, a function) is equal only to itself, so an unknown kind of
- * value costs a render, never a stale row.
- */
-export function sameData(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameData(x, b[i]));
-  }
-  if (!isPlain(a) || !isPlain(b)) return false;
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameData(a[k], b[k]));
+/** The same props: the same keys, each holding the same value (by identity). */
+export function sameProps<P extends object>(a: P, b: P): boolean {
+  const keys = Object.keys(a) as (keyof P)[];
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && Object.is(a[k], b[k]));
 }
-
-const isPlain = (x: object): x is Record<string, unknown> => {
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
-};
 
 /**
  * A component that renders `view(props)`, skipping a render while
@@ -46,4 +31,11 @@ export function skipUnchanged<P extends object>(view: (props: P) => ComponentChi
       return view(props);
     }
   };
+}
+
+/** `value`, or the last render's while equal as plain data: a list derived in a render keeps its identity while it stays the same. */
+export function useUnchanged<T>(value: T): T {
+  const last = useRef(value);
+  if (!sameData(last.current, value)) last.current = value;
+  return last.current;
 }
