@@ -4,6 +4,7 @@ import type { AppState } from '../app/state.ts';
 import { MiB } from '../core/fetch-rules.ts';
 import { FILE_CATEGORIES, type FileCategory } from '../core/file-category.ts';
 import { formatBytes } from './format.ts';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 import './rules.css';
 
 type RuleIntents = Pick<AllRuleIntents, 'addRule' | 'removeRule' | 'undoRule'>;
@@ -12,8 +13,13 @@ const KIND_LABEL: Record<FileCategory, string> = {
   image: 'Images', video: 'Videos', audio: 'Audio', document: 'Documents', archive: 'Archives', other: 'Other files',
 };
 
+export interface RulePerson {
+  id: string;
+  name: string;
+}
+
 /** People a rule can name: those present, sharers of files listed here (a sharer may be known only by gossip), people met before. */
-function people(state: AppState): { id: string; name: string }[] {
+export function rulePeople(state: AppState): RulePerson[] {
   const byId = new Map<string, string>();
   for (const p of state.peers) if (p.name !== null) byId.set(p.id, p.name);
   for (const p of state.known) if (!byId.has(p.id)) byId.set(p.id, p.name);
@@ -26,8 +32,17 @@ function people(state: AppState): { id: string; name: string }[] {
  * names a person, a kind of file and a size limit; the list says what each
  * rule fetched or skipped, and each can be removed or undone.
  */
-export function AutoFetchPanel({ state, intents }: { state: AppState; intents: RuleIntents }) {
-  const { list, waiting } = state.rules;
+export const AutoFetchPanel = skipUnchanged(AutoFetchPanelView, sameProps);
+
+interface PanelProps {
+  rules: AppState['rules'];
+  /** rulePeople(state), the same array while it is equal (RoomView): the panel then skips renders during a transfer. */
+  people: readonly RulePerson[];
+  intents: RuleIntents;
+}
+
+function AutoFetchPanelView({ rules, people, intents }: PanelProps) {
+  const { list, waiting } = rules;
   return (
     <details class="card rules">
       <summary>
@@ -36,7 +51,7 @@ export function AutoFetchPanel({ state, intents }: { state: AppState; intents: R
         </h2>
       </summary>
       <p class="hint">Rules download new files for you as they are shared here, within this browser's storage.</p>
-      <RuleForm state={state} add={intents.addRule} />
+      <RuleForm choices={people} add={intents.addRule} />
       {list.length > 0 && (
         <ul class="rule-list" aria-label="Your rules">
           {list.map((r) => <RuleItem key={r.id} rule={r} intents={intents} />)}
@@ -47,13 +62,12 @@ export function AutoFetchPanel({ state, intents }: { state: AppState; intents: R
   );
 }
 
-function RuleForm({ state, add }: { state: AppState; add(rule: NewRule): boolean }) {
+function RuleForm({ choices, add }: { choices: readonly RulePerson[]; add(rule: NewRule): boolean }) {
   const [from, setFrom] = useState('');
   const [kind, setKind] = useState('');
   const [limit, setLimit] = useState('');
   const [existing, setExisting] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const choices = people(state);
   const submit = (e: Event) => {
     e.preventDefault();
     const mib = limit.trim() === '' ? undefined : Number(limit);

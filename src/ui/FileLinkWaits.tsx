@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Engine } from '../app/engine.ts';
 import type { LinkWaitView } from '../app/file-links.ts';
 import { parseFileLink, roomPartOf } from '../core/room.ts';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 
 /**
  * The page was opened by a file link: hands its file id to the engine (which
@@ -10,7 +11,9 @@ import { parseFileLink, roomPartOf } from '../core/room.ts';
  * while waiting waits again; afterwards the address is the room's, and the
  * stored download (with its wish to be saved) carries on by itself.
  */
-export function FileLinkWaits({ engine, waits }: { engine: Engine; waits: LinkWaitView[] }) {
+export const FileLinkWaits = skipUnchanged(FileLinkWaitsView, sameProps);
+
+function FileLinkWaitsView({ engine, waits }: { engine: Engine; waits: LinkWaitView[] }) {
   const problem = useFileLink(engine);
   return (
     <>

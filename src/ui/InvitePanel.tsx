@@ -2,6 +2,7 @@ import { generate } from 'lean-qr';
 import { toSvgPath } from 'lean-qr/extras/svg';
 import { useMemo, useRef } from 'preact/hooks';
 import { canShare, CopyButton, ShareButton } from './LinkButtons.tsx';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 
 /** The link to share: the room is the fragment; query knobs such as ?uplimit= are this page's own, not the room's. */
 export const currentRoomLink = (): string => `${location.origin}${location.pathname}${location.hash}`;
@@ -14,7 +15,9 @@ const QUIET_ZONE = 4;
  * phone across the table, and the system share sheet where there is one. A
  * native <dialog>: Escape, focus trapping and the backdrop come with it.
  */
-export function InvitePanel({ link }: { link: string }) {
+export const InvitePanel = skipUnchanged(InvitePanelView, sameProps);
+
+function InvitePanelView({ link }: { link: string }) {
   const dialog = useRef<HTMLDialogElement>(null);
   return (
     <>

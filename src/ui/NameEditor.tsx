@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { MAX_DISPLAY_NAME_BYTES, cleanDisplayName } from '../core/names.ts';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 
 const EMPTY_NAME = 'A name needs at least one visible character';
 
@@ -7,7 +8,9 @@ const EMPTY_NAME = 'A name needs at least one visible character';
  * Your display name, editable in place; saved on blur or Enter. A name with
  * nothing visible is refused out loud, not silently swapped for the old one.
  */
-export function NameEditor({ name, onRename }: { name: string; onRename(name: string): void }) {
+export const NameEditor = skipUnchanged(NameEditorView, sameProps);
+
+function NameEditorView({ name, onRename }: { name: string; onRename(name: string): void }) {
   const [draft, setDraft] = useState(name);
   const [refused, setRefused] = useState(false);
   useEffect(() => {

@@ -1,6 +1,9 @@
 import type { Notice } from '../app/state.ts';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 
-export function Notices({ notices, dismiss }: { notices: Notice[]; dismiss(id: number): void }) {
+export const Notices = skipUnchanged(NoticesView, sameProps);
+
+function NoticesView({ notices, dismiss }: { notices: Notice[]; dismiss(id: number): void }) {
   if (notices.length === 0) return null;
   return (
     <ul class="notices" aria-live="assertive">

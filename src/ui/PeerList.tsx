@@ -1,6 +1,7 @@
 import type { AppState, PeerView } from '../app/state.ts';
 import { BlockButton, BlockedList } from './BlockControls.tsx';
 import { PrivacySwitch } from './PrivacySwitch.tsx';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 
 export interface PeerIntents {
   setVerified(peer: string, verified: boolean): void;
@@ -20,19 +21,23 @@ export const UNLINKED_SHOWN = 5;
  * known by the relay's or their own word, the rest folded as "and N more
  * here". Display names are chosen by peers: rendered as text only.
  */
-export function PeerList({ state, intents }: { state: AppState; intents: PeerIntents }) {
-  const unlinked = state.peers.filter((p) => p.link === 'none');
-  const shown = [...state.peers.filter((p) => p.link !== 'none'), ...unlinked.slice(0, UNLINKED_SHOWN)];
+export const PeerList = skipUnchanged(PeerListView, sameProps);
+
+type PeerListProps = Pick<AppState, 'self' | 'peers' | 'blocked' | 'privacy'> & { intents: PeerIntents };
+
+function PeerListView({ self, peers, blocked, privacy, intents }: PeerListProps) {
+  const unlinked = peers.filter((p) => p.link === 'none');
+  const shown = [...peers.filter((p) => p.link !== 'none'), ...unlinked.slice(0, UNLINKED_SHOWN)];
   const folded = unlinked.slice(UNLINKED_SHOWN);
   return (
     <section class="card peers" aria-labelledby="peers-title">
       <h2 id="peers-title">
-        In this room <span class="count">{state.peers.length + 1}</span>
+        In this room <span class="count">{peers.length + 1}</span>
       </h2>
       <ul>
         <li class="peer self">
           <span class="dot open" aria-hidden="true" />
-          <span class="peer-name">{state.self.name}</span> <span class="tag">you</span>
+          <span class="peer-name">{self.name}</span> <span class="tag">you</span>
         </li>
         {shown.map((p) => (
           <Peer key={p.id} peer={p} intents={intents} />
@@ -52,9 +57,9 @@ export function PeerList({ state, intents }: { state: AppState; intents: PeerInt
           </ul>
         </details>
       )}
-      {state.peers.length === 0 && <p class="hint">Nobody else yet. Send the room link to someone.</p>}
-      <BlockedList blocked={state.blocked} unblock={(peer) => intents.setBlocked(peer, false)} />
-      <PrivacySwitch privacy={state.privacy} setHidden={intents.setHideAddress} />
+      {peers.length === 0 && <p class="hint">Nobody else yet. Send the room link to someone.</p>}
+      <BlockedList blocked={blocked} unblock={(peer) => intents.setBlocked(peer, false)} />
+      <PrivacySwitch privacy={privacy} setHidden={intents.setHideAddress} />
     </section>
   );
 }

@@ -1,10 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Engine } from '../app/engine.ts';
 import type { ShareInput } from '../app/intents.ts';
 import type { AppState } from '../app/state.ts';
 import type { Room } from '../core/room.ts';
 import { PeopleContext, type Person } from './AudiencePicker.tsx';
-import { AutoFetchPanel } from './AutoFetchPanel.tsx';
+import { AutoFetchPanel, rulePeople } from './AutoFetchPanel.tsx';
 import { FileLinkWaits } from './FileLinkWaits.tsx';
 import type { FileIntents } from './FileRow.tsx';
 import { FileActions, FileTree } from './FileTree.tsx';
@@ -17,7 +17,8 @@ import { Notices } from './Notices.tsx';
 import { PeerList } from './PeerList.tsx';
 import { useSelection } from './SelectionBar.tsx';
 import { ShareBox } from './ShareBox.tsx';
-import { StorageMeter } from './StorageMeter.tsx';
+import { sameProps, skipUnchanged, useUnchanged } from './skip-unchanged.ts';
+import { StorageMeter, storageWatch } from './StorageMeter.tsx';
 import { useEngineState } from './use-engine.ts';
 import { useFileSearch } from './use-file-search.ts';
 
@@ -30,15 +31,24 @@ const RELAY_TEXT: Record<AppState['relay'], string> = {
 /** A list this short is read at a glance: a search box would only push it down (off a phone's first screen). */
 const SEARCH_FROM_FILES = 6;
 
+/**
+ * The room. It is rendered up to ten times a second while a file moves
+ * (use-engine.ts); its parts are given the state's views, which keep their
+ * identity while unchanged (app/view-reuse.ts), and callbacks made once per
+ * engine, so every part but the moving file rows skips those renders.
+ */
 export function RoomView({ engine, room, intents }: { engine: Engine; room: Room; intents: FileIntents }) {
   const state = useEngineState(engine);
-  const dragging = usePageDrop((files) => void engine.share(files), (e) => engine.reportError(`Could not read what was dropped: ${e.message}`));
+  const act = useRoomActions(engine);
+  const dragging = usePageDrop(act.shareDropped, act.dropFailed);
   const online = useOnline();
   const selection = useSelection();
-  const files = [...state.files].sort((a, b) => a.meta.name.localeCompare(b.meta.name));
-  const search = useFileSearch(files, (text) => engine.searchRoom(text));
+  const files = useMemo(() => [...state.files].sort((a, b) => a.meta.name.localeCompare(b.meta.name)), [state.files]);
+  const search = useFileSearch(files, act.searchRoom);
+  const people = useMemo(() => peopleOf(state), [state.peers, state.known]);
+  const ruleChoices = useUnchanged(rulePeople(state));
   return (
-    <PeopleContext.Provider value={peopleOf(state)}>
+    <PeopleContext.Provider value={people}>
     <div class="room">
       <header class="topbar">
         <a class="logo small" href="#" onClick={() => (location.hash = '')}>
@@ -50,18 +60,15 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
         <InvitePanel link={currentRoomLink()} />
       </header>
       <NamedRoomWarning room={room} />
-      <Notices notices={state.notices} dismiss={(id) => engine.dismissNotice(id)} />
+      <Notices notices={state.notices} dismiss={act.dismissNotice} />
       <FileLinkWaits engine={engine} waits={state.linkWaits} />
       <div class="layout">
         <aside>
-          <NameEditor name={state.self.name} onRename={(n) => engine.setName(n)} />
-          <PeerList
-            state={state}
-            intents={{ setVerified: (peer, v) => engine.setVerified(peer, v), setBlocked: (peer, b) => void engine.setBlocked(peer, b), setHideAddress: (h) => void engine.setHideAddress(h) }}
-          />
+          <NameEditor name={state.self.name} onRename={act.rename} />
+          <PeerList self={state.self} peers={state.peers} blocked={state.blocked} privacy={state.privacy} intents={act.peers} />
         </aside>
         <main>
-          <ShareBox onFiles={(f, withPeople) => void engine.share(f, withPeople)} dragging={dragging} />
+          <ShareBox onFiles={act.share} dragging={dragging} />
           <section class="card files" aria-labelledby="files-title">
             <h2 id="files-title">
               Files <span class="count">{files.length}</span>
@@ -87,11 +94,11 @@ export function RoomView({ engine, room, intents }: { engine: Engine; room: Room
                 No files here yet. Share a file with the button above, or send the room link to someone who has one.
               </p>
             )}
-            <StorageMeter state={state} />
+            <StorageMeter watch={storageWatch(state)} />
           </section>
           {/* Below the files: on a phone the file list comes first, the rules a scroll away. */}
-          <AutoFetchPanel state={state} intents={engine} />
-          {state.elsewhere.length > 0 && <StoredElsewhere files={state.elsewhere} shareHere={(id) => engine.shareHere(id)} />}
+          <AutoFetchPanel rules={state.rules} people={ruleChoices} intents={engine} />
+          {state.elsewhere.length > 0 && <StoredElsewhere files={state.elsewhere} shareHere={act.shareHere} />}
         </main>
       </div>
     </div>
@@ -105,8 +112,28 @@ const peopleOf = (state: AppState): Person[] => [
   ...state.known.map((p) => ({ id: p.id, name: p.name, present: false })),
 ];
 
+/** What the room's parts ask of the engine: made once per engine, so a part given them can skip renders. */
+function useRoomActions(engine: Engine) {
+  return useMemo(() => ({
+    share: (files: ShareInput[], withPeople?: string[]) => void engine.share(files, withPeople),
+    shareDropped: (files: ShareInput[]) => void engine.share(files),
+    dropFailed: (e: Error) => engine.reportError(`Could not read what was dropped: ${e.message}`),
+    searchRoom: (text: string) => engine.searchRoom(text),
+    dismissNotice: (id: number) => engine.dismissNotice(id),
+    rename: (name: string) => engine.setName(name),
+    shareHere: (id: string) => engine.shareHere(id),
+    peers: {
+      setVerified: (peer: string, v: boolean) => engine.setVerified(peer, v),
+      setBlocked: (peer: string, b: boolean) => void engine.setBlocked(peer, b),
+      setHideAddress: (h: boolean) => void engine.setHideAddress(h),
+    },
+  }), [engine]);
+}
+
 /** Files this browser keeps for other rooms: never offered here unless the person says so. */
-function StoredElsewhere({ files, shareHere }: { files: AppState['elsewhere']; shareHere(id: string): void }) {
+const StoredElsewhere = skipUnchanged(StoredElsewhereView, sameProps);
+
+function StoredElsewhereView({ files, shareHere }: { files: AppState['elsewhere']; shareHere(id: string): void }) {
   return (
     <section class="card files elsewhere" aria-labelledby="elsewhere-title">
       <h2 id="elsewhere-title">

@@ -1,6 +1,7 @@
 import { useContext, useRef, useState } from 'preact/hooks';
 import type { ShareInput } from '../app/intents.ts';
 import { AudiencePicker, PeopleContext, type Choice } from './AudiencePicker.tsx';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 
 /**
  * A real button that opens a hidden file input (a label would take no focus
@@ -10,7 +11,9 @@ import { AudiencePicker, PeopleContext, type Choice } from './AudiencePicker.tsx
  * the chosen people only. It has an input of its own, so a chooser cancelled
  * there never turns a later Share files into a limited one.
  */
-export function ShareBox({ onFiles, dragging }: { onFiles(files: ShareInput[], withPeople?: string[]): void; dragging: boolean }) {
+export const ShareBox = skipUnchanged(ShareBoxView, sameProps);
+
+function ShareBoxView({ onFiles, dragging }: { onFiles(files: ShareInput[], withPeople?: string[]): void; dragging: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const chosenInput = useRef<HTMLInputElement>(null);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AppState } from '../app/state.ts';
 import { formatBytes } from './format.ts';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 
 export interface StorageEstimate {
   usage: number;
@@ -16,10 +17,15 @@ export function storageText(e: StorageEstimate | null): string | null {
 /** While a download runs the usage grows without the file list changing: look again this often. */
 const REFRESH_MS = 5_000;
 
-/** How much of this site's storage the browser lets us use, read again whenever the files change. */
-export function StorageMeter({ state }: { state: AppState }) {
+/** What the estimate is read again for: a file came, went or changed status, an import started or ended. */
+export const storageWatch = (state: AppState): string =>
+  [...state.files.map((f) => `${f.meta.id}:${f.status}`), ...state.imports.map((i) => `i${i.id}`)].join(',');
+
+/** How much of this site's storage the browser lets us use, read again whenever `watch` (storageWatch) changes. */
+export const StorageMeter = skipUnchanged(StorageMeterView, sameProps);
+
+function StorageMeterView({ watch }: { watch: string }) {
   const [estimate, setEstimate] = useState<StorageEstimate | null>(null);
-  const key = [...state.files.map((f) => `${f.meta.id}:${f.status}`), ...state.imports.map((i) => `i${i.id}`)].join(',');
   useEffect(() => {
     if (!navigator.storage?.estimate) return;
     let live = true;
@@ -34,7 +40,7 @@ export function StorageMeter({ state }: { state: AppState }) {
       live = false;
       clearInterval(timer);
     };
-  }, [key]);
+  }, [watch]);
   const text = storageText(estimate);
   if (!text || !estimate) return null;
   return (
