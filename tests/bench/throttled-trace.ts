@@ -69,6 +69,8 @@ export interface FrameTasks {
   cpuMs: number;
   medianCpuMs: number;
   maxCpuMs: number;
+  /** Wall ms by kind of work inside them (JS of the animation frame, style, layout, paint, GC). */
+  inside: Record<string, number>;
 }
 
 function frameTasks(events: TraceEvent[]): FrameTasks {
@@ -95,7 +97,27 @@ function frameTasks(events: TraceEvent[]): FrameTasks {
   return {
     count: cpu.length, cpuMs: Math.round(cpu.reduce((a, b) => a + b, 0)),
     medianCpuMs: Math.round(cpu[Math.floor(cpu.length / 2)] ?? 0), maxCpuMs: Math.round(cpu.at(-1) ?? 0),
+    inside: renderWork(onMain, [...rendering]),
   };
+}
+
+const RENDER_WORK = ['FireAnimationFrame', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'MinorGC', 'MajorGC'];
+
+/** Wall ms of each kind of work inside the render tasks, summed: is a render its JS, its layout or its paint? */
+function renderWork(onMain: TraceEvent[], tasks: TraceEvent[]): Record<string, number> {
+  const sums: Record<string, number> = {};
+  const byThread = new Map<string, TraceEvent[]>();
+  for (const t of tasks) {
+    const key = `${t.pid}:${t.tid}`;
+    if (!byThread.has(key)) byThread.set(key, []);
+    byThread.get(key)!.push(t);
+  }
+  for (const e of onMain) {
+    if (!RENDER_WORK.includes(e.name)) continue;
+    const inTask = byThread.get(`${e.pid}:${e.tid}`)?.some((t) => e.ts >= t.ts && e.ts <= t.ts + (t.dur ?? 0));
+    if (inTask) sums[e.name] = Math.round((sums[e.name] ?? 0) + (e.dur ?? 0) / 1000);
+  }
+  return sums;
 }
 
 /** What an event inside a task did, in words a person can act on. */

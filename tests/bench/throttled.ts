@@ -53,6 +53,8 @@ export interface PhoneRun extends DownloadRun {
   phoneViewport: boolean;
   longTasks: LongTasks | null;
   tracedTasks: TaskCounts;
+  /** The 3 traced tasks with the most CPU, with what ran in them (the trace's events, without a profile). */
+  worst: TracedTask[];
   /** BENCH_PROFILE=1 only: the traced tasks over 50 ms, with the JS the CPU profile saw in each. */
   traced?: (TracedTask & { functions: string[] })[];
 }
@@ -117,9 +119,10 @@ async function variantRun(
     const run = await timeDownload(downloader, [sharer], file, [sharer.label, downloader.label], []);
     const observed = await longTasks(downloader.page);
     const { tasks, mainThreadCpuMs, frames } = await trace.stop(50);
-    const traced = profiler ? await explain(profiler, [...tasks].sort((a, b) => (b.cpuMs ?? 0) - (a.cpuMs ?? 0)).slice(0, 12)) : undefined;
+    const byCpu = [...tasks].sort((a, b) => (b.cpuMs ?? 0) - (a.cpuMs ?? 0));
+    const traced = profiler ? await explain(profiler, byCpu.slice(0, 12)) : undefined;
     await cdp.detach();
-    return { ...run, ...v, longTasks: observed, tracedTasks: { ...taskCounts(tasks), mainThreadCpuMs, frames }, traced };
+    return { ...run, ...v, longTasks: observed, tracedTasks: { ...taskCounts(tasks), mainThreadCpuMs, frames }, worst: byCpu.slice(0, 3), traced };
   } finally {
     await downloader.context.close();
   }
@@ -130,8 +133,10 @@ export const sayPhone = (r: PhoneRun) =>
     `long tasks ${r.longTasks ? `${r.longTasks.count} (> 100 ms: ${r.longTasks.over100}, longest ${r.longTasks.maxMs} ms)` : 'not observable'}, ` +
     `by CPU time > 50 ms: ${r.tracedTasks.cpuOver50} (> 100 ms: ${r.tracedTasks.cpuOver100}, most ${r.tracedTasks.maxCpuMs} ms), ` +
     `main thread CPU ${r.tracedTasks.mainThreadCpuMs} ms; ` +
-    `render tasks ${r.tracedTasks.frames.count}, CPU ${r.tracedTasks.frames.cpuMs} ms (median ${r.tracedTasks.frames.medianCpuMs}, most ${r.tracedTasks.frames.maxCpuMs}); ` +
-    `other people's processes used ${r.cpu.otherSeconds} CPU s meanwhile`);
+    `render tasks ${r.tracedTasks.frames.count}, CPU ${r.tracedTasks.frames.cpuMs} ms (median ${r.tracedTasks.frames.medianCpuMs}, most ${r.tracedTasks.frames.maxCpuMs}; ` +
+    `${Object.entries(r.tracedTasks.frames.inside).map(([k, v]) => `${k} ${v}`).join(', ')} ms wall); ` +
+    `other people's processes used ${r.cpu.otherSeconds} CPU s meanwhile` +
+    r.worst.map((t) => `\n     most CPU: ${t.cpuMs} ms (${t.ms} wall): ${t.inside.join(', ')}`).join(''));
 
 /** One sharer shares the main file once; each variant's downloader fetches it from that sharer alone. */
 export async function phonePhase(cleanup: Cleanup, root: string, base: string, file: InputFile): Promise<PhoneResults> {
