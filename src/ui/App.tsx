@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { saveBlob, startBrowserEngine } from '../app/browser.ts';
+import { startBrowserEngine } from '../app/browser.ts';
 import type { Engine } from '../app/engine.ts';
 import { recordRoomVisit } from '../app/recent-rooms.ts';
 import { createIdbStore } from '../storage/idb-store.ts';
@@ -9,8 +9,8 @@ import { Landing } from './Landing.tsx';
 import { MediaContext } from './media-context.ts';
 import { RoomView } from './RoomView.tsx';
 import { isShareRoute, SharePicker, useSharedFilesInto } from './SharePicker.tsx';
-import { throttledListener, timerSchedule } from './throttle.ts';
 import { usePageLife } from './use-page-life.ts';
+import { save } from './use-save.ts';
 
 /**
  * Routes on the URL fragment: no room -> landing page; a room -> its engine.
@@ -113,30 +113,11 @@ function OpenElsewhere({ moved, useHere }: { moved: boolean; useHere(): void }) 
   );
 }
 
-/** How often, at most, a download's changes are checked for a file to hand to the browser. */
-const SAVE_CHECK_GAP_MS = 100;
-
 /**
- * File intents. A file the person asked for is handed to the browser once,
- * when the engine says it is complete and wanted (also after a reload
- * mid-download); a second click on Download is the same download.
+ * File intents; a second click on Download is the same download. (Files the
+ * person asked for are saved when ready by the room: use-save.ts.)
  */
 function useFileIntents(engine: Engine | null): FileIntents | null {
-  useEffect(() => {
-    if (!engine) return;
-    const saving = new Set<string>();
-    const saveReady = () => {
-      for (const f of engine.getState().files) {
-        if (!f.saveReady || saving.has(f.meta.id)) continue;
-        saving.add(f.meta.id);
-        engine.saved(f.meta.id);
-        void save(engine, f.meta.id).finally(() => saving.delete(f.meta.id));
-      }
-    };
-    saveReady();
-    // Each check rebuilds the whole state: per change, that was most of a phone's main thread during a download.
-    return throttledListener({ subscribe: (f) => engine.subscribe(f), schedule: timerSchedule, now: () => performance.now(), minGapMs: SAVE_CHECK_GAP_MS }, saveReady);
-  }, [engine]);
   return useMemo(() => {
     if (!engine) return null;
     return {
@@ -154,9 +135,4 @@ function useFileIntents(engine: Engine | null): FileIntents | null {
       widen: (id: string, people: string[] | 'room') => engine.widen(id, people),
     };
   }, [engine]);
-}
-
-async function save(engine: Engine, id: string): Promise<void> {
-  const file = await engine.save(id);
-  if (file) saveBlob(file.blob, file.name);
 }

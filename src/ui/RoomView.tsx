@@ -21,6 +21,7 @@ import { sameProps, skipUnchanged, useUnchanged } from './skip-unchanged.ts';
 import { StorageMeter, storageWatch } from './StorageMeter.tsx';
 import { useEngineState } from './use-engine.ts';
 import { useFileSearch } from './use-file-search.ts';
+import { useSaveWhenReady } from './use-save.ts';
 
 const RELAY_TEXT: Record<AppState['relay'], string> = {
   online: 'Online',
@@ -39,6 +40,7 @@ const SEARCH_FROM_FILES = 6;
  */
 export function RoomView({ engine, room, intents }: { engine: Engine; room: Room; intents: FileIntents }) {
   const state = useEngineState(engine);
+  useSaveWhenReady(engine, state.files);
   const act = useRoomActions(engine);
   const dragging = usePageDrop(act.shareDropped, act.dropFailed);
   const online = useOnline();
