@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { saveBlob } from '../app/browser.ts';
 import type { Engine } from '../app/engine.ts';
 import type { FileView } from '../app/state.ts';
@@ -18,7 +18,8 @@ export async function save(engine: Engine, id: string): Promise<void> {
  */
 export function useSaveWhenReady(engine: Engine, files: readonly FileView[]): void {
   const saving = useRef(new Set<string>());
-  useEffect(() => {
+  // In the render's own task: an effect (useEffect) waits for an animation frame of its own, one more task per render.
+  useLayoutEffect(() => {
     for (const f of files) {
       if (!f.saveReady || saving.current.has(f.meta.id)) continue;
       saving.current.add(f.meta.id);
