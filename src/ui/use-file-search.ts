@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { FileView } from '../app/state.ts';
 import { parseQuery, search, searchEntry, isEmptyQuery, type SearchEntry } from '../core/search.ts';
 import type { SearchInput } from './SearchBox.tsx';
@@ -28,7 +28,7 @@ export function useFileSearch(files: readonly FileView[], askRoom: (text: string
     return () => clearTimeout(timer);
   }, [input]);
   const cache = useRef(new Map<string, Cached>());
-  const query = parseQuery(input.text, input.chips);
+  const query = useMemo(() => parseQuery(input.text, input.chips), [input]); // folds the text: not again on each render
   const searching = !isEmptyQuery(query);
   let shown: readonly FileView[] = files;
   if (searching) {
