@@ -47,7 +47,7 @@ function FileRowView({ file, intents, selection }: RowProps) {
   return (
     <li class={`file ${file.status}`} data-file-id={meta.id}>
       {selection && <SelectBox file={file} selection={selection} />}
-      <Preview file={file} read={intents.read} />
+      <Preview meta={meta} complete={file.status === 'complete'} read={intents.read} />
       <div class="file-main">
         <div class="file-name" title={meta.name}>
           {meta.name}
@@ -93,7 +93,7 @@ function FileRowView({ file, intents, selection }: RowProps) {
             Stop sharing
           </button>
         )}
-        <FileLinkButton file={file} />
+        <FileLinkButton meta={meta} />
         {held && !busy && (
           <button class="quiet" onClick={() => intents.remove(meta.id)} aria-label={`Remove ${meta.name} from this device`}>
             Remove

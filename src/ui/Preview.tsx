@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { FileView } from '../app/state.ts';
 import { previewKind, TEXT_PREVIEW_BYTES, THUMBNAIL_MAX_BYTES, type PreviewKind } from '../core/preview-kind.ts';
 import { formatBytes } from './format.ts';
+import { sameProps, skipUnchanged } from './skip-unchanged.ts';
 
 /**
  * A complete file the browser can show: a tile at the start of its row (an
@@ -12,16 +13,20 @@ import { formatBytes } from './format.ts';
  * plus the open dialog; a URL is only a reference to the stored Blob).
  * Thumbnails are <img> scaled by CSS (object-fit), loaded lazily and decoded
  * off the main thread (decoding="async"); big images get no thumbnail.
+ * Given the file's meta (kept while unchanged), it skips the renders of a
+ * download's progress.
  */
-export function Preview({ file, read }: { file: FileView; read(fileId: string): Promise<Blob | null> }) {
-  const kind = previewKind(file.meta.mime, file.meta.name);
+export const Preview = skipUnchanged(PreviewView, sameProps);
+
+function PreviewView({ meta, complete, read }: { meta: FileView['meta']; complete: boolean; read(fileId: string): Promise<Blob | null> }) {
+  const kind = previewKind(meta.mime, meta.name);
   const [open, setOpen] = useState(false);
-  const ready = kind !== null && file.status === 'complete';
-  const thumbnail = kind === 'image' && file.meta.size <= THUMBNAIL_MAX_BYTES;
+  const ready = kind !== null && complete;
+  const thumbnail = kind === 'image' && meta.size <= THUMBNAIL_MAX_BYTES;
   // Read from storage only what is shown: a thumbnail at once, anything else when opened.
-  const blob = useStoredBlob(ready && (thumbnail || open) ? file.meta.id : null, read);
+  const blob = useStoredBlob(ready && (thumbnail || open) ? meta.id : null, read);
   if (!ready) return null;
-  const name = file.meta.name;
+  const name = meta.name;
   return (
     <>
       <button class="preview-tile" onClick={() => setOpen(true)} aria-haspopup="dialog" aria-label={`${kind === 'image' ? 'View' : 'Open'} ${name}`}>
