@@ -1,7 +1,7 @@
 import { createStore, delMany, entries, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
 import { assembleInSteps, steps } from './piece-steps.ts';
-import { readMany, readOne, writeRuns, type RunTable } from './run-table.ts';
-import { markPresent, pieceOf, runValue, type RunValue } from './runs.ts';
+import { readOne, readSpans, writeRuns, type RunTable } from './run-table.ts';
+import { markPresent, pieceOf, runValue, spanOf, type RunValue } from './runs.ts';
 import { StorageError, type FileRecord, type PieceEntry, type Store } from './store.ts';
 
 /**
@@ -163,9 +163,9 @@ function putRuns(pieces: UseStore, fileId: string, entries: readonly PieceEntry[
 const readPiece = (pieces: UseStore, fileId: string, index: number): Promise<Blob | undefined> =>
   pieces('readonly', (s) => readOne(table(s), fileId, index, pieceOf));
 
-/** Pieces [from, to) in one transaction: a Blob of each one's bytes, undefined where none is stored. */
-const readRange = (pieces: UseStore, fileId: string, from: number, to: number): Promise<unknown[]> =>
-  pieces('readonly', (s) => readMany(table(s), fileId, from, to, pieceOf));
+/** Pieces [from, to) in one transaction: a Blob per record holding them, or the first piece none holds. */
+const readRange = (pieces: UseStore, fileId: string, from: number, to: number) =>
+  pieces('readonly', (s) => readSpans(table(s), fileId, from, to, spanOf));
 
 type StoredRecord = Omit<FileRecord, 'hashes'> & { hashes?: Uint8Array };
 const hashesKey = (fileId: string): IDBValidKey => [fileId, 'hashes'];

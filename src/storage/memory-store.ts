@@ -1,5 +1,5 @@
 import { assembleInSteps } from './piece-steps.ts';
-import { readMany, readOne, writeRuns, type RunTable } from './run-table.ts';
+import { readOne, readSpans, writeRuns, type RunTable } from './run-table.ts';
 import { markPresent, runKey, runOfKey, splitRuns } from './runs.ts';
 import { StorageError, type FileRecord, type PieceData, type PieceEntry, type Store } from './store.ts';
 
@@ -40,18 +40,18 @@ function runOf(datas: readonly Uint8Array[]): Run {
   return { bytes, step: datas[0]!.length };
 }
 
-/** Where piece `index` lies in a run stored under `key`: [start, end). */
-function span(key: IDBValidKey, run: Run, index: number): [number, number] | undefined {
+/** Where pieces [from, to) lie in a run stored under `key`: [start, end), or undefined when it does not hold them all. */
+function span(key: IDBValidKey, run: Run, from: number, to = from + 1): [number, number] | undefined {
   const r = runOfKey(key);
-  if (!r || index < r.first || index >= r.first + r.count) return undefined;
-  const start = (index - r.first) * run.step;
-  return [start, index === r.first + r.count - 1 ? run.bytes.length : start + run.step];
+  if (!r || from >= to || from < r.first || to > r.first + r.count) return undefined;
+  return [(from - r.first) * run.step, to === r.first + r.count ? run.bytes.length : (to - r.first) * run.step];
 }
 
-const pieceOf = (key: IDBValidKey, value: unknown, index: number): Uint8Array | undefined => {
-  const at = span(key, value as Run, index);
+const spanOf = (key: IDBValidKey, value: unknown, from: number, to: number): Uint8Array | undefined => {
+  const at = span(key, value as Run, from, to);
   return at && (value as Run).bytes.subarray(...at);
 };
+const pieceOf = (key: IDBValidKey, value: unknown, index: number) => spanOf(key, value, index, index + 1);
 
 function memoryTable(records: Records, used: { bytes: number }): RunTable<Run> {
   const ofFile = (fileId: string) => records.get(fileId) ?? new Map<string, { key: IDBValidKey; run: Run }>();
@@ -114,7 +114,10 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
     },
     // In steps like the browser's store, so its tests cover the steps too.
     assemble: (fileId, pieceCount, mime) =>
-      assembleInSteps(async (from, to) => (await readMany(table, fileId, from, to, pieceOf)).map((p) => p && new Blob([p.slice()])), pieceCount, mime),
+      assembleInSteps(async (from, to) => {
+        const read = await readSpans(table, fileId, from, to, spanOf);
+        return 'missing' in read ? read : { parts: read.parts.map((p) => new Blob([p.slice()])) };
+      }, pieceCount, mime),
     async deletePieces(storeKey) {
       for (const { key } of runs(storeKey)) table.delete(key);
       records.delete(storeKey);

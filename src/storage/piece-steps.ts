@@ -14,11 +14,11 @@ import { StorageError } from './store.ts';
 export const PIECE_STEP = 64;
 
 /**
- * Reads pieces [from, to): one entry per index, in order, undefined where the
- * piece is not stored. Stores give it range reads, so a step is a request or
- * two, not one per piece.
+ * Reads pieces [from, to) as Blobs in order, each of one or more whole pieces
+ * (a run record's), or names the first piece that is not stored. Stores give
+ * it range reads, so a step is a request or two, and a handful of parts.
  */
-export type ReadPieces = (from: number, to: number) => Promise<readonly unknown[]>;
+export type ReadParts = (from: number, to: number) => Promise<{ parts: readonly Blob[] } | { missing: number }>;
 
 /** Each step's [from, to) over pieces [0, pieceCount). */
 export function* steps(pieceCount: number, step = PIECE_STEP): Generator<[number, number]> {
@@ -26,14 +26,14 @@ export function* steps(pieceCount: number, step = PIECE_STEP): Generator<[number
 }
 
 /**
- * The whole file as a Blob of Blobs, a step at a time: each step's pieces
+ * The whole file as a Blob of Blobs, a step at a time: each step's parts
  * become one Blob, and every `step` of those are merged into one as soon as
  * they exist (in the task of the step that completes them, like a binary
  * counter carrying), so the file's own Blob is made of few parts whatever its
- * size. A piece that is not a stored Blob stops it with ERR_MISSING_PIECE
- * naming the first such index.
+ * size. A piece that is not stored stops it with ERR_MISSING_PIECE naming the
+ * first such index.
  */
-export async function assembleInSteps(read: ReadPieces, pieceCount: number, mime: string, step = PIECE_STEP): Promise<Blob> {
+export async function assembleInSteps(read: ReadParts, pieceCount: number, mime: string, step = PIECE_STEP): Promise<Blob> {
   /** levels[k]: Blobs of step^k steps each, fewer than `step` of them, in file order. */
   const levels: Blob[][] = [];
   const add = (blob: Blob, level: number): void => {
@@ -44,11 +44,9 @@ export async function assembleInSteps(read: ReadPieces, pieceCount: number, mime
     add(new Blob(pending), level + 1);
   };
   for (const [from, to] of steps(pieceCount, step)) {
-    const blobs = await read(from, to);
-    for (let i = 0; i < to - from; i++) {
-      if (!(blobs[i] instanceof Blob)) throw new StorageError('ERR_MISSING_PIECE', `piece ${from + i} is missing from storage`);
-    }
-    add(new Blob(blobs as Blob[]), 0);
+    const got = await read(from, to);
+    if ('missing' in got) throw new StorageError('ERR_MISSING_PIECE', `piece ${got.missing} is missing from storage`);
+    add(new Blob(got.parts as Blob[]), 0);
   }
   // A higher level holds earlier pieces than any lower one still pending.
   return new Blob([...levels].reverse().flat(), { type: mime });

@@ -42,11 +42,28 @@ export async function readOne<R, P>(t: RunTable<R>, fileId: string, index: numbe
   return key === undefined ? undefined : pieceOf(key, await t.get(key), index);
 }
 
-/** Pieces [from, to): one entry per index, undefined where no record holds it. Two requests. */
-export async function readMany<R, P>(t: RunTable<R>, fileId: string, from: number, to: number, pieceOf: PieceOf<P>): Promise<(P | undefined)[]> {
+/** Pieces [from, to)'s bytes within the record stored under `key`, or undefined when it does not hold them all. */
+export type SpanOf<P> = (key: IDBValidKey, value: unknown, from: number, to: number) => P | undefined;
+
+/** Pieces [from, to) as consecutive parts, each from one record, or the first piece no record holds. */
+export type Spans<P> = { parts: P[] } | { missing: number };
+
+/**
+ * Pieces [from, to) in order as one part per record that holds them (a whole
+ * record where it lies inside the range): two requests, and no part per piece.
+ */
+export async function readSpans<R, P>(t: RunTable<R>, fileId: string, from: number, to: number, spanOf: SpanOf<P>): Promise<Spans<P>> {
   const [keys, values] = await t.entries(fileId, lookbackFrom(from), to);
-  return Array.from({ length: to - from }, (_, i) => {
-    const key = keyHolding(keys, from + i);
-    return key === undefined ? undefined : pieceOf(key, values[keys.indexOf(key)], from + i);
-  });
+  const parts: P[] = [];
+  for (let i = from; i < to; ) {
+    const key = keyHolding(keys, i);
+    let end = i + 1;
+    // Should records overlap (keyHolding takes the latest first), a part ends where another record takes over.
+    while (key !== undefined && end < to && keyHolding(keys, end) === key) end++;
+    const part = key === undefined ? undefined : spanOf(key, values[keys.indexOf(key)], i, end);
+    if (part === undefined) return { missing: i };
+    parts.push(part);
+    i = end;
+  }
+  return { parts };
 }

@@ -101,14 +101,23 @@ export function runValue(run: readonly PieceEntry[]): RunValue {
   return { blob: new Blob(run.map((e) => e.data as BlobPart)), step };
 }
 
-/** Piece `index`'s bytes within the record stored under `key`, or undefined when the value is not a piece record's. */
-export function pieceOf(key: IDBValidKey, value: unknown, index: number): Blob | undefined {
+/**
+ * Pieces [from, to)'s bytes within the record stored under `key`, or undefined
+ * when the record does not hold them all or its value is not a piece
+ * record's. The record's own Blob when the span is the whole run: a slice is a
+ * Blob the browser registers anew (saving a file sliced every piece of every
+ * run: 108-221 ms of one 64-piece step on a phone's CPU, BENCHMARKS.md "Goal 6 (phone)").
+ */
+export function spanOf(key: IDBValidKey, value: unknown, from: number, to: number): Blob | undefined {
   const run = runOfKey(key);
-  if (!run || !covers(run, index)) return undefined;
+  if (!run || from >= to || !covers(run, from) || !covers(run, to - 1)) return undefined;
   if (run.count === 1 && key instanceof Array && key.length === 2) return value instanceof Blob ? value : undefined;
   const v = value as Partial<RunValue> | undefined;
   if (!(v?.blob instanceof Blob) || typeof v.step !== 'number') return undefined;
-  const start = (index - run.first) * v.step;
-  const end = index === run.first + run.count - 1 ? v.blob.size : start + v.step;
-  return v.blob.slice(start, end);
+  const last = run.first + run.count;
+  if (from === run.first && to === last) return v.blob;
+  return v.blob.slice((from - run.first) * v.step, to === last ? v.blob.size : (to - run.first) * v.step);
 }
+
+/** Piece `index`'s bytes within the record stored under `key` (spanOf of one piece). */
+export const pieceOf = (key: IDBValidKey, value: unknown, index: number): Blob | undefined => spanOf(key, value, index, index + 1);

@@ -50,7 +50,7 @@ test('each read asks for one step of pieces, in order', async () => {
 function readRecorded(asked: [number, number][]) {
   return async (from: number, to: number) => {
     asked.push([from, to]);
-    return Array.from({ length: to - from }, (_, i) => new Blob([piece(from + i)]));
+    return { parts: Array.from({ length: to - from }, (_, i) => new Blob([piece(from + i)])) };
   };
 }
 
@@ -78,12 +78,30 @@ for (const lost of [0, PIECE_STEP - 1, PIECE_STEP, 2 * PIECE_STEP + 43]) {
   });
 }
 
-test('a step read that comes back short, or with something not a Blob, is a missing piece', async () => {
-  const short = assembleInSteps(async (from, to) => Array.from({ length: to - from - 1 }, () => new Blob(['x'])), 6, '', 3);
-  await assert.rejects(short, /piece 2 is missing/);
-  const notBlob = assembleInSteps(async (from, to) => Array.from({ length: to - from }, (_, i) => (from + i === 4 ? new Uint8Array(1) : new Blob(['x']))), 6, '', 3);
-  await assert.rejects(notBlob, /piece 4 is missing/);
+test('a step read that names a missing piece stops the save with that piece', async () => {
+  const gap = assembleInSteps(async (from, to) => (from <= 4 && 4 < to ? { missing: 4 } : { parts: [new Blob(['x'])] }), 6, '', 3);
+  await assert.rejects(gap, (e: unknown) => e instanceof StorageError && e.code === 'ERR_MISSING_PIECE' && /piece 4 is missing/.test(e.message));
 });
+
+/**
+ * Pieces written in batches that do not line up with the steps (runs of 7, and
+ * in reverse order) cross step boundaries; the save still gives every byte in order,
+ * and reads whole records as one part each, slicing only at a step's ends.
+ */
+for (const order of ['forward', 'reverse'] as const) {
+  test(`runs across step boundaries (batches of 7, ${order}) save byte for byte, a part per record`, async () => {
+    const count = 2 * PIECE_STEP + 44;
+    const store = createMemoryStore();
+    const batches = Array.from({ length: Math.ceil(count / 7) }, (_, b) => b * 7);
+    for (const first of order === 'forward' ? batches : batches.reverse()) {
+      const indexes = Array.from({ length: Math.min(7, count - first) }, (_, i) => first + i);
+      await store.putPieces(FILE, indexes.map((index) => ({ index, data: piece(index) })));
+    }
+    assert.equal(store.recordCount(FILE), batches.length);
+    const blob = await store.assemble(FILE, count, '');
+    assert.deepEqual(new Uint8Array(await blob.arrayBuffer()), expected(count));
+  });
+}
 
 test('a failing read is passed on, not turned into a missing piece', async () => {
   const failing = assembleInSteps(async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keyHolding, lookbackFrom, markPresent, MAX_RUN, overlapsOf, pieceOf, runKey, runOfKey, runValue, splitRuns } from '../../src/storage/runs.ts';
+import { readSpans, type RunTable } from '../../src/storage/run-table.ts';
+import { keyHolding, lookbackFrom, markPresent, MAX_RUN, overlapsOf, pieceOf, runKey, runOfKey, runValue, spanOf, splitRuns } from '../../src/storage/runs.ts';
 import type { PieceEntry } from '../../src/storage/store.ts';
 
 /** The record layout of src/storage/runs.ts: a run of consecutive pieces per record, found by key alone. */
@@ -63,4 +64,49 @@ test("a run's value gives back each piece's bytes, the short last one too", asyn
   assert.equal(pieceOf([F, 2], old, 2), old, 'an old one-piece record is its Blob');
   const prepared = runValue([{ index: 0, data: new Blob([new Uint8Array(6)]) }, { index: 1, data: new Blob([new Uint8Array(1)]) }]);
   assert.equal(prepared.step, 6, 'pieces already made Blobs (Store.prepare) size the run as well');
+});
+
+test("a span of a run's pieces: the record's own Blob when whole, one slice otherwise, nothing it does not hold", async () => {
+  const run = [entry(4, 6), entry(5, 6), entry(6, 2)];
+  const key = runKey(F, { first: 4, count: 3 });
+  const value = runValue(run);
+  assert.equal(spanOf(key, value, 4, 7), value.blob, 'the whole run is its Blob, not a slice of it');
+  const bytes = async (b: Blob | undefined) => [...new Uint8Array(await b!.arrayBuffer())];
+  assert.deepEqual(await bytes(spanOf(key, value, 5, 7)), [...(run[1]!.data as Uint8Array), ...(run[2]!.data as Uint8Array)], 'the last two, the short one whole');
+  assert.deepEqual(await bytes(spanOf(key, value, 4, 6)), [...(run[0]!.data as Uint8Array), ...(run[1]!.data as Uint8Array)]);
+  assert.equal(spanOf(key, value, 3, 5), undefined, 'starts before the run');
+  assert.equal(spanOf(key, value, 6, 8), undefined, 'ends after it');
+  assert.equal(spanOf(key, value, 5, 5), undefined, 'empty');
+  const old = new Blob([new Uint8Array([1, 2])]);
+  assert.equal(spanOf([F, 2], old, 2, 3), old, 'an old one-piece record is its Blob');
+});
+
+/** A piece table over an array of records, in key order, as IndexedDB gives them (run-table.ts RunTable). */
+function tableOf(records: [IDBValidKey, unknown][]): RunTable<unknown> {
+  const inRange = (from: number, to: number) => records.filter(([k]) => runOfKey(k)!.first >= from && runOfKey(k)!.first < to);
+  return {
+    keys: async (_, from, to) => inRange(from, to).map(([k]) => k),
+    entries: async (_, from, to) => [inRange(from, to).map(([k]) => k), inRange(from, to).map(([, v]) => v)],
+    get: async (key) => records.find(([k]) => k === key)?.[1],
+    put: () => assert.fail('a read writes nothing'),
+    delete: () => assert.fail('a read deletes nothing'),
+  };
+}
+
+test('a range is read as one part per record, whole records whole, sliced only at its ends', async () => {
+  const asked: [number, number][] = [];
+  const spans = (key: IDBValidKey, _: unknown, from: number, to: number) => (asked.push([from, to]), `${runOfKey(key)!.first}:${from}-${to}`);
+  const t = tableOf([[runKey(F, { first: 0, count: 16 }), 'a'], [runKey(F, { first: 16, count: 16 }), 'b'], [runKey(F, { first: 32, count: 5 }), 'c']]);
+  assert.deepEqual(await readSpans(t, F, 10, 35, spans), { parts: ['0:10-16', '16:16-32', '32:32-35'] });
+  assert.deepEqual(await readSpans(t, F, 16, 32, spans), { parts: ['16:16-32'] }, 'exactly one record');
+  assert.deepEqual(await readSpans(t, F, 30, 40, spans), { missing: 37 }, 'the first piece no record holds');
+  assert.deepEqual(asked.slice(0, 4), [[10, 16], [16, 32], [32, 35], [16, 32]]);
+});
+
+test('a record that cannot give its span, or a gap, names the first piece missing; an overlap ends a part', async () => {
+  const t = tableOf([[runKey(F, { first: 0, count: 4 }), 'a'], [runKey(F, { first: 2, count: 1 }), 'repair'], [runKey(F, { first: 6, count: 2 }), 'b']]);
+  const spans = (key: IDBValidKey, value: unknown, from: number, to: number) => (value === 'b' ? undefined : `${value}:${from}-${to}`);
+  assert.deepEqual(await readSpans(t, F, 0, 4, spans), { parts: ['a:0-2', 'repair:2-3', 'a:3-4'] }, 'the later record holds piece 2');
+  assert.deepEqual(await readSpans(t, F, 0, 6, spans), { missing: 4 });
+  assert.deepEqual(await readSpans(t, F, 6, 8, spans), { missing: 6 }, 'a value that is not a run');
 });
