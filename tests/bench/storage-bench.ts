@@ -9,8 +9,11 @@
  *   run-blob     one Blob record per batch of contiguous pieces, read by slicing it
  *   run-of-blobs each piece made a Blob as it arrives (Store.prepare), one record per
  *                batch: a Blob of those Blobs (src/storage/runs.ts), read by slicing it
+ * Each kind runs once per transaction durability in STORAGE_DURABILITY (default
+ * 'default': the browser's own; 'relaxed' and 'strict' are IDBDatabase.transaction's hint).
  * Run:
  *   npx tsx tests/bench/storage-bench.ts        (STORAGE_MB=256, STORAGE_BATCH=32, STORAGE_ROUNDS=2)
+ *   STORAGE_KINDS=run-blob STORAGE_DURABILITY=default,relaxed,strict npx tsx tests/bench/storage-bench.ts
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,8 @@ const PIECE = 256 * 1024;
 const LABEL = 'storage-bench';
 const KINDS = (process.env.STORAGE_KINDS?.split(',') ?? ['blob', 'arraybuffer', 'run-blob', 'run-of-blobs']) as Kind[];
 type Kind = 'blob' | 'arraybuffer' | 'run-blob' | 'run-of-blobs';
+const DURABILITIES = (process.env.STORAGE_DURABILITY?.split(',') ?? ['default']) as IDBTransactionDurability[];
+const VARIANTS = KINDS.flatMap((kind) => DURABILITIES.map((durability) => ({ kind, durability })));
 
 async function main(): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), 'meshdrop-storage-bench-'));
@@ -42,15 +47,15 @@ async function main(): Promise<void> {
     console.log('kind          write MB/s  write CPU ms/MiB by process         read MB/s  read CPU ms/MiB by process          heap MiB  other CPU s');
     // Alternating the order each round, so the shared machine's ups and downs hit every kind.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of round % 2 ? [...KINDS].reverse() : KINDS) {
-        const args = { kind, db: `bench-${kind}-${round}`, count: Math.round((MB * 1024 * 1024) / PIECE), piece: PIECE, batch: BATCH };
+      for (const { kind, durability } of round % 2 ? [...VARIANTS].reverse() : VARIANTS) {
+        const args = { kind, durability, db: `bench-${kind}-${durability}-${round}`, count: Math.round((MB * 1024 * 1024) / PIECE), piece: PIECE, batch: BATCH };
         const busy0 = machineBusySeconds();
         const write = await measured(() => page.evaluate(writeInPage, args));
         const read = await measured(() => page.evaluate(readInPage, args));
         const other = machineBusySeconds() - busy0 - write.cpuSeconds - read.cpuSeconds;
         const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
         console.log(
-          `${kind.padEnd(12)}  ${(MB / write.seconds).toFixed(0).padStart(10)}  ${write.cpu.padEnd(34)}  ${(MB / read.seconds).toFixed(0).padStart(9)}  ` +
+          `${`${kind}${durability === 'default' ? '' : ` ${durability}`}`.padEnd(12)}  ${(MB / write.seconds).toFixed(0).padStart(10)}  ${write.cpu.padEnd(34)}  ${(MB / read.seconds).toFixed(0).padStart(9)}  ` +
           `${read.cpu.padEnd(34)}  ${(heap.usedSize / 2 ** 20).toFixed(1).padStart(8)}  ${other.toFixed(1).padStart(11)}`,
         );
       }
@@ -71,7 +76,7 @@ async function measured(step: () => Promise<number>): Promise<{ seconds: number;
   return { seconds, cpuSeconds, cpu: `${per(cpuSeconds)} (${Object.entries(spent).map(([t, s]) => `${t} ${per(s)}`).join(', ')})` };
 }
 
-interface PageArgs { kind: Kind; db: string; count: number; piece: number; batch: number }
+interface PageArgs { kind: Kind; durability: IDBTransactionDurability; db: string; count: number; piece: number; batch: number }
 
 /** Runs inside the page: fresh random pieces (as a download's are), one transaction at a time as PieceWriter does. */
 async function writeInPage(o: PageArgs): Promise<number> {
@@ -97,7 +102,7 @@ async function writeInPage(o: PageArgs): Promise<number> {
       else pieces.push(p);
     }
     await inFlight;
-    const store = db.transaction('p', 'readwrite').objectStore('p');
+    const store = db.transaction('p', 'readwrite', { durability: o.durability }).objectStore('p');
     if (o.kind === 'run-blob') store.put(new Blob(pieces), first);
     else if (o.kind === 'run-of-blobs') store.put(new Blob(blobs), first);
     else pieces.forEach((p, k) => store.put(o.kind === 'blob' ? new Blob([p]) : p.buffer, first + k));
