@@ -29,8 +29,8 @@ function swarm(n: number, seed: number, holders: Record<string, number[]>) {
     for (const p of pieces) b.set(p);
     availability.setBitfield(peer, FILE, b.bytes);
   }
-  const drain = (peer: string): number[] => drainPicks(s, peer, have);
-  return { s, drain };
+  const drain = (peer: string, limit?: number): number[] => drainPicks(s, peer, have, limit);
+  return { s, drain, availability, have };
 }
 
 test('one holder: each run is fetched whole and in order before the next starts, runs in random order', () => {
@@ -62,6 +62,29 @@ test('rarest first still wins between runs and within one', () => {
     const next = Math.floor(order[1]! / RUN_PIECES);
     const want = range(next * RUN_PIECES, (next + 1) * RUN_PIECES).filter((p) => p !== rare);
     assert.deepEqual(order.slice(1, 1 + want.length), want, `seed ${seed}: then a run in order`);
+  }
+});
+
+test('rarity that changes between fills decides the next pick: a HAVE, a peer leaving, a lost piece', () => {
+  const N = MIN_RUNS * RUN_PIECES;
+  for (let seed = 1; seed <= 10; seed++) {
+    const w = swarm(N, seed, { [A]: range(0, N), [B]: range(0, N) });
+    const first = w.drain(A, RUN_PIECES + 3); // a run and some (a fill asks for two): the picking order is settled
+    const missing = range(0, N).filter((p) => !first.includes(p));
+    // C says it has every piece but one: that one is now held by 2 peers, the rest by 3.
+    const rareNow = missing[Math.floor(missing.length / 2)]!;
+    for (const p of range(0, N)) if (p !== rareNow) w.availability.setHave('peerCCCCCCCCCCCC', FILE, p);
+    assert.equal(w.drain(A, 1)[0], rareNow, `seed ${seed}: the piece made rarer by HAVEs goes next`);
+    // B leaves: counts fall back to equal but for nothing; one piece C never had is rarest again.
+    w.availability.removePeer(B);
+    const rareAgain = missing.find((p) => p !== rareNow && !w.have.get(p));
+    w.availability.setLacks('peerCCCCCCCCCCCC', FILE, rareAgain!);
+    assert.equal(w.drain(A, 1)[0], rareAgain, `seed ${seed}: a refusal recorded as lacking makes the piece rarest`);
+    // A piece lost from storage (its bit cleared) is picked again, though the order was sorted while it was held.
+    w.have.clear(first[0]!);
+    const rest = w.drain(A);
+    assert.ok(rest.includes(first[0]!), `seed ${seed}: the lost piece is asked for again`);
+    assert.equal(w.have.count, N, `seed ${seed}: every piece stored in the end`);
   }
 });
 

@@ -23,7 +23,12 @@ interface Holding {
 
 export interface PieceView {
   holds(peer: string, piece: number): boolean;
-  /** How many linked peers hold each piece (rarity for rarest-first), counted now. */
+  /**
+   * How many linked peers hold each piece (rarity for rarest-first), counted
+   * now. The same array while nothing changed, a new one once something did
+   * (never changed in place): the scheduler keeps its picking order while the
+   * array is the same.
+   */
   counts(): Uint16Array;
   /** Peers that may hold something of the file. */
   peers(): string[];

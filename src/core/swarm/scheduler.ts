@@ -91,8 +91,23 @@ export class PieceScheduler {
   private focusPiece: number | null = null;
   /** Each run's random tie-break in [0, 1), drawn when first needed. */
   private runTies = new Map<number, number>();
+  /**
+   * Every piece in picking order (by rank), and the rarity counts and focus it
+   * was sorted for. A fill walks it from the front instead of ranking and
+   * sorting every missing piece again: the order changes only when rarity
+   * does (the view's counts are a new array then) or the focus moves. A file
+   * of one-piece runs (under MIN_RUNS * 2 pieces) is sorted on every fill, as
+   * before runs, so each fill draws fresh random ties: small files are where
+   * the swarm simulation's downloaders trade most, and their few pieces cost
+   * little to sort.
+   */
+  private order: Uint32Array | null = null;
+  private orderCounts: Uint16Array | null = null;
+  private orderFocus: number | null = null;
   /** Pieces per picking run for this file. */
   readonly runPieces: number;
+  /** Pieces in the playhead window. */
+  private readonly focusWindow: number;
 
   constructor(
     readonly pieceCount: number,
@@ -103,6 +118,7 @@ export class PieceScheduler {
     private readonly random: () => number,
   ) {
     this.runPieces = Math.min(RUN_PIECES, Math.max(1, Math.floor(pieceCount / MIN_RUNS)));
+    this.focusWindow = Math.max(2, Math.ceil(FOCUS_WINDOW_BYTES / pieceSize));
   }
 
   get done(): boolean {
@@ -268,18 +284,37 @@ export class PieceScheduler {
    */
   private pickRarest(peer: string, state: PeerState, count: number, now: number, endgame: boolean): number[] {
     if (count <= 0) return [];
-    const candidates: { piece: number; rank: number }[] = [];
     const counts = this.view.counts();
-    for (let i = 0; i < this.pieceCount; i++) {
-      if (this.haveOrArriving(i) || state.outstanding.has(i) || !this.view.holds(peer, i)) continue;
+    const picks: number[] = [];
+    // Cheap checks first: most pieces walked past are held already.
+    for (const i of this.pickingOrder(counts)) {
+      if (this.haveOrArriving(i) || state.outstanding.has(i)) continue;
       const requesters = this.requested.get(i)?.size ?? 0;
       if (!endgame && requesters > 0) continue;
       if (endgame && (requesters !== 1 || now - this.requestedAt.get(i)! < ENDGAME_AFTER_MS)) continue;
-      candidates.push({ piece: i, rank: this.rank(i, counts[i]!) });
+      if (!this.view.holds(peer, i)) continue;
+      picks.push(i);
+      if (picks.length === count) break;
     }
-    if (endgame && candidates.length > 0 && this.hasUnrequestedMissing(counts)) return [];
-    candidates.sort((a, b) => a.rank - b.rank);
-    return candidates.slice(0, count).map((c) => c.piece);
+    if (endgame && picks.length > 0 && this.hasUnrequestedMissing(counts)) return [];
+    return picks;
+  }
+
+  /**
+   * All pieces by rank, ties in index order. Sorting every missing piece on
+   * each fill built ~1,000 objects per stored piece of a 256 MiB file
+   * (BENCHMARKS.md, "store"); this sorts only when rarity or the focus changes.
+   */
+  private pickingOrder(counts: Uint16Array): Uint32Array {
+    const kept = this.runPieces > 1 && this.orderCounts === counts && this.orderFocus === this.focusPiece;
+    if (kept && this.order) return this.order;
+    const ranks = new Float64Array(this.pieceCount);
+    for (let i = 0; i < this.pieceCount; i++) ranks[i] = this.rank(i, counts[i]!);
+    const order = new Uint32Array(this.pieceCount);
+    for (let i = 0; i < this.pieceCount; i++) order[i] = i;
+    order.sort((a, b) => ranks[a]! - ranks[b]! || a - b);
+    [this.order, this.orderCounts, this.orderFocus] = [order, counts, this.focusPiece];
+    return order;
   }
 
   /**
@@ -289,9 +324,8 @@ export class PieceScheduler {
    * between two runs' draws but the rarest).
    */
   private rank(piece: number, count: number): number {
-    const window = Math.max(2, Math.ceil(FOCUS_WINDOW_BYTES / this.pieceSize));
     const ahead = this.focusPiece === null ? -1 : piece - this.focusPiece;
-    if (ahead >= 0 && ahead < window) return ahead - window - 0x10000;
+    if (ahead >= 0 && ahead < this.focusWindow) return ahead - this.focusWindow - 0x10000;
     if (this.runPieces === 1) return count + this.random(); // a fresh draw each time, as before runs
     return count + this.runTie(Math.floor(piece / this.runPieces)) * 0.5 + (piece % this.runPieces) * 2 ** -40;
   }
