@@ -9,6 +9,8 @@
  *   run-blob     one Blob record per batch of contiguous pieces, read by slicing it
  *   run-of-blobs each piece made a Blob as it arrives (Store.prepare), one record per
  *                batch: a Blob of those Blobs (src/storage/runs.ts), read by slicing it
+ *   run-kept     as run-blob, but a read keeps the record it got and slices the next
+ *                pieces from it (src/storage/record-cache.ts) instead of asking again
  * Each kind runs once per transaction durability in STORAGE_DURABILITY (default
  * 'default': the browser's own; 'relaxed' and 'strict' are IDBDatabase.transaction's hint).
  * Run:
@@ -28,7 +30,7 @@ const ROUNDS = Number(process.env.STORAGE_ROUNDS ?? 2);
 const PIECE = 256 * 1024;
 const LABEL = 'storage-bench';
 const KINDS = (process.env.STORAGE_KINDS?.split(',') ?? ['blob', 'arraybuffer', 'run-blob', 'run-of-blobs']) as Kind[];
-type Kind = 'blob' | 'arraybuffer' | 'run-blob' | 'run-of-blobs';
+type Kind = 'blob' | 'arraybuffer' | 'run-blob' | 'run-of-blobs' | 'run-kept';
 const DURABILITIES = (process.env.STORAGE_DURABILITY?.split(',') ?? ['default']) as IDBTransactionDurability[];
 const VARIANTS = KINDS.flatMap((kind) => DURABILITIES.map((durability) => ({ kind, durability })));
 
@@ -103,7 +105,7 @@ async function writeInPage(o: PageArgs): Promise<number> {
     }
     await inFlight;
     const store = db.transaction('p', 'readwrite', { durability: o.durability }).objectStore('p');
-    if (o.kind === 'run-blob') store.put(new Blob(pieces), first);
+    if (o.kind === 'run-blob' || o.kind === 'run-kept') store.put(new Blob(pieces), first);
     else if (o.kind === 'run-of-blobs') store.put(new Blob(blobs), first);
     else pieces.forEach((p, k) => store.put(o.kind === 'blob' ? new Blob([p]) : p.buffer, first + k));
     inFlight = done(store.transaction);
@@ -122,13 +124,15 @@ async function readInPage(o: PageArgs): Promise<number> {
   });
   const t0 = performance.now();
   let total = 0;
+  let kept: { key: number; value: unknown } | undefined;
   for (let i = 0; i < o.count; i++) {
     const key = o.kind.startsWith('run-') ? i - (i % o.batch) : i;
-    const value = await new Promise<unknown>((resolve, reject) => {
+    const value = kept?.key === key ? kept.value : await new Promise<unknown>((resolve, reject) => {
       const r = db.transaction('p').objectStore('p').get(key);
       r.onsuccess = () => resolve(r.result);
       r.onerror = () => reject(r.error);
     });
+    if (o.kind === 'run-kept') kept = { key, value };
     const start = (i - key) * o.piece;
     const bytes = value instanceof Blob ? await value.slice(start, start + o.piece).arrayBuffer() : (value as ArrayBuffer);
     total += bytes.byteLength;
