@@ -1,6 +1,7 @@
 import { createStore, delMany, entries, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
 import { assembleInSteps, steps } from './piece-steps.ts';
-import { readOne, readSpans, writeRuns, type RunTable } from './run-table.ts';
+import { RecordCache } from './record-cache.ts';
+import { readRecord, readSpans, writeRuns, type RunTable } from './run-table.ts';
 import { markPresent, pieceOf, runValue, spanOf, type RunValue } from './runs.ts';
 import { StorageError, type FileRecord, type PieceEntry, type Store } from './store.ts';
 
@@ -42,17 +43,23 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
     hashesStored.set(r.meta.id, hashes.length);
     return { ...r, hashes };
   };
+  /** The last record served of each file (record-cache.ts): a run's next pieces are read from its Blob. */
+  const served = new RecordCache<unknown>();
 
   return {
     prepare: (data) => data, // a run's pieces become one Blob when it is written (runs.ts runValue)
-    putPieces: (fileId, entries: readonly PieceEntry[]) => guard(putRuns(pieces, fileId, entries)),
+    putPieces: (fileId, entries: readonly PieceEntry[]) => {
+      served.forget(fileId);
+      return guard(putRuns(pieces, fileId, entries));
+    },
     async getPiece(fileId, index) {
-      const blob = await guard(readPiece(pieces, fileId, index));
+      const blob = await guard(readPiece(pieces, served, fileId, index));
       if (!blob) return undefined;
       try {
         return new Uint8Array(await blob.arrayBuffer());
       } catch (e) {
         // Chrome can lose the file behind a stored Blob (cleared site data, disk errors).
+        served.forget(fileId);
         throw new StorageError('ERR_MISSING_PIECE', `piece ${index} is unreadable: ${(e as Error).message}`);
       }
     },
@@ -66,10 +73,13 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
       return present;
     },
     assemble: (fileId, pieceCount, mime) => assembleInSteps((from, to) => guard(readRange(pieces, fileId, from, to)), pieceCount, mime),
-    deletePieces: (storeKey) => guard(pieces('readwrite', (s) => {
-      s.delete(IDBKeyRange.bound([storeKey], [storeKey, []])); // every record of the file, runs and single pieces
-      return promisifyRequest(s.transaction);
-    })),
+    deletePieces: (storeKey) => {
+      served.forget(storeKey);
+      return guard(pieces('readwrite', (s) => {
+        s.delete(IDBKeyRange.bound([storeKey], [storeKey, []])); // every record of the file, runs and single pieces
+        return promisifyRequest(s.transaction);
+      }));
+    },
     deleteRecord: async (fileId) => {
       hashesStored.delete(fileId);
       await guard(delMany([fileId, hashesKey(fileId)], files));
@@ -159,9 +169,15 @@ function putRuns(pieces: UseStore, fileId: string, entries: readonly PieceEntry[
   });
 }
 
-/** The stored bytes of one piece as a Blob (a slice of its run's), or undefined when no record holds it. */
-const readPiece = (pieces: UseStore, fileId: string, index: number): Promise<Blob | undefined> =>
-  pieces('readonly', (s) => readOne(table(s), fileId, index, pieceOf));
+/**
+ * The stored bytes of one piece as a Blob (a slice of its run's), or undefined
+ * when no record holds it: from the record kept in `served` when it holds the
+ * piece, else from IndexedDB, keeping the record read.
+ */
+async function readPiece(pieces: UseStore, served: RecordCache<unknown>, fileId: string, index: number): Promise<Blob | undefined> {
+  const found = await served.read(fileId, index, () => pieces('readonly', (s) => readRecord(table(s), fileId, index)));
+  return found && pieceOf(found.key, found.value, index);
+}
 
 /** Pieces [from, to) in one transaction: a Blob per record holding them, or the first piece none holds. */
 const readRange = (pieces: UseStore, fileId: string, from: number, to: number) =>

@@ -1,5 +1,6 @@
 import { assembleInSteps } from './piece-steps.ts';
-import { readOne, readSpans, writeRuns, type RunTable } from './run-table.ts';
+import { RecordCache } from './record-cache.ts';
+import { readRecord, readSpans, writeRuns, type RunTable } from './run-table.ts';
 import { markPresent, runKey, runOfKey, splitRuns } from './runs.ts';
 import { StorageError, type FileRecord, type PieceData, type PieceEntry, type Store } from './store.ts';
 
@@ -90,6 +91,12 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
   const table = memoryTable(records, used);
   const runs = (fileId: string) => [...(records.get(fileId)?.values() ?? [])];
   const holding = (fileId: string, index: number) => runs(fileId).find(({ key, run }) => span(key, run, index));
+  /** As the browser's store (idb-store.ts): a run's next pieces come from the record read last. */
+  const served = new RecordCache<unknown>();
+  const readServed = async (fileId: string, index: number): Promise<Uint8Array | undefined> => {
+    const found = await served.read(fileId, index, () => readRecord(table, fileId, index));
+    return found && pieceOf(found.key, found.value, index);
+  };
 
   return {
     prepare: (data) => data, // putPieces copies it anyway
@@ -100,12 +107,13 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
       }
       // Bytes are copied within the call (runOf copies them again into the run): only Blobs need a wait to be read.
       const copies = entries.map((e) => (e.data instanceof Blob ? e.data : e.data.slice()));
+      served.forget(fileId);
       const datas = new Map<number, Uint8Array>();
       for (const [i, e] of entries.entries()) datas.set(e.index, await bytesOf(copies[i]!));
       await writeRuns(table, fileId, entries, (run) => runOf(run.map((e) => datas.get(e.index)!)));
     },
     async getPiece(fileId, index) {
-      return (await readOne(table, fileId, index, pieceOf))?.slice();
+      return (await readServed(fileId, index))?.slice();
     },
     async presentPieces(fileId, pieceCount) {
       const present = new Array<boolean>(pieceCount).fill(false);
@@ -119,6 +127,7 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
         return 'missing' in read ? read : { parts: read.parts.map((p) => new Blob([p.slice()])) };
       }, pieceCount, mime),
     async deletePieces(storeKey) {
+      served.forget(storeKey);
       for (const { key } of runs(storeKey)) table.delete(key);
       records.delete(storeKey);
     },
@@ -153,7 +162,9 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
       if (v !== undefined) values.set(k, structuredClone(v));
     },
     pieceBytes: () => used.bytes,
+    // A lost record's kept Blob fails to read in the browser, which then forgets it (idb-store.ts); here the hooks forget it.
     dropPiece: (fileId, index) => {
+      served.forget(fileId);
       const found = holding(fileId, index);
       if (!found) return;
       const r = runOfKey(found.key)!;
@@ -163,6 +174,7 @@ export function createMemoryStore(opts: { quotaBytes?: number } = {}): MemorySto
       for (const run of splitRuns(rest)) table.put(runKey(fileId, { first: run[0]!.index, count: run.length }), runOf(run.map((e) => e.data as Uint8Array)));
     },
     dropRecord: (fileId, index) => {
+      served.forget(fileId);
       const found = holding(fileId, index);
       if (found) table.delete(found.key);
     },

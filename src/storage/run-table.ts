@@ -17,9 +17,6 @@ export interface RunTable<R> {
   delete(key: IDBValidKey): void;
 }
 
-/** Piece `index` of the record under `key`, or undefined when its value is not a piece record's. */
-export type PieceOf<P> = (key: IDBValidKey, value: unknown, index: number) => P | undefined;
-
 /**
  * Writes the entries as one record per run. Records the runs overlap (pieces
  * written again: a repair) are deleted first, so a piece is never in two
@@ -36,10 +33,10 @@ export async function writeRuns<R>(t: RunTable<R>, fileId: string, entries: read
   }
 }
 
-/** One piece from the record holding it, or undefined when none does. */
-export async function readOne<R, P>(t: RunTable<R>, fileId: string, index: number, pieceOf: PieceOf<P>): Promise<P | undefined> {
+/** The key and value of the record holding piece `index`, or undefined when none does. */
+export async function readRecord<R>(t: RunTable<R>, fileId: string, index: number): Promise<{ key: IDBValidKey; value: unknown } | undefined> {
   const key = keyHolding(await t.keys(fileId, lookbackFrom(index), index + 1), index);
-  return key === undefined ? undefined : pieceOf(key, await t.get(key), index);
+  return key === undefined ? undefined : { key, value: await t.get(key) };
 }
 
 /** Pieces [from, to)'s bytes within the record stored under `key`, or undefined when it does not hold them all. */
