@@ -51,8 +51,10 @@ export const MANIFEST_TIMEOUT_MS = 10_000;
 /**
  * Verified pieces waiting for storage. Beyond this we stop requesting: the
  * network must not outrun IndexedDB, or memory would grow with the file.
+ * Twice PieceWriter's GATHER, so requests go on while a gathered run is
+ * written: 8 MiB of pieces in the JS heap at most.
  */
-export const MAX_UNSTORED = 16;
+export const MAX_UNSTORED = 32;
 /**
  * Stored pieces tell the screen at most this often. Every refresh rebuilds the
  * room's state and re-renders it: one per piece cost the downloader's renderer

@@ -22,10 +22,10 @@ export const MAX_BATCH = 32;
 /**
  * Pieces worth a transaction without waiting for more: a download's pieces
  * come in runs (the scheduler's RUN_PIECES), and a batch's consecutive pieces
- * are one record (runs.ts), so a batch of 8 is one blob file for 2 MiB. Well
- * below the download's MAX_UNSTORED (16), so requests go on while it is written.
+ * are one record (runs.ts), so a batch of 16 is one blob file for 4 MiB. Half
+ * the download's MAX_UNSTORED (32), so requests go on while it is written.
  */
-export const GATHER = 8;
+export const GATHER = 16;
 /**
  * A smaller batch waits while pieces keep coming: it is written once a wait of
  * GATHER_MS brings none, or after GATHER_MAX_MS. A fast download (10 MiB/s,

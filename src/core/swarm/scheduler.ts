@@ -55,8 +55,8 @@ export const ENDGAME_AFTER_MS = 1_000;
  * enough that the rest of the swarm still gets rarest first.
  */
 export const FOCUS_WINDOW_BYTES = 4 * 1024 * 1024;
-/** The longest picking run: PieceWriter's GATHER, written as one record of 2 MiB. */
-export const RUN_PIECES = 8;
+/** The longest picking run: PieceWriter's GATHER, written as one record of 4 MiB. */
+export const RUN_PIECES = 16;
 /** Runs per file at least, so downloaders starting at random runs rarely start at the same one. */
 export const MIN_RUNS = 32;
 /** Weight of the newest sample in the rate average. */
