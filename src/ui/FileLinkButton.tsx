@@ -15,7 +15,16 @@ export const FileLinkButton = skipUnchanged(FileLinkButtonView, sameProps);
 
 function FileLinkButtonView({ meta }: { meta: FileView['meta'] }) {
   // A draft's id ends with its hashing (it becomes the file's content id): a link to it would outlive the file.
-  if (meta.draft !== undefined) return null;
+  // The buttons still take their place, disabled, so the row does not shift under a finger when preparing ends
+  // (a tap meant for Download landed on Copy link as it appeared: seen in a new-user trial on a phone).
+  if (meta.draft !== undefined) {
+    return (
+      <>
+        <button disabled aria-label={`Copy link to ${meta.name}: ready once it is prepared`}>Copy link</button>
+        {canShare() && <button disabled aria-label={`Share link to ${meta.name}: ready once it is prepared`}>Share…</button>}
+      </>
+    );
+  }
   const link = fileLinkFor(currentRoomLink(), meta.id);
   return (
     <>

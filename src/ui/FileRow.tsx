@@ -55,7 +55,9 @@ function FileRowView({ file, intents, selection }: RowProps) {
         {file.otherNames.length > 0 && <div class="file-aka">also shared as {file.otherNames.join(', ')}</div>}
         {file.fetchedBy !== null && <div class="file-rule">Fetched by your rule: {file.fetchedBy}</div>}
         <div class="file-meta">
-          {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)} · <Holders holders={file.holders} />
+          {formatBytes(meta.size)} · {fileKind(meta.mime, meta.name)}
+          {/* A file still being prepared has no holders yet, though its sharer is here: its status line says so. */}
+          {!(file.preparing && file.holders.length === 0) && <> · <Holders holders={file.holders} /></>}
         </div>
         {(busy || file.status === 'paused' || file.status === 'importing') && (
           <div class="progress" role="progressbar" aria-label={`${PROGRESS_LABEL[file.status] ?? 'Downloading'} ${meta.name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>

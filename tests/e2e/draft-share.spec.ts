@@ -40,6 +40,10 @@ test('a large file is fetchable while its sharer still imports it; both end with
   await alice.page.locator('#file-input').setInputFiles(path);
   const atBob = fileRow(bob.page, 'big video.bin');
   await expect(atBob.getByText('Still being prepared')).toBeVisible();
+  // Its sharer is here: the row must not also say nobody has it (it did, seen in a new-user trial).
+  await expect(atBob).not.toContainText('nobody online has it');
+  // Its link button holds its place, disabled, so the row does not shift under a tap when preparing ends.
+  await expect(atBob.getByRole('button', { name: /^Copy link to big video\.bin/ })).toBeDisabled();
   const draftId = (await atBob.getAttribute('data-file-id'))!;
   const saved = bob.page.waitForEvent('download', { timeout: 240_000 });
   await atBob.getByRole('button', { name: /^Download/ }).click();
