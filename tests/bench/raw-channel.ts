@@ -64,6 +64,8 @@ window.__raw = (() => {
       return { start, sendDone: now() };
     },
     close() { s.pc && s.pc.close(); },
+    /** For benches that move their own bytes over the connected channel (raw-stored.ts). */
+    channel() { return s.ch; },
   };
 })();
 `;
@@ -87,7 +89,7 @@ export interface RawResult {
 }
 
 /** Connects sender -> receiver with a fresh peer connection each. */
-async function connect(sender: Page, receiver: Page): Promise<void> {
+export async function connect(sender: Page, receiver: Page): Promise<void> {
   await Promise.all([trackPage(sender), trackPage(receiver)]);
   await sender.evaluate(IN_PAGE);
   await receiver.evaluate(IN_PAGE);

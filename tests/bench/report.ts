@@ -13,6 +13,7 @@ import type { PhoneResults } from './throttled.ts';
 import type { PacketStats } from './transport.ts';
 import { webtorrentRows, webtorrentTargets } from './webtorrent-report.ts';
 import type { CompareResults } from './webtorrent.ts';
+import { transferRows, transferTargets, type TransferRounds } from './transfer-report.ts';
 
 /**
  * The results as one JSON document (test-results/bench.json) and as a table
@@ -57,6 +58,8 @@ export interface Results extends Issue11Results {
 export interface CoreResults {
   raw: { oneBrowser: RawResult & { cpu: PhaseCpu }; twoBrowsers: RawResult & { cpu: PhaseCpu } };
   pipeline: DownloadRun;
+  /** Goal 3's rounds of (a'), (a'') and (b); raw.twoBrowsers and pipeline are the median round's. Absent in runs before it. */
+  transfer?: TransferRounds;
   /** one/three: the median runs; roundsSeconds: every round's click-to-event time. */
   swarm: {
     one: DownloadRun; three: DownloadRun; ratio: number;
@@ -87,6 +90,7 @@ function coreTargets(r: CoreResults): Target[] {
   const ratio = r.pipeline.mibPerSec / r.raw.oneBrowser.mibPerSec;
   return [
     { name: '(b)/(a) pipeline vs bare channel', value: round3(ratio), goal: '>= 0.90', pass: ratio >= 0.9 },
+    ...(r.transfer ? transferTargets(r.transfer) : []),
     { name: '(c) 3 holders vs 1 holder', value: round3(r.swarm.ratio), goal: '>= 2.5x', pass: r.swarm.ratio >= 2.5 },
     { name: '(d) peak JS heap during (b), MiB', value: r.pipeline.heap.peakMiB, goal: '<= ~200 MB (flat)', pass: r.pipeline.heap.peakMiB * 1.048576 <= 200 },
     { name: '(b) saved file SHA-256 matches', value: r.pipeline.sha256Matches ? 1 : 0, goal: 'matches', pass: r.pipeline.sha256Matches },
@@ -163,14 +167,15 @@ function coreRows(rows: string[][], r: CoreResults, sizes: Results['sizes']): st
   const raw = r.raw;
   const rawText = (x: RawResult & { cpu: PhaseCpu }) => `${f1(x.mibPerSec)} MiB/s (${f1(x.seconds)} s; ${cpuMsPerMiB(x.cpu, sizes.mainMiB)} ms CPU/MiB)`;
   rows.push([`(a) bare channel, 2 contexts of 1 browser, ${sizes.mainMiB} MiB`, rawText(raw.oneBrowser), '', '']);
-  rows.push([`(a') bare channel, the 2 browsers of (b)`, rawText(raw.twoBrowsers), '', '']);
+  rows.push([`(a') bare channel, the 2 browsers of (b)${r.transfer ? ' (median round)' : ''}`, rawText(raw.twoBrowsers), '', '']);
   rows.push([`(a)/(a') packets sent / dropped by Chromium on send`, `${packetText(raw.oneBrowser.packets)}; ${packetText(raw.twoBrowsers.packets)}`, '', '']);
-  rows.push([`(b) meshdrop, ${sizes.mainMiB} MiB, 2 browsers, IndexedDB on disk`, '', '', '']);
+  rows.push([`(b) meshdrop, ${sizes.mainMiB} MiB, 2 browsers, IndexedDB on disk${r.transfer ? ' (median round)' : ''}`, '', '', '']);
   rows.push(...downloadLines('(b)', r.pipeline));
   rows.push([`(b)   sharer import (hash + store, untimed)`, `${f1(r.pipeline.shareSeconds[0] ?? 0)} s`, '', '']);
   rows.push(["(b)/(a') rate, same browsers", round2(r.pipeline.mibPerSec / raw.twoBrowsers.mibPerSec).toFixed(2), '', '']);
   const cpuRatio = cpuMsPerMiB(raw.twoBrowsers.cpu, sizes.mainMiB) / cpuMsPerMiB(r.pipeline.cpu, sizes.mainMiB);
   rows.push(["(a')/(b) CPU per MiB: rate ratio if CPU-bound", round2(cpuRatio).toFixed(2), '', '']);
+  if (r.transfer) rows.push(...transferRows(r.transfer, sizes.mainMiB));
   const h = r.pipeline.heap;
   rows.push(['(d) JS heap + ArrayBuffers start / peak / end (MiB)', `${h.startMiB} / ${h.peakMiB} / ${h.endMiB}`, '', `peak: ${h.peakBuffersMiB} in buffers`]);
   if (h.peakAnonMiB !== undefined) rows.push(['(d)   downloader browser private memory start / peak (MiB)', `${h.startAnonMiB} / ${h.peakAnonMiB}`, '', 'RssAnon, all its processes']);

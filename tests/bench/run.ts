@@ -2,14 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
-import { launchOptions, persistentPeer } from './app.ts';
+import { launchOptions } from './app.ts';
 import { importBenches } from './import.ts';
 import { appSources, buildApp, Cleanup, config, gitState, runs, startServer, tempRoot, writeRandomFile } from './infra.ts';
 import { joinPhase } from './join.ts';
-import { pipeline, rawOneBrowser, rawTwoBrowsers, swarm, type InputFile } from './phases.ts';
+import { rawOneBrowser, swarm, type InputFile } from './phases.ts';
 import type { PhaseCpu } from './procs.ts';
 import type { RawResult } from './raw-channel.ts';
 import { phonePhase } from './throttled.ts';
+import { transferRounds } from './transfer-rounds.ts';
 import { compareWithWebTorrent } from './webtorrent.ts';
 import { table, targets, writeJson, type CoreResults, type DownloadRun, type Results } from './report.ts';
 
@@ -18,7 +19,9 @@ import { table, targets, writeJson, type CoreResults, type DownloadRun, type Res
  * how downloads scale with holders, and whether memory stays flat, all in one
  * run on one machine with one Chromium:
  *   (a)  a raw RTCDataChannel, app-sized messages, app backpressure
- *   (b)  meshdrop end to end through its UI, IndexedDB on disk
+ *   (a') the same between the two browsers of (b); (a'') that plus storing and verifying (the floor)
+ *   (b)  meshdrop end to end through its UI, IndexedDB on disk; (a'), (a'') and (b) in
+ *        BENCH_CORE_ROUNDS (3) rounds, rotating, judged on the median ratio (transfer-rounds.ts)
  *   (c)  one downloader from 1 vs 3 holders, each holder's upload capped
  *   (d)  the downloading page's JS heap during (b)
  *   webtorrent  meshdrop against WebTorrent 3, same file, same two browsers (webtorrent.ts)
@@ -53,24 +56,6 @@ async function setUp(cleanup: Cleanup, root: string): Promise<{ base: string; ma
   buildApp(sources, dist);
   const base = await startServer(cleanup, sources, dist, join(root, 'server.log'));
   return { base, main: inputFile(root, 'bench-main.bin', config.mainMiB), swarmFile: inputFile(root, 'bench-swarm.bin', config.swarmMiB) };
-}
-
-/** (a') and (b) share two browsers with on-disk profiles: the baseline runs in the very processes (b) uses. */
-async function twoBrowserPhases(cleanup: Cleanup, root: string, base: string, main: InputFile) {
-  const sharer = await persistentPeer(root, 'sharer', cleanup);
-  const downloader = await persistentPeer(root, 'downloader', cleanup);
-  try {
-    console.log(`(a') bare data channel, ${main.mib} MiB, between the two browsers of (b)...`);
-    const twoBrowsers = await rawTwoBrowsers(sharer, downloader, main.mib);
-    sayRaw(twoBrowsers);
-    console.log(`(b) meshdrop, ${main.mib} MiB...`);
-    const { run, profile } = await pipeline(base, sharer, downloader, main);
-    sayDownload(run);
-    return { twoBrowsers, pipe: run, profile };
-  } finally {
-    // Free their memory before (c): each holds the file twice over (pieces + the saved copy).
-    await Promise.all([sharer.context.close(), downloader.context.close()]);
-  }
 }
 
 /** (c), BENCH_SWARM_ROUNDS times, alternating 1 and 3 holders so the machine's ups and downs hit both. */
@@ -118,14 +103,14 @@ async function measure(cleanup: Cleanup, root: string): Promise<Results> {
   return { ...partial, targets: targets(partial), totalSeconds: Math.round((performance.now() - started) / 1000) };
 }
 
-/** (a), (a'), (b) with (d), (c): the original comparison ('core' in BENCH_ONLY). */
+/** (a), then rounds of (a'), (a'') and (b) with (d), then (c): the original comparison and goal 3 ('core' in BENCH_ONLY). */
 async function corePhases(cleanup: Cleanup, root: string, base: string, main: InputFile, swarmFile: InputFile) {
   console.log(`(a) bare data channel, ${main.mib} MiB, two contexts of one browser...`);
   const { version, ...oneBrowser } = await rawOneBrowser(main.mib);
   sayRaw(oneBrowser);
-  const { twoBrowsers, pipe, profile } = await twoBrowserPhases(cleanup, root, base, main);
+  const { transfer, twoBrowsers, pipe, profile } = await transferRounds(cleanup, root, base, main);
   const swarmResults = await swarmPhases(cleanup, base, swarmFile);
-  return { version, results: { raw: { oneBrowser, twoBrowsers }, pipeline: pipe, swarm: swarmResults, profile } };
+  return { version, results: { raw: { oneBrowser, twoBrowsers }, pipeline: pipe, transfer, swarm: swarmResults, profile } };
 }
 
 function commandLine(): string {
