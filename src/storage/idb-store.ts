@@ -1,8 +1,8 @@
 import { createStore, delMany, entries, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
 import { assembleInSteps, steps } from './piece-steps.ts';
-import { RecordCache } from './record-cache.ts';
 import { readRecord, readSpans, writeRuns, type RunTable } from './run-table.ts';
-import { markPresent, pieceOf, runValue, spanOf, type RunValue } from './runs.ts';
+import { markPresent, runValue, spanOf, type RunValue } from './runs.ts';
+import { ServedRecords } from './served-records.ts';
 import { StorageError, type FileRecord, type PieceEntry, type Store } from './store.ts';
 
 /**
@@ -43,8 +43,8 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
     hashesStored.set(r.meta.id, hashes.length);
     return { ...r, hashes };
   };
-  /** The last record served of each file (record-cache.ts): a run's next pieces are read from its Blob. */
-  const served = new RecordCache<unknown>();
+  /** The records served last (served-records.ts): a run's next pieces come from its bytes, read once. */
+  const served = new ServedRecords();
 
   return {
     prepare: (data) => data, // a run's pieces become one Blob when it is written (runs.ts runValue)
@@ -53,11 +53,10 @@ export function createIdbStore(prefix = 'meshdrop'): Store {
       return guard(putRuns(pieces, fileId, entries));
     },
     async getPiece(fileId, index) {
-      const blob = await guard(readPiece(pieces, served, fileId, index));
-      if (!blob) return undefined;
       try {
-        return new Uint8Array(await blob.arrayBuffer());
+        return await served.piece(fileId, index, () => guard(pieces('readonly', (s) => readRecord(table(s), fileId, index))));
       } catch (e) {
+        if (e instanceof StorageError) throw e;
         // Chrome can lose the file behind a stored Blob (cleared site data, disk errors).
         served.forget(fileId);
         throw new StorageError('ERR_MISSING_PIECE', `piece ${index} is unreadable: ${(e as Error).message}`);
@@ -167,16 +166,6 @@ function putRuns(pieces: UseStore, fileId: string, entries: readonly PieceEntry[
     await writeRuns(table(s), fileId, entries, runValue);
     return promisifyRequest(s.transaction);
   });
-}
-
-/**
- * The stored bytes of one piece as a Blob (a slice of its run's), or undefined
- * when no record holds it: from the record kept in `served` when it holds the
- * piece, else from IndexedDB, keeping the record read.
- */
-async function readPiece(pieces: UseStore, served: RecordCache<unknown>, fileId: string, index: number): Promise<Blob | undefined> {
-  const found = await served.read(fileId, index, () => pieces('readonly', (s) => readRecord(table(s), fileId, index)));
-  return found && pieceOf(found.key, found.value, index);
 }
 
 /** Pieces [from, to) in one transaction: a Blob per record holding them, or the first piece none holds. */

@@ -1,39 +1,55 @@
 import { runOfKey } from './runs.ts';
 
 /**
- * The last piece record read of each file, kept as its key and value (for
- * IndexedDB a Blob handle: the bytes stay on disk). A peer fetching from us
- * asks for a run's pieces in order (the scheduler's runs), and a run record
- * holds up to 16 pieces (runs.ts), so most reads that follow are from the
- * same record: they skip the transaction and its two requests.
+ * The piece records read last (up to `records` of them, of any files), kept
+ * as key and value: for IndexedDB a Blob handle, with the record's bytes once
+ * they are read whole (served-records.ts). A peer fetching from us asks for a
+ * run's pieces in order (the scheduler's runs), and a run record holds up to
+ * 16 pieces (runs.ts), so most reads that follow are from the same record:
+ * they skip the transaction and its two requests. Several peers fetching one
+ * file at different places each keep their own record, up to the limit.
  *
- * A write or deletion of a file's pieces forgets its record (a repair may have
- * replaced it), and a read that was already under way when it did keeps
- * nothing: it may have found the record the write replaced.
+ * A write or deletion of a file's pieces forgets its records (a repair may
+ * have replaced them), and a read that was already under way when it did
+ * keeps nothing: it may have found the record the write replaced.
  */
+export interface Kept<V> {
+  fileId: string;
+  key: IDBValidKey;
+  value: V;
+  /** Pieces asked of it since it was kept, after the one that read it. */
+  hits: number;
+}
+
 export class RecordCache<V> {
-  private byFile = new Map<string, { key: IDBValidKey; value: V }>();
+  /** In the order last used: Maps iterate in insertion order, and a use re-inserts. */
+  private kept = new Map<string, Kept<V>>();
   /** Bumped by every forget(): a read started before it must not keep what it found. */
   private epoch = 0;
 
-  /** Files whose records are kept at once; the one kept longest ago goes first. */
-  constructor(private readonly files = 8) {}
+  constructor(private readonly records = 8) {}
 
-  /** The kept record of the file, if it holds piece `index`. */
-  holding(fileId: string, index: number): { key: IDBValidKey; value: V } | undefined {
-    const kept = this.byFile.get(fileId);
-    const run = kept && runOfKey(kept.key);
-    return run && run.first <= index && index < run.first + run.count ? kept : undefined;
+  /** The kept record of the file holding piece `index`, if any. */
+  holding(fileId: string, index: number): Kept<V> | undefined {
+    for (const k of this.kept.values()) {
+      const run = k.fileId === fileId ? runOfKey(k.key) : undefined;
+      if (run && run.first <= index && index < run.first + run.count) return k;
+    }
+    return undefined;
   }
 
-  /** The record holding piece `index`: the one kept if it does, else `read`'s, which is kept. */
-  async read(fileId: string, index: number, read: () => Promise<{ key: IDBValidKey; value: V } | undefined>): Promise<{ key: IDBValidKey; value: V } | undefined> {
+  /** The record holding piece `index`: a kept one if one does (counted as a hit), else `read`'s, which is kept. */
+  async read(fileId: string, index: number, read: () => Promise<{ key: IDBValidKey; value: V } | undefined>): Promise<Kept<V> | undefined> {
     const kept = this.holding(fileId, index);
-    if (kept) return kept;
+    if (kept) {
+      kept.hits++;
+      this.use(kept);
+      return kept;
+    }
     const since = this.since();
     const found = await read();
-    if (found) this.keep(fileId, found.key, found.value, since);
-    return found;
+    if (!found) return undefined;
+    return this.keep(fileId, found.key, found.value, since) ?? { fileId, ...found, hits: 0 };
   }
 
   /** Call before reading a record; give the answer to keep(). */
@@ -41,17 +57,24 @@ export class RecordCache<V> {
     return this.epoch;
   }
 
-  /** Keeps the record read, unless a write came since the read began (`since`). */
-  keep(fileId: string, key: IDBValidKey, value: V, since: number): void {
-    if (since !== this.epoch) return;
-    this.byFile.delete(fileId); // re-inserted last: Maps iterate in insertion order
-    this.byFile.set(fileId, { key, value });
-    if (this.byFile.size > this.files) this.byFile.delete(this.byFile.keys().next().value!);
+  /** Keeps the record read, unless a write came since the read began (`since`); returns what it keeps. */
+  keep(fileId: string, key: IDBValidKey, value: V, since: number): Kept<V> | undefined {
+    if (since !== this.epoch) return undefined;
+    const kept = { fileId, key, value, hits: 0 };
+    this.use(kept);
+    if (this.kept.size > this.records) this.kept.delete(this.kept.keys().next().value!);
+    return kept;
   }
 
   /** The file's pieces are being written or deleted, or a kept record failed to read. */
   forget(fileId: string): void {
     this.epoch++;
-    this.byFile.delete(fileId);
+    for (const [id, k] of this.kept) if (k.fileId === fileId) this.kept.delete(id);
+  }
+
+  private use(k: Kept<V>): void {
+    const id = JSON.stringify([k.fileId, k.key]);
+    this.kept.delete(id);
+    this.kept.set(id, k);
   }
 }
