@@ -9,6 +9,12 @@ const browserMsPerMiB = (own: Record<string, number> | undefined, mib: number) =
 export function phoneRows(rows: string[][], r: PhoneResults): string[] {
   rows.push([`(phone) meshdrop, ${r.mib} MiB, downloader's CPU throttled (CDP), one sharer, a fresh downloader each`, '', '', '']);
   const cpu: string[] = [];
+  const k = r.throttle;
+  if (k) {
+    rows.push(['(phone) the throttle itself: one JS loop, wall / main thread CPU, unthrottled -> 4x',
+      `${k.unthrottled.wallMs} / ${k.unthrottled.threadCpuMs} ms -> ${k.throttled.wallMs} / ${k.throttled.threadCpuMs} ms`, '',
+      'the throttle spins: thread CPU = the task on a 4x slower phone; wall adds waits for a core']);
+  }
   for (const run of r.runs) {
     const n = `(phone) ${run.variant}`;
     const dl = Object.keys(run.cpu.own).find((l) => l.startsWith('phone-dl'));
@@ -40,8 +46,10 @@ export function phoneTargets(r: PhoneResults): Target[] {
   const mostCpu = Math.max(...throttled.map((x) => x.tracedTasks.maxCpuMs));
   const ok = r.runs.every((x) => x.sha256Matches);
   return [
-    { name: '(phone) longest main-thread task, CPU 4x slower (ms)', value: longest, goal: '<= 100 ms', pass: longest <= 100 },
-    { name: '(phone) most CPU in one main-thread task, CPU 4x slower (ms)', value: mostCpu, goal: '<= 100 ms', pass: mostCpu <= 100 },
+    // Both are judged; the second is the phone's own time (the throttle spins, see throttled.ts throttleCheck),
+    // the first adds the waits for one of this machine's 2 cores, which the sharer's browser uses too.
+    { name: '(phone) longest main-thread task by wall here, CPU 4x slower (ms)', value: longest, goal: '<= 100 ms', pass: longest <= 100 },
+    { name: '(phone) most thread CPU in one main-thread task, CPU 4x slower (ms)', value: mostCpu, goal: '<= 100 ms', pass: mostCpu <= 100 },
     { name: '(phone) saved files SHA-256 match', value: ok ? 1 : 0, goal: 'match', pass: ok },
   ];
 }

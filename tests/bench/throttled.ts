@@ -3,6 +3,7 @@ import type { Page } from '@playwright/test';
 import { joinRoom, persistentPeer, shareFile, startRoom, waitForHolders, type Peer } from './app.ts';
 import { config, type Cleanup } from './infra.ts';
 import { timeDownload, type InputFile } from './phases.ts';
+import { usage } from './procs.ts';
 import { PageProfiler } from './profile.ts';
 import type { DownloadRun } from './report.ts';
 import { functionsDuring, readProfile } from './throttled-profile.ts';
@@ -62,6 +63,40 @@ export interface PhoneRun extends DownloadRun {
 export interface PhoneResults {
   mib: number;
   runs: PhoneRun[];
+  /** The same JS loop unthrottled and at 4x: wall time and the main thread's CPU time (absent in older runs). */
+  throttle?: ThrottleCheck;
+}
+
+export interface ThrottleCheck {
+  unthrottled: { wallMs: number; threadCpuMs: number };
+  throttled: { wallMs: number; threadCpuMs: number };
+}
+
+/**
+ * What the throttle does to a task's clocks. Chromium throttles by making the
+ * main thread spin, not sleep: a loop 4x slower also uses 4x the thread's CPU.
+ * So a task's thread CPU under the throttle is its length on a phone 4x slower,
+ * while its wall time here adds the time the thread waited for one of this
+ * machine's 2 cores, which the sharer's browser and the downloader's own
+ * network threads use too (a phone shares its cores with neither).
+ */
+async function throttleCheck(cleanup: Cleanup, root: string, base: string): Promise<ThrottleCheck> {
+  const peer = await persistentPeer(root, 'phone-throttle', cleanup);
+  try {
+    await peer.page.goto(`${base}/manifest.webmanifest`); // a page with no app in it
+    const cdp = await peer.context.newCDPSession(peer.page);
+    const measure = async (rate: number) => {
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+      const before = usage(peer.label).rendererThreads.chromium ?? 0;
+      const t0 = performance.now();
+      await peer.page.evaluate('(() => { let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i * 7) % 1000003; return x; })()');
+      const wallMs = Math.round(performance.now() - t0);
+      return { wallMs, threadCpuMs: Math.round(((usage(peer.label).rendererThreads.chromium ?? 0) - before) * 1000) };
+    };
+    return { unthrottled: await measure(1), throttled: await measure(4) };
+  } finally {
+    await peer.context.close();
+  }
 }
 
 const VARIANTS = [
@@ -140,6 +175,9 @@ export const sayPhone = (r: PhoneRun) =>
 
 /** One sharer shares the main file once; each variant's downloader fetches it from that sharer alone. */
 export async function phonePhase(cleanup: Cleanup, root: string, base: string, file: InputFile): Promise<PhoneResults> {
+  const throttle = await throttleCheck(cleanup, root, base);
+  console.log(`(phone) the throttle: a JS loop takes ${throttle.unthrottled.wallMs} ms wall / ${throttle.unthrottled.threadCpuMs} ms thread CPU unthrottled, ` +
+    `${throttle.throttled.wallMs} / ${throttle.throttled.threadCpuMs} ms at 4x`);
   const sharer = await persistentPeer(root, 'phone-sharer', cleanup);
   try {
     const link = await startRoom(sharer.page, base);
@@ -152,7 +190,7 @@ export async function phonePhase(cleanup: Cleanup, root: string, base: string, f
       runs.push(await variantRun(i, v, sharer, sharerName, link, file, cleanup, root));
       sayPhone(runs.at(-1)!);
     }
-    return { mib: file.mib, runs };
+    return { mib: file.mib, runs, throttle };
   } finally {
     await sharer.context.close();
   }
