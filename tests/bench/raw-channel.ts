@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { DATA_CHUNK } from '../../src/core/wire/frames.ts';
 import { HIGH_WATER, LOW_WATER } from '../../src/net/link.ts';
-import { MiB } from './infra.ts';
+import { MiB, withTimeout } from './infra.ts';
 import { packetStats, trackPage, type PacketStats } from './transport.ts';
 
 /**
@@ -105,8 +105,11 @@ export async function rawRate(sender: Page, receiver: Page, mib: number, shape: 
   try {
     const lastAt = receiver.evaluate(`window.__raw.finished(${bytes})`) as Promise<number>;
     lastAt.catch(() => undefined); // if sending fails we report that error, not this one
-    const sent = (await sender.evaluate(`window.__raw.send(${bytes}, ${shape.message}, ${shape.high}, ${shape.low})`)) as { start: number; sendDone: number };
-    const seconds = ((await lastAt) - sent.start) / 1000;
+    // A channel that stalls (seen twice under heavy load) fails the phase instead of hanging the bench.
+    const limit = Math.max(120_000, mib * 1_000);
+    const sending = sender.evaluate(`window.__raw.send(${bytes}, ${shape.message}, ${shape.high}, ${shape.low})`) as Promise<{ start: number; sendDone: number }>;
+    const sent = await withTimeout(sending, limit, `the bare channel sending ${mib} MiB`);
+    const seconds = ((await withTimeout(lastAt, limit, `the bare channel delivering ${mib} MiB`)) - sent.start) / 1000;
     const packets = await packetStats([sender, receiver]);
     return { bytes, seconds, mibPerSec: mib / seconds, sendLoopSeconds: (sent.sendDone - sent.start) / 1000, packets };
   } finally {

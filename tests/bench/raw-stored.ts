@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import type { Peer } from './app.ts';
 import { addRawInput, RAW_INPUT_ID } from './import-raw.ts';
-import { MiB } from './infra.ts';
+import { MiB, withTimeout } from './infra.ts';
 import { watchCpu, type PhaseCpu } from './procs.ts';
 import { APP_SHAPE, connect } from './raw-channel.ts';
 
@@ -148,10 +148,12 @@ export async function storedRate(from: Peer, to: Peer, base: string, path: strin
     const bytes = mib * MiB;
     const cpu = watchCpu([from.label, to.label]);
     const t0 = performance.now();
-    const event = receiver.waitForEvent('download', { timeout: Math.max(120_000, mib * 1_000) });
+    const limit = Math.max(120_000, mib * 1_000);
+    const event = receiver.waitForEvent('download', { timeout: limit });
     const received = receiver.evaluate(`window.__floor.receive(${bytes}, ${JSON.stringify(name)})`);
-    await sender.evaluate(`window.__floor.send(${bytes}, ${APP_SHAPE.high}, ${APP_SHAPE.low}, ${APP_SHAPE.message})`);
-    await received;
+    received.catch(() => undefined); // if sending fails we report that error, not this one
+    await withTimeout(sender.evaluate(`window.__floor.send(${bytes}, ${APP_SHAPE.high}, ${APP_SHAPE.low}, ${APP_SHAPE.message})`), limit, `the floor sending ${mib} MiB`);
+    await withTimeout(received, limit, `the floor storing ${mib} MiB`);
     const download = await event;
     const seconds = (performance.now() - t0) / 1000;
     const saved = await download.path();
