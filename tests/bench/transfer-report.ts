@@ -1,5 +1,4 @@
-import type { Target } from './report.ts';
-import { cpuMsPerMiB } from './report.ts';
+import { cpuMsPerMiB, type Target } from './report.ts';
 import type { TransferRounds } from './transfer-rounds.ts';
 
 export type { TransferRounds };

@@ -111,3 +111,17 @@ test('a one-piece record from before runs, and a piece no record holds', async (
   assert.deepEqual(await served.piece('f', 7, old), new Uint8Array([7, 7]));
   assert.equal(await served.piece('f', 8, async () => undefined), undefined);
 });
+
+test('two at once: pieces asked together share one whole read; a first read raced by another keeps one record', async () => {
+  const s = storage(16, 16);
+  const served = new ServedRecords();
+  // Two first asks at once: both miss and read the record; one copy is kept.
+  const [a, b] = await Promise.all([served.piece('f', 0, s.read(0)), served.piece('f', 1, s.read(1))]);
+  assert.deepEqual([a, b], [s.pieceBytes(0), s.pieceBytes(1)]);
+  assert.equal(s.reads.records, 2);
+  // Then three at once, all hits: one whole read between them.
+  const more = await Promise.all([2, 3, 4].map((i) => served.piece('f', i, s.read(i))));
+  assert.deepEqual(more, [2, 3, 4].map((i) => s.pieceBytes(i)));
+  assert.equal(s.reads.whole, 1);
+  assert.equal(s.reads.records, 2, 'no more storage reads');
+});
