@@ -125,3 +125,13 @@ test('two at once: pieces asked together share one whole read; a first read race
   assert.equal(s.reads.whole, 1);
   assert.equal(s.reads.records, 2, 'no more storage reads');
 });
+
+test('a damaged record (a value that is no run) holds no piece: undefined, not a throw', async () => {
+  const served = new ServedRecords();
+  for (const value of [null, undefined, 42, { blob: 'no', step: 8 }]) {
+    const read = async () => ({ key: runKey('f', { first: 0, count: 4 }), value });
+    assert.equal(await served.piece('f', 1, read), undefined);
+    assert.equal(await served.piece('f', 2, read), undefined, 'asked again (a hit): still undefined');
+    served.forget('f');
+  }
+});
