@@ -14,6 +14,8 @@ import { runOfKey } from './runs.ts';
  * keeps nothing: it may have found the record the write replaced.
  */
 export interface Kept<V> {
+  /** Its place in the cache: file and key, made once when it is kept. */
+  id: string;
   fileId: string;
   key: IDBValidKey;
   value: V;
@@ -49,7 +51,7 @@ export class RecordCache<V> {
     const since = this.since();
     const found = await read();
     if (!found) return undefined;
-    return this.keep(fileId, found.key, found.value, since) ?? { fileId, ...found, hits: 0 };
+    return this.keep(fileId, found.key, found.value, since) ?? { id: idOf(fileId, found.key), fileId, ...found, hits: 0 };
   }
 
   /** Call before reading a record; give the answer to keep(). */
@@ -60,7 +62,7 @@ export class RecordCache<V> {
   /** Keeps the record read, unless a write came since the read began (`since`); returns what it keeps. */
   keep(fileId: string, key: IDBValidKey, value: V, since: number): Kept<V> | undefined {
     if (since !== this.epoch) return undefined;
-    const kept = { fileId, key, value, hits: 0 };
+    const kept = { id: idOf(fileId, key), fileId, key, value, hits: 0 };
     this.use(kept);
     if (this.kept.size > this.records) this.kept.delete(this.kept.keys().next().value!);
     return kept;
@@ -73,8 +75,9 @@ export class RecordCache<V> {
   }
 
   private use(k: Kept<V>): void {
-    const id = JSON.stringify([k.fileId, k.key]);
-    this.kept.delete(id);
-    this.kept.set(id, k);
+    this.kept.delete(k.id);
+    this.kept.set(k.id, k);
   }
 }
+
+const idOf = (fileId: string, key: IDBValidKey) => JSON.stringify([fileId, key]);
